@@ -1,0 +1,596 @@
+"""The campaign runner: check capabilities, send at the allowed pace, fall back, and survive
+being killed at any moment.
+
+One run is three stages working side by side on the campaign's recipients, each taking
+recipients with a lease (:meth:`~rcskit.store.CampaignStore.claim_batch`), so that several
+runner processes, on one host or several sharing a PostgreSQL database, divide the work::
+
+    queued --check--> rcs --send--> sent | failed | unknown
+       |               \\--(404: not RCS)--\\
+       \\--------------------------> not_rcs --fallback--> fallback
+    sent --(expired / revoked unread)--> not_rcs --fallback--> fallback
+
+**Crash safety.** Each recipient's message has a deterministic id (campaign, number). Before
+the provider call the attempt is committed to the outbox, after it the outcome (both in
+groups, :mod:`rcskit.campaign.journal`). A run killed anywhere leaves every recipient either
+untouched, finished, or with an attempt whose outcome is unknown. The next run resends those
+under the same id where the provider deduplicates on it (Dotgo's Google API ``messageId``: a
+duplicate is refused with 409, which rcskit reads as "accepted earlier"), so every recipient
+ends with exactly one accepted send. Where the provider has no such key (Dotgo's GSMA API
+assigns its own ids) the recipient is marked ``unknown`` and is not resent (``status`` and
+``report`` list them; ``--resend-unknown`` resends them, accepting a possible duplicate).
+The window is the sends in flight at the moment of the crash (at most ``concurrency``).
+
+**Leases** are renewed while a worker holds them; a worker that dies lets them expire, and a
+runner starting on the same host frees at once the leases of local workers whose process is
+gone. The outbox id is the fence: a worker whose lease was taken over finds the other's
+outbox row and does not send again.
+
+**Pacing.** Every send attempt takes a slot from the campaign's
+:class:`~rcskit.ratelimit.RateLimiter` before it is recorded (retries are attempts too); single
+capability checks take slots from the same limiter, bulk checks from another. Pass a shared
+(Redis) limiter to pace several hosts under one account limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from ..client import RcsClient
+from ..errors import ProviderError, RcsError
+from ..ratelimit import RateLimiter
+from ..store import (
+    Campaign,
+    CampaignStatus,
+    OutcomeKind,
+    Recipient,
+    RecipientStatus,
+    SendBegun,
+    SendDecision,
+    SendOutcome,
+    SendStart,
+    Store,
+    deterministic_id,
+)
+from ..store.core import utc_now
+from .capcheck import CapabilityChecker
+from .create import Renderer, import_csv, renderer_of
+from .fallback import FallbackItem, FallbackSender, plain_text
+from .journal import GroupWriter
+from .outcomes import RunStopped, outcome_of_error, outcome_of_success
+from .pacing import QuietHours, quiet_until, send_limiter
+from .personalize import MissingValue, fill
+from .settings import CampaignSettings
+
+__all__ = ["Progress", "RunOptions", "RunSummary", "Runner", "worker_name"]
+
+log = logging.getLogger("rcskit.campaign")
+
+Release = tuple[int, RecipientStatus, str | None, datetime | None]
+
+CLAIM_PART = 2000
+"""Recipients claimed or released per transaction by the capability stage."""
+
+LOOK_AHEAD_S = 20.0
+"""Seconds of sends the capability stage keeps checked ahead of the send stage."""
+JournalItem = SendStart | SendOutcome | Release
+
+
+def worker_name() -> str:
+    """A unique worker id: ``host:pid:random`` (the host and pid let a runner on the same
+    host recognise a dead worker's leases)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _dead_local_worker(owner: str) -> bool:
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """How a run behaves.
+
+    - ``concurrency``: sends in flight at once (the pace itself is the limiter's);
+    - ``batch``: recipients claimed at a time per stage;
+    - ``lease_s``: lease length (renewed every third of it while held);
+    - ``max_attempts``: provider calls per message before it is failed;
+    - ``resend_unknown``: resend messages whose outcome is unknown (possible duplicates);
+    - ``wait``: keep running until nothing is left, waiting for quiet hours, check windows
+      and retry times; when false, return once only future work remains;
+    - ``worker_id``: defaults to :func:`worker_name`;
+    - ``smoothing``: pace the requests a second time, right before they go out, with a limiter
+      of this process at the campaign's TPS: the campaign limiter's slots are taken before an
+      attempt is recorded (so that few attempts are open at any moment), and a slow commit can
+      hold several back and release them together; this keeps them within the provider's
+      rule as they reach it.
+    """
+
+    concurrency: int = 64
+    smoothing: bool = True
+    batch: int = 500
+    lease_s: float = 30.0
+    max_attempts: int = 8
+    resend_unknown: bool = False
+    wait: bool = True
+    worker_id: str | None = None
+    idle_poll_s: float = 0.5
+
+
+@dataclass
+class Progress:
+    """Counts of this run, updated as it goes: recipients finished (``done`` of ``total``
+    open at the start) and by outcome."""
+
+    total: int = 0
+    done: int = 0
+    sent: int = 0
+    failed: int = 0
+    not_rcs: int = 0
+    fallback: int = 0
+    unknown: int = 0
+    deferred: int = 0
+    calls: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    def rate(self) -> float:
+        """Sends accepted per second since the start."""
+        elapsed = time.monotonic() - self.started
+        return self.sent / elapsed if elapsed > 0 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """What a run did, and whether the campaign is finished."""
+
+    campaign: str
+    finished: bool
+    progress: Progress
+    elapsed_s: float
+    notes: tuple[str, ...] = ()
+
+
+class Runner:
+    """Runs one campaign in this process (see the module docstring).
+
+    ``client`` sends the messages: one HTTP request per recorded attempt, so give it no send
+    limiter and no retries (``RetryPolicy(max_attempts=1)``: the runner retries, each retry a
+    recorded attempt). ``limiter`` paces the sends (acquired before each attempt is recorded).
+    ``check_client`` runs the capability checks (default ``client``), with its own limiters
+    (``{"send": <the same limiter>, "bulk": ...}``) and retries. ``fallback`` receives the
+    recipients RCS cannot reach; ``on_progress`` is called after each recipient finishes;
+    ``notify`` receives one-line notes for the user.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        campaign: Campaign,
+        client: RcsClient,
+        fallback: FallbackSender,
+        *,
+        limiter: RateLimiter | None = None,
+        check_client: RcsClient | None = None,
+        options: RunOptions | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        on_progress: Callable[[Progress], None] | None = None,
+        notify: Callable[[str], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.campaign = campaign
+        self.client = client
+        self.limiter = limiter
+        self.fallback = fallback
+        self.options = options or RunOptions()
+        self.worker = self.options.worker_id or worker_name()
+        self._spacing: RateLimiter | None = None
+        if self.options.smoothing and campaign.tps:
+            self._spacing = send_limiter(client.provider.name, campaign.tps)
+        self.settings = CampaignSettings.of(campaign)
+        self.kind = client.provider.name
+        self.idempotent = client.provider.client_message_ids
+        self.quiet = QuietHours.parse(campaign.quiet_hours) if campaign.quiet_hours else None
+        self.progress = Progress()
+        self._clock = clock
+        self._on_progress = on_progress
+        self._notify = notify or (lambda text: log.info("%s", text))
+        self._notes: list[str] = []
+        self._held: set[int] = set()
+        self._renderer: Renderer = renderer_of(campaign, self.settings)
+        self._checker = CapabilityChecker(
+            store, check_client or client, self.settings.capabilities, clock=clock
+        )
+        self._journal: GroupWriter[JournalItem, SendBegun | None] = GroupWriter(self._write)
+        self._stop: RunStopped | None = None
+        self._checking = False
+        self._sending = False
+
+    # ------------------------------------------------------------ group writes
+
+    async def _write(self, items: list[JournalItem]) -> list[SendBegun | None]:
+        """One transaction for everything the sends, checks and fallbacks queued meanwhile:
+        outcomes, then releases, then new attempts."""
+        starts = [i for i in items if isinstance(i, SendStart)]
+        begun = await self.store.journal(
+            self.campaign.id,
+            self.worker,
+            self.kind,
+            outcomes=[i for i in items if isinstance(i, SendOutcome)],
+            releases=[i for i in items if isinstance(i, tuple)],
+            starts=starts,
+            resend_open=self.idempotent or self.options.resend_unknown,
+        )
+        by_start = dict(zip((id(s) for s in starts), begun, strict=True))
+        return [by_start.get(id(i)) for i in items]
+
+    async def _begin(self, start: SendStart) -> SendBegun:
+        begun = await self._journal.submit(start)
+        assert begun is not None
+        return begun
+
+    async def _record(self, item: SendOutcome | Release) -> None:
+        await self._journal.submit(item)
+
+    async def _record_many(self, items: list[Release]) -> None:
+        await self._journal.submit_many(items)
+
+    def note(self, text: str) -> None:
+        """Tell the user something (once per distinct text)."""
+        if text not in self._notes:
+            self._notes.append(text)
+            self._notify(text)
+
+    def _finished(self, status: RecipientStatus, line: int) -> None:
+        self._held.discard(line)
+        p = self.progress
+        p.done += 1
+        if status is RecipientStatus.SENT:
+            p.sent += 1
+        elif status is RecipientStatus.FAILED:
+            p.failed += 1
+        elif status is RecipientStatus.UNKNOWN:
+            p.unknown += 1
+        elif status is RecipientStatus.FALLBACK:
+            p.fallback += 1
+        if self._on_progress is not None:
+            self._on_progress(p)
+
+    # ------------------------------------------------------------ the run
+
+    async def run(self) -> RunSummary:
+        """Run until every recipient is done (or, without ``wait``, until only future work
+        remains); raise :class:`RunStopped` on an account-level error."""
+        started = time.monotonic()
+        cid = self.campaign.id
+        if not self.settings.imported.done:
+            self.note("importing the recipients CSV (resuming an interrupted import)")
+            self.campaign = await import_csv(self.store, self.campaign)
+        starts = self.campaign.starts_at
+        if starts is not None and starts > self._clock():
+            if not self.options.wait:
+                self.note(f"the campaign starts at {starts:%Y-%m-%d %H:%M} UTC")
+                return self._summary(started, finished=False)
+            self.note(f"waiting for the campaign's start at {starts:%Y-%m-%d %H:%M} UTC")
+            await asyncio.sleep(max(0.0, (starts - self._clock()).total_seconds()))
+        await self.store.set_campaign_status(cid, CampaignStatus.RUNNING)
+        for owner in await self.store.claim_owners(cid):
+            if _dead_local_worker(owner):
+                freed = await self.store.drop_leases(cid, owner)
+                self.note(f"freed {freed} lease(s) of {owner} (its process is gone)")
+        if self.options.resend_unknown:
+            moved = await self.store.requeue(cid, RecipientStatus.UNKNOWN, RecipientStatus.RCS)
+            if moved:
+                self.note(f"resending {moved} message(s) whose outcome was unknown")
+        left = await self.store.work_left(cid)
+        self.progress.total = left.open
+        heartbeat = asyncio.create_task(self._heartbeat())
+        try:
+            while True:
+                await self._requeue_ended()
+                await self._stages()
+                if self._stop is not None:
+                    raise self._stop
+                left = await self.store.work_left(cid)
+                if left.open == 0:
+                    await self._requeue_ended()
+                    left = await self.store.work_left(cid)
+                    if left.open == 0:
+                        await self.store.set_campaign_status(cid, CampaignStatus.DONE)
+                        return self._summary(started, finished=True)
+                if left.ready:
+                    continue
+                wait = self.options.idle_poll_s
+                if left.next_at is not None:
+                    wait = max(0.05, (left.next_at - self._clock()).total_seconds())
+                if not self.options.wait and wait > self.options.idle_poll_s * 4:
+                    when = left.next_at or self._clock()
+                    self.note(f"{left.open} recipient(s) wait until {when:%Y-%m-%d %H:%M} UTC")
+                    return self._summary(started, finished=False)
+                await asyncio.sleep(min(wait, 5.0))
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+            await self._journal.close()
+            if self._held:
+                with contextlib.suppress(RcsError):
+                    await self.store.release(cid, self.worker, sorted(self._held))
+
+    def _summary(self, started: float, *, finished: bool) -> RunSummary:
+        return RunSummary(
+            self.campaign.id,
+            finished,
+            self.progress,
+            time.monotonic() - started,
+            tuple(self._notes),
+        )
+
+    async def _requeue_ended(self) -> None:
+        states = self.settings.fallback_on
+        if states:
+            words = "/".join(s.value for s in states)
+            await self.store.requeue_ended(
+                self.campaign.id, states, reason=f"RCS message {words} before delivery"
+            )
+
+    async def _stages(self) -> None:
+        self._checking = self._sending = True
+        await asyncio.gather(self._check_stage(), self._send_stage(), self._fallback_stage())
+
+    async def _heartbeat(self) -> None:
+        every = self.options.lease_s / 3
+        while True:
+            await asyncio.sleep(every)
+            held = sorted(self._held)
+            for i in range(0, len(held), 1000):
+                with contextlib.suppress(RcsError):
+                    await self.store.renew(
+                        self.campaign.id, self.worker, held[i : i + 1000], self.options.lease_s
+                    )
+
+    async def _claim(self, status: RecipientStatus, n: int) -> list[Recipient]:
+        batch = await self.store.claim_batch(
+            self.campaign.id, self.worker, n, self.options.lease_s, statuses=[status]
+        )
+        self._held.update(r.line_number for r in batch)
+        return batch
+
+    # ------------------------------------------------------------ stage 1: capabilities
+
+    async def _check_stage(self) -> None:
+        try:
+            limit = self._checker.batch_size
+            while self._stop is None:
+                await self._wait_until_needed()
+                batch: list[Recipient] = []
+                while len(batch) < limit:  # claimed in parts: no long write transaction
+                    part = await self._claim(
+                        RecipientStatus.QUEUED, min(CLAIM_PART, limit - len(batch))
+                    )
+                    batch.extend(part)
+                    if len(part) < CLAIM_PART:
+                        break
+                if not batch:
+                    return
+                try:
+                    result = await self._checker.check([r.msisdn or "" for r in batch])
+                except RcsError as err:
+                    retry = self._clock() + timedelta(seconds=30)
+                    self.note(f"capability check failed ({err}); retrying in 30 s")
+                    await self._record_many(
+                        [(r.line_number, RecipientStatus.QUEUED, None, retry) for r in batch]
+                    )
+                    self._held.difference_update(r.line_number for r in batch)
+                    return
+                for text in result.notes:
+                    self.note(text)
+                releases: list[Release] = []
+                for r in batch:
+                    number = r.msisdn or ""
+                    if number in result.deferred:
+                        releases.append(
+                            (r.line_number, RecipientStatus.QUEUED, None, result.deferred_until)
+                        )
+                        self.progress.deferred += 1
+                    elif number in result.not_rcs:
+                        releases.append(
+                            (r.line_number, RecipientStatus.NOT_RCS, "not RCS-capable", None)
+                        )
+                        self.progress.not_rcs += 1
+                    else:
+                        releases.append((r.line_number, RecipientStatus.RCS, None, None))
+                for i in range(0, len(releases), CLAIM_PART):
+                    # in parts, so that the sends' own records go in between
+                    await self._record_many(releases[i : i + CLAIM_PART])
+                self._held.difference_update(r.line_number for r in batch)
+        finally:
+            self._checking = False
+
+    async def _wait_until_needed(self) -> None:
+        """Hold the next capability check while enough checked recipients wait to be sent
+        (``LOOK_AHEAD_S`` seconds of sends at the campaign's TPS, at most two checks' worth):
+        checks then run spread over the campaign instead of all at its start, competing less
+        with the sends."""
+        tps = self.campaign.tps or 1000.0
+        most = 2 * self._checker.batch_size  # an unpaced run: two checks ahead
+        enough = max(2 * self.options.batch, min(most, int(tps * LOOK_AHEAD_S)))
+        while self._stop is None:
+            ready = (await self.store.count_recipients(self.campaign.id)).get(
+                RecipientStatus.RCS, 0
+            )
+            if ready < enough:
+                return
+            await asyncio.sleep(min(5.0, max(0.2, (ready - enough) / tps)))
+
+    # ------------------------------------------------------------ stage 2: sends
+
+    async def _send_stage(self) -> None:
+        queue: asyncio.Queue[Recipient | None] = asyncio.Queue(maxsize=self.options.batch * 2)
+        workers = [
+            asyncio.create_task(self._send_worker(queue)) for _ in range(self.options.concurrency)
+        ]
+        try:
+            while self._stop is None:
+                batch = await self._claim(RecipientStatus.RCS, self.options.batch)
+                if not batch:
+                    if self._checking:
+                        await asyncio.sleep(0.05)
+                        continue
+                    break
+                for r in batch:
+                    await queue.put(r)
+        finally:
+            for _ in workers:
+                await queue.put(None)
+            await asyncio.gather(*workers, return_exceptions=True)
+            self._sending = False
+
+    async def _send_worker(self, queue: asyncio.Queue[Recipient | None]) -> None:
+        while True:
+            r = await queue.get()
+            if r is None:
+                return
+            if self._stop is not None:
+                continue  # leave it leased: released at the end of the run
+            try:
+                await self._send_one(r)
+            except RunStopped as stop:
+                self._stop = stop
+            except RcsError as err:
+                log.warning("line %d: %s", r.line_number, err)
+                self._held.discard(r.line_number)
+
+    async def _send_one(self, r: Recipient) -> None:
+        assert r.msisdn is not None
+        now = self._clock()
+        until = quiet_until(r.msisdn, now, self.quiet)
+        if until is not None:
+            self.progress.deferred += 1
+            await self._record((r.line_number, RecipientStatus.RCS, None, until))
+            self._held.discard(r.line_number)
+            return
+        id = deterministic_id(self.campaign.id, r.msisdn)
+        try:
+            message = self._renderer.render(r.params).with_id(id)
+        except (MissingValue, RcsError) as err:
+            await self._record((r.line_number, RecipientStatus.FAILED, str(err), None))
+            self._finished(RecipientStatus.FAILED, r.line_number)
+            return
+        if self.limiter is not None:
+            # Paced before the attempt is recorded: an attempt is begun only when its request
+            # may go out at once, so few are open at any moment (those a crash leaves unknown).
+            await self.limiter.acquire()
+        begun = await self._begin(SendStart(r.line_number, id, r.msisdn, message.model_dump_json()))
+        if begun.decision is SendDecision.LOST:
+            self._held.discard(r.line_number)
+            return
+        if begun.decision is SendDecision.ALREADY_SENT:
+            self._finished(RecipientStatus.SENT, r.line_number)
+            return
+        if begun.decision is SendDecision.UNKNOWN:
+            self._finished(RecipientStatus.UNKNOWN, r.line_number)
+            return
+        if begun.decision is SendDecision.ENDED:
+            fallback = begun.state in self.settings.fallback_on
+            status = RecipientStatus.NOT_RCS if fallback else RecipientStatus.FAILED
+            why = f"RCS message {begun.state.value if begun.state else 'ended'} earlier"
+            await self._record((r.line_number, status, why, None))
+            if status is RecipientStatus.FAILED:
+                self._finished(status, r.line_number)
+            else:
+                self._held.discard(r.line_number)
+            return
+        wire = message if self.idempotent else message.model_copy(update={"message_id": None})
+        self.progress.calls += 1
+        if self._spacing is not None:
+            await self._spacing.acquire()
+        try:
+            result = await self.client.send(r.msisdn, wire)
+        except RcsError as err:
+            try:
+                outcome = outcome_of_error(
+                    err,
+                    line=r.line_number,
+                    id=id,
+                    idempotent=self.idempotent,
+                    attempts=begun.attempts,
+                    max_attempts=self.options.max_attempts,
+                    now=self._clock(),
+                )
+            except RunStopped:
+                # The provider answered, so this attempt is closed (not an unknown outcome):
+                # the recipient waits, ready, for a run once the account is fixed.
+                code = err.code if isinstance(err, ProviderError) else None
+                await self._record(
+                    SendOutcome(r.line_number, id, OutcomeKind.RETRY, code=code, reason=str(err))
+                )
+                self._held.discard(r.line_number)
+                raise
+        else:
+            outcome = outcome_of_success(r.line_number, id, result.message_id)
+        await self._record(outcome)
+        if outcome.kind is OutcomeKind.SENT:
+            self._finished(RecipientStatus.SENT, r.line_number)
+        elif outcome.kind is OutcomeKind.FAILED:
+            self._finished(RecipientStatus.FAILED, r.line_number)
+        elif outcome.kind is OutcomeKind.UNKNOWN:
+            self._finished(RecipientStatus.UNKNOWN, r.line_number)
+        else:
+            if outcome.kind is OutcomeKind.NOT_RCS:
+                self.progress.not_rcs += 1
+            self._held.discard(r.line_number)
+
+    # ------------------------------------------------------------ stage 3: fallback
+
+    async def _fallback_stage(self) -> None:
+        while self._stop is None:
+            batch = await self._claim(RecipientStatus.NOT_RCS, self.options.batch)
+            if not batch:
+                if self._checking or self._sending:
+                    await asyncio.sleep(0.1)
+                    continue
+                return
+            items = [
+                FallbackItem(
+                    self.campaign.id,
+                    r.line_number,
+                    r.msisdn or "",
+                    self._fallback_text(r),
+                    r.error or "not RCS-capable",
+                )
+                for r in batch
+            ]
+            await self.fallback.send(items)
+            await self._record_many(
+                [(r.line_number, RecipientStatus.FALLBACK, r.error, None) for r in batch]
+            )
+            for r in batch:
+                self._finished(RecipientStatus.FALLBACK, r.line_number)
+
+    def _fallback_text(self, r: Recipient) -> str:
+        params = {k: str(v) for k, v in r.params.items()}
+        if self.settings.fallback_text is not None:
+            text: str = fill(self.settings.fallback_text, params)
+            return text
+        return plain_text(self._renderer.render(params))

@@ -1,0 +1,1 @@
+"""Command-line commands that use provider accounts (see :mod:`rcskit.commands.provider_cli`)."""

@@ -1,0 +1,57 @@
+"""``rcskit demo``: the emulator and the showcase bot together, one command to a conversation.
+
+::
+
+    rcskit demo                    # http://127.0.0.1:8000, opens the demo phone's page
+    rcskit demo --port 8080 --no-browser
+
+The showcase bot (:mod:`rcskit.demo.showcase`) runs as the emulator's Dotgo demo bot; the
+phone page shows its welcome card, and every keyword answers with another RCS feature. See
+:mod:`rcskit.demo.server` for how the two are wired in one process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+__all__ = ["register"]
+
+
+def _has_gui() -> bool:
+    """Whether a graphical browser can open here (on Linux without a display, Python's
+    ``webbrowser`` would start a text browser in this terminal instead)."""
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``demo`` command to a Typer app (the rcskit CLI calls this)."""
+
+    @app.command("demo")
+    def demo(
+        host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+        no_browser: Annotated[
+            bool, typer.Option("--no-browser", help="Do not open the phone page in a browser.")
+        ] = False,
+    ) -> None:
+        """Start the emulator and the showcase bot, and open a phone's page: a working RCS
+        conversation in one command."""
+        from .server import run_demo
+
+        try:
+            asyncio.run(
+                run_demo(host, port, open_browser=not no_browser and _has_gui(), echo=typer.echo)
+            )
+        except OSError as exc:
+            typer.echo(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
+            typer.echo("Try another port, e.g. rcskit demo --port 8001", err=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            typer.echo("stopped")

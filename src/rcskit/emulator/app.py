@@ -1,0 +1,164 @@
+"""The emulator application: every flavour and the admin API in one Starlette app.
+
+::
+
+    from rcskit.emulator.app import create_app
+    from rcskit.emulator.config import default_config
+
+    app = create_app(default_config())          # an ASGI app; run it with uvicorn
+
+``rcskit emulator`` (see :func:`register`) starts it on 127.0.0.1:8000 and prints the base URLs
+and bot ids (client secrets only with ``--show-credentials``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Mount, Router
+
+from . import dotgo, google_rbm, maap, orange, smsbox
+from .admin import admin_routes
+from .clock import Clock
+from .config import (
+    DEMO_CLIENT_SECRET,
+    EmulatorConfig,
+    EmulatorConfigError,
+    default_config,
+    load_config,
+)
+from .flavours import Flavour
+from .recorder import RequestRecorder
+from .state import EmulatorState
+from .ui import mount_ui
+
+__all__ = ["ADMIN_PREFIX", "FLAVOURS", "banner", "create_app", "register", "serve"]
+
+FLAVOURS: tuple[Flavour, ...] = (
+    dotgo.FLAVOUR,
+    orange.FLAVOUR,
+    smsbox.FLAVOUR,
+    maap.FLAVOUR,
+    google_rbm.FLAVOUR,
+)
+"""The provider flavours the emulator serves (each module adds its ``FLAVOUR`` here)."""
+
+ADMIN_PREFIX = "/_emulator"
+
+
+def create_app(
+    config: EmulatorConfig | None = None,
+    clock: Clock | None = None,
+    flavours: Sequence[Flavour] = FLAVOURS,
+) -> Starlette:
+    """The emulator as an ASGI app; ``app.state.emulator`` is its :class:`EmulatorState`.
+
+    Every bot's provider must be served by one of ``flavours``. The background timer task
+    starts with the app's lifespan; without a lifespan (an in-process test) drive timers with
+    ``await state.run_due()`` or ``await state.advance(seconds)``.
+    """
+    config = config or default_config()
+    renderers = {key: r for f in flavours for key, r in f.renderers.items()}
+    orphans = sorted({b.provider for b in config.bots} - renderers.keys())
+    if orphans:
+        raise EmulatorConfigError(f"no flavour serves provider(s): {', '.join(orphans)}")
+    state = EmulatorState(config, clock, renderers)
+    routes: list[BaseRoute] = [
+        Mount(f.prefix, app=RequestRecorder(Router(list(f.routes(state))), state, f.name))
+        for f in flavours
+    ]
+    routes.append(Mount(ADMIN_PREFIX, routes=admin_routes(state)))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        state.start()
+        try:
+            yield
+        finally:
+            await state.aclose()
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.emulator = state
+    mount_ui(app, state, ADMIN_PREFIX)  # the web UI at / (rcskit.emulator.ui)
+    return app
+
+
+def banner(
+    config: EmulatorConfig,
+    base: str,
+    *,
+    show_credentials: bool = False,
+    flavours: Sequence[Flavour] = FLAVOURS,
+) -> str:
+    """What ``rcskit emulator`` prints at start: base URLs, bots, and secrets only if asked."""
+    lines = [f"rcskit emulator on {base}", ""]
+    for flavour in flavours:
+        for label, url in flavour.endpoints(base):
+            lines.append(f"  {label}: {url}")
+    lines.append(f"  Admin API: {base}{ADMIN_PREFIX}/")
+    lines.append(f"  Web UI: {base}/")
+    lines.append("")
+    lines.append("Bots:")
+    for bot in config.bots:
+        lines.append(f"  {bot.id}  provider={bot.provider}  client_id={bot.client_id}")
+        if show_credentials:
+            for name, value in bot.secret_credentials().items():
+                shown = value if "\n" not in value else value.replace("\n", "\n      ")
+                lines.append(f"    {name}: {shown}")
+    if not show_credentials:
+        lines.append("  (secrets hidden; use --show-credentials to print them)")
+    return "\n".join(lines)
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, config: EmulatorConfig | None = None) -> None:
+    """Run the emulator with uvicorn until interrupted."""
+    import uvicorn
+
+    uvicorn.run(
+        create_app(config),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=3,  # open phone pages (live streams) must not hold Ctrl-C
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``emulator`` command to a Typer app (the rcskit CLI calls this)."""
+
+    @app.command("emulator")
+    def emulator(
+        host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+        config: Annotated[Path | None, typer.Option(help="Emulator config (TOML).")] = None,
+        show_credentials: Annotated[
+            bool,
+            typer.Option("--show-credentials", help="Also print the bots' secrets and keys."),
+        ] = False,
+        client_secret: Annotated[
+            str,
+            typer.Option(
+                "--client-secret",
+                envvar="RCSKIT_EMULATOR_CLIENT_SECRET",
+                help="Client secret of the default Dotgo demo bots (the `emulator` provider of "
+                "rcskit.toml uses the same default).",
+                show_default=False,
+            ),
+        ] = DEMO_CLIENT_SECRET,
+    ) -> None:
+        """Start a local RBM platform emulator (Dotgo, Orange BotHub, SMSBOX, GSMA MaaP and
+        Google RBM APIs, simulated phones, a web UI)."""
+        try:
+            loaded = load_config(config) if config is not None else default_config(client_secret)
+        except EmulatorConfigError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        typer.echo(banner(loaded, f"http://{shown}:{port}", show_credentials=show_credentials))
+        serve(host, port, loaded)

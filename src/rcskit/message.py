@@ -1,0 +1,814 @@
+"""The provider-neutral RCS message model.
+
+One typed model for everything the providers can send. Wire formats (``rcskit.formats.gsma``
+and ``rcskit.formats.google``) convert to and from it; limits are checked by
+``rcskit.limits.check`` (construction checks structure and types only, so that a policy of
+"warn" or "off" can still build an over-long message).
+
+A rich card with two buttons::
+
+    from rcskit.message import Card, Media, Message, OpenUrl, Reply
+
+    msg = Message(
+        Card(
+            title="Spring sale",
+            description="Everything 20% off until Sunday.",
+            media=Media.image("https://example.com/sale.jpg"),
+            suggestions=[Reply("Yes", "yes"), OpenUrl("Site", "https://example.com")],
+        )
+    )
+
+Every model is frozen (a value); lists are stored as tuples. Construction errors raise
+:class:`~rcskit.errors.InvalidMessage` naming the field.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import InvalidMessage, Violation
+from .phones import normalize_msisdn
+
+__all__ = [
+    "Action",
+    "Audio",
+    "Card",
+    "CardWidth",
+    "Carousel",
+    "ComposeRecordingMessage",
+    "ComposeTextMessage",
+    "Contact",
+    "Content",
+    "CreateCalendarEvent",
+    "DialEnrichedCall",
+    "DialPhoneNumber",
+    "DialVideoCall",
+    "DisableAnonymization",
+    "EnableDisplayedNotifications",
+    "Envelope",
+    "File",
+    "GeolocationPush",
+    "Height",
+    "ImageAlignment",
+    "IsTyping",
+    "Media",
+    "Message",
+    "OpenUrl",
+    "Orientation",
+    "RecordingType",
+    "Reply",
+    "RequestDeviceSpecifics",
+    "RequestLocationPush",
+    "ShowLocation",
+    "Suggestion",
+    "Template",
+    "Text",
+    "TrafficType",
+    "UrlApplication",
+    "WebviewViewMode",
+    "format_ttl",
+    "parse_rfc3339",
+]
+
+
+def _violations(err: ValidationError, prefix: str = "") -> list[Violation]:
+    out = []
+    for e in err.errors():
+        path = ".".join(str(p) for p in e["loc"])
+        if prefix:
+            path = f"{prefix}.{path}" if path else prefix
+        msg = e["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        out.append(Violation(path or "(message)", e.get("input"), msg))
+    return out
+
+
+class _Model(BaseModel):
+    """Base: frozen, no unknown fields, construction errors as InvalidMessage."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as err:
+            raise InvalidMessage(_violations(err, type(self).__name__)) from None
+
+
+# ---------------------------------------------------------------- enums
+
+
+class Orientation(StrEnum):
+    """Card orientation."""
+
+    VERTICAL = "VERTICAL"
+    HORIZONTAL = "HORIZONTAL"
+
+
+class ImageAlignment(StrEnum):
+    """Where the media sits on a horizontal card."""
+
+    LEFT = "LEFT"
+    RIGHT = "RIGHT"
+
+
+class Height(StrEnum):
+    """Media height on a vertical card (Google: 112/168/264 dp)."""
+
+    SHORT = "SHORT"
+    MEDIUM = "MEDIUM"
+    TALL = "TALL"
+
+
+class CardWidth(StrEnum):
+    """Width of carousel cards."""
+
+    SMALL = "SMALL"
+    MEDIUM = "MEDIUM"
+
+
+class RecordingType(StrEnum):
+    """What a compose-recording action records."""
+
+    AUDIO = "AUDIO"
+    VIDEO = "VIDEO"
+
+
+class UrlApplication(StrEnum):
+    """How an open-URL action opens (Google RBM only; GSMA always uses the browser)."""
+
+    BROWSER = "BROWSER"
+    WEBVIEW = "WEBVIEW"
+
+
+class WebviewViewMode(StrEnum):
+    """Webview size for an open-URL action in webview mode (Google RBM only)."""
+
+    FULL = "FULL"
+    HALF = "HALF"
+    TALL = "TALL"
+
+
+class TrafficType(StrEnum):
+    """Known traffic types. GSMA uses the lower-case names, Google ``messageTrafficType``.
+
+    ``ADVERTISEMENT`` is GSMA ``advertisement`` and Google ``PROMOTION``. ``PAYMENT``,
+    ``PREMIUM`` and ``SUBSCRIPTION`` exist only in GSMA; ``AUTHENTICATION``, ``TRANSACTION``,
+    ``SERVICE_REQUEST`` and ``ACKNOWLEDGEMENT`` in both (GSMA spelling uncertain, see
+    ``shared/reference/gsma_maap.md`` 2.7). Any other string is kept as given.
+    """
+
+    ADVERTISEMENT = "advertisement"
+    PAYMENT = "payment"
+    PREMIUM = "premium"
+    SUBSCRIPTION = "subscription"
+    AUTHENTICATION = "authentication"
+    TRANSACTION = "transaction"
+    SERVICE_REQUEST = "serviceRequest"
+    ACKNOWLEDGEMENT = "acknowledgement"
+
+
+# ---------------------------------------------------------------- time helpers
+
+_TTL_RE = re.compile(r"^(\d+)(\.\d{1,9})?s$")
+_RFC3339_RE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+)
+
+
+def format_ttl(value: timedelta | float | int | str) -> str:
+    """Render a duration as the wire's ``ttl`` string: ``timedelta(seconds=30)`` -> ``"30s"``."""
+    if isinstance(value, str):
+        return value
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    if seconds == int(seconds):
+        return f"{int(seconds)}s"
+    return f"{seconds:.9f}".rstrip("0") + "s"
+
+
+def ttl_seconds(ttl: str) -> float | None:
+    """Parse a ``ttl`` string (``"30s"``, ``"1.5s"``, up to nine fractional digits) to seconds."""
+    m = _TTL_RE.match(ttl)
+    if not m:
+        return None
+    return float(ttl[:-1])
+
+
+def parse_rfc3339(value: str) -> datetime | None:
+    """Parse an RFC 3339 timestamp (up to nine fractional digits) to an aware datetime."""
+    if not _RFC3339_RE.match(value):
+        return None
+    text = value.replace("z", "Z").replace("t", "T")
+    main, _, rest = text.partition(".")
+    tz = ""
+    if rest:
+        digits = re.match(r"\d+", rest)
+        frac = digits.group(0) if digits else ""
+        tz = rest[len(frac) :]
+        text = main + "." + frac[:6].ljust(6, "0") + tz
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def format_rfc3339(value: datetime | str) -> str:
+    """Render a datetime as RFC 3339 UTC "Zulu" (``2024-10-02T15:01:23Z``)."""
+    if isinstance(value, str):
+        return value
+    if value.tzinfo is None:
+        raise InvalidMessage([Violation("expire_time", value, "datetime must be timezone-aware")])
+    value = value.astimezone(UTC)
+    if value.microsecond:
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# ---------------------------------------------------------------- suggestions
+
+
+class _Suggestion(_Model):
+    """Fields every suggestion has: the displayed ``text`` and the ``postback_data``."""
+
+    text: str
+    postback_data: str | None = None
+
+
+class Reply(_Suggestion):
+    """A suggested reply chip: ``Reply("Yes", "yes")``."""
+
+    kind: Literal["reply"] = "reply"
+
+    def __init__(
+        self, text: str | None = None, postback_data: str | None = None, **kw: Any
+    ) -> None:
+        _Model.__init__(self, text=text, postback_data=postback_data, **kw)
+
+
+class _Action(_Suggestion):
+    """An action suggestion; ``fallback_url`` is offered when no app can perform it."""
+
+    fallback_url: str | None = None
+    group: ClassVar[str] = ""
+
+
+class OpenUrl(_Action):
+    """Open a web site or deep link: ``OpenUrl("Site", "https://example.com")``.
+
+    ``application`` / ``webview_view_mode`` / ``description`` are Google RBM's webview options.
+    """
+
+    kind: Literal["open_url"] = "open_url"
+    group: ClassVar[str] = "urlAction"
+    url: str
+    application: UrlApplication | None = None
+    webview_view_mode: WebviewViewMode | None = None
+    description: str | None = None
+
+    def __init__(
+        self,
+        text: str | None = None,
+        url: str | None = None,
+        postback_data: str | None = None,
+        **kw: Any,
+    ) -> None:
+        _Model.__init__(self, text=text, url=url, postback_data=postback_data, **kw)
+
+
+class DialPhoneNumber(_Action):
+    """Call a number with the dialer: ``DialPhoneNumber("Call us", "+15556667777")``."""
+
+    kind: Literal["dial_phone_number"] = "dial_phone_number"
+    group: ClassVar[str] = "dialerAction"
+    phone_number: str
+
+    def __init__(
+        self,
+        text: str | None = None,
+        phone_number: str | None = None,
+        postback_data: str | None = None,
+        **kw: Any,
+    ) -> None:
+        _Model.__init__(
+            self, text=text, phone_number=phone_number, postback_data=postback_data, **kw
+        )
+
+
+class DialEnrichedCall(_Action):
+    """Start an enriched call with an optional subject (GSMA only)."""
+
+    kind: Literal["dial_enriched_call"] = "dial_enriched_call"
+    group: ClassVar[str] = "dialerAction"
+    phone_number: str
+    subject: str | None = None
+
+    def __init__(
+        self,
+        text: str | None = None,
+        phone_number: str | None = None,
+        postback_data: str | None = None,
+        **kw: Any,
+    ) -> None:
+        _Model.__init__(
+            self, text=text, phone_number=phone_number, postback_data=postback_data, **kw
+        )
+
+
+class DialVideoCall(_Action):
+    """Start a video call (GSMA only)."""
+
+    kind: Literal["dial_video_call"] = "dial_video_call"
+    group: ClassVar[str] = "dialerAction"
+    phone_number: str
+
+    def __init__(
+        self,
+        text: str | None = None,
+        phone_number: str | None = None,
+        postback_data: str | None = None,
+        **kw: Any,
+    ) -> None:
+        _Model.__init__(
+            self, text=text, phone_number=phone_number, postback_data=postback_data, **kw
+        )
+
+
+class ShowLocation(_Action):
+    """Show a place on a map, by coordinates (and label) or by a search ``query``.
+
+    ``ShowLocation("Map", latitude=37.42, longitude=-122.08, label="Googleplex")``
+    """
+
+    kind: Literal["show_location"] = "show_location"
+    group: ClassVar[str] = "mapAction"
+    latitude: float | None = None
+    longitude: float | None = None
+    label: str | None = None
+    query: str | None = None
+
+    def __init__(
+        self, text: str | None = None, postback_data: str | None = None, **kw: Any
+    ) -> None:
+        _Model.__init__(self, text=text, postback_data=postback_data, **kw)
+
+    @model_validator(mode="after")
+    def _where(self) -> Self:
+        has_coords = self.latitude is not None or self.longitude is not None
+        if has_coords and (self.latitude is None or self.longitude is None):
+            raise ValueError("latitude and longitude go together")
+        if not has_coords and not self.query:
+            raise ValueError("give latitude and longitude, or a query")
+        return self
+
+
+class RequestLocationPush(_Action):
+    """Ask the user to share their location once."""
+
+    kind: Literal["request_location_push"] = "request_location_push"
+    group: ClassVar[str] = "mapAction"
+
+    def __init__(
+        self, text: str | None = None, postback_data: str | None = None, **kw: Any
+    ) -> None:
+        _Model.__init__(self, text=text, postback_data=postback_data, **kw)
+
+
+class CreateCalendarEvent(_Action):
+    """Create an event in the user's calendar (times are RFC 3339 strings or aware datetimes)."""
+
+    kind: Literal["create_calendar_event"] = "create_calendar_event"
+    group: ClassVar[str] = "calendarAction"
+    start_time: str
+    end_time: str
+    title: str
+    description: str | None = None
+
+    def __init__(
+        self,
+        text: str | None = None,
+        start_time: str | datetime | None = None,
+        end_time: str | datetime | None = None,
+        title: str | None = None,
+        postback_data: str | None = None,
+        **kw: Any,
+    ) -> None:
+        _Model.__init__(
+            self,
+            text=text,
+            start_time=None if start_time is None else format_rfc3339(start_time),
+            end_time=None if end_time is None else format_rfc3339(end_time),
+            title=title,
+            postback_data=postback_data,
+            **kw,
+        )
+
+
+class ComposeTextMessage(_Action):
+    """Open a draft text message to ``phone_number`` with ``draft`` in the input field."""
+
+    kind: Literal["compose_text_message"] = "compose_text_message"
+    group: ClassVar[str] = "composeAction"
+    phone_number: str
+    draft: str
+
+    def __init__(
+        self,
+        text: str | None = None,
+        phone_number: str | None = None,
+        draft: str | None = None,
+        postback_data: str | None = None,
+        **kw: Any,
+    ) -> None:
+        _Model.__init__(
+            self,
+            text=text,
+            phone_number=phone_number,
+            draft=draft,
+            postback_data=postback_data,
+            **kw,
+        )
+
+
+class ComposeRecordingMessage(_Action):
+    """Open a draft message to ``phone_number`` and start recording audio or video."""
+
+    kind: Literal["compose_recording_message"] = "compose_recording_message"
+    group: ClassVar[str] = "composeAction"
+    phone_number: str
+    recording_type: RecordingType
+
+    def __init__(
+        self,
+        text: str | None = None,
+        phone_number: str | None = None,
+        recording_type: RecordingType | str | None = None,
+        postback_data: str | None = None,
+        **kw: Any,
+    ) -> None:
+        _Model.__init__(
+            self,
+            text=text,
+            phone_number=phone_number,
+            recording_type=recording_type,
+            postback_data=postback_data,
+            **kw,
+        )
+
+
+class RequestDeviceSpecifics(_Action):
+    """Ask for a one-time share of device specifics (GSMA only)."""
+
+    kind: Literal["request_device_specifics"] = "request_device_specifics"
+    group: ClassVar[str] = "deviceAction"
+
+    def __init__(
+        self, text: str | None = None, postback_data: str | None = None, **kw: Any
+    ) -> None:
+        _Model.__init__(self, text=text, postback_data=postback_data, **kw)
+
+
+class DisableAnonymization(_Action):
+    """Ask the user to disable anonymization, sharing their number (GSMA only)."""
+
+    kind: Literal["disable_anonymization"] = "disable_anonymization"
+    group: ClassVar[str] = "settingsAction"
+
+    def __init__(
+        self, text: str | None = None, postback_data: str | None = None, **kw: Any
+    ) -> None:
+        _Model.__init__(self, text=text, postback_data=postback_data, **kw)
+
+
+class EnableDisplayedNotifications(_Action):
+    """Ask the user to enable read receipts (GSMA only)."""
+
+    kind: Literal["enable_displayed_notifications"] = "enable_displayed_notifications"
+    group: ClassVar[str] = "settingsAction"
+
+    def __init__(
+        self, text: str | None = None, postback_data: str | None = None, **kw: Any
+    ) -> None:
+        _Model.__init__(self, text=text, postback_data=postback_data, **kw)
+
+
+Action = (
+    OpenUrl
+    | DialPhoneNumber
+    | DialEnrichedCall
+    | DialVideoCall
+    | ShowLocation
+    | RequestLocationPush
+    | CreateCalendarEvent
+    | ComposeTextMessage
+    | ComposeRecordingMessage
+    | RequestDeviceSpecifics
+    | DisableAnonymization
+    | EnableDisplayedNotifications
+)
+"""Any of the twelve suggested actions."""
+
+Suggestion = Annotated[Reply | Action, Field(discriminator="kind")]
+"""A reply or one of the twelve actions."""
+
+ACTION_TYPES: tuple[type[_Action], ...] = (
+    OpenUrl,
+    DialPhoneNumber,
+    DialEnrichedCall,
+    DialVideoCall,
+    ShowLocation,
+    RequestLocationPush,
+    CreateCalendarEvent,
+    ComposeTextMessage,
+    ComposeRecordingMessage,
+    RequestDeviceSpecifics,
+    DisableAnonymization,
+    EnableDisplayedNotifications,
+)
+
+
+# ---------------------------------------------------------------- content
+
+
+class Text(_Model):
+    """A plain text message."""
+
+    kind: Literal["text"] = "text"
+    text: str
+
+    def __init__(self, text: str | None = None, **kw: Any) -> None:
+        _Model.__init__(self, text=text, **kw)
+
+
+class File(_Model):
+    """A file message: by ``url``, or by ``file_id`` of a file uploaded to the provider.
+
+    ``name``, ``mime_type``, ``size`` and the thumbnail's are GSMA metadata; Google derives them.
+    ``force_refresh`` is Google's ``contentInfo.forceRefresh``.
+    """
+
+    kind: Literal["file"] = "file"
+    url: str | None = None
+    file_id: str | None = None
+    name: str | None = None
+    mime_type: str | None = None
+    size: int | None = None
+    thumbnail_url: str | None = None
+    thumbnail_file_id: str | None = None
+    thumbnail_name: str | None = None
+    thumbnail_mime_type: str | None = None
+    thumbnail_size: int | None = None
+    force_refresh: bool | None = None
+
+    def __init__(self, url: str | None = None, **kw: Any) -> None:
+        if url is not None:
+            kw["url"] = url
+        _Model.__init__(self, **kw)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        if (self.url is None) == (self.file_id is None):
+            raise ValueError("give exactly one of url or file_id")
+        return self
+
+
+class Audio(_Model):
+    """An audio message (GSMA). ``playing_length`` is in seconds."""
+
+    kind: Literal["audio"] = "audio"
+    url: str
+    name: str | None = None
+    mime_type: str | None = None
+    size: int | None = None
+    playing_length: int | None = None
+
+    def __init__(self, url: str | None = None, **kw: Any) -> None:
+        _Model.__init__(self, url=url, **kw)
+
+
+class GeolocationPush(_Model):
+    """A location pushed to the user (GSMA). ``pos`` is WGS 84 ``"lat lon"`` in decimal degrees.
+
+    Build from numbers with ``GeolocationPush.at(48.8584, 2.2945, label="Eiffel Tower")``.
+    """
+
+    kind: Literal["geolocation_push"] = "geolocation_push"
+    pos: str
+    label: str | None = None
+    timestamp: str | None = None
+    expiry: str | None = None
+    time_offset: int | None = None
+    radius: float | None = None
+
+    @classmethod
+    def at(cls, latitude: float, longitude: float, **kw: Any) -> GeolocationPush:
+        """A push at the given coordinates."""
+        return cls(pos=f"{latitude} {longitude}", **kw)
+
+    @property
+    def coordinates(self) -> tuple[float, float] | None:
+        """``(latitude, longitude)`` parsed from ``pos``, or ``None`` if it does not parse."""
+        parts = self.pos.replace(",", " ").split()
+        if len(parts) != 2:
+            return None
+        try:
+            return float(parts[0]), float(parts[1])
+        except ValueError:
+            return None
+
+
+class Media(_Model):
+    """The media of a rich card: by ``url`` or an uploaded ``file_id``, with its display height."""
+
+    url: str | None = None
+    file_id: str | None = None
+    content_type: str | None = None
+    size: int | None = None
+    height: Height | None = None
+    thumbnail_url: str | None = None
+    thumbnail_file_id: str | None = None
+    thumbnail_content_type: str | None = None
+    thumbnail_size: int | None = None
+    content_description: str | None = None
+    force_refresh: bool | None = None
+
+    @classmethod
+    def image(cls, url: str, **kw: Any) -> Media:
+        """Media from an image URL: ``Media.image("https://example.com/a.jpg")``.
+
+        Nothing is guessed: set ``content_type``/``size`` yourself where a platform wants them
+        (GSMA MaaP platforms read them; Google RBM derives them and cannot carry them).
+        """
+        return cls(url=url, **kw)
+
+    @classmethod
+    def video(cls, url: str, **kw: Any) -> Media:
+        """Media from a video URL, with an optional ``thumbnail_url`` shown before it plays."""
+        return cls(url=url, **kw)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        if (self.url is None) == (self.file_id is None):
+            raise ValueError("give exactly one of url or file_id")
+        return self
+
+
+class Card(_Model):
+    """A rich card. Standalone it may set ``orientation`` and ``image_alignment``;
+    inside a :class:`Carousel` those belong to the carousel.
+
+    At least one of ``title``, ``description`` or ``media`` is required.
+    """
+
+    kind: Literal["card"] = "card"
+    title: str | None = None
+    description: str | None = None
+    media: Media | None = None
+    suggestions: tuple[Suggestion, ...] = ()
+    orientation: Orientation | None = None
+    image_alignment: ImageAlignment | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Self:
+        if self.title is None and self.description is None and self.media is None:
+            raise ValueError("a card needs at least one of title, description or media")
+        return self
+
+
+class Carousel(_Model):
+    """A carousel of 2 to 10 cards of one ``card_width``."""
+
+    kind: Literal["carousel"] = "carousel"
+    cards: tuple[Card, ...]
+    card_width: CardWidth | None = None
+    orientation: Orientation | None = None
+
+    def __init__(self, cards: Any = None, **kw: Any) -> None:
+        if cards is not None:
+            kw["cards"] = cards
+        _Model.__init__(self, **kw)
+
+
+class Template(_Model):
+    """A provider template (Dotgo): ``Template("template_123", {"name": "Ada"})``."""
+
+    kind: Literal["template"] = "template"
+    code: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    def __init__(
+        self, code: str | None = None, params: dict[str, Any] | None = None, **kw: Any
+    ) -> None:
+        _Model.__init__(self, code=code, params=params or {}, **kw)
+
+    def __hash__(self) -> int:
+        return hash((self.code, tuple(sorted(self.params))))
+
+
+class IsTyping(_Model):
+    """The typing indicator, ``active`` or idle."""
+
+    kind: Literal["is_typing"] = "is_typing"
+    active: bool = True
+
+
+Content = Annotated[
+    Text | File | Audio | GeolocationPush | Card | Carousel | Template | IsTyping,
+    Field(discriminator="kind"),
+]
+"""Exactly one piece of content per message."""
+
+
+# ---------------------------------------------------------------- envelope
+
+
+class Contact(_Model):
+    """Who a message goes to or comes from: an E.164 ``msisdn`` or an anonymous ``chat_id``.
+
+    ``Contact("+33612345678")``; ``Contact.of("06 12 34 56 78", region="FR")``;
+    ``Contact(chat_id="93JF93SEIJFE")``.
+    """
+
+    msisdn: str | None = None
+    chat_id: str | None = None
+
+    def __init__(self, msisdn: str | None = None, **kw: Any) -> None:
+        if msisdn is not None:
+            kw["msisdn"] = normalize_msisdn(msisdn)
+        elif isinstance(kw.get("msisdn"), str):
+            kw["msisdn"] = normalize_msisdn(kw["msisdn"])
+        _Model.__init__(self, **kw)
+
+    @classmethod
+    def of(cls, value: Contact | str, region: str | None = None) -> Contact:
+        """A contact from a number (national forms allowed with ``region``) or a Contact."""
+        if isinstance(value, Contact):
+            return value
+        return cls(normalize_msisdn(value, region))
+
+    @model_validator(mode="after")
+    def _one(self) -> Self:
+        if self.msisdn is None and self.chat_id is None:
+            raise ValueError("give an msisdn or a chat_id")
+        return self
+
+    def __str__(self) -> str:
+        return self.msisdn or f"chat:{self.chat_id}"
+
+
+class Message(_Model):
+    """An outbound message: one ``content``, chips (``suggestions``) and envelope options.
+
+    ``ttl`` (``"30s"`` or a timedelta) and ``expire_time`` (RFC 3339 or an aware datetime) set
+    the expiry; at most one of them. ``message_id`` is the client's id (the provider's
+    idempotency key where it has one). ``in_reply_to`` is the GSMA top-level ``msgId`` some
+    platforms (Orange) use to answer a user's message.
+    """
+
+    content: Content
+    suggestions: tuple[Suggestion, ...] = ()
+    traffic_type: str | None = None
+    ttl: str | None = None
+    expire_time: str | None = None
+    message_id: str | None = None
+    in_reply_to: str | None = None
+
+    def __init__(self, content: Any = None, **kw: Any) -> None:
+        if content is not None:
+            kw["content"] = content
+        if isinstance(kw.get("content"), str):
+            kw["content"] = Text(kw["content"])
+        if kw.get("ttl") is not None:
+            kw["ttl"] = format_ttl(kw["ttl"])
+        if isinstance(kw.get("expire_time"), datetime):
+            kw["expire_time"] = format_rfc3339(kw["expire_time"])
+        _Model.__init__(self, **kw)
+
+    @field_validator("traffic_type", mode="before")
+    @classmethod
+    def _traffic(cls, v: Any) -> Any:
+        return v.value if isinstance(v, TrafficType) else v
+
+    @model_validator(mode="after")
+    def _expiry(self) -> Self:
+        if self.ttl is not None and self.expire_time is not None:
+            raise ValueError("give ttl or expire_time, never both")
+        if isinstance(self.content, IsTyping) and self.suggestions:
+            raise ValueError("a typing indicator carries no suggestions")
+        return self
+
+    def with_id(self, message_id: str) -> Message:
+        """A copy of this message with ``message_id`` set."""
+        return self.model_copy(update={"message_id": message_id})
+
+
+class Envelope(_Model):
+    """A message with its recipient, as a wire body carries them (``to`` may be absent)."""
+
+    message: Message
+    to: Contact | None = None

@@ -1,0 +1,49 @@
+"""Provider descriptions: per-provider request building and response parsing (pure).
+
+Each module describes one provider API (see :mod:`rcskit.providers.base`); its config class
+is what :class:`rcskit.client.RcsClient` is built from:
+
+- :class:`DotgoConfig`: Dotgo, GSMA API (seed 002 section 2);
+- :class:`DotgoGoogleConfig`: Dotgo, Google API (seed 002 section 3);
+- :class:`MaapConfig`: a generic GSMA MaaP (seed 003, FNW.11);
+- :class:`OrangeConfig`: Orange RCS BotHub (seeds 000, 001);
+- :class:`SmsboxConfig`: SMSBOX RCS API (seed 004);
+- :class:`GoogleRbmConfig`: Google RBM directly, with a :class:`ServiceAccount`.
+
+:func:`capability_table` tells which provider offers which operation.
+"""
+
+from __future__ import annotations
+
+from .base import (
+    OPERATIONS,
+    Operation,
+    Provider,
+    ProviderConfig,
+    ProviderInfo,
+    capability_markdown,
+    capability_table,
+)
+from .dotgo import DotgoConfig
+from .dotgo_google import DotgoGoogleConfig
+from .google_rbm import GoogleRbmConfig, ServiceAccount
+from .maap import MaapConfig
+from .orange import OrangeConfig
+from .smsbox import SmsboxConfig
+
+__all__ = [
+    "OPERATIONS",
+    "DotgoConfig",
+    "DotgoGoogleConfig",
+    "GoogleRbmConfig",
+    "MaapConfig",
+    "Operation",
+    "OrangeConfig",
+    "Provider",
+    "ProviderConfig",
+    "ProviderInfo",
+    "ServiceAccount",
+    "SmsboxConfig",
+    "capability_markdown",
+    "capability_table",
+]

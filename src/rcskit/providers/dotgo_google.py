@@ -1,0 +1,332 @@
+"""Dotgo RBM platform, Google API (seed 002 section 3).
+
+Paths after ``server_root`` (``https://api.dotgo.com/rcs``):
+
+- ``POST /v1/phones/{phone}/agentMessages/async?botId=&messageId=``: send. rcskit always
+  sends a ``messageId`` (a uuid4 when the message has none), so a retried send is never
+  delivered twice (the platform rejects a duplicate id);
+- ``POST /v1/phones/{phone}/agentEvents?botId=&eventId=``: ``READ`` and ``IS_TYPING``;
+- ``DELETE /v1/phones/{phone}/agentMessages/{messageId}?botId=``: revoke, with
+  ``{"conversationId"}`` when the send returned one (Vodafone MaaP);
+- ``GET /v1/phones/{phone}/capabilities?botId=&requestId=``;
+- ``POST /upload/v1/files?botId=``: the file bytes as the body, its type as Content-Type;
+- ``POST /v1/phones/{phone}/testers?botId=``: invite a tester;
+- ``POST /bot/v1/{botId}/rcsEnabledContacts``: bulk reachability, common to both flavours
+  (section 2.6).
+
+Same token endpoint as the GSMA flavour (the client must be registered with the
+``Chatbot-message`` and ``google`` scopes) and the same error codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import partial
+from typing import ClassVar
+
+from pydantic import SecretStr
+
+from ..auth import Auth, secret
+from ..errors import InvalidMessage, ProviderError, UnsupportedFeature, Violation
+from ..formats import google
+from ..message import Contact
+from ..results import FileInfo, RevokeResult, SendResult, TesterResult
+from ..transport import HttpRequest, HttpResponse, path_segment
+from . import dotgo, maap
+from .base import (
+    CapabilitiesArgs,
+    Operation,
+    Provider,
+    ProviderInfo,
+    ReadArgs,
+    RevokeArgs,
+    SendArgs,
+    TesterArgs,
+    TypingArgs,
+    UploadArgs,
+)
+
+__all__ = [
+    "INFO",
+    "DotgoGoogleConfig",
+    "build_add_tester",
+    "build_capabilities",
+    "build_mark_read",
+    "build_revoke",
+    "build_send",
+    "build_typing",
+    "build_upload",
+    "describe",
+    "map_error",
+    "parse_add_tester",
+    "parse_send",
+    "parse_upload",
+]
+
+NAME = "dotgo_google"
+
+INFO = ProviderInfo(
+    NAME,
+    "Dotgo, Google API",
+    frozenset(
+        {
+            "send",
+            "send_typing",
+            "mark_read",
+            "revoke",
+            "capabilities",
+            "bulk_capabilities",
+            "upload_file",
+            "add_tester",
+        }
+    ),
+)
+
+_JSON = {"Content-Type": "application/json"}
+
+
+@dataclass(frozen=True)
+class DotgoGoogleConfig:
+    """Credentials and URLs of a Dotgo bot using the Google API flavour.
+
+    ``drop_metadata``: let the Google encoder drop file metadata Google derives itself
+    (names, MIME types, sizes) instead of raising; ``file_style`` how uploaded files are
+    referenced (``"fileName"``, as Dotgo documents, or ``"uploadedRbmFile"``).
+    """
+
+    bot_id: str
+    client_id: str
+    client_secret: SecretStr | str = field(repr=False)
+    server_root: str = dotgo.DEFAULT_SERVER_ROOT
+    auth_url: str = dotgo.DEFAULT_AUTH_URL
+    scope: str | None = None
+    file_style: google.FileStyle = "fileName"
+    drop_metadata: bool = False
+    name: ClassVar[str] = NAME
+
+    def __post_init__(self) -> None:
+        for label, url in (("server_root", self.server_root), ("auth_url", self.auth_url)):
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(
+                    f"DotgoGoogleConfig.{label}: an http(s) URL is required, got {url!r}"
+                )
+        if not self.bot_id or not self.client_id:
+            raise ValueError("DotgoGoogleConfig: bot_id and client_id are required")
+        object.__setattr__(self, "server_root", self.server_root.rstrip("/"))
+        object.__setattr__(self, "client_secret", secret(self.client_secret))
+
+    def provider(self) -> Provider:
+        """The Dotgo Google-API provider bound to these settings."""
+        return describe(self)
+
+    def auth(self) -> Auth:
+        """Client credentials at ``auth_url`` (as for the GSMA flavour)."""
+        return dotgo.dotgo_auth(self.auth_url, self.client_id, self.client_secret, self.scope, NAME)
+
+
+def describe(config: DotgoGoogleConfig) -> Provider:
+    """The :class:`Provider` of the Dotgo Google API with ``config``."""
+    return Provider(
+        name=NAME,
+        map_error=map_error,
+        limits_profile="dotgo",
+        client_message_ids=True,
+        send=Operation(partial(build_send, config), parse_send),
+        send_typing=Operation(partial(build_typing, config), maap.parse_nothing),
+        mark_read=Operation(partial(build_mark_read, config), maap.parse_nothing, rate_group=None),
+        revoke=Operation(partial(build_revoke, config), parse_revoke),
+        capabilities=Operation(
+            partial(build_capabilities, config), partial(maap.parse_capabilities, NAME)
+        ),
+        bulk_capabilities=Operation(
+            partial(
+                dotgo.build_bulk_capabilities,
+                f"{config.server_root}/bot/v1/{path_segment(config.bot_id)}",
+            ),
+            partial(dotgo.parse_bulk_capabilities, NAME),
+            rate_group="bulk",
+            batch_size=dotgo.BULK_BATCH,
+        ),
+        upload_file=Operation(
+            partial(build_upload, config), parse_upload, idempotent=False, rate_group=None
+        ),
+        add_tester=Operation(partial(build_add_tester, config), parse_add_tester, rate_group=None),
+    )
+
+
+# ---------------------------------------------------------------- request builders (pure)
+
+
+def _phone(contact: Contact | None, operation: str) -> str:
+    contact = maap.contact_for(contact, NAME, operation)
+    if contact.msisdn is None:
+        raise InvalidMessage(
+            [Violation("to", str(contact), "the Google API addresses users by phone number only")]
+        )
+    return path_segment(contact.msisdn)
+
+
+def _phones(config: DotgoGoogleConfig, contact: Contact | None, operation: str) -> str:
+    return f"{config.server_root}/v1/phones/{_phone(contact, operation)}"
+
+
+def build_send(config: DotgoGoogleConfig, args: SendArgs) -> HttpRequest:
+    """``POST .../agentMessages/async?botId=&messageId=`` with the Google ``AgentMessage`` body."""
+    message_id = args.message.message_id
+    if not message_id:
+        raise InvalidMessage([Violation("message_id", None, "dotgo_google sends always carry one")])
+    body = google.encode(
+        args.message, file_style=config.file_style, drop_metadata=config.drop_metadata
+    )
+    return HttpRequest(
+        "POST",
+        f"{_phones(config, args.to, 'send')}/agentMessages/async",
+        headers=_JSON,
+        params={"botId": config.bot_id, "messageId": message_id},
+        json=body,
+    )
+
+
+def _event(
+    config: DotgoGoogleConfig, to: Contact | None, event_id: str, body: dict[str, str], op: str
+) -> HttpRequest:
+    return HttpRequest(
+        "POST",
+        f"{_phones(config, to, op)}/agentEvents",
+        headers=_JSON,
+        params={"botId": config.bot_id, "eventId": event_id},
+        json=body,
+    )
+
+
+def build_typing(config: DotgoGoogleConfig, args: TypingArgs) -> HttpRequest:
+    """An ``IS_TYPING`` agent event. Google has no "stopped typing" event: ``active=False``
+    raises :class:`UnsupportedFeature` (the indicator stops by itself after ~20 s or with
+    the next message)."""
+    if not args.active:
+        raise UnsupportedFeature(
+            "typing indicator off",
+            NAME,
+            "the Google API has no idle event; the indicator ends with the next message",
+        )
+    return _event(config, args.to, args.event_id, google.encode_typing(), "send_typing")
+
+
+def build_mark_read(config: DotgoGoogleConfig, args: ReadArgs) -> HttpRequest:
+    """A ``READ`` agent event for the user's message (needs ``to``)."""
+    return _event(config, args.to, args.event_id, google.encode_read(args.message_id), "mark_read")
+
+
+def build_revoke(config: DotgoGoogleConfig, args: RevokeArgs) -> HttpRequest:
+    """``DELETE .../agentMessages/{messageId}?botId=`` (body only with a ``conversationId``)."""
+    url = f"{_phones(config, args.to, 'revoke')}/agentMessages/{path_segment(args.message_id)}"
+    if args.conversation_id:
+        return HttpRequest(
+            "DELETE",
+            url,
+            headers=_JSON,
+            params={"botId": config.bot_id},
+            json={"conversationId": args.conversation_id},
+        )
+    return HttpRequest("DELETE", url, params={"botId": config.bot_id})
+
+
+def build_capabilities(config: DotgoGoogleConfig, args: CapabilitiesArgs) -> HttpRequest:
+    """``GET .../capabilities?botId=&requestId=``."""
+    return HttpRequest(
+        "GET",
+        f"{_phones(config, args.contact, 'capabilities')}/capabilities",
+        params={"botId": config.bot_id, "requestId": args.request_id},
+    )
+
+
+def build_upload(config: DotgoGoogleConfig, args: UploadArgs) -> HttpRequest:
+    """``POST {server_root}/upload/v1/files?botId=``: the bytes, typed by Content-Type.
+
+    Only binary upload is documented for this flavour: a URL raises
+    :class:`UnsupportedFeature` (send the URL in the message instead).
+    """
+    if args.content is None:
+        raise UnsupportedFeature(
+            "upload by URL", NAME, "only binary upload is documented; put the URL in the message"
+        )
+    return HttpRequest(
+        "POST",
+        f"{config.server_root}/upload/v1/files",
+        headers={"Content-Type": args.mime_type},
+        params={"botId": config.bot_id},
+        content=args.content,
+    )
+
+
+def build_add_tester(config: DotgoGoogleConfig, args: TesterArgs) -> HttpRequest:
+    """``POST .../testers?botId=`` with no body."""
+    return HttpRequest(
+        "POST",
+        f"{_phones(config, args.contact, 'add_tester')}/testers",
+        params={"botId": config.bot_id},
+    )
+
+
+# ---------------------------------------------------------------- response parsers (pure)
+
+
+def parse_send(args: SendArgs, response: HttpResponse) -> SendResult:
+    """The Google echo ``{"name": "phones/+.../agentMessages/{id}", "sendTime", ...}`` or a
+    Dotgo event ``{"messageId", "eventType": "PENDING"}``. A 2xx carrying ``eventType:
+    FAILED`` is an error."""
+    body = response.json()
+    body = body if isinstance(body, dict) else {}
+    event = body.get("eventType")
+    if isinstance(event, str) and event.upper() == "FAILED":
+        raise map_error(response, "send")
+    message_id = body.get("messageId")
+    name = body.get("name")
+    if not isinstance(message_id, str) and isinstance(name, str) and "/agentMessages/" in name:
+        message_id = name.rsplit("/", 1)[1]
+    conversation = body.get("conversationId")
+    return SendResult(
+        provider=NAME,
+        message_id=message_id if isinstance(message_id, str) else args.message.message_id,
+        status=event.lower() if isinstance(event, str) else "pending",
+        to=str(args.to),
+        conversation_id=conversation if isinstance(conversation, str) else None,
+        raw=body or None,
+    )
+
+
+def parse_revoke(args: RevokeArgs, response: HttpResponse) -> RevokeResult:
+    """200, no body: the platform will try to revoke."""
+    return RevokeResult(provider=NAME, message_id=args.message_id, raw=response.json())
+
+
+def parse_upload(args: UploadArgs, response: HttpResponse) -> FileInfo:
+    """``{"name": "<file id>"}`` (a bare id; ``files/`` prefix stripped if present)."""
+    body = response.json()
+    name = body.get("name") if isinstance(body, dict) else None
+    if not isinstance(name, str) or not name:
+        raise map_error(response, "upload_file")
+    return FileInfo(provider=NAME, file_id=name.removeprefix("files/"), raw=body)
+
+
+def parse_add_tester(args: TesterArgs, response: HttpResponse) -> TesterResult:
+    """``{"statusCode": "Success", "response": "Submitted, Tester Invite Sent"}``; any other
+    ``statusCode`` is a refusal (the seed: failures come back with 200 and a reason)."""
+    body = response.json()
+    body = body if isinstance(body, dict) else {}
+    status = body.get("statusCode")
+    detail = body.get("response")
+    if isinstance(status, str) and status.lower() != "success":
+        raise map_error(response, "add_tester")
+    return TesterResult(
+        provider=NAME,
+        number=str(args.contact),
+        status=status if isinstance(status, str) else None,
+        detail=detail if isinstance(detail, str) else None,
+        raw=body or None,
+    )
+
+
+def map_error(response: HttpResponse, operation: str) -> ProviderError:
+    """Dotgo's error answers (:func:`rcskit.providers.dotgo.map_dotgo_error`) for this flavour."""
+    return dotgo.map_dotgo_error(NAME, response, operation)

@@ -1,0 +1,232 @@
+"""Client-side rate limiters: pace requests so the provider never has to answer 429.
+
+A :class:`RateLimiter` is anything with ``async acquire(n=1)`` that returns when ``n``
+requests may go out. Limiters reserve a send time for each caller at the moment it asks
+(no lock, no polling), then sleep until that time, so concurrent callers are served in
+order and a late wake-up never lets a later caller jump the queue.
+
+- :class:`TokenBucket`: ``rate`` requests per ``per`` seconds with a ``burst`` allowance
+  (GCRA, the token bucket in its exact "theoretical arrival time" form);
+  ``TokenBucket.per_second(50)``, ``TokenBucket.per_minute(60)``.
+- :class:`DotgoWindowLimiter`: Dotgo's documented rule (seed 002 §6): the configured TPS is
+  the average over any 30 s window, with short spikes up to 20 % above it.
+
+Both take ``clock`` and ``sleep`` so tests can run them on a fake clock. A shared limiter
+for several processes (Redis) only has to implement :class:`RateLimiter`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Protocol, runtime_checkable
+
+__all__ = ["Clock", "DotgoWindowLimiter", "RateLimiter", "Sleep", "TokenBucket"]
+
+Clock = Callable[[], float]
+"""Monotonic seconds (``time.monotonic``)."""
+Sleep = Callable[[float], Awaitable[None]]
+"""Wait a number of seconds (``asyncio.sleep``)."""
+
+
+@runtime_checkable
+class RateLimiter(Protocol):
+    """Returns from :meth:`acquire` when ``n`` more requests may be sent."""
+
+    async def acquire(self, n: int = 1) -> None:
+        """Wait until ``n`` requests may go out, and count them as sent."""
+        ...
+
+
+class _Gcra:
+    """Generic cell rate algorithm: one cell per ``interval`` s, ``burst`` cells at once.
+
+    The theoretical arrival time is kept as ``anchor + cells * interval`` (one rounding,
+    no drift from adding the interval over and over), and the interval is widened by one
+    part in 10^9 so that rounding can never put one cell too many in a window.
+    """
+
+    def __init__(self, interval: float, burst: int) -> None:
+        self.interval = interval * (1.0 + 1e-9)
+        self.burst = burst
+        self.tolerance = (burst - 1) * self.interval
+        self.anchor: float | None = None
+        self.cells = 0
+
+    @property
+    def tat(self) -> float | None:
+        if self.anchor is None:
+            return None
+        return self.anchor + self.cells * self.interval
+
+    def earliest(self, now: float, n: int) -> float:
+        tat = self.tat
+        if tat is None:
+            return now
+        return max(now, tat + (n - 1) * self.interval - self.tolerance)
+
+    def commit(self, t: float, n: int) -> None:
+        tat = self.tat
+        if tat is None or t > tat:
+            self.anchor, self.cells = t, n
+        else:
+            self.cells += n
+
+
+def _check_n(n: int, most: int, what: str) -> None:
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"acquire(n): n must be a positive integer, got {n!r}")
+    if n > most:
+        raise ValueError(f"acquire(n): n={n} exceeds {what} ({most}); it could never be granted")
+
+
+class TokenBucket:
+    """``rate`` requests per ``per`` seconds, at most ``burst`` at once after an idle period.
+
+    With ``burst=1`` requests are evenly spaced ``per / rate`` seconds apart. In any time
+    span of ``L`` seconds at most ``burst + L * rate / per`` requests go out.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        per: float = 1.0,
+        burst: int = 1,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if rate <= 0 or per <= 0:
+            raise ValueError(f"TokenBucket: rate and per must be > 0, got rate={rate} per={per}")
+        if burst < 1:
+            raise ValueError(f"TokenBucket: burst must be >= 1, got {burst}")
+        self.rate = rate
+        self.per = per
+        self.burst = burst
+        self._clock = clock
+        self._sleep = sleep
+        self._gcra = _Gcra(per / rate, burst)
+
+    @classmethod
+    def per_second(
+        cls,
+        rate: float,
+        *,
+        burst: int = 1,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> TokenBucket:
+        """``rate`` requests per second."""
+        return cls(rate, per=1.0, burst=burst, clock=clock, sleep=sleep)
+
+    @classmethod
+    def per_minute(
+        cls,
+        rate: float,
+        *,
+        burst: int = 1,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> TokenBucket:
+        """``rate`` requests per minute."""
+        return cls(rate, per=60.0, burst=burst, clock=clock, sleep=sleep)
+
+    def __repr__(self) -> str:
+        return f"TokenBucket(rate={self.rate:g}, per={self.per:g}, burst={self.burst})"
+
+    def reserve(self, n: int = 1) -> float:
+        """Reserve ``n`` requests; return the clock time at which they may go out."""
+        _check_n(n, self.burst, "the burst")
+        now = self._clock()
+        t = self._gcra.earliest(now, n)
+        self._gcra.commit(t, n)
+        return t
+
+    async def acquire(self, n: int = 1) -> None:
+        """Wait until ``n`` requests may go out."""
+        t = self.reserve(n)
+        delay = t - self._clock()
+        if delay > 0:
+            await self._sleep(delay)
+
+
+class DotgoWindowLimiter:
+    """Dotgo's Group 1 rule: average ``tps`` over any ``window`` (30 s), spikes up to
+    ``spike`` (20 %) above it.
+
+    Requests go out at most at ``tps * (1 + spike)`` per second (evenly spaced, ``burst``
+    at once), and never more than ``tps * window`` in any ``window`` seconds. From idle,
+    a steady stream runs at the spike rate until the window's quota is used, then waits
+    for the window to slide: 1,500 requests per 30 s at ``tps=50``, never 60/s for long.
+
+    ``latency_margin`` seconds are added to the window so that network jitter cannot
+    make two requests look closer together on the provider's side than on ours (the cost
+    is a rate ``window / (window + latency_margin)`` of the allowed one).
+    """
+
+    def __init__(
+        self,
+        tps: float,
+        *,
+        window: float = 30.0,
+        spike: float = 0.2,
+        burst: int = 1,
+        latency_margin: float = 0.1,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if tps <= 0 or window <= 0 or spike < 0 or latency_margin < 0:
+            raise ValueError(
+                "DotgoWindowLimiter: tps and window must be > 0, spike and latency_margin >= 0"
+            )
+        self.tps = tps
+        self.window = window
+        self.spike = spike
+        self.limit = math.floor(tps * window)
+        if self.limit < 1:
+            raise ValueError(f"DotgoWindowLimiter: tps * window = {tps * window:g} allows nothing")
+        self.burst = min(burst, self.limit)
+        self._span = window + latency_margin
+        self._clock = clock
+        self._sleep = sleep
+        self._gcra = _Gcra(1.0 / (tps * (1.0 + spike)), self.burst)
+        self._log: deque[tuple[float, int]] = deque()
+        self._count = 0
+        self._last = -math.inf
+
+    def __repr__(self) -> str:
+        return f"DotgoWindowLimiter(tps={self.tps:g}, window={self.window:g}, spike={self.spike:g})"
+
+    def reserve(self, n: int = 1) -> float:
+        """Reserve ``n`` requests; return the clock time at which they may go out."""
+        _check_n(n, self.burst, "the burst")
+        now = self._clock()
+        log = self._log
+        while log and log[0][0] <= now - self._span:
+            self._count -= log.popleft()[1]
+        t = max(self._gcra.earliest(now, n), self._last)
+        excess = self._count + n - self.limit
+        if excess > 0:
+            dropped = 0
+            for sent_at, k in log:
+                dropped += k
+                if dropped >= excess:
+                    t = max(t, sent_at + self._span)
+                    break
+        self._gcra.commit(t, n)
+        self._last = t
+        while log and log[0][0] <= t - self._span:
+            self._count -= log.popleft()[1]
+        log.append((t, n))
+        self._count += n
+        return t
+
+    async def acquire(self, n: int = 1) -> None:
+        """Wait until ``n`` requests may go out."""
+        t = self.reserve(n)
+        delay = t - self._clock()
+        if delay > 0:
+            await self._sleep(delay)

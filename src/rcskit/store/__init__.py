@@ -1,0 +1,102 @@
+"""Persistence: the outbox and message history, inbound and billing events, capability answers,
+campaigns and their recipients, over SQLAlchemy 2 Core (async).
+
+SQLite is the default (a file, WAL mode, created and migrated on open); PostgreSQL is used for a
+``postgresql://`` URL (asyncpg; run ``rcskit db upgrade --database URL`` once)::
+
+    from rcskit.message import Message
+    from rcskit.store import Store, deterministic_id
+
+    async with await Store.open("rcskit.db") as store:
+        id = deterministic_id("spring-sale", "+33612345678")
+        await store.record_outbound(id, "google", "+33612345678", Message("Hello"))
+        await store.begin_attempt(id)
+        ...                                     # send it
+        await store.mark_sent(id, id)           # Google: the provider id is our messageId
+        await store.apply_status("google", id, "DELIVERED")
+
+Message states follow :mod:`rcskit.store.states` (never backwards); worker leases follow
+:mod:`rcskit.store.claims`.
+"""
+
+from __future__ import annotations
+
+from .campaigns import AddedRecipients
+from .cli import register
+from .engine import DEFAULT_DATABASE, create_engine, database_url, display_url
+from .migrate import head_revision, migrate
+from .records import (
+    BillingRecord,
+    Campaign,
+    CampaignStatus,
+    CapabilityResult,
+    HistoryEntry,
+    InboundRecord,
+    InvalidRecord,
+    NewRecipient,
+    OutboundMessage,
+    Recipient,
+    RecipientStatus,
+    Recorded,
+    SchemaOutdated,
+    StoreConflict,
+    StoreError,
+    UnknownRecord,
+    deterministic_id,
+)
+from .sends import (
+    OPEN_STATUSES,
+    CampaignCounts,
+    ImportCounts,
+    OutcomeKind,
+    SendBegun,
+    SendDecision,
+    SendOutcome,
+    SendStart,
+    WorkLeft,
+)
+from .states import MessageState, is_final, moves, next_state, state_for_status
+from .store import Store
+
+__all__ = [
+    "DEFAULT_DATABASE",
+    "OPEN_STATUSES",
+    "AddedRecipients",
+    "BillingRecord",
+    "Campaign",
+    "CampaignCounts",
+    "CampaignStatus",
+    "CapabilityResult",
+    "HistoryEntry",
+    "ImportCounts",
+    "InboundRecord",
+    "InvalidRecord",
+    "MessageState",
+    "NewRecipient",
+    "OutboundMessage",
+    "OutcomeKind",
+    "Recipient",
+    "RecipientStatus",
+    "Recorded",
+    "SchemaOutdated",
+    "SendBegun",
+    "SendDecision",
+    "SendOutcome",
+    "SendStart",
+    "Store",
+    "StoreConflict",
+    "StoreError",
+    "UnknownRecord",
+    "WorkLeft",
+    "create_engine",
+    "database_url",
+    "deterministic_id",
+    "display_url",
+    "head_revision",
+    "is_final",
+    "migrate",
+    "moves",
+    "next_state",
+    "register",
+    "state_for_status",
+]

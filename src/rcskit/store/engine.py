@@ -1,0 +1,166 @@
+"""Database URLs and async engines: SQLite (aiosqlite, WAL) by default, PostgreSQL (asyncpg).
+
+:func:`database_url` accepts what a user types: a file path (``rcskit.db``,
+``/var/lib/rcskit/db.sqlite``), ``sqlite:///path``, or ``postgresql://user@host/db``, and
+returns the async SQLAlchemy URL. :func:`create_engine` makes the engine with the settings the
+store relies on:
+
+* SQLite: write-ahead logging (readers never block the writer), a 30 s busy timeout, foreign
+  keys on, and transactions opened with ``BEGIN IMMEDIATE`` so that a transaction that will
+  write takes the single write lock up front (no lock-upgrade deadlocks between processes).
+  Read-only work uses :data:`READ_ONLY` (a deferred ``BEGIN``).
+* PostgreSQL: an optional ``schema`` becomes the connection's ``search_path`` (the tests give
+  every run its own schema).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from .records import InvalidRecord
+
+__all__ = [
+    "DEFAULT_DATABASE",
+    "READ_ONLY",
+    "create_engine",
+    "database_url",
+    "display_url",
+    "sqlite_path",
+]
+
+DEFAULT_DATABASE = "rcskit.db"
+"""The database used when none is given: a SQLite file in the current directory."""
+
+READ_ONLY = {"rcskit_sqlite_begin": "BEGIN"}
+"""Execution options for read-only work (a deferred transaction on SQLite)."""
+
+_BEGIN_OPTION = "rcskit_sqlite_begin"
+_SQLITE_BUSY_TIMEOUT_S = 30.0
+
+
+def database_url(value: str | URL) -> URL:
+    """The async SQLAlchemy URL for what a user gave.
+
+    >>> database_url("postgresql://me@127.0.0.1/rcs").render_as_string()
+    'postgresql+asyncpg://me@127.0.0.1/rcs'
+    >>> database_url("/tmp/rcskit.db").render_as_string()
+    'sqlite+aiosqlite:////tmp/rcskit.db'
+
+    A relative file path is made absolute. In-memory SQLite is refused (every pooled connection
+    would see its own empty database), and so are other databases and sync drivers.
+    """
+    if isinstance(value, URL):
+        url = value
+    else:
+        text = value.strip()
+        if not text:
+            raise InvalidRecord("database", value, "give a SQLite file path or a postgresql:// URL")
+        if "://" not in text:
+            return _sqlite_file_url(text)
+        if text.startswith("postgres://"):
+            text = "postgresql://" + text[len("postgres://") :]
+        try:
+            url = make_url(text)
+        except ArgumentError:
+            raise InvalidRecord("database", _hide(text), "not a database URL") from None
+    backend, _, driver = url.drivername.partition("+")
+    if backend == "postgresql":
+        if driver not in ("", "asyncpg"):
+            raise InvalidRecord(
+                "database", display_url(url), "PostgreSQL goes through asyncpg: postgresql://..."
+            )
+        return url.set(drivername="postgresql+asyncpg")
+    if backend == "sqlite":
+        if driver not in ("", "aiosqlite"):
+            raise InvalidRecord(
+                "database", display_url(url), "SQLite goes through aiosqlite: sqlite:///path"
+            )
+        if not url.database or url.database == ":memory:":
+            raise InvalidRecord(
+                "database", display_url(url), "in-memory SQLite is not supported; give a file"
+            )
+        return _sqlite_file_url(url.database)
+    raise InvalidRecord(
+        "database", display_url(url), "supported: a SQLite file path, sqlite:///, postgresql://"
+    )
+
+
+def _sqlite_file_url(path: str) -> URL:
+    if path == ":memory:":
+        raise InvalidRecord("database", path, "in-memory SQLite is not supported; give a file")
+    return URL.create("sqlite+aiosqlite", database=str(Path(path).expanduser().absolute()))
+
+
+def _hide(text: str) -> str:
+    """``text`` with anything between ``://`` and ``@`` masked (a password may be there)."""
+    scheme, sep, rest = text.partition("://")
+    if sep and "@" in rest:
+        return f"{scheme}://***@{rest.rpartition('@')[2]}"
+    return text
+
+
+def display_url(url: URL | str) -> str:
+    """The URL with its password masked, for messages and logs."""
+    if isinstance(url, str):
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            return _hide(url)
+        return parsed.render_as_string(hide_password=True)
+    return url.render_as_string(hide_password=True)
+
+
+def sqlite_path(url: URL) -> Path | None:
+    """The file of a SQLite URL, ``None`` for other databases."""
+    if url.get_backend_name() != "sqlite" or not url.database:
+        return None
+    return Path(url.database)
+
+
+def create_engine(url: str | URL, *, schema: str | None = None) -> AsyncEngine:
+    """An async engine for ``url`` (see :func:`database_url`), set up as the module says.
+
+    ``schema`` (PostgreSQL only) is put first on the ``search_path``: every table is created
+    and looked up there. For SQLite the file's folder is created when missing.
+    """
+    url = database_url(url)
+    if url.get_backend_name() == "sqlite":
+        if schema is not None:
+            raise InvalidRecord("schema", schema, "schemas exist on PostgreSQL only")
+        path = sqlite_path(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_S})
+        _set_up_sqlite(engine)
+        return engine
+    connect_args: dict[str, Any] = {}
+    if schema is not None:
+        if not schema.replace("_", "").isalnum():
+            raise InvalidRecord("schema", schema, "letters, digits and _ only")
+        connect_args["server_settings"] = {"search_path": schema}
+    return create_async_engine(url, connect_args=connect_args, pool_size=5, max_overflow=5)
+
+
+def _set_up_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event (below) emit BEGIN, instead of the driver.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={int(_SQLITE_BUSY_TIMEOUT_S * 1000)}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(conn.get_execution_options().get(_BEGIN_OPTION, "BEGIN IMMEDIATE"))

@@ -1,0 +1,224 @@
+"""``rcskit campaign`` commands: what ``create`` refuses (before anything is sent) and what
+``status``, ``list`` and ``report`` print; the report's files."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from rcskit.campaign import (
+    CampaignError,
+    NamedProvider,
+    provider_config,
+    register,
+    resolve_provider,
+)
+from rcskit.campaign.report import Funnel, funnel, html_report, png_chart
+from rcskit.store import (
+    Campaign,
+    CampaignCounts,
+    CampaignStatus,
+    MessageState,
+    RecipientStatus,
+    Store,
+)
+
+from .conftest import write_recipients
+
+app = typer.Typer()
+register(app)
+
+
+@app.callback()
+def _root() -> None:
+    """Test root."""
+
+
+RUN = CliRunner()
+
+
+async def _campaign(db: Path) -> Campaign | None:
+    async with await Store.open(str(db)) as store:
+        return await store.get_campaign("c1")
+
+
+PROVIDER = [
+    "--provider", "dotgo", "--bot-id", "OsOsQ0GwNvUdLTV9Bd", "--client-id", "c",
+    "--server-root", "http://127.0.0.1:9/dotgo/rcs",
+]  # fmt: skip
+
+
+def _create(tmp_path: Path, *extra: str, message: object | None = None) -> tuple[int, str]:
+    csv_path = write_recipients(tmp_path / "r.csv", 5, extra="12,Bad\n+15550000001,Dup\n")
+    msg = tmp_path / "msg.json"
+    body = message or {"content": {"kind": "text", "text": "Hi {first_name}"}}
+    msg.write_text(json.dumps(body, indent=2), encoding="utf-8")
+    result = RUN.invoke(
+        app,
+        ["campaign", "create", "--name", "n", *PROVIDER, "--csv", str(csv_path),
+         "--database", str(tmp_path / "c.db"), *extra]
+        + (["--message", str(msg)] if "--template" not in extra else []),
+    )  # fmt: skip
+    return result.exit_code, result.output
+
+
+def test_create_imports_and_counts(tmp_path: Path) -> None:
+    code, out = _create(tmp_path, "--id", "c1", "--tps", "20", "--quiet-hours", "21:00-08:00")
+    assert code == 0, out
+    assert "campaign c1 created: 5 recipient(s), 1 invalid, 1 duplicate(s)" in out
+    assert "r.csv line 7: '12' is not a possible phone number" in out
+    assert "r.csv line 8: +15550000001 is a duplicate of line 3" in out
+    status = RUN.invoke(app, ["campaign", "status", "c1", "--database", str(tmp_path / "c.db")])
+    assert status.exit_code == 0
+    assert "queued" in status.output and "unknown outcome: 0" in status.output
+    listed = RUN.invoke(app, ["campaign", "list", "--database", str(tmp_path / "c.db")])
+    assert "c1" in listed.output and "created" in listed.output
+
+
+def test_a_placeholder_without_a_column_is_refused_naming_it_and_the_line(tmp_path: Path) -> None:
+    message = {"content": {"kind": "text", "text": "Hi {first_name}, your code {code}"}}
+    code, out = _create(tmp_path, message=message)
+    assert code == 2
+    assert "msg.json line 4: placeholder {code} has no column in the CSV" in out
+
+
+def test_other_refusals(tmp_path: Path) -> None:
+    cases = [
+        (["--template", "spring_offer"], "give --fallback-text"),
+        (["--quiet-hours", "late"], "--quiet-hours 'late'"),
+        (["--start", "tomorrow"], "--start 'tomorrow'"),
+        (["--capabilities", "maybe"], "--capabilities 'maybe'"),
+        (["--tps", "0"], "--tps 0: must be > 0"),
+        (["--phone-column", "mobile"], "no column 'mobile'"),
+        (["--ttl", "soon"], "--ttl 'soon'"),
+    ]
+    for extra, error in cases:
+        code, out = _create(tmp_path, *extra)
+        assert code == 2 and error in out, (extra, out)
+
+
+def test_run_needs_the_secret_and_never_stores_it(tmp_path: Path) -> None:
+    code, out = _create(tmp_path, "--id", "c1")
+    assert code == 0, out
+    result = RUN.invoke(
+        app, ["campaign", "run", "c1", "--database", str(tmp_path / "c.db"), "--no-progress"],
+        env={"RCSKIT_CLIENT_SECRET": ""},
+    )  # fmt: skip
+    assert result.exit_code == 1 and "no client secret" in result.output
+    campaign = asyncio.run(_campaign(tmp_path / "c.db"))
+    assert campaign is not None
+    assert set(campaign.options["provider"]) == {
+        "source",
+        "kind",
+        "bot_id",
+        "client_id",
+        "server_root",
+    }
+
+
+COUNTS = CampaignCounts(
+    recipients={
+        RecipientStatus.SENT: 70,
+        RecipientStatus.FALLBACK: 20,
+        RecipientStatus.INVALID: 4,
+        RecipientStatus.DUPLICATE: 2,
+        RecipientStatus.FAILED: 3,
+        RecipientStatus.UNKNOWN: 1,
+    },
+    states={MessageState.SENT: 10, MessageState.DELIVERED: 40, MessageState.DISPLAYED: 20,
+            MessageState.EXPIRED: 5, MessageState.FAILED: 3},
+    failures=[("400-F bad body", 3)],
+    clicked=7,
+    fallback_after_send=5,
+    accepted=75,
+    unknown=[(17, "+15550000015")],
+)  # fmt: skip
+
+
+def test_the_funnel_and_its_files() -> None:
+    f = funnel(COUNTS)
+    assert isinstance(f, Funnel)
+    assert dict(f.stages()) == {
+        "recipients": 100,
+        "invalid": 4,
+        "duplicates": 2,
+        "not RCS": 15,
+        "sent": 75,
+        "delivered": 60,
+        "displayed": 20,
+        "clicked a suggestion": 7,
+        "failed": 3,
+        "fallen back": 20,
+        "unknown outcome": 1,
+    }
+    png = png_chart(f, "Campaign spring")
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
+    campaign = Campaign(
+        "c1", "spring <sale>", "dotgo", CampaignStatus.DONE, "{}", None, 10.0, None, None, {},
+        datetime.now(UTC), datetime.now(UTC),
+    )  # fmt: skip
+    page = html_report(campaign, f, png, generated=datetime(2025, 3, 1, tzinfo=UTC))
+    assert base64.b64encode(png).decode() in page
+    assert "spring &lt;sale&gt;" in page and "+15550000015" in page
+    assert "<script" not in page and "http" not in page.replace("https://", "")
+
+
+def test_report_command_writes_png_and_html(tmp_path: Path) -> None:
+    code, out = _create(tmp_path, "--id", "c1")
+    assert code == 0, out
+    result = RUN.invoke(
+        app,
+        ["campaign", "report", "c1", "--database", str(tmp_path / "c.db"), "--out",
+         str(tmp_path / "out")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "recipients" in result.output and "still to do" in result.output
+    assert (tmp_path / "out" / "c1-report.png").read_bytes().startswith(b"\x89PNG")
+    page = (tmp_path / "out" / "c1-report.html").read_text(encoding="utf-8")
+    assert "data:image/png;base64," in page
+    assert "<td class=n>7</td><td>&#x27;12&#x27; is not a possible phone number" in page
+
+
+def test_named_providers_come_from_the_configuration(tmp_path: Path) -> None:
+    toml = tmp_path / "rcskit.toml"
+    toml.write_text(
+        '[providers.shop]\nkind = "dotgo_google"\nbot_id = "GgL8dP2wXq4RtY7Zb1"\n'
+        'client_id = "g"\nclient_secret_env = "SHOP_SECRET"\n'
+        'server_root = "http://127.0.0.1:9/dotgo/rcs"\ntps = 25\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(CampaignError, match="SHOP_SECRET is not set"):
+        resolve_provider("shop", environ={}, config_file=toml)
+    ref = resolve_provider("shop", environ={"SHOP_SECRET": "s3"}, config_file=toml)
+    assert isinstance(ref, NamedProvider)
+    assert (ref.name, ref.kind, ref.config_file) == ("shop", "dotgo_google", str(toml))
+    config, tps = provider_config(ref, environ={"SHOP_SECRET": "s3"})
+    assert config.name == "dotgo_google" and tps == 25
+    assert "s3" not in repr(config) and "s3" not in json.dumps(ref.to_json())
+    with pytest.raises(CampaignError, match="unknown provider 'nope'"):
+        resolve_provider("nope", environ={}, config_file=toml)
+    # without a file, the built-in emulator provider (the emulator's demo bot) is there
+    built_in = resolve_provider("emulator", environ={}, config_file=None)
+    assert isinstance(built_in, NamedProvider) and built_in.kind == "dotgo"
+
+
+def test_create_with_the_built_in_emulator_provider(tmp_path: Path) -> None:
+    csv_path = write_recipients(tmp_path / "r.csv", 3)
+    msg = tmp_path / "msg.json"
+    msg.write_text('{"content": {"kind": "text", "text": "Hi {first_name}"}}', encoding="utf-8")
+    result = RUN.invoke(
+        app,
+        ["campaign", "create", "--name", "n", "--provider", "emulator", "--csv", str(csv_path),
+         "--message", str(msg), "--id", "c1", "--database", str(tmp_path / "c.db")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    campaign = asyncio.run(_campaign(tmp_path / "c.db"))
+    assert campaign is not None and campaign.provider == "emulator"
+    assert campaign.options["provider"]["source"] == "config"

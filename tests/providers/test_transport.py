@@ -1,0 +1,281 @@
+"""The HTTP seam: request encoding, redaction, and the three transports."""
+
+from __future__ import annotations
+
+import asyncio
+import email.parser
+import email.policy
+import json
+import socket
+from datetime import UTC, datetime
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from rcskit.errors import TransportError
+from rcskit.transport import (
+    AiohttpTransport,
+    AsgiTransport,
+    ConnectError,
+    FakeTransport,
+    HttpRequest,
+    HttpResponse,
+    MultipartField,
+    path_segment,
+)
+
+
+def test_query_encodes_plus_and_at() -> None:
+    req = HttpRequest("GET", "https://h/x", params={"userContact": "+914253136788", "b": "a@b"})
+    assert req.full_url == "https://h/x?userContact=%2B914253136788&b=a%40b"
+
+
+def test_path_segment_keeps_seed_characters() -> None:
+    assert path_segment("MsW6S-iK49TuCRSwG=mfNP7Q") == "MsW6S-iK49TuCRSwG=mfNP7Q"
+    assert path_segment("+914253136789") == "+914253136789"
+    assert path_segment("bot@maap.example") == "bot@maap.example"
+    assert path_segment("a/b?c#d e%") == "a%2Fb%3Fc%23d%20e%25"
+
+
+def test_json_body_is_compact_utf8_with_content_type() -> None:
+    wire = HttpRequest("POST", "https://h/x", json={"t": "héllo"}).encode()
+    assert wire.body == '{"t":"héllo"}'.encode()
+    assert wire.headers == {"Content-Type": "application/json"}
+
+
+def test_explicit_content_type_is_kept() -> None:
+    wire = HttpRequest(
+        "POST", "https://h/x", headers={"content-type": "image/png"}, content=b"\x89P"
+    ).encode()
+    assert wire.headers == {"content-type": "image/png"}
+    assert wire.body == b"\x89P"
+
+
+def test_form_body() -> None:
+    wire = HttpRequest(
+        "POST", "https://h/t", form={"grant_type": "client_credentials", "scope": "a b"}
+    ).encode()
+    assert wire.body == b"grant_type=client_credentials&scope=a+b"
+    assert wire.headers["Content-Type"] == "application/x-www-form-urlencoded"
+
+
+def test_multipart_body_parses_back() -> None:
+    req = HttpRequest(
+        "POST",
+        "https://h/files",
+        headers={"Content-Type": "multipart/form-data"},
+        multipart=(
+            MultipartField("fileType", "image/png"),
+            MultipartField(
+                "fileContent", b"\x89PNG\r\n--x", filename="a.png", content_type="image/png"
+            ),
+        ),
+    )
+    wire = req.encode(boundary="BOUNDARY123")
+    ctype = wire.headers["Content-Type"]
+    assert ctype == "multipart/form-data; boundary=BOUNDARY123"
+    assert sum(1 for k in wire.headers if k.lower() == "content-type") == 1
+    assert wire.body is not None
+    msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {ctype}\r\n\r\n".encode() + wire.body
+    )
+    parts = list(msg.iter_parts())
+    assert [p.get_param("name", header="content-disposition") for p in parts] == [
+        "fileType",
+        "fileContent",
+    ]
+    assert parts[0].get_content() == "image/png"
+    assert parts[1].get_filename() == "a.png"
+    assert parts[1].get_content_type() == "image/png"
+    assert parts[1].get_payload(decode=True) == b"\x89PNG\r\n--x"
+
+
+def test_only_one_body() -> None:
+    with pytest.raises(ValueError, match="at most one"):
+        HttpRequest("POST", "https://h", json={}, content=b"x")
+
+
+def test_reprs_redact_credentials() -> None:
+    req = HttpRequest(
+        "POST",
+        "https://h/x",
+        headers={"Authorization": "Bearer SEKRIT", "AccessToken": "SEKRIT2"},
+        json={"a": "SEKRIT3"},
+    )
+    for text in (repr(req), repr(req.encode()), str(req)):
+        assert "SEKRIT" not in text
+    assert "***" in repr(req)
+
+
+def test_retry_after_forms() -> None:
+    assert HttpResponse(429, {"retry-after": "7"}).retry_after() == 7.0
+    now = datetime(2024, 1, 1, 12, 0, 0, tzinfo=UTC)
+    date = HttpResponse(429, {"retry-after": "Mon, 01 Jan 2024 12:00:30 GMT"})
+    assert date.retry_after(now) == 30.0
+    assert HttpResponse(429, {"retry-after": "soon"}).retry_after() is None
+    assert HttpResponse(429).retry_after() is None
+
+
+def test_response_json_tolerates_empty_and_text() -> None:
+    assert HttpResponse(204).json() is None
+    assert HttpResponse(500, {}, b"<html>").json() is None
+    assert HttpResponse(200, {}, b'{"a":1}').json() == {"a": 1}
+
+
+async def test_fake_transport_records_and_supports_async_handlers() -> None:
+    async def handler(req: HttpRequest) -> HttpResponse:
+        return HttpResponse.of_json(202, {"seen": req.url})
+
+    fake = FakeTransport(handler)
+    resp = await fake.send(HttpRequest("GET", "https://h/a"), timeout=3)
+    assert resp.json() == {"seen": "https://h/a"}
+    assert fake.requests[0].url == "https://h/a" and fake.timeouts == [3]
+
+
+# ---------------------------------------------------------------- real sockets on 127.0.0.1
+
+
+@pytest.fixture
+async def server() -> object:
+    seen: list[dict[str, object]] = []
+
+    async def echo(request: web.Request) -> web.Response:
+        body = await request.read()
+        seen.append(
+            {
+                "method": request.method,
+                "path": request.raw_path,
+                "query": dict(request.query),
+                "auth": request.headers.get("Authorization"),
+                "ctype": request.headers.get("Content-Type"),
+                "body": body,
+                "peer": request.transport.get_extra_info("peername") if request.transport else None,
+            }
+        )
+        return web.json_response({"ok": True}, status=202, headers={"Retry-After": "3"})
+
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(0.5)
+        return web.Response(status=200)
+
+    app = web.Application()
+    app.router.add_route("*", "/slow", slow)
+    app.router.add_route("*", "/{tail:.*}", echo)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    yield f"http://127.0.0.1:{port}", seen
+    await runner.cleanup()
+
+
+async def test_aiohttp_transport_round_trip_and_keepalive(
+    server: tuple[str, list[dict[str, object]]],
+) -> None:
+    base, seen = server
+    transport = AiohttpTransport()
+    try:
+        for _ in range(3):
+            resp = await transport.send(
+                HttpRequest(
+                    "POST",
+                    f"{base}/rcs/v1/phones/+914253136789/agentEvents",
+                    headers={"Authorization": "Bearer t"},
+                    params={"userContact": "+91 42"},
+                    json={"eventType": "IS_TYPING"},
+                ),
+                timeout=5,
+            )
+            assert resp.status == 202 and resp.json() == {"ok": True}
+            assert resp.header("Retry-After") == "3"
+    finally:
+        await transport.close()
+    first = seen[0]
+    assert first["method"] == "POST"
+    assert first["path"] == "/rcs/v1/phones/+914253136789/agentEvents?userContact=%2B91%2042"
+    assert first["query"] == {"userContact": "+91 42"}
+    assert first["auth"] == "Bearer t" and first["ctype"] == "application/json"
+    assert json.loads(first["body"]) == {"eventType": "IS_TYPING"}  # type: ignore[arg-type]
+    # one pooled keep-alive connection served all three requests
+    assert len({s["peer"] for s in seen}) == 1
+
+
+async def test_aiohttp_transport_timeout_is_transport_error(
+    server: tuple[str, list[object]],
+) -> None:
+    base, _ = server
+    transport = AiohttpTransport()
+    try:
+        with pytest.raises(TransportError, match=r"no answer within 0\.2 s") as info:
+            await transport.send(
+                HttpRequest("GET", f"{base}/slow", params={"k": "SEKRIT"}), timeout=0.2
+            )
+        assert "SEKRIT" not in str(info.value)
+        assert info.value.retryable
+    finally:
+        await transport.close()
+
+
+async def test_aiohttp_transport_connection_refused_is_connect_error() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    transport = AiohttpTransport()
+    try:
+        with pytest.raises(ConnectError, match="cannot connect"):
+            await transport.send(HttpRequest("GET", f"http://127.0.0.1:{port}/x"), timeout=2)
+    finally:
+        await transport.close()
+    assert isinstance(ConnectError("x"), TransportError)
+    assert aiohttp  # the production transport's library is importable
+
+
+async def test_asgi_transport_passes_the_request_as_a_server_would() -> None:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def endpoint(request: Request) -> JSONResponse:
+        return JSONResponse(
+            {
+                "path": request.url.path,
+                "query": dict(request.query_params),
+                "auth": request.headers.get("authorization"),
+                "host": request.headers.get("host"),
+                "body": (await request.body()).decode(),
+            },
+            status_code=202,
+            headers={"X-Seen": "1"},
+        )
+
+    app = Starlette(routes=[Route("/{rest:path}", endpoint, methods=["POST", "GET"])])
+    transport = AsgiTransport(app)
+    resp = await transport.send(
+        HttpRequest(
+            "POST",
+            "http://emu.local:9000/dotgo/rcs/bot/v1/B/contactCapabilities",
+            headers={"Authorization": "Bearer t"},
+            params={"userContact": "+914253136788"},
+            json={"a": 1},
+        ),
+        timeout=5,
+    )
+    assert resp.status == 202 and resp.header("x-seen") == "1"
+    assert resp.json() == {
+        "path": "/dotgo/rcs/bot/v1/B/contactCapabilities",
+        "query": {"userContact": "+914253136788"},
+        "auth": "Bearer t",
+        "host": "emu.local:9000",
+        "body": '{"a":1}',
+    }
+
+
+async def test_asgi_transport_timeout() -> None:
+    async def app(scope: dict[str, object], receive: object, send: object) -> None:
+        await asyncio.sleep(5)
+
+    with pytest.raises(TransportError, match="no answer"):
+        await AsgiTransport(app).send(HttpRequest("GET", "http://x/y"), timeout=0.05)

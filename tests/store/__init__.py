@@ -1,0 +1,1 @@
+"""Tests of the message store and the capability cache (SQLite and PostgreSQL)."""
