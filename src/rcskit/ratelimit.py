@@ -11,6 +11,12 @@ order and a late wake-up never lets a later caller jump the queue.
 - :class:`DotgoWindowLimiter`: Dotgo's documented rule (seed 002 §6): the configured TPS is
   the average over any 30 s window, with short spikes up to 20 % above it.
 
+Reserving is not enough on a busy machine: a caller that wakes late (the event loop was
+stalled by a slow commit or a garbage collection) departs late, and the callers reserved
+right after it then leave in a bunch. So each caller, once awake, checks the times requests
+*actually* went out against the limiter's rules (:class:`_Departures`) and waits again if
+going now would break one; the rules hold for real departures, not just for the plan.
+
 Both take ``clock`` and ``sleep`` so tests can run them on a fake clock. A shared limiter
 for several processes (Redis) only has to implement :class:`RateLimiter`.
 """
@@ -30,6 +36,9 @@ Clock = Callable[[], float]
 """Monotonic seconds (``time.monotonic``)."""
 Sleep = Callable[[float], Awaitable[None]]
 """Wait a number of seconds (``asyncio.sleep``)."""
+
+DOTGO_SPIKE = 0.2
+"""Dotgo allows any one second up to 20 % above the configured TPS (seed 002 section 6)."""
 
 
 @runtime_checkable
@@ -76,6 +85,85 @@ class _Gcra:
             self.cells += n
 
 
+class _Rule:
+    """At most ``limit`` departures in any ``span`` seconds, over a log of actual departures."""
+
+    __slots__ = ("count", "limit", "log", "span")
+
+    def __init__(self, span: float, limit: int) -> None:
+        self.span = span
+        self.limit = limit
+        self.log: deque[tuple[float, int]] = deque()
+        self.count = 0
+
+    def earliest(self, now: float, n: int) -> float:
+        """The earliest time from ``now`` at which ``n`` more may depart."""
+        log = self.log
+        horizon = now - self.span
+        while log and log[0][0] <= horizon:
+            self.count -= log.popleft()[1]
+        excess = self.count + n - self.limit
+        if excess <= 0:
+            return now
+        dropped = 0
+        for sent_at, k in log:
+            dropped += k
+            if dropped >= excess:
+                return sent_at + self.span * (1.0 + 1e-9)
+        return now  # n > limit is refused before this point
+
+
+class _Departures:
+    """The requests that actually went out, and the rules they must keep.
+
+    Callers that find a rule binding line up (first come, first served) and only the head
+    of the line sleeps, so a backlog costs one wake-up per departure, not one per waiter.
+    """
+
+    __slots__ = ("line", "rules")
+
+    def __init__(self, rules: list[tuple[float, int]]) -> None:
+        self.rules = [_Rule(span, limit) for span, limit in rules]
+        self.line: deque[asyncio.Future[None]] = deque()
+
+    def _try(self, now: float, n: int) -> float:
+        """Record a departure now if no rule forbids it (return ``now``), else the wait-until."""
+        t = now
+        for rule in self.rules:
+            t = max(t, rule.earliest(now, n))
+        if t <= now:
+            for rule in self.rules:
+                rule.log.append((now, n))
+                rule.count += n
+        return t
+
+    async def wait(self, t: float, n: int, clock: Clock, sleep: Sleep) -> None:
+        """Sleep until ``t``, then until departing breaks no rule; record the departure."""
+        delay = t - clock()
+        if delay > 0:
+            await sleep(delay)
+        if not self.line:
+            now = clock()
+            if self._try(now, n) <= now:
+                return
+        me: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.line.append(me)
+        try:
+            if self.line[0] is not me:
+                await me
+            while True:
+                now = clock()
+                t = self._try(now, n)
+                if t <= now:
+                    return
+                await sleep(t - now)
+        finally:
+            head = self.line[0] is me
+            self.line.remove(me)
+            if head and self.line and not self.line[0].done():
+                self.line[0].set_result(None)
+
+
 def _check_n(n: int, most: int, what: str) -> None:
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"acquire(n): n must be a positive integer, got {n!r}")
@@ -109,6 +197,9 @@ class TokenBucket:
         self._clock = clock
         self._sleep = sleep
         self._gcra = _Gcra(per / rate, burst)
+        # Paced departures never put more than ``rate + burst - 1`` in any ``per`` seconds;
+        # the guard keeps that true when late wake-ups would bunch them.
+        self._departures = _Departures([(per, math.ceil(rate) + burst - 1)])
 
     @classmethod
     def per_second(
@@ -147,10 +238,7 @@ class TokenBucket:
 
     async def acquire(self, n: int = 1) -> None:
         """Wait until ``n`` requests may go out."""
-        t = self.reserve(n)
-        delay = t - self._clock()
-        if delay > 0:
-            await self._sleep(delay)
+        await self._departures.wait(self.reserve(n), n, self._clock, self._sleep)
 
 
 class DotgoWindowLimiter:
@@ -165,6 +253,10 @@ class DotgoWindowLimiter:
     ``latency_margin`` seconds are added to the window so that network jitter cannot
     make two requests look closer together on the provider's side than on ours (the cost
     is a rate ``window / (window + latency_margin)`` of the allowed one).
+
+    Whatever ``spike`` and ``burst`` plan, actual departures also keep the provider's
+    one-second rule: at most ``tps * (1 + max(spike, 0.2))`` in any ``1 + second_margin``
+    seconds, so a catch-up after a stall cannot overfill one of the provider's seconds.
     """
 
     def __init__(
@@ -175,12 +267,14 @@ class DotgoWindowLimiter:
         spike: float = 0.2,
         burst: int = 1,
         latency_margin: float = 0.1,
+        second_margin: float = 0.05,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
-        if tps <= 0 or window <= 0 or spike < 0 or latency_margin < 0:
+        if tps <= 0 or window <= 0 or spike < 0 or latency_margin < 0 or second_margin < 0:
             raise ValueError(
-                "DotgoWindowLimiter: tps and window must be > 0, spike and latency_margin >= 0"
+                "DotgoWindowLimiter: tps and window must be > 0;"
+                " spike, latency_margin and second_margin >= 0"
             )
         self.tps = tps
         self.window = window
@@ -192,10 +286,16 @@ class DotgoWindowLimiter:
         self._span = window + latency_margin
         self._clock = clock
         self._sleep = sleep
-        self._gcra = _Gcra(1.0 / (tps * (1.0 + spike)), self.burst)
+        per_second = max(1, math.floor(tps * (1.0 + max(spike, DOTGO_SPIKE))))
+        # Plan no faster than the one-second rule below lets requests depart.
+        rate = min(tps * (1.0 + spike), per_second / (1.0 + second_margin))
+        self._gcra = _Gcra(1.0 / rate, self.burst)
         self._log: deque[tuple[float, int]] = deque()
         self._count = 0
         self._last = -math.inf
+        self._departures = _Departures(
+            [(self._span, self.limit), (1.0 + second_margin, max(per_second, self.burst))]
+        )
 
     def __repr__(self) -> str:
         return f"DotgoWindowLimiter(tps={self.tps:g}, window={self.window:g}, spike={self.spike:g})"
@@ -226,7 +326,4 @@ class DotgoWindowLimiter:
 
     async def acquire(self, n: int = 1) -> None:
         """Wait until ``n`` requests may go out."""
-        t = self.reserve(n)
-        delay = t - self._clock()
-        if delay > 0:
-            await self._sleep(delay)
+        await self._departures.wait(self.reserve(n), n, self._clock, self._sleep)
