@@ -496,7 +496,12 @@ class RcsClient:
                 if limiter is not None:  # paced right before sending, after any token wait
                     await limiter.acquire()
                 sent = True
-                response = await self._exchange(request, headers, name)
+                if log.isEnabledFor(logging.DEBUG):
+                    response = await self._exchange(request, headers, name)
+                else:
+                    response = await self.transport.send(
+                        request.with_headers(headers), self.timeout
+                    )
                 if response.status == 401 and self.auth.refreshable:
                     response = await self._after_401(request, response, headers, name, limiter)
                 if response.status >= 300 or response.status < 200:

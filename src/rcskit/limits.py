@@ -1291,7 +1291,8 @@ def validate(
     - ``Policy.WARN``: log one warning per violation on the ``rcskit.limits`` logger, return them.
     - ``Policy.OFF``: return ``[]`` without checking.
     """
-    policy = Policy(policy)
+    if type(policy) is not Policy:
+        policy = Policy(policy)
     if policy is Policy.OFF:
         return []
     found = check(message, profile, now=now, encoded_size=encoded_size)

@@ -19,6 +19,7 @@ Header values named in :data:`SECRET_HEADERS` are redacted in every repr.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import json as jsonlib
 import uuid
@@ -188,9 +189,13 @@ class HttpRequest:
         """A copy with ``extra`` headers added (replacing same-named ones, case-insensitively)."""
         if not extra:
             return self
-        lowered = {k.lower() for k in extra}
-        merged = {k: v for k, v in self.headers.items() if k.lower() not in lowered}
-        merged.update(extra)
+        own = self.headers
+        if not own:
+            merged = dict(extra)
+        else:
+            lowered = {k.lower() for k in extra}
+            merged = {k: v for k, v in own.items() if k.lower() not in lowered}
+            merged.update(extra)
         return HttpRequest(
             self.method,
             self.url,
@@ -221,7 +226,7 @@ class HttpRequest:
     def encode(self, boundary: str | None = None) -> WireRequest:
         """The request as it goes on the wire (body bytes and the Content-Type header set)."""
         headers = dict(self.headers)
-        has_ctype = self.header("content-type") is not None
+        has_ctype = bool(headers) and self.header("content-type") is not None
         body: bytes | None = None
         ctype: str | None = None
         if self.json is not None:
@@ -241,7 +246,7 @@ class HttpRequest:
             ctype = "application/octet-stream"
         if ctype and not has_ctype:
             headers["Content-Type"] = ctype
-        return WireRequest(self.method, self.full_url, headers, body)
+        return WireRequest(self.method, self.full_url if self.params else self.url, headers, body)
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,6 +351,13 @@ def _where(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
+@functools.lru_cache(maxsize=1024)
+def _yarl_url(url: str) -> yarl.URL:
+    """The parsed URL (already percent-encoded by the provider): a provider sends to a few
+    URLs over and over, and parsing one costs more than looking it up."""
+    return yarl.URL(url, encoded=True)
+
+
 class AiohttpTransport:
     """The production transport: one ``aiohttp.ClientSession`` with a pooled keep-alive connector.
 
@@ -398,7 +410,7 @@ class AiohttpTransport:
         try:
             async with session.request(
                 wire.method,
-                yarl.URL(wire.url, encoded=True),
+                _yarl_url(wire.url),
                 data=wire.body,
                 headers=wire.headers,
                 timeout=self._timeout(timeout),
