@@ -50,7 +50,7 @@ from .errors import (
     UnsupportedFeature,
     Violation,
 )
-from .message import Contact, Message
+from .message import Contact, Message, Template
 from .phones import normalize_msisdn
 from .providers.base import (
     BulkArgs,
@@ -204,6 +204,8 @@ class RcsClient:
         op = p.require(p.send, "send")
         contact = self._contact(to)
         msg = message if isinstance(message, Message) else Message(message)
+        if not p.templates and type(msg.content) is Template:
+            raise UnsupportedFeature("template messages", p.name, "no registered templates")
         if p.client_message_ids and msg.message_id is None:
             msg = msg.with_id(str(uuid.uuid4()))
         limits.validate(msg, p.limits_profile or "gsma", self.validation)
@@ -246,6 +248,8 @@ class RcsClient:
                 ]
             )
         msg = message if isinstance(message, Message) else Message(message)
+        if not p.templates and type(msg.content) is Template:
+            raise UnsupportedFeature("template messages", p.name, "no registered templates")
         if p.client_message_ids and msg.message_id is None:
             msg = msg.with_id(str(uuid.uuid4()))
         limits.validate(msg, p.limits_profile or "gsma", self.validation)

@@ -197,7 +197,7 @@ async def test_sqlite_another_writer_holding_the_lock_never_blocks_the_loop(
     while time.monotonic() - started < 0.2:
         await asyncio.sleep(0.01)
         ticks += 1
-    assert ticks >= 10  # the loop kept running while the write waited for the lock
+    assert ticks >= 5  # the loop kept running while the write waited for the lock (~20 if idle)
     assert not waiting.done() and store.busy_writes == 1
     other.execute("COMMIT")
     other.close()

@@ -282,6 +282,8 @@ def register(app: typer.Typer, *, transport: TransportFactory | None = None) -> 
         async def work(client: RcsClient, name: str) -> None:
             number = _number(to, "--to") if to is not None else None
             result = await client.revoke(message_id, number)
+            if not result.accepted:
+                raise _Fail(f"revocation of {result.message_id} refused by {name}")
             typer.echo(f"revocation of {result.message_id} accepted by {name}")
 
         runner.run(config, provider, work)

@@ -246,6 +246,8 @@ class Provider:
     ``limits_profile``: the profile name passed to ``rcskit.limits.validate``.
     ``bulk_job``: an asynchronous bulk check (then ``bulk_capabilities`` is offered through it).
     ``upload_thumbnails``: ``upload_file`` by URL takes a ``thumbnail_url``.
+    ``templates``: ``send`` takes a :class:`~rcskit.message.Template` (registered templates,
+    Dotgo seed 002); elsewhere a template message is refused before any request.
     """
 
     name: str
@@ -266,6 +268,7 @@ class Provider:
     client_message_ids: bool = False
     limits_profile: str | None = None
     upload_thumbnails: bool = False
+    templates: bool = False
 
     @property
     def offers(self) -> frozenset[str]:

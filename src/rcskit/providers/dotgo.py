@@ -165,6 +165,7 @@ def describe(config: DotgoConfig) -> Provider:
         name=NAME,
         map_error=map_error,
         limits_profile="dotgo",
+        templates=True,
         send=Operation(
             partial(maap.build_send, base, "messages/async"),
             partial(maap.parse_send, NAME),

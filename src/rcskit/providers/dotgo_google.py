@@ -130,6 +130,7 @@ def describe(config: DotgoGoogleConfig) -> Provider:
         name=NAME,
         map_error=map_error,
         limits_profile="dotgo",
+        templates=True,
         client_message_ids=True,
         send=Operation(partial(build_send, config), parse_send),
         send_typing=Operation(partial(build_typing, config), maap.parse_nothing),

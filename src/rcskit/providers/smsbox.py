@@ -401,8 +401,15 @@ def parse_send(args: SendArgs, response: HttpResponse) -> SendResult:
 
 
 def parse_revoke(args: RevokeArgs, response: HttpResponse) -> RevokeResult:
-    """202: the revocation is queued."""
-    return RevokeResult(provider=NAME, message_id=args.message_id, raw=response.json())
+    """202: the revocation is queued, unless the answer lists recipients and none of them
+    is ``ACCEPTED`` (e.g. ``REFUSED`` / ``ALREADY_DELIVERED``): then ``accepted`` is false."""
+    entries = _entries(_object(response))
+    accepted = not entries or any(
+        (_str(e.get("state")) or "").upper() == "ACCEPTED" for e in entries
+    )
+    return RevokeResult(
+        provider=NAME, message_id=args.message_id, accepted=accepted, raw=response.json()
+    )
 
 
 def parse_add_tester(args: TesterArgs, response: HttpResponse) -> TesterResult:
