@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from ..capcache import BULK_PROFILES, CapabilityCache, in_window, next_window_start
@@ -177,6 +177,7 @@ class CapabilityChecker:
         await self._single_checks(numbers, result)
 
     def _defer(self, numbers: list[str], when: datetime, result: CheckResult) -> None:
+        when = when.astimezone(UTC)  # the client's next_allowed is in the window's zone
         result.deferred.update(numbers)
         result.deferred_until = when
         result.notes.append(
