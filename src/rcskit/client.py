@@ -154,7 +154,16 @@ class RcsClient:
             self.provider = provider.provider()
             self.auth = auth if auth is not None else provider.auth()
         self._owns_transport = transport is None
+        self._checked: Message | None = None  # the last message found within the limits
         self.transport: Transport = transport if transport is not None else AiohttpTransport()
+        # The production transport takes the encoded request directly (one copy fewer per
+        # call); a subclass that overrides ``send`` is always called through ``send``.
+        t = self.transport
+        self._send_wire = (
+            t.send_wire
+            if isinstance(t, AiohttpTransport) and type(t).send is AiohttpTransport.send
+            else None
+        )
         if limiter is None:
             self._limiters: dict[str, RateLimiter] = {}
         elif isinstance(limiter, Mapping):
@@ -208,7 +217,8 @@ class RcsClient:
             raise UnsupportedFeature("template messages", p.name, "no registered templates")
         if p.client_message_ids and msg.message_id is None:
             msg = msg.with_id(str(uuid.uuid4()))
-        limits.validate(msg, p.limits_profile or "gsma", self.validation)
+        if msg is not self._checked:
+            self._validate(msg)
         return await self._call(op, "send", SendArgs(contact, msg))
 
     async def send_many(
@@ -459,6 +469,22 @@ class RcsClient:
 
     # ------------------------------------------------------------ machinery
 
+    def _validate(self, msg: Message) -> None:
+        """Check ``msg`` against the provider's limits (raising under ``strict``).
+
+        The last message found clean is remembered by identity, so one message object sent
+        to many recipients is checked once. Only deeply immutable, time-independent messages
+        are remembered: not a template (its params are a dict) nor one with ``expire_time``.
+        """
+        found = limits.validate(msg, self.provider.limits_profile or "gsma", self.validation)
+        if (
+            not found
+            and self.validation is not limits.Policy.OFF
+            and msg.expire_time is None
+            and type(msg.content) is not Template
+        ):
+            self._checked = msg
+
     def _contact(self, to: Recipient) -> Contact:
         if isinstance(to, Contact):
             return to
@@ -502,6 +528,10 @@ class RcsClient:
                 sent = True
                 if log.isEnabledFor(logging.DEBUG):
                     response = await self._exchange(request, headers, name)
+                elif self._send_wire is not None:  # encoded once, headers merged on the way
+                    response = await self._send_wire(
+                        request.encode(extra_headers=headers), self.timeout
+                    )
                 else:
                     response = await self.transport.send(
                         request.with_headers(headers), self.timeout

@@ -223,10 +223,21 @@ class HttpRequest:
         query = urlencode(dict(self.params), quote_via=quote, safe="")
         return f"{self.url}{'&' if '?' in self.url else '?'}{query}"
 
-    def encode(self, boundary: str | None = None) -> WireRequest:
-        """The request as it goes on the wire (body bytes and the Content-Type header set)."""
+    def encode(
+        self, boundary: str | None = None, extra_headers: Mapping[str, str] | None = None
+    ) -> WireRequest:
+        """The request as it goes on the wire (body bytes and the Content-Type header set).
+
+        ``extra_headers`` are added as :meth:`with_headers` would (``encode(extra_headers=h)``
+        is ``with_headers(h).encode()`` without the intermediate request).
+        """
         headers = dict(self.headers)
-        has_ctype = bool(headers) and self.header("content-type") is not None
+        if extra_headers:
+            if headers:
+                lowered = {k.lower() for k in extra_headers}
+                headers = {k: v for k, v in headers.items() if k.lower() not in lowered}
+            headers.update(extra_headers)
+        has_ctype = bool(headers) and any(k.lower() == "content-type" for k in headers)
         body: bytes | None = None
         ctype: str | None = None
         if self.json is not None:
@@ -405,7 +416,11 @@ class AiohttpTransport:
 
     async def send(self, request: HttpRequest, timeout: float) -> HttpResponse:
         """Send ``request`` over the pooled session."""
-        wire = request.encode()
+        return await self.send_wire(request.encode(), timeout)
+
+    async def send_wire(self, wire: WireRequest, timeout: float) -> HttpResponse:
+        """Send an already encoded request (the client's fast path: see
+        :meth:`HttpRequest.encode` with ``extra_headers``)."""
         session = self._get_session()
         try:
             async with session.request(

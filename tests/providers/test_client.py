@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from rcskit import limits
 from rcskit.auth import StaticToken
 from rcskit.client import DotgoConfig, DotgoGoogleConfig, MaapConfig, RcsClient
 from rcskit.errors import (
@@ -21,7 +22,7 @@ from rcskit.errors import (
     TransportError,
     UnsupportedFeature,
 )
-from rcskit.message import Message, Reply
+from rcskit.message import Message, Reply, Template
 from rcskit.providers import (
     OPERATIONS,
     capability_markdown,
@@ -218,6 +219,43 @@ async def test_limits_are_checked_before_any_call() -> None:
     async with dotgo_client(platform, validation="warn") as c:
         await c.send(PHONE, too_many)
     assert len(platform.api_requests) == 1
+
+
+async def test_one_message_to_many_is_checked_once_but_never_skipped_wrongly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The last clean message is remembered by identity; anything that could change its
+    verdict (a template's params dict, an expiry, the policy being off) is checked every time."""
+    checked: list[Message] = []
+    real = limits.validate
+
+    def counting(msg: Message, *args: Any, **kw: Any) -> Any:
+        checked.append(msg)
+        return real(msg, *args, **kw)
+
+    monkeypatch.setattr(limits, "validate", counting)
+    platform = answer_with(202, ACCEPTED)
+    hello = Message("hello")
+    expiring = Message("soon", expire_time="2999-01-01T00:00:00Z")
+    template = Message(Template("t1", {"name": "Ada"}))
+    too_many = Message("pick", suggestions=[Reply(f"o{i}", f"o{i}") for i in range(12)])
+    async with dotgo_client(platform, validation="warn") as c:
+        for _ in range(3):
+            await c.send(PHONE, hello)
+        assert checked == [hello]
+        for _ in range(2):
+            await c.send(PHONE, too_many)  # with findings: checked (and warned) each time
+            await c.send(PHONE, expiring)
+            await c.send(PHONE, template)
+        assert checked == [hello] + [too_many, expiring, template] * 2
+        c.validation = limits.Policy.STRICT
+        with pytest.raises(InvalidMessage, match="suggestions"):
+            await c.send(PHONE, too_many)
+    async with dotgo_client(platform, validation="off") as c:
+        await c.send(PHONE, too_many)  # unchecked, so not remembered as clean
+        c.validation = limits.Policy.STRICT
+        with pytest.raises(InvalidMessage, match="suggestions"):
+            await c.send(PHONE, too_many)
 
 
 async def test_national_numbers_with_a_region() -> None:

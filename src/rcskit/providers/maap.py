@@ -300,13 +300,19 @@ def parse_send(provider: str, args: SendArgs, response: HttpResponse) -> SendRes
     message's own id (if it had one) is the id."""
     body = _object(response)
     rcs = body.get("RCSMessage")
-    rcs = rcs if isinstance(rcs, dict) else {}
+    if type(rcs) is not dict:
+        rcs = {}
+    msg_id = rcs.get("msgId")
+    status = rcs.get("status")
+    conversation = body.get("conversationId")
+    if not (type(conversation) is str and conversation):
+        conversation = rcs.get("conversationId")
     return SendResult(
         provider=provider,
-        message_id=_str(rcs.get("msgId")) or args.message.message_id,
-        status=_str(rcs.get("status")) or "pending",
+        message_id=msg_id if type(msg_id) is str and msg_id else args.message.message_id,
+        status=status if type(status) is str and status else "pending",
         to=str(args.to),
-        conversation_id=_str(body.get("conversationId")) or _str(rcs.get("conversationId")),
+        conversation_id=conversation if type(conversation) is str and conversation else None,
         raw=body or None,
     )
 
