@@ -155,7 +155,7 @@ def scale(tmp: Path) -> dict[str, Any]:
             "--database", db,
         )  # fmt: skip
         send_s, send_rss, err = _campaign(
-            "run", "scale", "--database", db, "--no-progress", "--concurrency", "128",
+            "run", "scale", "--database", db, "--no-progress",
             secret=SECRET,
         )  # fmt: skip
     finally:
@@ -242,7 +242,7 @@ def pacing(tmp: Path) -> dict[str, Any]:
             "--database", db,
         )  # fmt: skip
         run_s, rss, _ = _campaign(
-            "run", "pacing", "--database", db, "--no-progress", "--concurrency", "128",
+            "run", "pacing", "--database", db, "--no-progress",
             secret=SECRET,
         )  # fmt: skip
         accepted = asyncio.run(
@@ -289,7 +289,7 @@ def run() -> str:
     return f"""## Campaigns (`bench/campaign.py`)
 
 **{N:,} recipients, import and send** (SQLite store, a bare aiohttp server answering 202 like
-Dotgo's GSMA API, every send journaled before and after the call, `--concurrency 128`):
+Dotgo's GSMA API, every send journaled before and after the call, default `--concurrency`):
 
 | step | time | rate | peak RSS of the process |
 |---|---|---|---|

@@ -255,8 +255,10 @@ class DotgoWindowLimiter:
     is a rate ``window / (window + latency_margin)`` of the allowed one).
 
     Whatever ``spike`` and ``burst`` plan, actual departures also keep the provider's
-    one-second rule: at most ``tps * (1 + max(spike, 0.2))`` in any ``1 + second_margin``
-    seconds, so a catch-up after a stall cannot overfill one of the provider's seconds.
+    one-second rule with ``second_headroom`` (5 %) to spare: at most
+    ``tps * (1 + max(spike, 0.2)) * (1 - second_headroom)`` in any ``1 + second_margin``
+    seconds, so a catch-up after a stall cannot overfill one of the provider's seconds, and
+    arrival jitter has room before the provider's limit.
     """
 
     def __init__(
@@ -268,13 +270,21 @@ class DotgoWindowLimiter:
         burst: int = 1,
         latency_margin: float = 0.1,
         second_margin: float = 0.05,
+        second_headroom: float = 0.05,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
-        if tps <= 0 or window <= 0 or spike < 0 or latency_margin < 0 or second_margin < 0:
+        if (
+            tps <= 0
+            or window <= 0
+            or spike < 0
+            or latency_margin < 0
+            or second_margin < 0
+            or not 0 <= second_headroom < 1
+        ):
             raise ValueError(
-                "DotgoWindowLimiter: tps and window must be > 0;"
-                " spike, latency_margin and second_margin >= 0"
+                "DotgoWindowLimiter: tps and window must be > 0; spike, latency_margin and"
+                " second_margin >= 0; second_headroom in [0, 1)"
             )
         self.tps = tps
         self.window = window
@@ -286,7 +296,8 @@ class DotgoWindowLimiter:
         self._span = window + latency_margin
         self._clock = clock
         self._sleep = sleep
-        per_second = max(1, math.floor(tps * (1.0 + max(spike, DOTGO_SPIKE))))
+        allowed = tps * (1.0 + max(spike, DOTGO_SPIKE))
+        per_second = max(1, math.floor(allowed * (1.0 - second_headroom)))
         # Plan no faster than the one-second rule below lets requests depart.
         rate = min(tps * (1.0 + spike), per_second / (1.0 + second_margin))
         self._gcra = _Gcra(1.0 / rate, self.burst)

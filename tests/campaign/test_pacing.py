@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time
 import pytest
 
 from rcskit.campaign import CampaignError, QuietHours, quiet_until, send_limiter
-from rcskit.campaign.pacing import bulk_limiter, zones_of
+from rcskit.campaign.pacing import bulk_limiter, default_concurrency, zones_of
 from rcskit.ratelimit import DotgoWindowLimiter, TokenBucket
 
 
@@ -56,3 +56,7 @@ def test_the_limiters_follow_the_provider() -> None:
     assert isinstance(bulk_limiter(2), TokenBucket)
     with pytest.raises(CampaignError, match="--tps"):
         send_limiter("dotgo", 0)
+
+
+def test_default_concurrency_is_about_a_second_of_sends() -> None:
+    assert [default_concurrency(t) for t in (1, 50, 500, 2.5e3, 1e6)] == [32, 50, 500, 1024, 1024]

@@ -75,7 +75,7 @@ async def test_dotgo_window_rule_over_ninety_seconds(clock: FakeClock) -> None:
     start = clock()
     times = await run(limiter, clock, 4500)
     assert most_in_window(times, 30.0) == 1500  # zero beyond the window's quota
-    assert most_in_window(times, 1.0) <= 60  # the 20 % spike, never more
+    assert most_in_window(times, 1.0) <= 57  # the 20 % spike less 5 % headroom, never more
     assert max(b - a for a, b in itertools.pairwise(times)) < 5.2  # waits for the window
     for horizon in (30.0, 90.0):
         sent = bisect.bisect_left(times, start + horizon)

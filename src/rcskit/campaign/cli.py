@@ -32,6 +32,7 @@ from rich.table import Table
 
 from ..config import DEFAULT_PATH, ConfigError, load_config
 from ..errors import RcsError
+from ..gcpolicy import freeze_startup
 from ..message import Message, parse_rfc3339
 from ..providers.base import ProviderConfig
 from ..retry import NO_RETRY
@@ -51,7 +52,7 @@ from .create import create_campaign
 from .errors import CampaignError
 from .fallback import load_sender
 from .outcomes import RunStopped
-from .pacing import bulk_limiter, send_limiter
+from .pacing import bulk_limiter, default_concurrency, send_limiter
 from .personalize import MessageTemplate
 from .providers import (
     KINDS,
@@ -407,7 +408,16 @@ def commands() -> typer.Typer:
                 show_default=False,
             ),
         ] = None,
-        concurrency: Annotated[int, typer.Option("--concurrency", min=1)] = 32,
+        concurrency: Annotated[
+            int | None,
+            typer.Option(
+                "--concurrency",
+                min=1,
+                help="Sends in flight at once (default: about one second of sends at the "
+                "campaign's TPS, at least 32, at most 1024).",
+                show_default=False,
+            ),
+        ] = None,
         resend_unknown: Annotated[
             bool,
             typer.Option(
@@ -446,8 +456,9 @@ def commands() -> typer.Typer:
                     limiter={"send": pace, "bulk": bulk_limiter(settings.bulk_per_minute)},
                 )
                 sender = load_sender(settings.fallback, campaign.id)
+                freeze_startup()  # a long full collection mid-run would stall the pace
                 options = RunOptions(
-                    concurrency=concurrency,
+                    concurrency=concurrency or default_concurrency(tps),
                     resend_unknown=resend_unknown,
                     wait=not no_wait,
                     lease_s=lease,

@@ -119,8 +119,12 @@ def serve(host: str = "127.0.0.1", port: int = 8000, config: EmulatorConfig | No
     """Run the emulator with uvicorn until interrupted."""
     import uvicorn
 
+    from ..gcpolicy import keep_freezing
+
+    app = create_app(config)
+    keep_freezing()  # no long full-collection pauses: they would bunch the requests we count
     uvicorn.run(
-        create_app(config),
+        app,
         host=host,
         port=port,
         log_level="warning",
