@@ -59,4 +59,5 @@ def test_the_limiters_follow_the_provider() -> None:
 
 
 def test_default_concurrency_is_about_a_second_of_sends() -> None:
-    assert [default_concurrency(t) for t in (1, 50, 500, 2.5e3, 1e6)] == [32, 50, 500, 1024, 1024]
+    tps = (1, 50, 100.5, 500, 1e6)
+    assert [default_concurrency(t) for t in tps] == [32, 50, 101, 500, 512]

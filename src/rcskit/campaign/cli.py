@@ -414,7 +414,8 @@ def commands() -> typer.Typer:
                 "--concurrency",
                 min=1,
                 help="Sends in flight at once (default: about one second of sends at the "
-                "campaign's TPS, at least 32, at most 1024).",
+                "campaign's TPS, at least 32, at most 512). A crash can leave this many "
+                "outcomes unknown where the provider has no idempotency key.",
                 show_default=False,
             ),
         ] = None,
