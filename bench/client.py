@@ -26,6 +26,7 @@ N_ASYNC = 20_000
 N_SYNC = 3_000
 N_LEGACY = 1_500
 CONCURRENCY = 64
+ROUNDS = 5
 BOT = "OsOsQ0GwNvUdLTV9Bd"
 TO = "+14251234567"
 ACCEPTED = b'{"RCSMessage":{"msgId":"6cd095cd-62f6-4338-bba2-4b14b98b0537","status":"pending"}}'
@@ -149,7 +150,7 @@ def _sync(port: int, n: int, threads: int) -> float:
 
 def _legacy(port: int, n: int) -> float | None:
     try:
-        import rcs_chatbot  # type: ignore[import-not-found]
+        import rcs_chatbot  # type: ignore[import-not-found,import-untyped,unused-ignore]
     except ImportError:
         return None
     import logging
@@ -174,10 +175,15 @@ def run() -> str:
     try:
         _wait(port)
         rounds: dict[str, list[float]] = {"bare": [], "rcskit": [], "rcskit_build": []}
-        for _ in range(3):  # interleaved rounds: the machine is shared and noisy
-            rounds["bare"].append(asyncio.run(_bare(port, N_ASYNC)))
-            rounds["rcskit"].append(asyncio.run(_rcskit(port, N_ASYNC, build_each=False)))
-            rounds["rcskit_build"].append(asyncio.run(_rcskit(port, N_ASYNC, build_each=True)))
+        runs = {
+            "bare": lambda: _bare(port, N_ASYNC),
+            "rcskit": lambda: _rcskit(port, N_ASYNC, build_each=False),
+            "rcskit_build": lambda: _rcskit(port, N_ASYNC, build_each=True),
+        }
+        order = list(runs)
+        for i in range(ROUNDS):  # interleaved rounds, order rotated: the machine is noisy
+            for name in order[i % 3 :] + order[: i % 3]:
+                rounds[name].append(asyncio.run(runs[name]()))
         sync1 = _sync(port, N_SYNC, 1)
         sync8 = _sync(port, N_SYNC, 8)
         legacy = _legacy(port, N_LEGACY)
@@ -187,6 +193,13 @@ def run() -> str:
     bare = max(rounds["bare"])
     ours = max(rounds["rcskit"])
     ours_build = max(rounds["rcskit_build"])
+    # The headline: rcskit / bare within each round (same minutes of the machine), median.
+    paired = sorted(r / b for r, b in zip(rounds["rcskit"], rounds["bare"], strict=True))
+    paired_build = sorted(
+        r / b for r, b in zip(rounds["rcskit_build"], rounds["bare"], strict=True)
+    )
+    median = paired[len(paired) // 2]
+    median_build = paired_build[len(paired_build) // 2]
     legacy_row = (
         f"| `rcs_chatbot` 0.0.6 `sendMessage`, sequential (requests, no session) | {legacy:,.0f} "
         f"| {legacy / bare * 100:.0f}% |"
@@ -198,9 +211,14 @@ def run() -> str:
         "## Client: sends per second (`python bench/run.py client`)",
         "",
         f"Text message, Dotgo GSMA flavour, to a minimal aiohttp server (own process) on loopback; "
-        f"{N_ASYNC} async sends at concurrency {CONCURRENCY}, best of 3 interleaved rounds "
-        f"(all rounds: bare {', '.join(f'{r:,.0f}' for r in rounds['bare'])}; rcskit "
-        f"{', '.join(f'{r:,.0f}' for r in rounds['rcskit'])}).",
+        f"{N_ASYNC} async sends at concurrency {CONCURRENCY}, {ROUNDS} interleaved rounds (the "
+        f"order rotated each round); the table shows each client's best round (all rounds: "
+        f"bare {', '.join(f'{r:,.0f}' for r in rounds['bare'])}; rcskit "
+        f"{', '.join(f'{r:,.0f}' for r in rounds['rcskit'])}; rcskit building the message "
+        f"{', '.join(f'{r:,.0f}' for r in rounds['rcskit_build'])}). This machine is shared "
+        "and noisy, so the ratio that counts is taken within each round: rcskit / bare "
+        f"{', '.join(f'{r:.0%}' for r in paired)} (sorted), building the message "
+        f"{', '.join(f'{r:.0%}' for r in paired_build)}.",
         "",
         "| client | sends/s | vs bare aiohttp |",
         "|---|---:|---:|",
@@ -213,7 +231,8 @@ def run() -> str:
         f"| `SyncRcsClient.send`, 8 threads | {sync8:,.0f} | {sync8 / bare * 100:.0f}% |",
         legacy_row,
         "",
-        f"rcskit reaches **{ours / bare * 100:.0f}%** of the bare loop (target: at least 80%)"
+        f"rcskit reaches **{median:.0%}** of the bare loop, median of the rounds "
+        f"({median_build:.0%} building the message in every call; target: at least 80%)"
         f"{ratio_legacy}.",
         "",
     ]
