@@ -300,7 +300,8 @@ Peak RSS under 300 MiB: {ok_rss}. Database after the run: {big["db_mb"]:.0f} MiB
 summary: `{big["summary"]}`.
 
 **Pacing at {PACING_TPS} TPS** against the emulator's Dotgo throttle set to {PACING_TPS} TPS
-(20 % spikes, 30 s windows; rcskit's `DotgoWindowLimiter`, evenly spaced, no spike):
+(20 % spikes, 30 s windows; rcskit's `DotgoWindowLimiter` as `campaign run` sets it: 10 % catch-up
+spike, 0.2 s window margin, real departures checked against the one-second rule with 5 % headroom):
 {pace["accepted"]:,} of {pace["count"]:,} sends accepted over {pace["span_s"]:.1f} s, i.e.
 **{pace["rate"]:.1f} sends/s = {100 * pace["share"]:.1f} % of the allowed rate**, with
 **{pace["throttled"]} answers 429** (target: at least 98 % and zero 429: {ok_pace}). The runner
