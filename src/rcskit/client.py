@@ -212,13 +212,7 @@ class RcsClient:
         p = self.provider
         op = p.require(p.send, "send")
         contact = self._contact(to)
-        msg = message if isinstance(message, Message) else Message(message)
-        if not p.templates and type(msg.content) is Template:
-            raise UnsupportedFeature("template messages", p.name, "no registered templates")
-        if p.client_message_ids and msg.message_id is None:
-            msg = msg.with_id(str(uuid.uuid4()))
-        if msg is not self._checked:
-            self._validate(msg)
+        msg = self._prepare(message)
         return await self._call(op, "send", SendArgs(contact, msg))
 
     async def send_many(
@@ -257,12 +251,7 @@ class RcsClient:
                     )
                 ]
             )
-        msg = message if isinstance(message, Message) else Message(message)
-        if not p.templates and type(msg.content) is Template:
-            raise UnsupportedFeature("template messages", p.name, "no registered templates")
-        if p.client_message_ids and msg.message_id is None:
-            msg = msg.with_id(str(uuid.uuid4()))
-        limits.validate(msg, p.limits_profile or "gsma", self.validation)
+        msg = self._prepare(message)
         return await self._call(op, "send_many", SendManyArgs(contacts, msg, validity_minutes))
 
     async def send_typing(self, to: Recipient, active: bool = True) -> None:
@@ -469,13 +458,23 @@ class RcsClient:
 
     # ------------------------------------------------------------ machinery
 
-    def _validate(self, msg: Message) -> None:
-        """Check ``msg`` against the provider's limits (raising under ``strict``).
+    def _prepare(self, message: Message | object) -> Message:
+        """The message as sent: wrapped in a :class:`Message`, refused if a template goes to
+        a provider without templates, given an id where the provider takes client ids, and
+        checked against the provider's limits (raising under ``strict``).
 
         The last message found clean is remembered by identity, so one message object sent
         to many recipients is checked once. Only deeply immutable, time-independent messages
         are remembered: not a template (its params are a dict) nor one with ``expire_time``.
         """
+        p = self.provider
+        msg = message if isinstance(message, Message) else Message(message)
+        if not p.templates and type(msg.content) is Template:
+            raise UnsupportedFeature("template messages", p.name, "no registered templates")
+        if p.client_message_ids and msg.message_id is None:
+            msg = msg.with_id(str(uuid.uuid4()))
+        if msg is self._checked:
+            return msg
         found = limits.validate(msg, self.provider.limits_profile or "gsma", self.validation)
         if (
             not found
@@ -484,6 +483,7 @@ class RcsClient:
             and type(msg.content) is not Template
         ):
             self._checked = msg
+        return msg
 
     def _contact(self, to: Recipient) -> Contact:
         if isinstance(to, Contact):

@@ -117,6 +117,18 @@ def _quote_param(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
 
 
+def _merge_headers(own: Mapping[str, str], extra: Mapping[str, str] | None) -> dict[str, str]:
+    """A new dict of ``own`` with ``extra`` added, replacing same-named ones case-insensitively."""
+    if not extra:
+        return dict(own)
+    if not own:
+        return dict(extra)
+    lowered = {k.lower() for k in extra}
+    merged = {k: v for k, v in own.items() if k.lower() not in lowered}
+    merged.update(extra)
+    return merged
+
+
 def _dump_json(value: Any) -> bytes:
     """Compact UTF-8 JSON (orjson: several times faster than the json module on the send path;
     falls back to the json module for what orjson refuses, such as integers beyond 64 bits)."""
@@ -189,13 +201,7 @@ class HttpRequest:
         """A copy with ``extra`` headers added (replacing same-named ones, case-insensitively)."""
         if not extra:
             return self
-        own = self.headers
-        if not own:
-            merged = dict(extra)
-        else:
-            lowered = {k.lower() for k in extra}
-            merged = {k: v for k, v in own.items() if k.lower() not in lowered}
-            merged.update(extra)
+        merged = _merge_headers(self.headers, extra)
         return HttpRequest(
             self.method,
             self.url,
@@ -231,12 +237,7 @@ class HttpRequest:
         ``extra_headers`` are added as :meth:`with_headers` would (``encode(extra_headers=h)``
         is ``with_headers(h).encode()`` without the intermediate request).
         """
-        headers = dict(self.headers)
-        if extra_headers:
-            if headers:
-                lowered = {k.lower() for k in extra_headers}
-                headers = {k: v for k, v in headers.items() if k.lower() not in lowered}
-            headers.update(extra_headers)
+        headers = _merge_headers(self.headers, extra_headers)
         has_ctype = bool(headers) and any(k.lower() == "content-type" for k in headers)
         body: bytes | None = None
         ctype: str | None = None
@@ -257,7 +258,7 @@ class HttpRequest:
             ctype = "application/octet-stream"
         if ctype and not has_ctype:
             headers["Content-Type"] = ctype
-        return WireRequest(self.method, self.full_url if self.params else self.url, headers, body)
+        return WireRequest(self.method, self.full_url, headers, body)
 
 
 @dataclass(frozen=True, slots=True)
