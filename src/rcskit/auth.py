@@ -3,7 +3,9 @@
 An :class:`Auth` turns into request headers (``await auth.headers(send)``) and can be told
 that the provider refused them (``auth.invalidate(headers)``, the 401 path). The client
 calls both; ``send`` is the client's way to reach a token endpoint through the same
-transport.
+transport. An auth may also offer ``ready_headers()``: the headers when it has them at hand
+(no token to fetch), else ``None``; the client then skips the ``await`` on its send path.
+Every auth here offers it; it is optional for auths written elsewhere.
 
 - :class:`StaticToken`: a fixed bearer token (or any scheme/header).
 - :class:`ClientCredentials`: OAuth 2.0 client credentials with HTTP Basic client
@@ -94,6 +96,10 @@ class NoAuth:
         """No headers."""
         return {}
 
+    def ready_headers(self) -> dict[str, str]:
+        """No headers, at once."""
+        return {}
+
     def invalidate(self, used: Mapping[str, str]) -> None:
         """Nothing to forget."""
 
@@ -119,6 +125,10 @@ class StaticToken:
 
     async def headers(self, send: SendFn) -> dict[str, str]:
         """The one header carrying the token."""
+        return self.ready_headers()
+
+    def ready_headers(self) -> dict[str, str]:
+        """The one header carrying the token (a new dict each call)."""
         value = self._token.get_secret_value()
         return {self.header: f"{self.scheme} {value}" if self.scheme else value}
 
@@ -280,6 +290,13 @@ class CachedToken(ABC):
                 if not self._valid():
                     await self._refresh(send)
         return self._headers
+
+    def ready_headers(self) -> dict[str, str] | None:
+        """The headers of the cached token if it is still good, else ``None`` (then
+        ``await headers(send)``). Shared between calls like :meth:`headers`' answer."""
+        if self._token is not None and self._clock() < self._refresh_at:
+            return self._headers
+        return None
 
     async def _refresh(self, send: SendFn) -> None:
         started = self._clock()

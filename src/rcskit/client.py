@@ -26,7 +26,6 @@ The client never reads the environment: everything comes in as arguments.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import mimetypes
 import os
@@ -154,7 +153,12 @@ class RcsClient:
             self.provider = provider.provider()
             self.auth = auth if auth is not None else provider.auth()
         self._owns_transport = transport is None
+        # the auth's synchronous fast path, where it has one (see rcskit.auth)
+        self._ready_headers: Callable[[], Mapping[str, str] | None] | None = getattr(
+            self.auth, "ready_headers", None
+        )
         self._checked: Message | None = None  # the last message found within the limits
+        self._contacts: dict[str, Contact] = {}  # numbers as given -> contacts (immutable)
         self.transport: Transport = transport if transport is not None else AiohttpTransport()
         # The production transport takes the encoded request directly (one copy fewer per
         # call); a subclass that overrides ``send`` is always called through ``send``.
@@ -288,7 +292,7 @@ class RcsClient:
         RCS gives ``rcs_enabled=False`` (not an exception)."""
         p = self.provider
         op = p.require(p.capabilities, "capabilities")
-        contact = self._contact(number)
+        contact = self._contact(number, "number")
         try:
             return await self._call(op, "capabilities", CapabilitiesArgs(contact, _new_id()))
         except NotRcsCapable as err:
@@ -454,7 +458,7 @@ class RcsClient:
         """Invite ``number`` as a tester of the (unlaunched) bot."""
         p = self.provider
         op = p.require(p.add_tester, "add_tester")
-        return await self._call(op, "add_tester", TesterArgs(self._contact(number)))
+        return await self._call(op, "add_tester", TesterArgs(self._contact(number, "number")))
 
     # ------------------------------------------------------------ machinery
 
@@ -485,12 +489,22 @@ class RcsClient:
             self._checked = msg
         return msg
 
-    def _contact(self, to: Recipient) -> Contact:
+    def _contact(self, to: Recipient, field: str = "to") -> Contact:
+        """``to`` as a :class:`Contact`; a bad number raises InvalidMessage naming ``field``.
+
+        Parsed numbers are remembered (contacts are immutable), so a campaign's or a bot's
+        repeated recipients are parsed once."""
         if isinstance(to, Contact):
             return to
         if not isinstance(to, str):
-            raise InvalidMessage([Violation("to", to, "a phone number or a Contact")])
-        return _contact_of(to, self.region)
+            raise InvalidMessage([Violation(field, to, "a phone number or a Contact")])
+        found = self._contacts.get(to)
+        if found is None:
+            found = Contact(normalize_msisdn(to, self.region, field=field))
+            if len(self._contacts) >= _CONTACT_CACHE:
+                self._contacts.clear()
+            self._contacts[to] = found
+        return found
 
     def _check_file_size(self, size: int) -> None:
         name = self.provider.limits_profile
@@ -522,7 +536,10 @@ class RcsClient:
         while True:
             sent = False
             try:
-                headers = await self.auth.headers(self._send_token_request)
+                ready = self._ready_headers
+                headers = ready() if ready is not None else None
+                if headers is None:
+                    headers = await self.auth.headers(self._send_token_request)
                 if limiter is not None:  # paced right before sending, after any token wait
                     await limiter.acquire()
                 sent = True
@@ -597,10 +614,8 @@ class RcsClient:
         return response
 
 
-@functools.lru_cache(maxsize=4096)
-def _contact_of(number: str, region: str | None) -> Contact:
-    """``Contact.of`` with a cache: contacts are immutable values."""
-    return Contact.of(number, region)
+_CONTACT_CACHE = 4096
+"""How many parsed recipients a client remembers (then it starts afresh)."""
 
 
 def _new_id() -> str:

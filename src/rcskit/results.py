@@ -32,7 +32,7 @@ class _Result(BaseModel):
     raw: Any = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class SendResult:
     """A message accepted by the provider.
 
@@ -42,8 +42,10 @@ class SendResult:
     ``detail`` the provider's reason for that status, where it gives one (SMSBOX
     ``reason_code``); ``raw`` the decoded answer.
 
-    A plain frozen dataclass rather than a pydantic model: it is made once per send, on the
-    hot path, from values the parser has already checked.
+    A plain slotted dataclass rather than a pydantic model: it is made once per send, on the
+    hot path, from values the parser has already checked. Treat it as read-only; it is not
+    ``frozen`` because a frozen dataclass sets every field through ``object.__setattr__``,
+    several times slower to build.
     """
 
     provider: str

@@ -123,10 +123,24 @@ def _merge_headers(own: Mapping[str, str], extra: Mapping[str, str] | None) -> d
         return dict(own)
     if not own:
         return dict(extra)
+    global _last_merge
+    last = _last_merge
+    # The send path merges the same two small dicts (a provider's constant headers and the
+    # auth's current token) on every call: remember the last merge, compared by value.
+    if last is not None and last[0] == own and last[1] == extra:
+        return last[2].copy()
     lowered = {k.lower() for k in extra}
     merged = {k: v for k, v in own.items() if k.lower() not in lowered}
     merged.update(extra)
-    return merged
+    _last_merge = (dict(own), dict(extra), merged)
+    return merged.copy()
+
+
+_last_merge: tuple[dict[str, str], dict[str, str], dict[str, str]] | None = None
+
+
+def _has_content_type(headers: Mapping[str, str]) -> bool:
+    return "Content-Type" in headers or any(k.lower() == "content-type" for k in headers)
 
 
 def _dump_json(value: Any) -> bytes:
@@ -138,9 +152,13 @@ def _dump_json(value: Any) -> bytes:
         return jsonlib.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class WireRequest:
-    """A request as bytes on the wire: final URL (query encoded), headers and body."""
+    """A request as bytes on the wire: final URL (query encoded), headers and body.
+
+    Like :class:`HttpRequest` and :class:`HttpResponse`, a plain slotted value made once per
+    call on the send path; treat it as read-only. (Not ``frozen``: a frozen dataclass sets
+    each field through ``object.__setattr__``, several times slower to build.)"""
 
     method: str
     url: str
@@ -154,7 +172,7 @@ class WireRequest:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HttpRequest:
     """A request description built by a provider: at most one of ``json``, ``form``,
     ``multipart`` or ``content`` is the body.
@@ -238,7 +256,7 @@ class HttpRequest:
         is ``with_headers(h).encode()`` without the intermediate request).
         """
         headers = _merge_headers(self.headers, extra_headers)
-        has_ctype = bool(headers) and any(k.lower() == "content-type" for k in headers)
+        has_ctype = bool(headers) and _has_content_type(headers)
         body: bytes | None = None
         ctype: str | None = None
         if self.json is not None:
@@ -261,7 +279,7 @@ class HttpRequest:
         return WireRequest(self.method, self.full_url, headers, body)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HttpResponse:
     """A response: status, headers (lower-case names, or a case-insensitive mapping) and the
     raw body."""

@@ -10,6 +10,7 @@ from pydantic import SecretStr
 
 from rcskit.auth import (
     ClientCredentials,
+    NoAuth,
     StaticToken,
     oauth_error,
     parse_expires_in,
@@ -167,3 +168,23 @@ async def test_reprs_never_show_secrets_or_tokens() -> None:
     for obj in (cc, st, cc.token_request()):
         assert CANARY not in repr(obj) and CANARY not in str(obj)
     assert "client-a" in repr(cc)
+
+
+async def test_ready_headers_only_while_the_cached_token_is_good(clock: FakeClock) -> None:
+    """The client's synchronous fast path: headers at hand, or None (then ``await``)."""
+
+    async def send(req: HttpRequest) -> HttpResponse:
+        return token_response("t1", 3600)
+
+    auth = ClientCredentials(AUTH_URL, "c", "s", refresh_margin=60, clock=clock)
+    assert auth.ready_headers() is None  # nothing fetched yet
+    assert await auth.headers(send) == {"Authorization": "Bearer t1"}
+    assert auth.ready_headers() == {"Authorization": "Bearer t1"}
+    clock.now += 3540  # due for refresh: the fast path declines
+    assert auth.ready_headers() is None
+    auth2 = ClientCredentials(AUTH_URL, "c", "s", clock=clock)
+    await auth2.headers(send)
+    auth2.invalidate({"Authorization": "Bearer t1"})
+    assert auth2.ready_headers() is None
+    assert StaticToken("k", scheme="App").ready_headers() == {"Authorization": "App k"}
+    assert NoAuth().ready_headers() == {}

@@ -213,8 +213,10 @@ async def test_limits_are_checked_before_any_call() -> None:
     async with dotgo_client(platform) as c:
         with pytest.raises(InvalidMessage, match="suggestions"):
             await c.send(PHONE, too_many)
-        with pytest.raises(InvalidMessage, match="msisdn"):
+        with pytest.raises(InvalidMessage, match="to: '0612345678'"):
             await c.send("0612345678", "hi")
+        with pytest.raises(InvalidMessage, match="number: '0612345678'"):
+            await c.capabilities("0612345678")
     assert platform.transport.requests == []
     async with dotgo_client(platform, validation="warn") as c:
         await c.send(PHONE, too_many)
@@ -370,3 +372,42 @@ async def test_no_secret_in_any_log_line_exception_or_repr(
     blob = "\n".join(seen)
     for needle in (CANARY, token_value, basic):
         assert needle not in blob
+
+
+async def test_an_auth_without_the_fast_path_is_awaited_every_time() -> None:
+    """``ready_headers`` is optional: an auth with only ``headers`` works as before."""
+
+    class Minimal:
+        refreshable = False
+        calls = 0
+
+        async def headers(self, send: Any) -> dict[str, str]:
+            Minimal.calls += 1
+            return {"Authorization": "Custom x"}
+
+        def invalidate(self, used: Any) -> None:
+            pass
+
+    platform = answer_with(202, ACCEPTED)
+    async with RcsClient(
+        DotgoConfig(BOT, "client-id", "s"), transport=platform.transport, auth=Minimal()
+    ) as c:
+        await c.send(PHONE, "a")
+        await c.send(PHONE, "b")
+    assert Minimal.calls == 2
+    assert [r.header("authorization") for r in platform.api_requests] == ["Custom x"] * 2
+
+
+async def test_recipients_are_parsed_once_and_bad_ones_always_refused() -> None:
+    platform = answer_with(202, ACCEPTED)
+    async with dotgo_client(platform, region="FR") as c:
+        first = await c.send("06 12 34 56 78", "a")
+        second = await c.send("06 12 34 56 78", "b")
+        assert first.to == second.to == "+33612345678"
+        for _ in range(2):  # a refused number is not remembered as anything
+            with pytest.raises(InvalidMessage, match="to: '12'"):
+                await c.send("12", "c")
+        for i in range(5000):  # the memory is bounded: it starts afresh when full
+            c._contact(f"+3361234{i:04d}")
+        assert len(c._contacts) <= 4096
+    assert len(platform.api_requests) == 2

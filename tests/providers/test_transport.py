@@ -279,3 +279,29 @@ async def test_asgi_transport_timeout() -> None:
 
     with pytest.raises(TransportError, match="no answer"):
         await AsgiTransport(app).send(HttpRequest("GET", "http://x/y"), timeout=0.05)
+
+
+def test_repeated_header_merges_follow_the_dicts_as_they_are_now() -> None:
+    """``encode`` remembers its last header merge; it must never serve a stale one."""
+    own = {"Content-Type": "application/json", "X-Trace": "1"}
+    auth = {"Authorization": "Bearer a"}
+    req = HttpRequest("POST", "https://h/x", headers=own, json={})
+    first = req.encode(extra_headers=auth).headers
+    assert first == {
+        "Content-Type": "application/json",
+        "X-Trace": "1",
+        "Authorization": "Bearer a",
+    }
+    first["X-Added-By-Caller"] = "y"  # each call gets its own dict
+    assert "X-Added-By-Caller" not in req.encode(extra_headers=auth).headers
+    auth["Authorization"] = "Bearer b"  # the same dict objects, changed in place
+    own["X-Trace"] = "2"
+    again = req.encode(extra_headers=auth).headers
+    assert again["Authorization"] == "Bearer b" and again["X-Trace"] == "2"
+    # same-named headers are replaced case-insensitively on every call, cached or not
+    for _ in range(2):
+        merged = req.encode(extra_headers={"x-trace": "3"}).headers
+        assert merged == {"Content-Type": "application/json", "x-trace": "3"}
+    # a request without a content type still gets one with extra headers
+    bare = HttpRequest("POST", "https://h/x", json={}).encode(extra_headers=auth).headers
+    assert bare == {"Authorization": "Bearer b", "Content-Type": "application/json"}

@@ -470,6 +470,14 @@ class OrangeAuth:
         access = await self.gsma.headers(send)
         return {**developer, **access}
 
+    def ready_headers(self) -> dict[str, str] | None:
+        """Both token headers when both tokens are cached and good, else ``None``."""
+        developer = self.developer.ready_headers()
+        access = self.gsma.ready_headers()
+        if developer is None or access is None:
+            return None
+        return {**developer, **access}
+
     def invalidate(self, used: Mapping[str, str]) -> None:
         """Forget the tokens in ``used`` (each only if it is still the cached one)."""
         self.developer.invalidate({"Authorization": used.get("Authorization", "")})
