@@ -240,7 +240,8 @@ def run() -> str:
         f"Text message, Dotgo GSMA flavour, to a minimal aiohttp server (own process) on "
         f"loopback, concurrency {CONCURRENCY}. The three async clients stay open side by side "
         f"and take turns: {SEGMENTS} segments of {SEGMENT_SENDS:,} sends each, the order "
-        "rotated every segment, a `gc.collect()` before each. The table shows each client's "
+        "rotated every segment, a `gc.collect()` before each; the client process and the server "
+        "each pinned to a core of its own. The table shows each client's "
         f"median segment (the range over segments: {spread} sends/s). This machine is shared "
         "and noisy, so the ratio that counts is taken within each segment (the same seconds "
         "of the machine): its median and quartiles are the headline.",

@@ -95,10 +95,17 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
 
     def __init__(self, /, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as err:
-            raise InvalidMessage(_violations(err, type(self).__name__)) from None
+        _validate(self, data)
+
+
+def _validate(model: BaseModel, data: dict[str, Any]) -> None:
+    """What ``BaseModel.__init__`` does, minus a Python frame and a dict repack (messages are
+    built on the send path, once per recipient in a personalised campaign); errors become
+    :class:`InvalidMessage`."""
+    try:
+        model.__pydantic_validator__.validate_python(data, self_instance=model)
+    except ValidationError as err:
+        raise InvalidMessage(_violations(err, type(model).__name__)) from None
 
 
 # ---------------------------------------------------------------- enums
@@ -542,7 +549,8 @@ class Text(_Model):
     text: str
 
     def __init__(self, text: str | None = None, **kw: Any) -> None:
-        _Model.__init__(self, text=text, **kw)
+        kw["text"] = text
+        _validate(self, kw)
 
 
 class File(_Model):
@@ -780,14 +788,14 @@ class Message(_Model):
 
     def __init__(self, content: Any = None, **kw: Any) -> None:
         if content is not None:
-            kw["content"] = content
-        if isinstance(kw.get("content"), str):
+            kw["content"] = Text(content) if isinstance(content, str) else content
+        elif isinstance(kw.get("content"), str):
             kw["content"] = Text(kw["content"])
         if kw.get("ttl") is not None:
             kw["ttl"] = format_ttl(kw["ttl"])
         if isinstance(kw.get("expire_time"), datetime):
             kw["expire_time"] = format_rfc3339(kw["expire_time"])
-        _Model.__init__(self, **kw)
+        _validate(self, kw)
 
     @field_validator("traffic_type", mode="before")
     @classmethod
