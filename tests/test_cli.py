@@ -247,3 +247,13 @@ def test_convert_bad_target(tmp_path: Path) -> None:
     result = runner.invoke(app, ["convert", "--to", "rbm", _write(tmp_path, {})])
     assert result.exit_code == 2
     assert "gsma or google" in result.output
+
+
+def test_convert_metadata_error_names_the_cli_flag_and_the_real_reason() -> None:
+    seed = str(DATA / "dotgo_gsma" / "send_richcard_request.json")  # a card with media metadata
+    refused = runner.invoke(app, ["convert", "--to", "google", seed])
+    assert refused.exit_code == 1
+    assert "pass --drop-metadata" in refused.output and "drop_metadata=True" not in refused.output
+    assert "derives file metadata" in refused.output and "carousel" not in refused.output
+    dropped = runner.invoke(app, ["convert", "--to", "google", "--drop-metadata", seed])
+    assert dropped.exit_code == 0 and "dropped: content.media.size" in dropped.output

@@ -688,11 +688,11 @@ def test_every_limit_has_a_source() -> None:
 
 
 def test_profiles_exist_and_unknown_names_are_listed() -> None:
-    assert set(PROFILES) == {"gsma", "google", "dotgo", "orange", "smsbox"}
+    assert set(PROFILES) == {"gsma", "google", "dotgo", "dotgo_google", "orange", "smsbox"}
     assert profile("google") is PROFILES["google"]
     custom = Profile(name="custom", suggestions_per_card=2)
     assert profile(custom) is custom
-    with pytest.raises(ValueError, match="dotgo, google, gsma, orange, smsbox"):
+    with pytest.raises(ValueError, match="dotgo, dotgo_google, google, gsma, orange, smsbox"):
         profile("twilio")
     with pytest.raises(ValueError, match="unknown limits profile 'twilio'"):
         check(Message("hi"), "twilio")

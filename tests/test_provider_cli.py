@@ -109,6 +109,17 @@ def test_upload_a_local_file(cli: typer.Typer, tmp_path: Path) -> None:
     assert result.stdout.split()[0] and "status=" in result.stdout
 
 
+def test_upload_until_must_be_a_future_time(cli: typer.Typer, tmp_path: Path) -> None:
+    image = tmp_path / "logo.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 32)
+    for bad in ("yesterday", "2020-01-01T00:00:00Z"):
+        result = run(cli, "upload", str(image), "--until", bad)
+        assert result.exit_code == 1
+        assert error_of(result).startswith(f"error: --until {bad!r}: give a future RFC 3339 time")
+    ok = run(cli, "upload", str(image), "--until", "2999-01-01T00:00:00Z")
+    assert ok.exit_code == 0, ok.output
+
+
 # ---------------------------------------------------------------- one-line errors
 
 

@@ -84,7 +84,7 @@ def validate(
         typer.Option(
             "--at",
             help="Check expiry as if sent at this RFC 3339 time (default: now). The seeds' "
-            "examples expire in 2024: use --at 2024-01-01T00:00:00Z for them.",
+            "examples expire in 2014 and 2024: use --at 2014-01-01T00:00:00Z for them.",
         ),
     ] = None,
 ) -> None:
@@ -183,7 +183,8 @@ def convert(
         _print_violations(file, err.violations)
         raise typer.Exit(1) from None
     except UnsupportedFeature as err:
-        typer.echo(f"{file}: cannot convert to {to}: {err}", err=True)
+        hint = str(err).replace("pass drop_metadata=True", "pass --drop-metadata")
+        typer.echo(f"{file}: cannot convert to {to}: {hint}", err=True)
         raise typer.Exit(1) from None
     for path in dropped:
         typer.echo(f"dropped: {path}", err=True)

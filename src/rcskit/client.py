@@ -49,7 +49,7 @@ from .errors import (
     UnsupportedFeature,
     Violation,
 )
-from .message import Contact, Message, Template
+from .message import Contact, Message, Template, parse_rfc3339
 from .phones import normalize_msisdn
 from .providers.base import (
     BulkArgs,
@@ -637,6 +637,13 @@ def _read_file(path: Path) -> bytes:
         ) from None
 
 
+def _iso_or_none(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
 def _guess_mime(name: str | None) -> str:
     guessed = mimetypes.guess_type(name or "")[0] if name else None
     if guessed is None:
@@ -647,7 +654,11 @@ def _guess_mime(name: str | None) -> str:
 
 
 def _until(value: datetime | str | None) -> str:
-    if isinstance(value, str):
+    if isinstance(value, str):  # passed as given (the seeds' own examples omit the zone)
+        if parse_rfc3339(value) is None and _iso_or_none(value) is None:
+            raise InvalidMessage(
+                [Violation("until", value, "a date-time like 2026-12-31T00:00:00Z (RFC 3339)")]
+            )
         return value
     when = value if value is not None else datetime.now(UTC) + DEFAULT_FILE_VALIDITY
     if when.tzinfo is None:

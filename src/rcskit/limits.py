@@ -665,6 +665,16 @@ PROFILES: dict[str, Profile] = {
         max_thumbnail_bytes=None,
         image_alignment_needs_horizontal=False,
     ),
+    # Dotgo's Google-style API: Dotgo's own numbers (seed 002 section 4 is "common for both
+    # the GSMA API and the Google API"), plus the text limit of the Google AgentContentMessage
+    # it takes (3072 characters), which a Google-format message cannot exceed.
+    "dotgo_google": Profile(
+        name="dotgo_google",
+        max_text_chars=_int("text_chars"),
+        file_media_types=_types("file_media_types"),
+        max_thumbnail_bytes=None,
+        image_alignment_needs_horizontal=False,
+    ),
     # Orange BotHub speaks GSMA but relays to Google RBM (providers.md section 2.3).
     "orange": Profile(name="orange", **_GOOGLE_LIKE),
     # SMSBOX sends Google's AgentContentMessage (providers.md section 1.3).

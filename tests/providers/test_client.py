@@ -276,6 +276,8 @@ async def test_upload_errors_before_any_call(tmp_path: Any) -> None:
             await c.upload_file(tmp_path / "missing.png")
         with pytest.raises(InvalidMessage, match="at most"):
             await c.upload_file(b"x" * (100 * 1024 * 1024 + 1), mime_type="image/png")
+        with pytest.raises(InvalidMessage, match="until: 'yesterday'"):
+            await c.upload_file(b"x", mime_type="image/png", until="yesterday")
     assert platform.transport.requests == []
 
 

@@ -299,3 +299,15 @@ def test_failed_event_in_a_2xx_is_an_error() -> None:
     body = load("dotgo_google/send_response_failed_403.json")
     with pytest.raises(ProviderError, match="Invalid client id!"):
         dotgo_google.parse_send(None, HttpResponse.of_json(200, body))  # type: ignore[arg-type]
+
+
+async def test_google_text_limit_is_checked_before_any_call() -> None:
+    """The Google-style API takes Google's AgentContentMessage: 3072 characters of text at
+    most (the emulator and Google refuse more), refused here before any request."""
+    platform = answer_with(200, load("dotgo_google/send_response_200.json"))
+    async with client(platform, validation="strict") as c:  # the client's default policy
+        with pytest.raises(InvalidMessage, match=r"text.*3072"):
+            await c.send(PHONE, "x" * 3073)
+        assert platform.transport.requests == []
+        await c.send(PHONE, "x" * 3072)
+    assert len(platform.api_requests) == 1

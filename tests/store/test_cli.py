@@ -71,3 +71,27 @@ async def test_cli_errors(tmp_path: Path) -> None:
     assert bad_state.exit_code == 1 and "--state must be one of" in bad_state.output
     bad_url = await invoke("db", "upgrade", "--database", "mysql://u:pw@h/db")
     assert bad_url.exit_code == 1 and "pw" not in bad_url.output
+
+
+async def test_an_unreachable_database_is_one_line_with_the_password_masked() -> None:
+    import socket
+
+    from rcskit.store import DatabaseUnavailable
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"postgresql://me:hunter2@127.0.0.1:{port}/rcs"
+    for args in (("db", "upgrade"), ("messages",), ("message", "m1")):
+        result = await invoke(*args, "--database", url)
+        assert result.exit_code == 1
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1, result.output
+        assert lines[0].startswith("error: cannot connect to the database postgresql")
+        assert f"me:***@127.0.0.1:{port}/rcs" in lines[0] and "hunter2" not in result.output
+    try:
+        await Store.open(url)
+    except DatabaseUnavailable as err:
+        assert "hunter2" not in str(err) and f"127.0.0.1:{port}" in str(err)
+    else:
+        raise AssertionError("Store.open reached a database that is not there")

@@ -19,6 +19,7 @@ import asyncio
 import json
 import os
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -28,7 +29,7 @@ from ..client import RcsClient
 from ..config import DEFAULT_PATH, Config, ConfigError, load_config
 from ..errors import InvalidMessage, RcsError
 from ..formats import detect_format, get_format
-from ..message import File, Message, Reply, Text
+from ..message import File, Message, Reply, Text, parse_rfc3339
 from ..phones import normalize_msisdn
 from ..results import BulkCapabilities, Capabilities
 from ..transport import Transport
@@ -222,7 +223,11 @@ def register(app: typer.Typer, *, transport: TransportFactory | None = None) -> 
         ] = None,
         reply: Annotated[
             list[str] | None,
-            typer.Option("--reply", help="A suggested reply TEXT:DATA (repeatable)."),
+            typer.Option(
+                "--reply",
+                help="A suggested reply TEXT:DATA (repeatable; without :DATA the postback "
+                "data is TEXT).",
+            ),
         ] = None,
         provider: ProviderOption = None,
         config: ConfigOption = None,
@@ -319,6 +324,15 @@ def register(app: typer.Typer, *, transport: TransportFactory | None = None) -> 
         config: ConfigOption = None,
     ) -> None:
         """Store a file on the provider and print its file id."""
+        if until is not None:
+            when = parse_rfc3339(until)
+            if when is None or when <= datetime.now(UTC):
+                typer.echo(
+                    f"error: --until {until!r}: give a future RFC 3339 time, like "
+                    f"{(datetime.now(UTC) + timedelta(days=7)).strftime('%Y-%m-%dT00:00:00Z')}",
+                    err=True,
+                )
+                raise typer.Exit(1)
 
         async def work(client: RcsClient, name: str) -> None:
             is_url = source.startswith(("http://", "https://"))

@@ -195,11 +195,16 @@ def encode(
         body["expireTime"] = message.expire_time
     if meta:
         if not drop_metadata:
+            layout = any(p.endswith((".orientation", ".image_alignment")) for p in meta)
+            files = any(not p.endswith((".orientation", ".image_alignment")) for p in meta)
+            why = [
+                *(["Google RBM derives file metadata itself"] if files else []),
+                *(["it has no per-card layout in a carousel"] if layout else []),
+            ]
             raise UnsupportedFeature(
-                "metadata fields " + ", ".join(meta),
+                "metadata (" + ", ".join(meta) + ")",
                 FORMAT_NAME,
-                "Google RBM derives file metadata itself and has no per-card layout in a "
-                "carousel; pass drop_metadata=True to drop these fields",
+                " and ".join(why) + "; pass drop_metadata=True to drop these fields",
             )
         if dropped is not None:
             dropped.extend(meta)

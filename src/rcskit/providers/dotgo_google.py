@@ -129,7 +129,7 @@ def describe(config: DotgoGoogleConfig) -> Provider:
     return Provider(
         name=NAME,
         map_error=map_error,
-        limits_profile="dotgo",
+        limits_profile="dotgo_google",
         templates=True,
         client_message_ids=True,
         send=Operation(partial(build_send, config), parse_send),

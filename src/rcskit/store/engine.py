@@ -20,10 +20,10 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from .records import InvalidRecord
+from .records import DatabaseUnavailable, InvalidRecord
 
 __all__ = [
     "DEFAULT_DATABASE",
@@ -31,6 +31,7 @@ __all__ = [
     "create_engine",
     "database_url",
     "display_url",
+    "ensure_reachable",
     "sqlite_path",
 ]
 
@@ -145,6 +146,24 @@ def create_engine(url: str | URL, *, schema: str | None = None) -> AsyncEngine:
             raise InvalidRecord("schema", schema, "letters, digits and _ only")
         connect_args["server_settings"] = {"search_path": schema}
     return create_async_engine(url, connect_args=connect_args, pool_size=5, max_overflow=5)
+
+
+async def ensure_reachable(engine: AsyncEngine) -> None:
+    """Open (and return to the pool) one connection, or raise :class:`DatabaseUnavailable`
+    naming the database (password masked) and the reason in one line."""
+    try:
+        async with engine.connect():
+            pass
+    except (OSError, DBAPIError) as err:
+        cause: BaseException = err.orig if isinstance(err, DBAPIError) and err.orig else err
+        reason = (
+            cause.strerror
+            if isinstance(cause, OSError) and cause.strerror
+            else (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+        )
+        raise DatabaseUnavailable(
+            f"cannot connect to the database {display_url(engine.url)}: {reason}"
+        ) from None
 
 
 def _set_up_sqlite(engine: AsyncEngine) -> None:

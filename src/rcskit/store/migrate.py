@@ -15,7 +15,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from .engine import create_engine
+from .engine import create_engine, ensure_reachable
 
 __all__ = ["MIGRATIONS", "alembic_config", "current_revision", "head_revision", "migrate"]
 
@@ -73,6 +73,7 @@ async def migrate(url: str | URL, *, schema: str | None = None, revision: str = 
     """
     engine = create_engine(url, schema=schema)
     try:
+        await ensure_reachable(engine)
         reached = await upgrade_engine(engine, revision)
     finally:
         await engine.dispose()

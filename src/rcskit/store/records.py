@@ -59,6 +59,11 @@ class InvalidRecord(StoreError, ValueError):
         super().__init__(f"{field}: {value!r} ({limit})")
 
 
+class DatabaseUnavailable(StoreError):
+    """The database cannot be reached or refuses the connection (server down, wrong host or
+    port, unknown database, bad credentials); the message names it with its password masked."""
+
+
 class SchemaOutdated(StoreError):
     """The database schema is not at the revision this rcskit needs; run ``rcskit db upgrade``."""
 

@@ -9,7 +9,7 @@ from sqlalchemy.engine import URL
 from .campaigns import CampaignStore
 from .capabilities import CapabilityStore
 from .core import Clock
-from .engine import DEFAULT_DATABASE, create_engine, database_url, display_url
+from .engine import DEFAULT_DATABASE, create_engine, database_url, display_url, ensure_reachable
 from .inbound import InboundStore
 from .migrate import current_revision, head_revision, upgrade_engine
 from .outbox import OutboxStore
@@ -57,6 +57,7 @@ class Store(CampaignSendStore, OutboxStore, CampaignStore, InboundStore, Capabil
         url = database_url(url)
         engine = create_engine(url, schema=schema)
         try:
+            await ensure_reachable(engine)
             if upgrade if upgrade is not None else url.get_backend_name() == "sqlite":
                 await upgrade_engine(engine)
             else:
