@@ -143,6 +143,25 @@ def test_message_options_are_exclusive(cli: typer.Typer) -> None:
         run(cli, "send", "--to", RCS_USER, "--text", "a", "--reply", ":x")
     )
     assert "not JSON" in error_of(run(cli, "send", "--to", RCS_USER, "--json", __file__))
+    empty = error_of(run(cli, "send", "--to", RCS_USER, "--text", ""))
+    assert "content.text" in empty and "must not be empty" in empty
+
+
+def test_a_json_body_s_own_recipient_is_reported_as_ignored(
+    cli: typer.Typer, tmp_path: Path
+) -> None:
+    body = tmp_path / "m.json"
+    body.write_text(
+        json.dumps(
+            {
+                "RCSMessage": {"textMessage": "hi"},
+                "messageContact": {"userContact": "+914253136788"},
+            }
+        )
+    )
+    result = run(cli, "send", "--to", RCS_USER, "--json", str(body))
+    assert result.exit_code == 0, result.output
+    assert "the file's recipient (+914253136788) is ignored; sending to --to" in result.stderr
 
 
 def test_a_missing_secret_variable_is_named(cli: typer.Typer, tmp_path: Path) -> None:

@@ -413,7 +413,11 @@ def _entry(
             options[key] = _check_type(value, _CLIENT_OPTIONS[key], f"{where}.{key}")
         else:
             allowed = sorted(
-                [*kind.settings, *_CLIENT_OPTIONS, *(f"{f}_env" for f in kind.secrets)]
+                [
+                    *kind.settings,
+                    *_CLIENT_OPTIONS,
+                    *(f"{f}_{how}" for f in kind.secrets for how in ("env", "file")),
+                ]
             )
             raise ConfigError(
                 f"{where}.{key}: unknown setting for kind {kind_name!r}; known: "

@@ -95,3 +95,11 @@ async def test_an_unreachable_database_is_one_line_with_the_password_masked() ->
         assert "hunter2" not in str(err) and f"127.0.0.1:{port}" in str(err)
     else:
         raise AssertionError("Store.open reached a database that is not there")
+
+
+async def test_messages_to_must_be_a_possible_number(tmp_path: Path) -> None:
+    db = str(tmp_path / "rcs.db")
+    assert (await invoke("db", "upgrade", "--database", db)).exit_code == 0
+    result = await invoke("messages", "--to", "123", "--database", db)
+    assert result.exit_code == 1
+    assert "--to" in result.output and "'123'" in result.output

@@ -143,7 +143,11 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
 def _message(
     text: str | None, json_file: str | None, file_url: str | None, replies: list[str]
 ) -> Message:
-    given = [n for n, v in (("--text", text), ("--json", json_file), ("--file", file_url)) if v]
+    given = [
+        n
+        for n, v in (("--text", text), ("--json", json_file), ("--file", file_url))
+        if v is not None
+    ]
     if len(given) != 1:
         shown = ", ".join(given) if given else "none"
         raise _Fail(f"give exactly one of --text, --json or --file (got {shown})")
@@ -167,7 +171,13 @@ def _message(
             f"--json: {json_file} is neither a GSMA body (RCSMessage) nor a Google body "
             "(contentMessage)"
         )
-    message: Message = get_format(fmt).decode(body).message
+    envelope = get_format(fmt).decode(body)
+    if envelope.to is not None:
+        typer.echo(
+            f"note: --json: the file's recipient ({envelope.to}) is ignored; sending to --to",
+            err=True,
+        )
+    message: Message = envelope.message
     if suggestions:
         message = message.model_copy(update={"suggestions": message.suggestions + suggestions})
     return message

@@ -124,7 +124,7 @@ def register(app: typer.Typer) -> None:
         """List outbound messages, newest first."""
         if state is not None and state not in {s.value for s in MessageState}:
             raise _fail(f"--state must be one of {', '.join(MessageState)}, not {state!r}")
-        if to is not None and to.startswith("+"):
+        if to is not None and not to.startswith("chat:"):
             try:
                 to = normalize_msisdn(to, field="--to")
             except RcsError as err:
