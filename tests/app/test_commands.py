@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -56,33 +57,44 @@ def cli() -> typer.Typer:
     return app
 
 
-def test_run_serves_the_bot_with_uvicorn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import uvicorn
+def fake_serve(served: list[tuple[Any, int, dict[str, Any]]]) -> Any:
+    """A stand-in for ``commands.serve_on``: records (app, port, options), closes the socket."""
 
-    served: dict[str, Any] = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.update(app=app, **kw))
+    def serve_on(app: Any, sock: socket.socket, **options: Any) -> None:
+        served.append((app, sock.getsockname()[1], options))
+        sock.close()
+
+    return serve_on
+
+
+def test_run_serves_the_bot_with_uvicorn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rcskit.app import commands
+
+    served: list[tuple[Any, int, dict[str, Any]]] = []
+    monkeypatch.setattr(commands, "serve_on", fake_serve(served))
     path = tmp_path / "served.py"
     path.write_text(BOT_FILE)
-    result = CliRunner().invoke(
-        cli(), ["run", f"{path}:bot", "--port", "8123", "--host", "127.0.0.1"]
-    )
+    result = CliRunner().invoke(cli(), ["run", f"{path}:bot", "--port", "0", "--host", "127.0.0.1"])
     assert result.exit_code == 0, result.output
-    assert "serving 'from-file' on http://127.0.0.1:8123/webhook" in result.output
-    assert served["port"] == 8123 and served["host"] == "127.0.0.1"
-    assert served["app"].bot.name == "from-file"
+    app, port, options = served[0]
+    assert port != 0 and options == {"log_level": "info"}
+    assert f"serving 'from-file' on http://127.0.0.1:{port}/webhook" in result.output
+    assert app.bot.name == "from-file"
     failed = CliRunner().invoke(cli(), ["run", f"{path}:not_a_bot"])
     assert failed.exit_code == 1 and "not an rcskit Bot" in failed.output
+    assert len(served) == 1
 
 
 def test_tail_command_starts_a_printing_bot(monkeypatch: pytest.MonkeyPatch) -> None:
-    import uvicorn
+    from rcskit.app import commands
 
-    served: dict[str, Any] = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.update(app=app, **kw))
-    result = CliRunner().invoke(cli(), ["tail", "--port", "9001", "--provider", "dotgo"])
+    served: list[tuple[Any, int, dict[str, Any]]] = []
+    monkeypatch.setattr(commands, "serve_on", fake_serve(served))
+    result = CliRunner().invoke(cli(), ["tail", "--port", "0", "--provider", "dotgo"])
     assert result.exit_code == 0, result.output
-    assert "listening on http://127.0.0.1:9001/webhook" in result.output
-    assert served["app"].bot.provider == "dotgo" and served["port"] == 9001
+    app, port, _ = served[0]
+    assert f"listening on http://127.0.0.1:{port}/webhook" in result.output
+    assert app.bot.provider == "dotgo" and port != 0
     bad = CliRunner().invoke(cli(), ["tail", "--provider", "nope"])
     assert bad.exit_code == 1 and "unknown provider" in bad.output
 
@@ -108,48 +120,48 @@ async def test_tail_bot_prints_each_event(capsys: pytest.CaptureFixture[str]) ->
 def test_run_with_the_emulator_provider_builds_a_client_and_registers_the_webhook(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import uvicorn
-
     from rcskit.app import commands
 
     path = tmp_path / "mybot.py"
     path.write_text(BOT_FILE)
-    served: list[Any] = []
+    served: list[tuple[Any, int, dict[str, Any]]] = []
     registered: list[tuple[str, str, str]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append((app, kw)))
+    monkeypatch.setattr(commands, "serve_on", fake_serve(served))
     monkeypatch.setattr(commands, "register_with_emulator", lambda *args: registered.append(args))
     monkeypatch.chdir(tmp_path)
     bot = Bot(dedup="memory", name="served")
     monkeypatch.setattr(commands, "load_bot", lambda target: bot)
-    result = CliRunner().invoke(
-        cli(), ["run", f"{path}:bot", "--port", "8091", "--provider", "emulator"]
-    )
+    result = CliRunner().invoke(cli(), ["run", f"{path}:bot", "--port", "0", "-p", "emulator"])
     assert result.exit_code == 0, result.output
+    port = served[0][1]
     assert registered == [
-        ("http://127.0.0.1:8000/_emulator", "OsOsQ0GwNvUdLTV9Bd", "http://127.0.0.1:8091/webhook")
+        (
+            "http://127.0.0.1:8000/_emulator",
+            "OsOsQ0GwNvUdLTV9Bd",
+            f"http://127.0.0.1:{port}/webhook",
+        )
     ]
     assert bot.client is not None and bot.client.provider.name == "dotgo"
-    assert served and served[0][1]["port"] == 8091
+    assert served[0][0] is bot.asgi
 
 
 def test_run_says_how_to_start_the_emulator_when_it_is_down(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import uvicorn
-
     from rcskit.app import commands
 
     path = tmp_path / "mybot2.py"
     path.write_text(BOT_FILE)
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: None)
+    served: list[tuple[Any, int, dict[str, Any]]] = []
+    monkeypatch.setattr(commands, "serve_on", fake_serve(served))
 
     def down(*args: str) -> None:
         raise OSError("connection refused")
 
     monkeypatch.setattr(commands, "register_with_emulator", down)
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(cli(), ["run", f"{path}:bot", "--provider", "emulator"])
-    assert result.exit_code == 1
+    result = CliRunner().invoke(cli(), ["run", f"{path}:bot", "--port", "0", "-p", "emulator"])
+    assert result.exit_code == 1 and not served
     assert "rcskit emulator" in result.output and "connection refused" in result.output
     result = CliRunner().invoke(cli(), ["run", f"{path}:bot", "--provider", "nope"])
     assert result.exit_code == 1

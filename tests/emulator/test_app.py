@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from pathlib import Path
 
 import aiohttp
@@ -43,7 +44,13 @@ def test_banner_shows_secrets_only_when_asked() -> None:
 
 def test_cli_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     calls: list[tuple[str, int, EmulatorConfig | None]] = []
-    monkeypatch.setattr(app_module, "serve", lambda h, p, c: calls.append((h, p, c)))
+
+    def serve(h: str, p: int, c: EmulatorConfig | None, *, sock: socket.socket) -> None:
+        assert sock.getsockname()[1] == p  # already listening on the port it announced
+        sock.close()
+        calls.append((h, p, c))
+
+    monkeypatch.setattr(app_module, "serve", serve)
     cli = typer.Typer()
     register(cli)
 
@@ -52,15 +59,16 @@ def test_cli_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         """A second command so Typer keeps subcommands."""
 
     runner = CliRunner()
-    result = runner.invoke(cli, ["emulator", "--port", "9001"])
+    result = runner.invoke(cli, ["emulator", "--port", "0"])
     assert result.exit_code == 0, result.output
-    assert "http://127.0.0.1:9001/dotgo/rcs" in result.output
+    port = calls[0][1]
+    assert port != 0 and f"http://127.0.0.1:{port}/dotgo/rcs" in result.output
     assert "client_secret=" not in result.output
-    assert calls[0][:2] == ("127.0.0.1", 9001)
+    assert calls[0][0] == "127.0.0.1"
     started = calls[0][2]
     assert started is not None
     assert started.bots[0].client_secret.get_secret_value() == DEMO_CLIENT_SECRET
-    result = runner.invoke(cli, ["emulator", "--client-secret", "s3cr3t-value"])
+    result = runner.invoke(cli, ["emulator", "--port", "0", "--client-secret", "s3cr3t-value"])
     assert result.exit_code == 0 and "s3cr3t-value" not in result.output
     assert calls[1][2] is not None
     assert calls[1][2].bots[0].client_secret.get_secret_value() == "s3cr3t-value"
@@ -68,7 +76,9 @@ def test_cli_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     config.write_text(
         '[[bots]]\nid = "B1"\nprovider = "dotgo"\nclient_id = "c1"\nclient_secret = "zz"\n'
     )
-    result = runner.invoke(cli, ["emulator", "--config", str(config), "--show-credentials"])
+    result = runner.invoke(
+        cli, ["emulator", "--port", "0", "--config", str(config), "--show-credentials"]
+    )
     assert result.exit_code == 0
     assert "B1  provider=dotgo  client_id=c1\n    client_secret: zz" in result.output
     assert calls[2][2] is not None and calls[2][2].bots[0].id == "B1"

@@ -36,13 +36,16 @@ def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo(
         host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-        port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+        port: Annotated[
+            int, typer.Option(min=0, max=65535, help="TCP port (0: any free port).")
+        ] = 8000,
         no_browser: Annotated[
             bool, typer.Option("--no-browser", help="Do not open the phone page in a browser.")
         ] = False,
     ) -> None:
         """Start the emulator and the showcase bot, and open a phone's page: a working RCS
         conversation in one command."""
+        from ..app.commands import cannot_listen
         from .server import run_demo
 
         try:
@@ -50,8 +53,7 @@ def register(app: typer.Typer) -> None:
                 run_demo(host, port, open_browser=not no_browser and _has_gui(), echo=typer.echo)
             )
         except OSError as exc:
-            typer.echo(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
-            typer.echo("Try another port, e.g. rcskit demo --port 8001", err=True)
+            typer.echo(cannot_listen(host, port, exc), err=True)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             typer.echo("stopped")

@@ -13,10 +13,11 @@ and bot ids (client secrets only with ``--show-credentials``).
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from starlette.applications import Starlette
@@ -115,22 +116,32 @@ def banner(
     return "\n".join(lines)
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000, config: EmulatorConfig | None = None) -> None:
-    """Run the emulator with uvicorn until interrupted."""
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    config: EmulatorConfig | None = None,
+    *,
+    sock: socket.socket | None = None,
+) -> None:
+    """Run the emulator with uvicorn until interrupted (on ``sock`` if given: a socket that
+    already listens, as ``rcskit emulator`` binds before it prints anything)."""
     import uvicorn
 
     from ..gcpolicy import keep_freezing
 
     app = create_app(config)
     keep_freezing()  # no long full-collection pauses: they would bunch the requests we count
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        timeout_graceful_shutdown=3,  # open phone pages (live streams) must not hold Ctrl-C
-    )
+    options: dict[str, Any] = {
+        "log_level": "warning",
+        "access_log": False,
+        "timeout_graceful_shutdown": 3,  # open phone pages (live streams) must not hold Ctrl-C
+    }
+    if sock is not None:
+        from ..app.commands import serve_on
+
+        serve_on(app, sock, **options)
+        return
+    uvicorn.run(app, host=host, port=port, **options)
 
 
 def register(app: typer.Typer) -> None:
@@ -139,7 +150,9 @@ def register(app: typer.Typer) -> None:
     @app.command("emulator")
     def emulator(
         host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-        port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+        port: Annotated[
+            int, typer.Option(min=0, max=65535, help="TCP port (0: any free port).")
+        ] = 8000,
         config: Annotated[Path | None, typer.Option(help="Emulator config (TOML).")] = None,
         show_credentials: Annotated[
             bool,
@@ -163,6 +176,10 @@ def register(app: typer.Typer) -> None:
         except EmulatorConfigError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
-        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-        typer.echo(banner(loaded, f"http://{shown}:{port}", show_credentials=show_credentials))
-        serve(host, port, loaded)
+        from ..app.commands import listen_or_exit, url_host
+
+        sock = listen_or_exit(host, port)  # a busy port: one line, no banner
+        bound = sock.getsockname()[1]
+        base = f"http://{url_host(host)}:{bound}"
+        typer.echo(banner(loaded, base, show_credentials=show_credentials))
+        serve(host, bound, loaded, sock=sock)
