@@ -40,7 +40,7 @@ from rcskit.errors import ProviderError
 from rcskit.results import BulkCapabilities
 from rcskit.retry import NO_RETRY
 from rcskit.store import Campaign, RecipientStatus, Store
-from rcskit.transport import AsgiTransport, HttpRequest
+from rcskit.transport import AsgiTransport, HttpRequest, Transport
 
 from .conftest import free_port, write_recipients
 
@@ -115,6 +115,7 @@ async def _setup(
     *,
     webhook: str | None = None,
     clock: Callable[[], datetime] | None = None,
+    wrap: Callable[[Transport], Transport] | None = None,
     **create: Any,
 ) -> AsyncIterator[Setup]:
     app = _emulator(count, webhook=webhook)
@@ -133,7 +134,7 @@ async def _setup(
     client = build_client(
         _settings().config(SECRET),
         limiter={"bulk": bulk_limiter(600)},
-        transport=AsgiTransport(app),
+        transport=AsgiTransport(app) if wrap is None else wrap(AsgiTransport(app)),
         retry=NO_RETRY,
     )
     try:

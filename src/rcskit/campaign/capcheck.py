@@ -100,6 +100,17 @@ class CapabilityChecker:
             return 10_000
         return 500
 
+    @property
+    def windowed(self) -> bool:
+        """Whether this checker's bulk checks run only inside a daily window (Orange)."""
+        profile = BULK_PROFILES.get(BULK_PROFILE_OF.get(self.kind, ""))
+        return (
+            self.mode is CapabilityMode.CHECK
+            and self._bulk
+            and profile is not None
+            and profile.window is not None
+        )
+
     async def check(self, numbers: Sequence[str]) -> CheckResult:
         """Sort ``numbers`` (E.164) into RCS, not RCS and deferred."""
         result = CheckResult()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -183,15 +183,26 @@ async def _campaign(store: Store, id: str) -> Campaign:
 
 
 def _print_summary(summary: RunSummary) -> None:
-    """One line (never wrapped: scripts read it) on standard error."""
+    """One line (never wrapped: scripts read it) on standard error. ``waiting``: the
+    recipients left for later (the notes above it say until when and why)."""
     p = summary.progress
     state = "finished" if summary.finished else "not finished"
     typer.echo(
         f"campaign {summary.campaign}: {state} in {summary.elapsed_s:.1f} s: "
         f"{p.sent} sent, {p.failed} failed, {p.fallback} fallen back, {p.unknown} unknown "
-        f"outcome, {p.deferred} deferred ({p.rate():.1f} sends/s)",
+        f"outcome, {p.waiting} waiting ({p.rate():.1f} sends/s)",
         err=True,
     )
+
+
+def _printer(console: Console) -> Callable[[str], None]:
+    """The runner's notes on ``console`` (standard error), each on one line as it is: no
+    wrapping, markup or highlighting (an IPv6 address in brackets is not markup)."""
+
+    def show(text: str) -> None:
+        console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+    return show
 
 
 def _run_loop(main: Coroutine[Any, Any, T]) -> T:
@@ -480,7 +491,7 @@ def commands() -> typer.Typer:
                 try:
                     if not progress_bar:
                         try:
-                            return await runner(notify=lambda t: console.print(t)).run()
+                            return await runner(notify=_printer(console)).run()
                         finally:
                             await sender.close()
                     with Progress(
@@ -501,7 +512,7 @@ def commands() -> typer.Typer:
 
                         try:
                             summary = await runner(
-                                on_progress=show, notify=lambda t: bar.console.print(t)
+                                on_progress=show, notify=_printer(bar.console)
                             ).run()
                         finally:
                             await sender.close()

@@ -38,6 +38,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import socket
 import time
 import uuid
@@ -46,7 +47,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ..client import RcsClient
-from ..errors import ProviderError, RcsError
+from ..errors import ProviderError, RcsError, TransportError
 from ..ratelimit import RateLimiter
 from ..store import (
     Campaign,
@@ -59,9 +60,11 @@ from ..store import (
     SendOutcome,
     SendStart,
     Store,
+    WorkLeft,
     deterministic_id,
 )
 from ..store.core import utc_now
+from ..transport import ConnectError
 from .capcheck import CapabilityChecker
 from .create import Renderer, import_csv, renderer_of
 from .fallback import FallbackItem, FallbackSender, plain_text
@@ -82,6 +85,19 @@ CLAIM_PART = 2000
 
 LOOK_AHEAD_S = 20.0
 """Seconds of sends the capability stage keeps checked ahead of the send stage."""
+
+CHECK_RETRY_S = 30.0
+"""Seconds before a failed capability check of a batch is tried again (no limit)."""
+
+IDLE_SLEEP_S = 5.0
+"""The longest sleep of a run with nothing to do now (it then looks again)."""
+
+WAIT_PAGE = 2000
+"""Recipients read per query when the runner describes what its waiting recipients wait for."""
+
+_USERINFO = re.compile(r"//[^/\s@]*@")
+_URL_PATH = re.compile(r"(https?://[^/\s]+)/[^\s:]*")
+
 JournalItem = SendStart | SendOutcome | Release
 
 
@@ -89,6 +105,17 @@ def worker_name() -> str:
     """A unique worker id: ``host:pid:random`` (the host and pid let a runner on the same
     host recognise a dead worker's leases)."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _one_line(err: BaseException) -> str:
+    """``err`` as one line, without credentials a URL might carry (``user:pass@``)."""
+    return _USERINFO.sub("//", " ".join(str(err).split()))
+
+
+def _origins_only(text: str) -> str:
+    """URLs in ``text`` cut to scheme, host and port (a connection fails for a host; the
+    path may name a recipient)."""
+    return _URL_PATH.sub(r"\1", text)
 
 
 def _dead_local_worker(owner: str) -> bool:
@@ -141,7 +168,10 @@ class RunOptions:
 @dataclass
 class Progress:
     """Counts of this run, updated as it goes: recipients finished (``done`` of ``total``
-    open at the start) and by outcome."""
+    open at the start) and by outcome; ``deferred`` counts the times this run put a recipient
+    off to a later time (quiet hours, a capability check window); ``waiting`` is set when the
+    run returns unfinished: the recipients still open then (waiting for a later time, or held
+    by another runner)."""
 
     total: int = 0
     done: int = 0
@@ -151,6 +181,7 @@ class Progress:
     fallback: int = 0
     unknown: int = 0
     deferred: int = 0
+    waiting: int = 0
     calls: int = 0
     started: float = field(default_factory=time.monotonic)
 
@@ -225,6 +256,11 @@ class Runner:
         self._stop: RunStopped | None = None
         self._checking = False
         self._sending = False
+        self._starved = asyncio.Event()  # the send stage found nothing it could send now
+        self._waits_changed = True  # recipients were put off since the waits were described
+        self._described: set[tuple[str, datetime]] = set()
+        self._window_noted: set[datetime] = set()
+        self._unreachable = False  # the provider refused connections since its last answer
 
     # ------------------------------------------------------------ group writes
 
@@ -261,6 +297,37 @@ class Runner:
             self._notes.append(text)
             self._notify(text)
 
+    def _warn(self, text: str) -> None:
+        """Tell the user something that may need telling again (the caller decides when)."""
+        if text not in self._notes:
+            self._notes.append(text)
+        self._notify(text)
+
+    def _provider_unreachable(
+        self, err: RcsError, next_at: datetime | None, *, sends: bool
+    ) -> None:
+        """Warn once when connections to the provider fail, and again only after it has
+        answered a send since (the situation changed)."""
+        if self._unreachable:
+            return
+        self._unreachable = True
+        when = f", next at {next_at:%Y-%m-%d %H:%M:%S} UTC" if next_at is not None else ""
+        if sends:
+            what = (
+                f"retrying the sends{when}; a recipient is marked failed after "
+                f"{self.options.max_attempts} attempts"
+            )
+        else:
+            what = f"retrying the capability checks every {CHECK_RETRY_S:g} s{when}"
+        self._warn(
+            f"warning: provider {self.campaign.provider} unreachable "
+            f"({_origins_only(_one_line(err))}); {what}"
+        )
+
+    def _provider_answered(self) -> None:
+        """A send got an answer from the provider (accepted or refused): it is reachable."""
+        self._unreachable = False
+
     def _finished(self, status: RecipientStatus, line: int) -> None:
         self._held.discard(line)
         p = self.progress
@@ -290,6 +357,7 @@ class Runner:
         if starts is not None and starts > self._clock():
             if not self.options.wait:
                 self.note(f"the campaign starts at {starts:%Y-%m-%d %H:%M} UTC")
+                self.progress.waiting = (await self.store.work_left(cid)).open
                 return self._summary(started, finished=False)
             self.note(f"waiting for the campaign's start at {starts:%Y-%m-%d %H:%M} UTC")
             await asyncio.sleep(max(0.0, (starts - self._clock()).total_seconds()))
@@ -304,6 +372,8 @@ class Runner:
                 self.note(f"resending {moved} message(s) whose outcome was unknown")
         left = await self.store.work_left(cid)
         self.progress.total = left.open
+        if self._on_progress is not None:
+            self._on_progress(self.progress)  # the total, before anything finishes
         heartbeat = asyncio.create_task(self._heartbeat())
         try:
             while True:
@@ -323,11 +393,12 @@ class Runner:
                 wait = self.options.idle_poll_s
                 if left.next_at is not None:
                     wait = max(0.05, (left.next_at - self._clock()).total_seconds())
-                if not self.options.wait and wait > self.options.idle_poll_s * 4:
-                    when = left.next_at or self._clock()
-                    self.note(f"{left.open} recipient(s) wait until {when:%Y-%m-%d %H:%M} UTC")
-                    return self._summary(started, finished=False)
-                await asyncio.sleep(min(wait, 5.0))
+                if wait > self.options.idle_poll_s * 4:
+                    await self._describe_waits(left)
+                    if not self.options.wait:
+                        self.progress.waiting = left.open
+                        return self._summary(started, finished=False)
+                await asyncio.sleep(min(wait, IDLE_SLEEP_S))
         finally:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -336,6 +407,87 @@ class Runner:
             if self._held:
                 with contextlib.suppress(RcsError):
                     await self.store.release(cid, self.worker, sorted(self._held))
+
+    async def _describe_waits(self, left: WorkLeft) -> None:
+        """Say how many recipients wait, until when and why: one note per reason and time,
+        once (nothing new to say unless this run put recipients off since the last time)."""
+        if not self._waits_changed:
+            return
+        self._waits_changed = False
+        groups, held = await self._waiting()
+        for (why, until), count in sorted(groups.items(), key=lambda g: (g[0][1], g[0][0])):
+            if why in ("retry", "check") and self._unreachable:
+                continue  # the provider warning says it
+            if why == "window" and until in self._window_noted:
+                continue  # the capability checker's note says it
+            if (why, until) in self._described:
+                continue
+            self._described.add((why, until))
+            self.note(self._wait_text(why, until, count))
+        if self.options.wait:
+            return
+        if held:
+            self.note(f"{held} recipient(s) are held by another runner")
+        elif not groups:
+            when = left.next_at or self._clock()
+            self.note(f"{left.open} recipient(s) wait until {when:%Y-%m-%d %H:%M} UTC")
+
+    def _wait_text(self, why: str, until: datetime, count: int) -> str:
+        at = f"{until:%Y-%m-%d %H:%M} UTC"
+        if why == "quiet":
+            return (
+                f"{count} recipient(s) wait until {at}: quiet hours {self.quiet} "
+                "(recipient's local time)"
+            )
+        if why == "window":
+            return (
+                f"{count} recipient(s) wait until {at}: {self.kind} allows capability checks "
+                "only in its window"
+            )
+        if why == "check":
+            return f"{count} recipient(s) wait until {at} to retry their capability check"
+        return (
+            f"{count} recipient(s) wait to retry a failed send, the first at "
+            f"{until:%Y-%m-%d %H:%M:%S} UTC"
+        )
+
+    async def _waiting(self) -> tuple[dict[tuple[str, datetime], int], int]:
+        """The campaign's recipients that wait for a time, by reason and time (``quiet``
+        hours, the capability check ``window``, a capability ``check`` retry, a send
+        ``retry``: one group, at the first), and how many other runners hold."""
+        now = self._clock()
+        groups: dict[tuple[str, datetime], int] = {}
+        retries = 0
+        first_retry: datetime | None = None
+        held = 0
+        for status in (RecipientStatus.QUEUED, RecipientStatus.RCS):
+            after = 0
+            while True:
+                page = await self.store.get_recipients(
+                    self.campaign.id, status=status, after_line=after, limit=WAIT_PAGE
+                )
+                for r in page:
+                    if r.lease_expires_at is not None and r.lease_expires_at > now:
+                        held += r.claim_owner != self.worker
+                        continue
+                    if r.due_at is None or r.due_at <= now:
+                        continue
+                    if status is RecipientStatus.QUEUED:
+                        why = "window" if self._checker.windowed else "check"
+                    elif quiet_until(r.msisdn or "", now, self.quiet) == r.due_at:
+                        why = "quiet"
+                    else:
+                        retries += 1
+                        if first_retry is None or r.due_at < first_retry:
+                            first_retry = r.due_at
+                        continue
+                    groups[(why, r.due_at)] = groups.get((why, r.due_at), 0) + 1
+                if len(page) < WAIT_PAGE:
+                    break
+                after = page[-1].line_number
+        if first_retry is not None:
+            groups[("retry", first_retry)] = retries
+        return groups, held
 
     def _summary(self, started: float, *, finished: bool) -> RunSummary:
         return RunSummary(
@@ -356,6 +508,7 @@ class Runner:
 
     async def _stages(self) -> None:
         self._checking = self._sending = True
+        self._starved.clear()
         await asyncio.gather(self._check_stage(), self._send_stage(), self._fallback_stage())
 
     async def _heartbeat(self) -> None:
@@ -396,8 +549,15 @@ class Runner:
                 try:
                     result = await self._checker.check([r.msisdn or "" for r in batch])
                 except RcsError as err:
-                    retry = self._clock() + timedelta(seconds=30)
-                    self.note(f"capability check failed ({err}); retrying in 30 s")
+                    retry = self._clock() + timedelta(seconds=CHECK_RETRY_S)
+                    if isinstance(err, ConnectError):
+                        self._provider_unreachable(err, retry, sends=False)
+                    else:
+                        self._waits_changed = True
+                        self.note(
+                            f"capability check failed ({_one_line(err)}); "
+                            f"retrying in {CHECK_RETRY_S:g} s"
+                        )
                     await self._record_many(
                         [(r.line_number, RecipientStatus.QUEUED, None, retry) for r in batch]
                     )
@@ -405,6 +565,9 @@ class Runner:
                     return
                 for text in result.notes:
                     self.note(text)
+                if result.deferred and result.deferred_until is not None:
+                    self._window_noted.add(result.deferred_until)
+                    self._waits_changed = True
                 releases: list[Release] = []
                 for r in batch:
                     number = r.msisdn or ""
@@ -435,13 +598,18 @@ class Runner:
         tps = self.campaign.tps or 1000.0
         most = 2 * self._checker.batch_size  # an unpaced run: two checks ahead
         enough = max(2 * self.options.batch, min(most, int(tps * LOOK_AHEAD_S)))
-        while self._stop is None:
+        while self._stop is None and not self._starved.is_set():
+            # the count includes recipients put off to a later time: when those are all the
+            # send stage has (it is starved), the next check is needed now
             ready = (await self.store.count_recipients(self.campaign.id)).get(
                 RecipientStatus.RCS, 0
             )
             if ready < enough:
                 return
-            await asyncio.sleep(min(5.0, max(0.2, (ready - enough) / tps)))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._starved.wait(), min(5.0, max(0.2, (ready - enough) / tps))
+                )
 
     # ------------------------------------------------------------ stage 2: sends
 
@@ -454,10 +622,13 @@ class Runner:
             while self._stop is None:
                 batch = await self._claim(RecipientStatus.RCS, self.options.batch)
                 if not batch:
+                    if queue.empty():
+                        self._starved.set()
                     if self._checking:
                         await asyncio.sleep(0.05)
                         continue
                     break
+                self._starved.clear()
                 for r in batch:
                     await queue.put(r)
         finally:
@@ -487,6 +658,7 @@ class Runner:
         until = quiet_until(r.msisdn, now, self.quiet)
         if until is not None:
             self.progress.deferred += 1
+            self._waits_changed = True
             await self._record((r.line_number, RecipientStatus.RCS, None, until))
             self._held.discard(r.line_number)
             return
@@ -528,6 +700,8 @@ class Runner:
         try:
             result = await self.client.send(r.msisdn, wire)
         except RcsError as err:
+            if not isinstance(err, TransportError):
+                self._provider_answered()
             try:
                 outcome = outcome_of_error(
                     err,
@@ -547,7 +721,13 @@ class Runner:
                 )
                 self._held.discard(r.line_number)
                 raise
+            if outcome.kind is OutcomeKind.RETRY:
+                if isinstance(err, ConnectError):
+                    self._provider_unreachable(err, outcome.retry_at, sends=True)
+                else:
+                    self._waits_changed = True
         else:
+            self._provider_answered()
             outcome = outcome_of_success(r.line_number, id, result.message_id)
         await self._record(outcome)
         if outcome.kind is OutcomeKind.SENT:
