@@ -222,3 +222,24 @@ def test_create_with_the_built_in_emulator_provider(tmp_path: Path) -> None:
     campaign = asyncio.run(_campaign(tmp_path / "c.db"))
     assert campaign is not None and campaign.provider == "emulator"
     assert campaign.options["provider"]["source"] == "config"
+
+
+def test_webhook_port_is_checked_and_a_busy_port_is_one_line(tmp_path: Path) -> None:
+    import socket
+
+    cli = CliRunner()
+    db = str(tmp_path / "c.db")
+    bad = cli.invoke(app, ["campaign", "webhook", "--provider", "dotgo", "--port", "99999"])
+    assert bad.exit_code == 2 and "--port" in bad.output
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        busy = cli.invoke(
+            app,
+            ["campaign", "webhook", "--provider", "dotgo", "--port", str(port), "-d", db],
+        )
+    assert busy.exit_code == 1
+    lines = busy.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: cannot listen on 127.0.0.1:{port}")
+    assert not Path(db).exists()  # refused before the store was opened

@@ -637,7 +637,9 @@ def commands() -> typer.Typer:
             str, typer.Option("--provider", help="The webhook format: dotgo, dotgo_google ...")
         ],
         host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
-        port: Annotated[int, typer.Option("--port")] = 9000,
+        port: Annotated[
+            int, typer.Option("--port", min=0, max=65535, help="0: any free port.")
+        ] = 9000,
         token: Annotated[
             str | None,
             typer.Option(
@@ -652,8 +654,12 @@ def commands() -> typer.Typer:
         """Receive the provider's webhooks into the store (statuses, taps) for reports."""
         import uvicorn
 
+        from ..app.commands import listen_or_exit, url_host
         from ..inbound import BearerToken
         from .webhook import webhook_app
+
+        sock = listen_or_exit(host, port)  # a busy port is one line, before anything else
+        port = sock.getsockname()[1]
 
         async def go() -> None:
             store = await _open(database, must_exist=False)
@@ -665,13 +671,15 @@ def commands() -> typer.Typer:
             )
             if token is None:
                 typer.echo("warning: no --token: webhook requests are not verified", err=True)
-            typer.echo(f"receiving {provider} webhooks on http://{host}:{port}/webhook")
-            server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
-            await server.serve()
+            typer.echo(f"receiving {provider} webhooks on http://{url_host(host)}:{port}/webhook")
+            server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+            await server.serve(sockets=[sock])
 
         try:
             asyncio.run(go())
         except RcsError as err:
             raise _fail(str(err)) from None
+        finally:
+            sock.close()
 
     return group
