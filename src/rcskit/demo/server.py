@@ -202,17 +202,11 @@ def create_demo(
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host:port`` (``port=0``: a free port). Raises ``OSError``."""
-    infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    family, kind, proto, _, address = infos[0]
-    sock = socket.socket(family, kind, proto)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(address)
-        sock.listen(128)
-    except OSError:
-        sock.close()
-        raise
+    """A non-blocking listening TCP socket on ``host:port`` (``port=0``: a free port), as
+    :func:`rcskit.app.commands.listen` makes it. Raises ``OSError``."""
+    from ..app.commands import listen
+
+    sock = listen(host, port)
     sock.setblocking(False)
     return sock
 
