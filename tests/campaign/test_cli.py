@@ -78,6 +78,7 @@ def test_create_imports_and_counts(tmp_path: Path) -> None:
     status = RUN.invoke(app, ["campaign", "status", "c1", "--database", str(tmp_path / "c.db")])
     assert status.exit_code == 0
     assert "queued" in status.output and "unknown outcome: 0" in status.output
+    assert "open: 5 (5 ready now)" in status.output
     listed = RUN.invoke(app, ["campaign", "list", "--database", str(tmp_path / "c.db")])
     assert "c1" in listed.output and "created" in listed.output
 

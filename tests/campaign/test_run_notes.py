@@ -314,6 +314,9 @@ def test_the_command_line_says_why_recipients_wait(tmp_path: Path) -> None:
     assert len(err) == 2 and err[1].startswith("campaign c1: not finished in ")
     assert "0 sent, 0 failed, 0 fallen back, 0 unknown outcome, 2 waiting" in err[1]
     assert asyncio.run(_counts(db)) == {RecipientStatus.RCS: 2}
+    status = run_cli("status", "c1", "--database", db)
+    assert status.returncode == 0, status.stderr
+    assert f"open: 2 (0 ready now; next due at {until:%Y-%m-%d %H:%M:%S} UTC)" in (status.stdout)
 
 
 @pytest.mark.parametrize(

@@ -43,6 +43,7 @@ from ..store import (
     MessageState,
     RecipientStatus,
     Store,
+    WorkLeft,
     database_url,
 )
 from ..store.engine import sqlite_path
@@ -536,15 +537,18 @@ def commands() -> typer.Typer:
     ) -> None:
         """Show where a campaign's recipients and messages are."""
 
-        async def go() -> tuple[Campaign, dict[RecipientStatus, int], dict[MessageState, int], int]:
+        async def go() -> tuple[
+            Campaign, dict[RecipientStatus, int], dict[MessageState, int], int, WorkLeft
+        ]:
             async with await _open(database, must_exist=True) as store:
                 campaign = await _campaign(store, campaign_id)
                 counts = await store.campaign_counts(campaign_id, unknown_limit=1)
                 unknown = counts.recipients.get(RecipientStatus.UNKNOWN, 0)
-                return campaign, counts.recipients, counts.states, unknown
+                left = await store.work_left(campaign_id)
+                return campaign, counts.recipients, counts.states, unknown, left
 
         try:
-            campaign, recipients, states, unknown = asyncio.run(go())
+            campaign, recipients, states, unknown, left = asyncio.run(go())
         except RcsError as err:
             raise _fail(str(err)) from None
         console = Console()
@@ -569,6 +573,13 @@ def commands() -> typer.Typer:
                     messages.add_row(st.value, str(states[st]))
             console.print(messages)
         console.print(f"unknown outcome: {unknown}")
+        if left.open:
+            later = (
+                f"; next due at {left.next_at:%Y-%m-%d %H:%M:%S} UTC"
+                if left.next_at is not None and left.ready < left.open
+                else ""
+            )
+            console.print(f"open: {left.open} ({left.ready} ready now{later})")
 
     @group.command("report")
     def report(
