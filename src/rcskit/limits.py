@@ -636,6 +636,13 @@ _GOOGLE_LIKE: dict[str, Any] = {
     "file_media_types": _types("google_file_media_types"),
 }
 
+_DOTGO = Profile(
+    name="dotgo",
+    file_media_types=_types("file_media_types"),
+    max_thumbnail_bytes=None,
+    image_alignment_needs_horizontal=False,
+)
+
 PROFILES: dict[str, Profile] = {
     # Generic MaaP (FNW.11): no documented text limit or media-type list; thumbnail metadata
     # required on cards and files (seed 003); calendar limits undocumented.
@@ -659,22 +666,11 @@ PROFILES: dict[str, Profile] = {
     ),
     # Dotgo serves both formats; seed 002 sections 4.1 and 4.2 give its own numbers.
     # Section 4.3 calls 100 KB thumbnails a recommended maximum, so it is advice, not an error.
-    "dotgo": Profile(
-        name="dotgo",
-        file_media_types=_types("file_media_types"),
-        max_thumbnail_bytes=None,
-        image_alignment_needs_horizontal=False,
-    ),
+    "dotgo": _DOTGO,
     # Dotgo's Google-style API: Dotgo's own numbers (seed 002 section 4 is "common for both
     # the GSMA API and the Google API"), plus the text limit of the Google AgentContentMessage
     # it takes (3072 characters), which a Google-format message cannot exceed.
-    "dotgo_google": Profile(
-        name="dotgo_google",
-        max_text_chars=_int("text_chars"),
-        file_media_types=_types("file_media_types"),
-        max_thumbnail_bytes=None,
-        image_alignment_needs_horizontal=False,
-    ),
+    "dotgo_google": _DOTGO.replace(name="dotgo_google", max_text_chars=_int("text_chars")),
     # Orange BotHub speaks GSMA but relays to Google RBM (providers.md section 2.3).
     "orange": Profile(name="orange", **_GOOGLE_LIKE),
     # SMSBOX sends Google's AgentContentMessage (providers.md section 1.3).

@@ -32,15 +32,8 @@ def busy_line(port: int) -> re.Pattern[str]:
 
 
 @pytest.fixture
-def busy() -> Iterator[int]:
-    """A port on 127.0.0.1 that something else listens on."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(1)
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        sock.close()
+def busy(busy_port: int) -> int:
+    return busy_port
 
 
 @pytest.fixture

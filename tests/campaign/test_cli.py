@@ -225,21 +225,17 @@ def test_create_with_the_built_in_emulator_provider(tmp_path: Path) -> None:
     assert campaign.options["provider"]["source"] == "config"
 
 
-def test_webhook_port_is_checked_and_a_busy_port_is_one_line(tmp_path: Path) -> None:
-    import socket
-
+def test_webhook_port_is_checked_and_a_busy_port_is_one_line(
+    tmp_path: Path, busy_port: int
+) -> None:
     cli = CliRunner()
     db = str(tmp_path / "c.db")
     bad = cli.invoke(app, ["campaign", "webhook", "--provider", "dotgo", "--port", "99999"])
     assert bad.exit_code == 2 and "--port" in bad.output
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen(1)
-        port = taken.getsockname()[1]
-        busy = cli.invoke(
-            app,
-            ["campaign", "webhook", "--provider", "dotgo", "--port", str(port), "-d", db],
-        )
+    port = busy_port
+    busy = cli.invoke(
+        app, ["campaign", "webhook", "--provider", "dotgo", "--port", str(port), "-d", db]
+    )
     assert busy.exit_code == 1
     lines = busy.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: cannot listen on 127.0.0.1:{port}")

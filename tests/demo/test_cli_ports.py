@@ -51,15 +51,9 @@ def test_port_zero_shows_the_real_port(started: list[Any]) -> None:
     assert f"All phones:   {base}/" in result.stdout
 
 
-def test_a_busy_port_is_one_line(started: list[Any]) -> None:
-    busy = socket.socket()
-    busy.bind(("127.0.0.1", 0))
-    busy.listen(1)
-    try:
-        port = busy.getsockname()[1]
-        result = CliRunner().invoke(rcskit_cli, ["demo", "--no-browser", "--port", str(port)])
-    finally:
-        busy.close()
+def test_a_busy_port_is_one_line(started: list[Any], busy_port: int) -> None:
+    port = busy_port
+    result = CliRunner().invoke(rcskit_cli, ["demo", "--no-browser", "--port", str(port)])
     assert result.exit_code == 1 and not started
     line = rf"error: cannot listen on 127\.0\.0\.1:{port} \(.+\); try --port \d+"
     assert re.fullmatch(line, result.stderr.strip()), result.stderr

@@ -88,6 +88,7 @@ class CapabilityChecker:
         self._concurrency = concurrency
         self._bulk = "bulk_capabilities" in client.provider.offers
         self._single = "capabilities" in client.provider.offers
+        self._profile = BULK_PROFILES.get(BULK_PROFILE_OF.get(self.kind, ""))
 
     def __repr__(self) -> str:
         return f"CapabilityChecker({self.kind!r}, mode={self.mode.value!r})"
@@ -103,7 +104,7 @@ class CapabilityChecker:
     @property
     def windowed(self) -> bool:
         """Whether this checker's bulk checks run only inside a daily window (Orange)."""
-        profile = BULK_PROFILES.get(BULK_PROFILE_OF.get(self.kind, ""))
+        profile = self._profile
         return (
             self.mode is CapabilityMode.CHECK
             and self._bulk
@@ -135,7 +136,7 @@ class CapabilityChecker:
         return result
 
     async def _bulk_check(self, numbers: list[str], result: CheckResult) -> None:
-        profile = BULK_PROFILES.get(BULK_PROFILE_OF.get(self.kind, ""))
+        profile = self._profile
         now = self._clock()
         if (
             profile is not None
