@@ -18,8 +18,8 @@ It refuses, with one short reason each (:class:`JsonInputError`, a ``ValueError`
   64 bits that do fit are read as floats (orjson's rule);
 * lone UTF-16 surrogates (``"\\ud800"``), which no UTF-8 encoder can write back out.
 
-Parsing is done by orjson (C; it rejects bad numbers and surrogates itself); the depth is then checked
-iteratively, without recursion, in time proportional to the number of containers.
+Parsing is done by orjson (C; it rejects bad numbers and surrogates itself); the depth is then
+checked iteratively, without recursion, in time proportional to the number of containers.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def _reason(err: orjson.JSONDecodeError) -> str:
     lowered = message.lower()
     if "recursion" in lowered:
         return "JSON nested too deeply"
-    if "infinity" in lowered or "integer" in lowered and "range" in lowered:
+    if "infinity" in lowered or ("integer" in lowered and "range" in lowered):
         return f"number out of range ({message})"
     if "utf-8" in lowered or "utf8" in lowered:
         return "body is not UTF-8 text"
