@@ -30,9 +30,9 @@ import typer
 from click.testing import Result
 from typer.testing import CliRunner
 
+from rcskit.cli.config import KINDS
+from rcskit.cli.provider import register
 from rcskit.client import RcsClient
-from rcskit.commands.provider_cli import register
-from rcskit.config import KINDS
 from rcskit.emulator.app import create_app
 from rcskit.emulator.config import BotConfig, default_config
 from rcskit.emulator.records import A2P, FMT_GSMA, StoredMessage
