@@ -81,23 +81,25 @@ def test_create_imports_and_counts(tmp_path: Path) -> None:
 def test_a_placeholder_without_a_column_is_refused_naming_it_and_the_line(tmp_path: Path) -> None:
     message = {"content": {"kind": "text", "text": "Hi {first_name}, your code {code}"}}
     code, out = _create(tmp_path, message=message)
-    assert code == 2
+    assert code == 1
     assert "msg.json line 4: placeholder {code} has no column in the CSV" in out
 
 
 def test_other_refusals(tmp_path: Path) -> None:
+    """A value of the wrong form is a usage error (exit 2); input that the campaign cannot
+    take is a failed check (exit 1, as every other command)."""
     cases = [
-        (["--template", "spring_offer"], "give --fallback-text"),
-        (["--quiet-hours", "late"], "--quiet-hours 'late'"),
-        (["--start", "tomorrow"], "--start 'tomorrow'"),
-        (["--capabilities", "maybe"], "--capabilities 'maybe'"),
-        (["--tps", "0"], "--tps 0: must be > 0"),
-        (["--phone-column", "mobile"], "no column 'mobile'"),
-        (["--ttl", "soon"], "--ttl 'soon'"),
+        (["--template", "spring_offer"], 1, "give --fallback-text"),
+        (["--quiet-hours", "late"], 1, "--quiet-hours 'late'"),
+        (["--start", "tomorrow"], 2, "'--start': 'tomorrow'"),
+        (["--capabilities", "maybe"], 2, "'--capabilities': 'maybe'"),
+        (["--tps", "0"], 1, "--tps 0: must be > 0"),
+        (["--phone-column", "mobile"], 1, "no column 'mobile'"),
+        (["--ttl", "soon"], 2, "'--ttl': 'soon'"),
     ]
-    for extra, error in cases:
+    for extra, status, error in cases:
         code, out = _create(tmp_path, *extra)
-        assert code == 2 and error in out, (extra, out)
+        assert code == status and error in out, (extra, out)
 
 
 def test_run_needs_the_secret_and_never_stores_it(tmp_path: Path) -> None:

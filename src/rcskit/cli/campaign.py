@@ -18,14 +18,15 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from .options import DEFAULT_CONFIG_FILE, DEFAULT_DATABASE, DatabaseOption
-from .output import end_progress, progress_note
+from .help import tidy
+from .options import DEFAULT_CONFIG_FILE, DEFAULT_DATABASE, DatabaseOption, JsonOption
+from .output import end_progress, json_line, progress_note, table_console
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
     from rich.console import Console
 
-    from ..campaign import ProviderRef, RunSummary
+    from ..campaign import Funnel, ProviderRef, RunSummary
     from ..providers.base import ProviderConfig
     from ..store import Campaign, Store
 
@@ -122,11 +123,11 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def _ttl_seconds(text: str) -> float:
-    from ..campaign import CampaignError
-
     m = _TTL.match(text)
     if m is None:
-        raise CampaignError(f"--ttl {text!r}: give a duration like 3600s, 90m, 2h or 1d")
+        raise typer.BadParameter(
+            f"{text!r}: give a duration like 3600s, 90m, 2h or 1d", param_hint="'--ttl'"
+        )
     return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
 
 
@@ -183,6 +184,43 @@ def _run_loop(main: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(main)
     result: T = uvloop.run(main)
     return result
+
+
+def funnel_record(campaign: Campaign, f: Funnel) -> dict[str, Any]:
+    """A campaign's funnel as ``campaign report --json`` prints it."""
+    return {
+        "campaign_id": campaign.id,
+        "name": campaign.name,
+        "recipients": f.recipients,
+        "invalid": f.invalid,
+        "duplicates": f.duplicates,
+        "not_rcs": f.not_rcs,
+        "sent": f.sent,
+        "delivered": f.delivered,
+        "displayed": f.displayed,
+        "clicked": f.clicked,
+        "failed": f.failed,
+        "failures": [{"reason": reason, "count": n} for reason, n in f.failures],
+        "fallen_back": f.fallen_back,
+        "fallen_back_after_send": f.fallen_back_after_send,
+        "expired": f.expired,
+        "revoked": f.revoked,
+        "unknown": f.unknown,
+        "unknown_lines": [{"line": line, "number": number} for line, number in f.unknown_lines],
+        "waiting": f.waiting,
+    }
+
+
+def campaign_record(c: Campaign) -> dict[str, Any]:
+    """One campaign as ``campaign list --json`` prints it."""
+    return {
+        "id": c.id,
+        "name": c.name,
+        "provider": c.provider,
+        "status": c.status.value,
+        "tps": c.tps,
+        "created_at": c.created_at,
+    }
 
 
 def register(app: typer.Typer) -> None:
@@ -313,7 +351,7 @@ def commands() -> typer.Typer:
                 body = MessageTemplate.from_json(text, source=str(message))
             if ttl is not None:
                 if body is None:
-                    raise CampaignError("--ttl applies to --message campaigns")
+                    raise typer.BadParameter("applies to --message campaigns", param_hint="'--ttl'")
                 seconds = _ttl_seconds(ttl)
                 timed = Message.model_validate({**body.base, "ttl": f"{seconds:g}s"})
                 body = MessageTemplate(
@@ -326,22 +364,23 @@ def commands() -> typer.Typer:
             if start is not None:
                 starts_at = parse_rfc3339(start)
                 if starts_at is None:
-                    raise CampaignError(
-                        f"--start {start!r}: give an ISO time like 2025-05-01T09:00:00+02:00"
+                    raise typer.BadParameter(
+                        f"{start!r}: give an ISO time like 2025-05-01T09:00:00+02:00",
+                        param_hint="'--start'",
                     )
             try:
                 mode = CapabilityMode(capabilities)
             except ValueError:
-                raise CampaignError(
-                    f"--capabilities {capabilities!r}: check, cache-only or none"
+                raise typer.BadParameter(
+                    f"{capabilities!r}: check, cache-only or none", param_hint="'--capabilities'"
                 ) from None
             try:
                 endings = tuple(
                     MessageState(w.strip()) for w in fallback_on.split(",") if w.strip()
                 )
             except ValueError:
-                raise CampaignError(
-                    f"--fallback-on {fallback_on!r}: states like expired,revoked"
+                raise typer.BadParameter(
+                    f"{fallback_on!r}: states like expired,revoked", param_hint="'--fallback-on'"
                 ) from None
 
             async def go() -> tuple[Campaign, list[tuple[int, str]]]:
@@ -376,7 +415,7 @@ def commands() -> typer.Typer:
             finally:
                 end_progress()
         except RcsError as err:
-            raise _fail(str(err), 2) from None
+            raise _fail(str(err)) from None
         imported = CampaignSettings.of(made).imported
         typer.echo(
             f"campaign {made.id} created: {imported.queued} recipient(s), "
@@ -535,9 +574,9 @@ def commands() -> typer.Typer:
     def status(
         campaign_id: Annotated[str, typer.Argument(help="The campaign id.")],
         database: DatabaseOption = DEFAULT_DATABASE,
+        as_json: JsonOption = False,
     ) -> None:
         """Show where a campaign's recipients and messages are."""
-        from rich.console import Console
         from rich.table import Table
 
         from ..errors import RcsError
@@ -557,7 +596,20 @@ def commands() -> typer.Typer:
             campaign, recipients, states, unknown, left = asyncio.run(go())
         except RcsError as err:
             raise _fail(str(err)) from None
-        console = Console()
+        if as_json:
+            record = campaign_record(campaign)
+            record["recipients"] = {
+                s.value: recipients[s] for s in RecipientStatus if s in recipients
+            }
+            record["total"] = sum(recipients.values())
+            record["messages"] = {st.value: states[st] for st in MessageState if st in states}
+            record["unknown_outcome"] = unknown
+            record["open"] = left.open
+            record["ready"] = left.ready
+            record["next_at"] = left.next_at
+            json_line(record)
+            return
+        console = table_console()
         console.print(
             f"campaign {campaign.id} ({campaign.name}): {campaign.status.value}, "
             f"provider {campaign.provider}, {campaign.tps or '-'} TPS"
@@ -594,9 +646,9 @@ def commands() -> typer.Typer:
             Path, typer.Option("--out", help="Folder for the PNG chart and the HTML report.")
         ] = Path("."),
         database: DatabaseOption = DEFAULT_DATABASE,
+        as_json: JsonOption = False,
     ) -> None:
         """Print the funnel; write a PNG chart and a self-contained HTML report."""
-        from rich.console import Console
         from rich.table import Table
 
         from ..campaign.report import funnel, text_rows, write_report
@@ -617,7 +669,13 @@ def commands() -> typer.Typer:
             )
         except RcsError as err:
             raise _fail(str(err)) from None
-        console = Console()
+        if as_json:
+            record = funnel_record(campaign, f)
+            record["chart"] = str(png)
+            record["report"] = str(page)
+            json_line(record)
+            return
+        console = table_console()
         table = Table(title=f"campaign {campaign.id} ({campaign.name})")
         table.add_column("stage")
         table.add_column("recipients", justify="right")
@@ -634,9 +692,10 @@ def commands() -> typer.Typer:
         console.print(f"chart: {png}\nreport: {page}")
 
     @group.command("list")
-    def list_campaigns(database: DatabaseOption = DEFAULT_DATABASE) -> None:
-        """List campaigns, newest first."""
-        from rich.console import Console
+    def list_campaigns(
+        database: DatabaseOption = DEFAULT_DATABASE, as_json: JsonOption = False
+    ) -> None:
+        """List campaigns, newest first (with --json, one object per line)."""
         from rich.table import Table
 
         from ..errors import RcsError
@@ -649,6 +708,10 @@ def commands() -> typer.Typer:
             found = asyncio.run(go())
         except RcsError as err:
             raise _fail(str(err)) from None
+        if as_json:
+            for c in found:
+                json_line(campaign_record(c))
+            return
         table = Table(title=f"{len(found)} campaign(s)")
         for column in ("id", "name", "provider", "status", "created (UTC)"):
             table.add_column(column)
@@ -656,7 +719,7 @@ def commands() -> typer.Typer:
             table.add_row(
                 c.id, c.name, c.provider, c.status.value, f"{c.created_at:%Y-%m-%d %H:%M}"
             )
-        Console().print(table)
+        table_console().print(table)
 
     @group.command("webhook")
     def webhook(
@@ -710,4 +773,5 @@ def commands() -> typer.Typer:
         finally:
             sock.close()
 
+    tidy(group)
     return group

@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = [
     "EXIT_FAILED",
@@ -22,7 +25,11 @@ __all__ = [
     "note",
     "one_line",
     "progress_note",
+    "table_console",
 ]
+
+TABLE_WIDTH_OFF_TERMINAL = 1000
+"""Columns a table may take when standard output is not a terminal (ids are never folded)."""
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -57,6 +64,16 @@ def _json_default(value: Any) -> Any:
     if callable(iso):
         return iso()
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def table_console() -> Console:
+    """A rich console for tables on standard output: the terminal's width on a terminal;
+    elsewhere (a pipe, a file) wide enough that no row wraps."""
+    from rich.console import Console
+
+    if sys.stdout.isatty():
+        return Console()
+    return Console(width=TABLE_WIDTH_OFF_TERMINAL)
 
 
 def progress_note(message: str) -> None:
