@@ -50,9 +50,9 @@ import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .base import OPERATIONS
+from .base import OPERATIONS, ProviderConfig
 
 if TYPE_CHECKING:
     from ..inbound.verify import Verifier
@@ -153,7 +153,7 @@ class ProviderSpec:
     billing_events: bool = False
     rate_rule: str = "even"
     bulk_check: BulkCheck | None = None
-    campaign_options: Callable[..., Any] | None = None
+    campaign_options: Callable[..., ProviderConfig] | None = None
 
     def __post_init__(self) -> None:
         where = f"ProviderSpec {self.name!r}"
