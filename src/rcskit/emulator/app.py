@@ -23,9 +23,6 @@ import typer
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Router
 
-from . import dotgo, google_rbm, maap, orange, smsbox
-from .admin import admin_routes
-from .clock import Clock
 from .config import (
     DEMO_CLIENT_SECRET,
     EmulatorConfig,
@@ -33,9 +30,11 @@ from .config import (
     default_config,
     load_config,
 )
-from .flavours import Flavour
-from .recorder import RequestRecorder
-from .state import EmulatorState
+from .core.admin import admin_routes
+from .core.clock import Clock
+from .core.recorder import RequestRecorder
+from .core.state import EmulatorState
+from .flavours import Flavour, dotgo, google_rbm, maap, orange, smsbox
 from .ui import mount_ui
 
 __all__ = ["ADMIN_PREFIX", "FLAVOURS", "banner", "create_app", "register", "serve"]

@@ -17,7 +17,7 @@ from html import escape
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from ..request_log import LogEntry
+from ..core.request_log import LogEntry
 from .icons import icon
 from .view import (
     AudioView,
