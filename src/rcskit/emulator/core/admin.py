@@ -26,6 +26,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -113,6 +114,20 @@ def _int(request: Request, name: str, default: int) -> int:
         return int(value)
     except ValueError:
         raise AdminError(400, f"query parameter {name}={value!r} must be an integer") from None
+
+
+MAX_CLOCK_OFFSET_S = 100 * 365 * 86_400
+"""How far the admin API may move the platform clock from the real one (either way)."""
+
+
+def _seconds(value: Any, name: str) -> float:
+    """``value`` as a finite number of seconds, or a 400 naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise AdminError(400, f"{name} must be a number of seconds")
+    seconds = float(value)
+    if not math.isfinite(seconds):
+        raise AdminError(400, f"{name} must be a finite number of seconds")
+    return seconds
 
 
 def admin_routes(state: EmulatorState) -> list[BaseRoute]:
@@ -367,16 +382,21 @@ def admin_routes(state: EmulatorState) -> list[BaseRoute]:
     async def clock(request: Request) -> Response:
         if request.method == "POST":
             body = await _body(request)
-            try:
-                if "offset_s" in body:
-                    state.clock.offset_s = float(body["offset_s"])
-                if "advance_s" in body:
-                    seconds = float(body["advance_s"])
-                    if seconds < 0:
-                        raise AdminError(400, "advance_s must be >= 0")
-                    state.clock.offset_s += seconds
-            except (TypeError, ValueError):
-                raise AdminError(400, "offset_s and advance_s must be numbers") from None
+            offset = state.clock.offset_s
+            if "offset_s" in body:
+                offset = _seconds(body["offset_s"], "offset_s")
+            if "advance_s" in body:
+                seconds = _seconds(body["advance_s"], "advance_s")
+                if seconds < 0:
+                    raise AdminError(400, "advance_s must be >= 0")
+                offset += seconds
+            if abs(offset) > MAX_CLOCK_OFFSET_S:
+                raise AdminError(
+                    400,
+                    f"the clock offset would be {offset:g} s; it must stay within "
+                    f"+/-{MAX_CLOCK_OFFSET_S} s (100 years)",
+                )
+            state.clock.offset_s = offset
             await state.run_due()
         return JSONResponse({"now": iso(state.ts()), "offset_s": state.clock.offset_s})
 

@@ -17,6 +17,7 @@ from urllib.parse import unquote_plus
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ...formats.jsonin import JsonInputError, load_json
 from .request_log import EXCERPT_LIMIT, excerpt
 from .request_parts import LOG_NOTES
 from .state import EmulatorState
@@ -41,8 +42,8 @@ def _mask_query(query: str) -> str:
 
 def _redact_token(body: str) -> str:
     try:
-        value = json.loads(body)
-    except ValueError:
+        value = load_json(body)
+    except JsonInputError:
         return body
     if isinstance(value, dict):
         for key in _TOKEN_KEYS:

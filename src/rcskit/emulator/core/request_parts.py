@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import unquote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+
+from ...formats.jsonin import JsonInputError, load_json
 
 __all__ = ["LOG_NOTES", "ApiReply", "BodyNotJson", "note", "raw_query_param", "read_json"]
 
@@ -35,12 +36,14 @@ class BodyNotJson(ValueError):
 
 
 async def read_json(request: Request) -> Any:
-    """The request body parsed as JSON; raises :class:`BodyNotJson` with the parser's reason."""
+    """The request body parsed as JSON within bounds (:func:`rcskit.formats.jsonin.load_json`:
+    nesting depth, number range, UTF-8, no lone surrogates); raises :class:`BodyNotJson`
+    with a short reason."""
     raw = await request.body()
     try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BodyNotJson(f"the body is not valid JSON ({exc})") from None
+        return load_json(raw)
+    except JsonInputError as exc:
+        raise BodyNotJson(f"the body is not valid JSON ({exc.reason})") from None
 
 
 def raw_query_param(request: Request, name: str) -> str | None:

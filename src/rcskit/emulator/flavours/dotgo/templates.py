@@ -6,6 +6,7 @@ import json
 import re
 from typing import Any
 
+from ....formats.jsonin import JsonInputError, load_json
 from ...config import TemplateConfig
 
 __all__ = ["TemplateParamsError", "custom_params", "missing_params", "render_template"]
@@ -28,9 +29,9 @@ def custom_params(raw: Any) -> dict[str, Any]:
         return raw
     if isinstance(raw, str):
         try:
-            value = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise TemplateParamsError(f"customParams is not valid JSON ({exc.msg})") from None
+            value = load_json(raw)
+        except JsonInputError as exc:
+            raise TemplateParamsError(f"customParams is not valid JSON ({exc.reason})") from None
         if isinstance(value, dict):
             return value
     raise TemplateParamsError("customParams must be a JSON object of parameter names to values")

@@ -170,7 +170,26 @@ def token_endpoint(state: EmulatorState) -> Endpoint:
 
 
 def authorize(state: EmulatorState, request: Request, agent_id: str | None) -> BotConfig:
-    """Check the bearer token and the ``agentId``; return the bot or raise GoogleError."""
+    """Check the bearer token and the ``agentId``; return the bot or raise GoogleError.
+
+    Endpoints that read the ``agentId`` from their body call :func:`authenticate` before
+    reading it, so a call without credentials is a 401 whatever its body (as at Google).
+    """
+    owner = authenticate(state, request)
+    if agent_id is None or agent_id not in (owner.id, owner.google_agent_id):
+        shown = "null" if agent_id is None else agent_id
+        raise GoogleError(
+            403,
+            f"There was an error looking up the RBM agent (ID: {shown}) that corresponds to the "
+            "Google Cloud Platform (GCP) project you're authenticating with.",
+        )
+    note(request, bot_id=owner.id)
+    return owner
+
+
+def authenticate(state: EmulatorState, request: Request) -> BotConfig:
+    """Check the bearer token alone: 401 without a valid one, 403 without the RBM scope;
+    return the agent the token was issued to."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
@@ -189,14 +208,6 @@ def authorize(state: EmulatorState, request: Request, agent_id: str | None) -> B
     owner = state.bot(issued.bot_id)
     if owner is None or owner.provider != "google" or RBM_SCOPE not in issued.scope.split():
         raise GoogleError(403, "Request had insufficient authentication scopes.")
-    if agent_id is None or agent_id not in (owner.id, owner.google_agent_id):
-        shown = "null" if agent_id is None else agent_id
-        raise GoogleError(
-            403,
-            f"There was an error looking up the RBM agent (ID: {shown}) that corresponds to the "
-            "Google Cloud Platform (GCP) project you're authenticating with.",
-        )
-    note(request, bot_id=owner.id)
     return owner
 
 

@@ -28,7 +28,7 @@ from ...core.phones import is_e164
 from ...core.request_parts import BodyNotJson, read_json
 from ...core.state import EmulatorState
 from ...core.throttle import SlidingWindow, allow_per_minute
-from .auth import authorize, guard
+from .auth import authenticate, authorize, guard
 from .errors import NOT_FOUND_MESSAGE, GoogleError
 from .messages import phone_of
 
@@ -73,11 +73,14 @@ def _in_sample(agent: str, number: str) -> bool:
 
 async def batch_get(state: EmulatorState, request: Request) -> Response:
     """``POST /v1/users:batchGet``."""
+    authenticate(state, request)  # credentials first, as Google checks them
     try:
         body: Any = await read_json(request)
     except BodyNotJson as exc:
         raise GoogleError(400, f"Invalid JSON payload received. {exc}") from None
-    agent = body.get("agentId") if isinstance(body, dict) else None
+    if not isinstance(body, dict):
+        raise GoogleError(400, "Invalid JSON payload received. The body must be a JSON object.")
+    agent = body.get("agentId")
     bot = authorize(state, request, agent or request.query_params.get("agentId"))
     await guard(state, bot)
     windows: dict[str, SlidingWindow] = state.extensions.setdefault(_BATCH_WINDOWS, {})
