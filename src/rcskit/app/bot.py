@@ -238,6 +238,19 @@ class Bot(Router):
         self._google_family = provider in _GOOGLE_FAMILY
         self._asgi: AsgiApp | None = None
         self._wsgi: WsgiApp | None = None
+        self._on_shutdown: list[Callable[[], Awaitable[Any]]] = []
+
+    def on_shutdown(self, callback: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
+        """Run ``callback`` (async, no arguments) when the bot stops, after its stores close.
+
+        ::
+
+            @bot.on_shutdown
+            async def close_database():
+                await store.close()
+        """
+        self._on_shutdown.append(callback)
+        return callback
 
     def __repr__(self) -> str:
         return (
@@ -417,6 +430,8 @@ class Bot(Router):
             if store is not None and id(store) not in closed:
                 closed.add(id(store))
                 await store.close()
+        for callback in self._on_shutdown:
+            await callback()
 
     def enqueue(self, event: Event) -> None:
         """Hand ``event`` to the background runners as a webhook would, without de-duplication.

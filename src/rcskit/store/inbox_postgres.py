@@ -12,17 +12,21 @@ statement for the whole group), and each caller returns once its rows are commit
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import asyncpg  # type: ignore[import-untyped]
 
 from .engine import database_url, display_url
 from .inbox import DEFAULT_WINDOW, InboxEntry, InboxRecord, window_seconds
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 __all__ = ["PostgresInbox"]
 
@@ -80,8 +84,10 @@ class PostgresInbox:
     """The durable inbox (de-duplication + accepted events) and conversation state, in PostgreSQL.
 
     ``PostgresInbox("postgresql://bot@db/rcs", schema="bots")``. The connection pool opens on
-    first use (``pool_size`` connections at most). ``finish_delay`` (seconds) is how long a
-    ``done``/``failed`` mark may wait to ride along with the next group's transaction.
+    first use (``pool_size`` connections at most). :meth:`on_engine` uses the connections of
+    a store's SQLAlchemy engine instead (its database and schema, no pool of its own).
+    ``finish_delay`` (seconds) is how long a ``done``/``failed`` mark may wait to ride along
+    with the next group's transaction.
     """
 
     def __init__(
@@ -116,6 +122,8 @@ class PostgresInbox:
         self.commits = 0
         """Transactions committed so far (for tests and benchmarks)."""
         self._pool: asyncpg.Pool | None = None
+        self._engine: AsyncEngine | None = None
+        self._tables_ready = False
         self._opening: asyncio.Lock | None = None
         self._accepts: list[tuple[list[_Row], asyncio.Future[list[bool]]]] = []
         self._finishes: list[tuple[str, str | None, float, str]] = []
@@ -126,6 +134,42 @@ class PostgresInbox:
 
     def __repr__(self) -> str:
         return f"PostgresInbox({self.url!r}, schema={self.schema!r}, window={self.window}s)"
+
+    @classmethod
+    def on_engine(
+        cls, engine: AsyncEngine, *, window: timedelta | float = DEFAULT_WINDOW, **kw: Any
+    ) -> PostgresInbox:
+        """An inbox on the connections of ``engine`` (a PostgreSQL
+        :class:`~rcskit.store.Store`'s ``store.engine``): the same database and schema."""
+        if engine.dialect.name != "postgresql":
+            raise ValueError(
+                f"PostgresInbox.on_engine needs a PostgreSQL engine, not {engine.dialect.name}"
+            )
+        inbox = cls(engine.url.render_as_string(hide_password=False), window=window, **kw)
+        inbox._engine = engine
+        return inbox
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Any]:
+        """An asyncpg connection: from the engine when there is one, else from the pool."""
+        if self._engine is not None:
+            async with self._engine.connect() as wrapper:
+                raw = await wrapper.get_raw_connection()
+                conn = raw.driver_connection
+                if not self._tables_ready:
+                    await self._create_tables(conn)
+                yield conn
+            return
+        pool = await self._connection_pool()
+        async with pool.acquire() as conn:
+            yield conn
+
+    async def _create_tables(self, conn: Any) -> None:
+        async with conn.transaction():
+            # one creator at a time: concurrent CREATE ... IF NOT EXISTS can clash
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext('rcskit_inbox'))")
+            await conn.execute(_SCHEMA)
+        self._tables_ready = True
 
     # -------------------------------------------------------------- connections
 
@@ -142,10 +186,8 @@ class PostgresInbox:
                 )
                 assert pool is not None
                 try:
-                    async with pool.acquire() as conn, conn.transaction():
-                        # one creator at a time: concurrent CREATE ... IF NOT EXISTS can clash
-                        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('rcskit_inbox'))")
-                        await conn.execute(_SCHEMA)
+                    async with pool.acquire() as conn:
+                        await self._create_tables(conn)
                 except BaseException:
                     await pool.close()
                     raise
@@ -216,8 +258,7 @@ class PostgresInbox:
         unique = [rows[i] for i in sorted(first.values())]
         now = time.time()
         cutoff = now - self.window
-        pool = await self._connection_pool()
-        async with pool.acquire() as conn, conn.transaction():
+        async with self._connection() as conn, conn.transaction():
             inserted: set[str] = set()
             if unique:
                 columns = list(zip(*unique, strict=True))
@@ -281,12 +322,12 @@ class PostgresInbox:
     async def pending(self, bot: str) -> list[InboxEntry]:
         """The accepted events of ``bot`` not finished yet, oldest first."""
         await self._drain()
-        pool = await self._connection_pool()
-        rows = await pool.fetch(
-            "SELECT key, bot, provider, body FROM rcskit_inbox "
-            "WHERE bot = $1 AND state = 'pending' ORDER BY seen_at",
-            bot,
-        )
+        async with self._connection() as conn:
+            rows = await conn.fetch(
+                "SELECT key, bot, provider, body FROM rcskit_inbox "
+                "WHERE bot = $1 AND state = 'pending' ORDER BY seen_at",
+                bot,
+            )
         return [
             InboxEntry(r["key"], r["bot"], r["provider"] or "", bytes(r["body"] or b""))
             for r in rows
@@ -295,14 +336,14 @@ class PostgresInbox:
     async def records(self, bot: str | None = None) -> list[InboxRecord]:
         """Every inbox row (of ``bot``, or of all bots), oldest first: for tests and tools."""
         await self._drain()
-        pool = await self._connection_pool()
         query = (
             "SELECT key, bot, state, provider, body, error, seen_at, finished_at FROM rcskit_inbox"
         )
-        if bot is None:
-            rows = await pool.fetch(query + " ORDER BY seen_at")
-        else:
-            rows = await pool.fetch(query + " WHERE bot = $1 ORDER BY seen_at", bot)
+        async with self._connection() as conn:
+            if bot is None:
+                rows = await conn.fetch(query + " ORDER BY seen_at")
+            else:
+                rows = await conn.fetch(query + " WHERE bot = $1 ORDER BY seen_at", bot)
         return [
             InboxRecord(
                 key=r["key"],
@@ -319,23 +360,24 @@ class PostgresInbox:
 
     async def load(self, bot: str, contact: str) -> dict[str, Any]:
         """The stored state of (bot, contact), or ``{}``."""
-        pool = await self._connection_pool()
-        text = await pool.fetchval(
-            "SELECT data FROM rcskit_state WHERE bot = $1 AND contact = $2", bot, contact
-        )
+        async with self._connection() as conn:
+            text = await conn.fetchval(
+                "SELECT data FROM rcskit_state WHERE bot = $1 AND contact = $2", bot, contact
+            )
         return json.loads(text) if text else {}
 
     async def save(self, bot: str, contact: str, data: dict[str, Any]) -> None:
         """Replace (or delete, when empty) the state; values must be JSON-serialisable."""
         text = json.dumps(data) if data else None
-        pool = await self._connection_pool()
-        if text is None:
-            await pool.execute(_STATE_DELETE, bot, contact)
-        else:
-            await pool.execute(_STATE_SAVE, bot, contact, text, time.time())
+        async with self._connection() as conn:
+            if text is None:
+                await conn.execute(_STATE_DELETE, bot, contact)
+            else:
+                await conn.execute(_STATE_SAVE, bot, contact, text, time.time())
 
     async def close(self) -> None:
-        """Write what is queued and close the pool (it reopens on next use)."""
+        """Write what is queued and close the pool (it reopens on next use); an engine
+        given to :meth:`on_engine` stays open (its owner closes it)."""
         await self._drain()
         pool, self._pool = self._pool, None
         if pool is not None:
