@@ -674,10 +674,11 @@ def test_template_params_are_a_json_string() -> None:
     }
 
 
-def test_template_params_that_are_not_json_are_invalid() -> None:
+def test_template_params_that_are_not_json_are_refused_when_built() -> None:
     with pytest.raises(InvalidMessage) as err:
-        google.encode(Message(Template("t1", {"when": object()})))
-    assert _paths(err) == ["content.params"]
+        Template("t1", {"when": object()})
+    assert _paths(err) == ["Template.params.when"]
+    assert "must be JSON-serialisable" in err.value.violations[0].limit
 
 
 # ---------------------------------------------------------------- strict decode
