@@ -281,7 +281,7 @@ def test_gsma_to_google_drops_what_google_recomputes_and_names_each_field() -> N
         "media"
     ]
     assert media["contentDescription"] == gsma_media["contentDescription"]
-    with pytest.raises(UnsupportedFeature, match="content.media.content_type"):
+    with pytest.raises(UnsupportedFeature, match=r"content\.media\.content_type"):
         convert_body(body, "google", strict=True)
 
 
