@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
@@ -180,9 +180,13 @@ def _json_problem(value: Any, path: str, depth: int = 0) -> tuple[str, Any, str]
             if found is not None:
                 return found
         return None
-    return path, value, (
-        "must be JSON-serialisable (str, int, float, bool, None, list, dict), "
-        f"not {type(value).__name__}"
+    return (
+        path,
+        value,
+        (
+            "must be JSON-serialisable (str, int, float, bool, None, list, dict), "
+            f"not {type(value).__name__}"
+        ),
     )
 
 
@@ -366,13 +370,18 @@ def format_rfc3339(value: datetime | str, field: str = "expire_time") -> str:
 # ---------------------------------------------------------------- suggestions
 
 
+_S = str | None  # the type of a positional string argument, for the signatures below
+
+
 class _Suggestion(_Model):
     """Fields every suggestion has: the displayed ``text`` and the ``postback_data``.
 
-    Suggestions take their leading fields positionally, in the order ``_positional`` names
-    (``Reply("Yes", "yes")``, ``OpenUrl("Site", "https://example.com")``); a positional
-    field left out is passed as ``None``, so a missing one is reported as "Input should be a
-    valid string" at its name, whether it was left out or given as ``None``.
+    Suggestions take positionally ``text``, then their own required fields in the order they
+    are declared, then ``postback_data`` (``Reply("Yes", "yes")``, ``OpenUrl("Site", url)``,
+    ``CreateCalendarEvent(text, start_time, end_time, title)``). A positional field left out
+    counts as ``None``, so a missing one is "Input should be a valid string" at its name.
+    Each class states its signature for type checkers only (the pydantic mypy plugin would
+    otherwise make every argument keyword-only); one ``__init__`` serves them all.
     """
 
     _positional: ClassVar[tuple[str, ...]] = ("text", "postback_data")
@@ -380,7 +389,12 @@ class _Suggestion(_Model):
     text: str
     postback_data: str | None = None
 
-    if not TYPE_CHECKING:  # type checkers read each class's own signature below
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        own = [n for n, f in cls.model_fields.items() if f.is_required() and n != "text"]
+        cls._positional = ("text", *own, "postback_data")
+
+    if not TYPE_CHECKING:
 
         def __init__(self, /, *args: Any, **kw: Any) -> None:
             names = self._positional
@@ -391,9 +405,7 @@ class _Suggestion(_Model):
                 )
             for name, value in zip(names, args, strict=False):
                 if name in kw:
-                    raise TypeError(
-                        f"{type(self).__name__}() got multiple values for argument {name!r}"
-                    )
+                    raise TypeError(f"{type(self).__name__}() got multiple values for {name!r}")
                 kw[name] = value
             for name in names:
                 if name not in kw:
@@ -408,9 +420,7 @@ class Reply(_Suggestion):
 
     if TYPE_CHECKING:
 
-        def __init__(
-            self, text: str | None = ..., postback_data: str | None = ..., **kw: Any
-        ) -> None: ...
+        def __init__(self, text: _S = ..., postback_data: _S = ..., **kw: Any) -> None: ...
 
 
 class _Action(_Suggestion):
@@ -426,7 +436,6 @@ class OpenUrl(_Action):
     ``application`` / ``webview_view_mode`` / ``description`` are Google RBM's webview options.
     """
 
-    _positional = ("text", "url", "postback_data")
     kind: Literal["open_url"] = "open_url"
     group: ClassVar[str] = "urlAction"
     url: str
@@ -438,9 +447,9 @@ class OpenUrl(_Action):
 
         def __init__(
             self,
-            text: str | None = ...,
-            url: str | None = ...,
-            postback_data: str | None = ...,
+            text: _S = ...,
+            url: _S = ...,
+            postback_data: _S = ...,
             **kw: Any,
         ) -> None: ...
 
@@ -448,7 +457,6 @@ class OpenUrl(_Action):
 class DialPhoneNumber(_Action):
     """Call a number with the dialer: ``DialPhoneNumber("Call us", "+15556667777")``."""
 
-    _positional = ("text", "phone_number", "postback_data")
     kind: Literal["dial_phone_number"] = "dial_phone_number"
     group: ClassVar[str] = "dialerAction"
     phone_number: str
@@ -457,9 +465,9 @@ class DialPhoneNumber(_Action):
 
         def __init__(
             self,
-            text: str | None = ...,
-            phone_number: str | None = ...,
-            postback_data: str | None = ...,
+            text: _S = ...,
+            phone_number: _S = ...,
+            postback_data: _S = ...,
             **kw: Any,
         ) -> None: ...
 
@@ -467,7 +475,6 @@ class DialPhoneNumber(_Action):
 class DialEnrichedCall(_Action):
     """Start an enriched call with an optional subject (GSMA only)."""
 
-    _positional = ("text", "phone_number", "postback_data")
     kind: Literal["dial_enriched_call"] = "dial_enriched_call"
     group: ClassVar[str] = "dialerAction"
     phone_number: str
@@ -477,9 +484,9 @@ class DialEnrichedCall(_Action):
 
         def __init__(
             self,
-            text: str | None = ...,
-            phone_number: str | None = ...,
-            postback_data: str | None = ...,
+            text: _S = ...,
+            phone_number: _S = ...,
+            postback_data: _S = ...,
             **kw: Any,
         ) -> None: ...
 
@@ -487,7 +494,6 @@ class DialEnrichedCall(_Action):
 class DialVideoCall(_Action):
     """Start a video call (GSMA only)."""
 
-    _positional = ("text", "phone_number", "postback_data")
     kind: Literal["dial_video_call"] = "dial_video_call"
     group: ClassVar[str] = "dialerAction"
     phone_number: str
@@ -496,9 +502,9 @@ class DialVideoCall(_Action):
 
         def __init__(
             self,
-            text: str | None = ...,
-            phone_number: str | None = ...,
-            postback_data: str | None = ...,
+            text: _S = ...,
+            phone_number: _S = ...,
+            postback_data: _S = ...,
             **kw: Any,
         ) -> None: ...
 
@@ -518,9 +524,7 @@ class ShowLocation(_Action):
 
     if TYPE_CHECKING:
 
-        def __init__(
-            self, text: str | None = ..., postback_data: str | None = ..., **kw: Any
-        ) -> None: ...
+        def __init__(self, text: _S = ..., postback_data: _S = ..., **kw: Any) -> None: ...
 
     @model_validator(mode="after")
     def _where(self) -> Self:
@@ -540,15 +544,12 @@ class RequestLocationPush(_Action):
 
     if TYPE_CHECKING:
 
-        def __init__(
-            self, text: str | None = ..., postback_data: str | None = ..., **kw: Any
-        ) -> None: ...
+        def __init__(self, text: _S = ..., postback_data: _S = ..., **kw: Any) -> None: ...
 
 
 class CreateCalendarEvent(_Action):
     """Create an event in the user's calendar (times are RFC 3339 strings or aware datetimes)."""
 
-    _positional = ("text", "start_time", "end_time", "title", "postback_data")
     kind: Literal["create_calendar_event"] = "create_calendar_event"
     group: ClassVar[str] = "calendarAction"
     start_time: str
@@ -560,11 +561,11 @@ class CreateCalendarEvent(_Action):
 
         def __init__(
             self,
-            text: str | None = ...,
+            text: _S = ...,
             start_time: str | datetime | None = ...,
             end_time: str | datetime | None = ...,
-            title: str | None = ...,
-            postback_data: str | None = ...,
+            title: _S = ...,
+            postback_data: _S = ...,
             **kw: Any,
         ) -> None: ...
 
@@ -577,7 +578,6 @@ class CreateCalendarEvent(_Action):
 class ComposeTextMessage(_Action):
     """Open a draft text message to ``phone_number`` with ``draft`` in the input field."""
 
-    _positional = ("text", "phone_number", "draft", "postback_data")
     kind: Literal["compose_text_message"] = "compose_text_message"
     group: ClassVar[str] = "composeAction"
     phone_number: str
@@ -587,10 +587,10 @@ class ComposeTextMessage(_Action):
 
         def __init__(
             self,
-            text: str | None = ...,
-            phone_number: str | None = ...,
-            draft: str | None = ...,
-            postback_data: str | None = ...,
+            text: _S = ...,
+            phone_number: _S = ...,
+            draft: _S = ...,
+            postback_data: _S = ...,
             **kw: Any,
         ) -> None: ...
 
@@ -598,7 +598,6 @@ class ComposeTextMessage(_Action):
 class ComposeRecordingMessage(_Action):
     """Open a draft message to ``phone_number`` and start recording audio or video."""
 
-    _positional = ("text", "phone_number", "recording_type", "postback_data")
     kind: Literal["compose_recording_message"] = "compose_recording_message"
     group: ClassVar[str] = "composeAction"
     phone_number: str
@@ -608,10 +607,10 @@ class ComposeRecordingMessage(_Action):
 
         def __init__(
             self,
-            text: str | None = ...,
-            phone_number: str | None = ...,
+            text: _S = ...,
+            phone_number: _S = ...,
             recording_type: RecordingType | str | None = ...,
-            postback_data: str | None = ...,
+            postback_data: _S = ...,
             **kw: Any,
         ) -> None: ...
 
@@ -624,9 +623,7 @@ class RequestDeviceSpecifics(_Action):
 
     if TYPE_CHECKING:
 
-        def __init__(
-            self, text: str | None = ..., postback_data: str | None = ..., **kw: Any
-        ) -> None: ...
+        def __init__(self, text: _S = ..., postback_data: _S = ..., **kw: Any) -> None: ...
 
 
 class DisableAnonymization(_Action):
@@ -637,9 +634,7 @@ class DisableAnonymization(_Action):
 
     if TYPE_CHECKING:
 
-        def __init__(
-            self, text: str | None = ..., postback_data: str | None = ..., **kw: Any
-        ) -> None: ...
+        def __init__(self, text: _S = ..., postback_data: _S = ..., **kw: Any) -> None: ...
 
 
 class EnableDisplayedNotifications(_Action):
@@ -650,9 +645,7 @@ class EnableDisplayedNotifications(_Action):
 
     if TYPE_CHECKING:
 
-        def __init__(
-            self, text: str | None = ..., postback_data: str | None = ..., **kw: Any
-        ) -> None: ...
+        def __init__(self, text: _S = ..., postback_data: _S = ..., **kw: Any) -> None: ...
 
 
 Action = (
