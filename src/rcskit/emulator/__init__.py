@@ -11,7 +11,7 @@ or app code. Start it with ``rcskit emulator`` or build the ASGI app in-process:
 
 from __future__ import annotations
 
-from .app import create_app, register, serve
+from .app import create_app, serve
 from .clock import Clock, ManualClock, OffsetClock, SystemClock
 from .config import EmulatorConfig, EmulatorConfigError, default_config, load_config
 from .state import EmulatorState
@@ -27,6 +27,5 @@ __all__ = [
     "create_app",
     "default_config",
     "load_config",
-    "register",
     "serve",
 ]
