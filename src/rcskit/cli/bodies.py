@@ -21,6 +21,7 @@ from .output import EXIT_USAGE, fail
 
 if TYPE_CHECKING:
     from ..errors import Violation
+    from ..message import Message
 
 __all__ = ["register"]
 
@@ -63,6 +64,32 @@ def _profiles_help() -> str:
         f"Limits profile: {', '.join(PROFILES)} (default: the format's; "
         f"{NEUTRAL_PROFILE} for rcskit JSON)."
     )
+
+
+def _encode_neutral(
+    message: Message, to: str, strict: bool, drop_metadata: bool, dropped: list[str]
+) -> dict[str, Any]:
+    """rcskit JSON's ``message`` in the ``to`` format; ``dropped`` gets the rcskit JSON paths
+    of what was left out. Raises ``InvalidMessage`` for what the target format refuses."""
+    from datetime import UTC, datetime
+
+    from ..errors import InvalidMessage
+    from ..formats import get_format
+    from ..limits import check, profile
+
+    if to == "google":
+        from ..formats import google
+
+        out = google.encode(message, strict=strict, drop_metadata=drop_metadata, dropped=dropped)
+    else:
+        from ..formats import gsma
+
+        out = gsma.encode(message)
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)  # expiry belongs to the moment of sending
+    found = check(get_format(to).decode(out).message, profile(to), now=epoch, wire_format=to)
+    if found:
+        raise InvalidMessage(found)
+    return out
 
 
 def register(app: typer.Typer) -> None:
@@ -152,40 +179,50 @@ def register(app: typer.Typer) -> None:
             ),
         ],
         to: Annotated[str, typer.Option("--to", help="Target format: gsma or google.")],
+        strict: Annotated[
+            bool,
+            typer.Option(
+                "--strict",
+                help="Refuse, rather than drop, the MIME types and sizes Google recomputes.",
+            ),
+        ] = False,
         drop_metadata: Annotated[
             bool,
             typer.Option(
                 "--drop-metadata",
-                help="Drop file/media metadata (MIME types, sizes, names) the target cannot carry; "
-                "each dropped field is listed on stderr.",
+                help="Also drop what Google cannot carry (file names, per-card layout); each "
+                "dropped field is listed on stderr.",
             ),
         ] = False,
     ) -> None:
-        """Convert a message body between the GSMA and Google formats (through the neutral
-        model)."""
+        """Convert a message between the GSMA and Google formats (through the neutral model);
+        the result always passes validate. To Google, the MIME types and sizes Google
+        recomputes are dropped, each named on stderr."""
         from ..errors import InvalidMessage, UnsupportedFeature
+        from ..formats.convert import convert_body
 
         if to not in ("gsma", "google"):
             fail(f"--to must be gsma or google, not {to!r}", EXIT_USAGE)
         body, _ = _read_json(file)
-        envelope = _decode(body, file, None)
+        form = form_of(body)
+        dropped: list[str] = []
         try:
-            dropped: list[str] = []
-            if to == "google":
-                from ..formats import google
-
-                out = google.encode(envelope.message, drop_metadata=drop_metadata, dropped=dropped)
+            if form == NEUTRAL:  # rcskit JSON: the neutral model already, encode it once
+                decoded = _decode(body, file, NEUTRAL)
+                out = _encode_neutral(decoded.message, to, strict, drop_metadata, dropped)
             else:
-                from ..formats import gsma
-
-                out = gsma.encode(envelope.message, envelope.to)
+                _decode(body, file, form)  # a body that does not decode: its violations
+                out = convert_body(
+                    body, to, strict=strict, drop_metadata=drop_metadata, dropped=dropped
+                )
         except InvalidMessage as err:
             _print_violations(file, err.violations)
             raise typer.Exit(1) from None
         except UnsupportedFeature as err:
             hint = str(err).replace("pass drop_metadata=True", "pass --drop-metadata")
-            typer.echo(f"{file}: cannot convert to {to}: {hint}", err=True)
-            raise typer.Exit(1) from None
+            if strict:
+                hint = hint.replace("pass --drop-metadata to drop", "leave out --strict to drop")
+            fail(f"{file}: cannot convert to {to}: {hint}")
         for path in dropped:
             typer.echo(f"dropped: {path}", err=True)
         typer.echo(json.dumps(out, indent=2, ensure_ascii=False))

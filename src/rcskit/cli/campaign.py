@@ -305,12 +305,23 @@ def commands() -> typer.Typer:
         campaign_id: Annotated[
             str | None, typer.Option("--id", help="The campaign id (default: random).")
         ] = None,
-        bot_id: Annotated[str | None, typer.Option("--bot-id")] = None,
-        client_id: Annotated[str | None, typer.Option("--client-id")] = None,
+        bot_id: Annotated[
+            str | None,
+            typer.Option("--bot-id", help="The bot id, with --provider KIND (no rcskit.toml)."),
+        ] = None,
+        client_id: Annotated[
+            str | None,
+            typer.Option("--client-id", help="The OAuth client id, with --provider KIND."),
+        ] = None,
         server_root: Annotated[
             str | None, typer.Option("--server-root", help="e.g. http://127.0.0.1:8000/dotgo/rcs")
         ] = None,
-        auth_url: Annotated[str | None, typer.Option("--auth-url")] = None,
+        auth_url: Annotated[
+            str | None,
+            typer.Option(
+                "--auth-url", help="The token URL, with --provider KIND (default: the kind's)."
+            ),
+        ] = None,
         bulk_per_minute: Annotated[
             float, typer.Option("--bulk-per-minute", help="Bulk capability checks per minute.")
         ] = 60.0,
@@ -726,7 +737,7 @@ def commands() -> typer.Typer:
         provider: Annotated[
             str, typer.Option("--provider", help="The webhook format: dotgo, dotgo_google ...")
         ],
-        host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+        host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
         port: Annotated[
             int, typer.Option("--port", min=0, max=65535, help="0: any free port.")
         ] = 9000,
