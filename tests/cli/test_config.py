@@ -293,3 +293,16 @@ def test_the_builtin_emulator_can_be_aimed_at_another_port() -> None:
 def test_a_bad_emulator_url_is_refused_naming_the_variable(url: str) -> None:
     with pytest.raises(ConfigError, match=f"{EMULATOR_URL_ENV}: expected the emulator's base URL"):
         load_config(None, {EMULATOR_URL_ENV: url})
+
+
+def test_every_registered_provider_is_a_kind_read_off_its_config_class() -> None:
+    from rcskit.cli.config import KINDS
+    from rcskit.providers import registry
+
+    assert set(KINDS) == set(registry.names())
+    assert KINDS["maap"].one_secret_of and KINDS["maap"].secrets == ("client_secret", "token")
+    assert KINDS["orange"].secrets == ("authorization_header", "private_key")
+    assert not KINDS["orange"].one_secret_of
+    assert "clock" not in KINDS["google"].settings and "clock" not in KINDS["google"].secrets
+    assert KINDS["orange"].settings["bulk_poll_interval"] == (int, float)
+    assert KINDS["dotgo"].required == {"bot_id", "client_id"}

@@ -42,7 +42,10 @@ this module never reads ``os.environ`` itself.
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
+import types
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,13 +55,9 @@ from pydantic import SecretStr
 
 from ..client import RcsClient
 from ..emulator.config import DEMO_CLIENT_SECRET
+from ..providers import registry
 from ..providers.base import ProviderConfig
-from ..providers.dotgo import DotgoConfig
-from ..providers.dotgo_google import DotgoGoogleConfig
-from ..providers.google_rbm import GoogleRbmConfig
-from ..providers.maap import MaapConfig
-from ..providers.orange import OrangeConfig
-from ..providers.smsbox import SmsboxConfig
+from ..providers.registry import ProviderSpec
 from ..ratelimit import DotgoWindowLimiter, RateLimiter, TokenBucket
 from .options import DEFAULT_CONFIG_FILE
 
@@ -130,82 +129,64 @@ _B = (bool,)
 _CLIENT_OPTIONS: Mapping[str, tuple[type, ...]] = {"timeout": _F, "region": _S, "tps": _F}
 """Keys every kind takes; they configure the :class:`~rcskit.client.RcsClient`."""
 
-KINDS: Mapping[str, Kind] = {
-    "dotgo": Kind(
-        "dotgo",
-        DotgoConfig,
-        {"bot_id": _S, "client_id": _S, "server_root": _S, "auth_url": _S, "scope": _S},
-        frozenset({"bot_id", "client_id"}),
-        ("client_secret",),
-    ),
-    "dotgo_google": Kind(
-        "dotgo_google",
-        DotgoGoogleConfig,
-        {
-            "bot_id": _S,
-            "client_id": _S,
-            "server_root": _S,
-            "auth_url": _S,
-            "scope": _S,
-            "file_style": _S,
-            "drop_metadata": _B,
-        },
-        frozenset({"bot_id", "client_id"}),
-        ("client_secret",),
-    ),
-    "maap": Kind(
-        "maap",
-        MaapConfig,
-        {
-            "server_root": _S,
-            "bot_id": _S,
-            "client_id": _S,
-            "scope": _S,
-            "token_url": _S,
-            "api_path": _S,
-            "revoke_status": _S,
-        },
-        frozenset({"server_root", "bot_id"}),
-        ("client_secret", "token"),
-        one_secret_of=True,
-    ),
-    "orange": Kind(
-        "orange",
-        OrangeConfig,
-        {
-            "bot_id": _S,
-            "token_url": _S,
-            "api_url": _S,
-            "unitary_capabilities_per_minute": _I,
-            "enforce_bulk_window": _B,
-            "bulk_poll_interval": _F,
-            "bulk_max_wait": _F,
-        },
-        frozenset({"bot_id"}),
-        ("authorization_header", "private_key"),
-    ),
-    "smsbox": Kind(
-        "smsbox",
-        SmsboxConfig,
-        {
-            "agent_id": _S,
-            "base_url": _S,
-            "default_validity_minutes": _I,
-            "file_style": _S,
-            "drop_metadata": _B,
-        },
-        frozenset({"agent_id"}),
-        ("api_key",),
-    ),
-    "google": Kind(
-        "google",
-        GoogleRbmConfig,
-        {"agent_id": _S, "api_url": _S, "token_url": _S, "file_style": _S, "drop_metadata": _B},
-        frozenset({"agent_id"}),
-        ("service_account",),
-    ),
-}
-"""Every provider kind a ``rcskit.toml`` table may name."""
+_TOML_TYPES: Mapping[type, tuple[type, ...]] = {str: _S, int: _I, float: _F, bool: _B}
+"""What a TOML value may be for a config field of each Python type (a float takes ``30``)."""
+
+
+def _field_types(hint: Any) -> tuple[type, ...]:
+    """The TOML value types a config field annotated ``hint`` takes (``()``: none, the field
+    is not a plain setting: a clock, a window object...)."""
+    union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+    members = [m for m in (typing.get_args(hint) if union else (hint,)) if m is not type(None)]
+    if any(m is SecretStr for m in members):
+        return ()
+    accepted: list[type] = []
+    for member in members:
+        if typing.get_origin(member) is typing.Literal:
+            accepted += [type(v) for v in typing.get_args(member)]
+        elif member in _TOML_TYPES:
+            accepted += _TOML_TYPES[member]
+        else:
+            return ()
+    return tuple(dict.fromkeys(accepted))
+
+
+def kind_of(spec: ProviderSpec) -> Kind:
+    """The ``rcskit.toml`` kind of a registered provider, read off its config class: its
+    secrets are the fields holding a ``SecretStr`` (all required, or exactly one of them when
+    each is optional, as MaaP's client secret or token), its settings the fields of plain
+    TOML types, required when they have no default."""
+    config = spec.config
+    hints = typing.get_type_hints(config)
+    settings: dict[str, tuple[type, ...]] = {}
+    required: set[str] = set()
+    secrets: list[str] = []
+    optional_secrets = 0
+    for item in dataclasses.fields(config):
+        if not item.init:
+            continue
+        has_default = (
+            item.default is not dataclasses.MISSING
+            or item.default_factory is not dataclasses.MISSING
+        )
+        hint = hints[item.name]
+        members = typing.get_args(hint) or (hint,)
+        if SecretStr in members:
+            secrets.append(item.name)
+            optional_secrets += has_default
+            continue
+        accepted = _field_types(hint)
+        if not accepted:
+            continue
+        settings[item.name] = accepted
+        if not has_default:
+            required.add(item.name)
+    one_of = len(secrets) > 1 and optional_secrets == len(secrets)
+    return Kind(spec.name, config, settings, frozenset(required), tuple(secrets), one_of)
+
+
+KINDS: Mapping[str, Kind] = {spec.name: kind_of(spec) for spec in registry.all()}
+"""Every provider kind a ``rcskit.toml`` table may name: one per registered provider."""
 
 
 # ---------------------------------------------------------------- values
@@ -302,7 +283,7 @@ class Config:
         if tps is not None:
             limiter: RateLimiter = (
                 DotgoWindowLimiter(float(tps))
-                if entry.kind in ("dotgo", "dotgo_google")
+                if registry.get(entry.kind).rate_rule == "dotgo_window"
                 else TokenBucket.per_second(float(tps))
             )
             options["limiter"] = limiter
