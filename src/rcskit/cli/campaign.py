@@ -8,7 +8,6 @@ The client secret is never stored: ``run`` takes it from ``--client-secret`` or 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 from collections.abc import Callable, Coroutine, Mapping
@@ -20,7 +19,7 @@ import typer
 
 from .help import tidy
 from .options import DEFAULT_CONFIG_FILE, DEFAULT_DATABASE, DatabaseOption, JsonOption
-from .output import end_progress, json_line, progress_note, table_console
+from .output import end_progress, json_line, progress_note, run_coroutine, table_console
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -181,7 +180,7 @@ def _run_loop(main: Coroutine[Any, Any, T]) -> T:
     try:
         import uvloop
     except ImportError:
-        return asyncio.run(main)
+        return run_coroutine(main)
     result: T = uvloop.run(main)
     return result
 
@@ -422,7 +421,7 @@ def commands() -> typer.Typer:
                     return made, await _rejected(store, made.id, SHOWN_REJECTED)
 
             try:
-                made, rejected = asyncio.run(go())
+                made, rejected = run_coroutine(go())
             finally:
                 end_progress()
         except RcsError as err:
@@ -604,7 +603,7 @@ def commands() -> typer.Typer:
                 return campaign, counts.recipients, counts.states, unknown, left
 
         try:
-            campaign, recipients, states, unknown, left = asyncio.run(go())
+            campaign, recipients, states, unknown, left = run_coroutine(go())
         except RcsError as err:
             raise _fail(str(err)) from None
         if as_json:
@@ -673,7 +672,7 @@ def commands() -> typer.Typer:
                 return campaign, counts, await _rejected(store, campaign_id, 1000)
 
         try:
-            campaign, counts, rejected = asyncio.run(go())
+            campaign, counts, rejected = run_coroutine(go())
             f = funnel(counts)
             png, page = write_report(
                 campaign, f, out, generated=datetime.now(UTC), rejected=rejected
@@ -716,7 +715,7 @@ def commands() -> typer.Typer:
                 return await store.list_campaigns()
 
         try:
-            found = asyncio.run(go())
+            found = run_coroutine(go())
         except RcsError as err:
             raise _fail(str(err)) from None
         if as_json:
@@ -778,7 +777,7 @@ def commands() -> typer.Typer:
             await server.serve(sockets=[sock])
 
         try:
-            asyncio.run(go())
+            run_coroutine(go())
         except RcsError as err:
             raise _fail(str(err)) from None
         finally:

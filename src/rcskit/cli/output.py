@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, NoReturn
+from collections.abc import Coroutine, Mapping
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+T = TypeVar("T")
 
 __all__ = [
     "EXIT_FAILED",
@@ -25,6 +27,7 @@ __all__ = [
     "note",
     "one_line",
     "progress_note",
+    "run_coroutine",
     "table_console",
 ]
 
@@ -41,6 +44,14 @@ EXIT_USAGE = 2
 def one_line(err: BaseException | str) -> str:
     """``err`` as one line: its text with every run of whitespace made one space."""
     return " ".join(str(err).split())
+
+
+def run_coroutine(main: Coroutine[Any, Any, T]) -> T:
+    """Run ``main`` on a new event loop until it completes (asyncio is imported here, when a
+    command runs: ``rcskit --help`` does not need it)."""
+    import asyncio
+
+    return asyncio.run(main)
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:

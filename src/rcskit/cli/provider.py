@@ -15,7 +15,6 @@ The CLI adds them with ``register(app)``.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
@@ -26,7 +25,7 @@ import typer
 
 from .messagefile import BadMessageFile, decode_message, read_json_file
 from .options import DEFAULT_CONFIG_FILE, ConfigOption, JsonOption, ProviderOption
-from .output import json_line
+from .output import json_line, run_coroutine
 
 if TYPE_CHECKING:
     from ..client import RcsClient
@@ -136,7 +135,7 @@ class _Runner:
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
+    return run_coroutine(coro)
 
 
 def _message(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -10,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from .options import DEFAULT_DATABASE, DatabaseOption, JsonOption
-from .output import json_line, table_console
+from .output import json_line, run_coroutine, table_console
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -126,7 +125,7 @@ def register(app: typer.Typer) -> None:
         from ..store import database_url, display_url, migrate
 
         try:
-            revision = asyncio.run(migrate(database))
+            revision = run_coroutine(migrate(database))
         except RcsError as err:
             raise _fail(str(err)) from None
         typer.echo(f"{display_url(database_url(database))} is at revision {revision} (newest)")
@@ -167,7 +166,7 @@ def register(app: typer.Typer) -> None:
                 return await store.find_messages(campaign=campaign, state=state, to=to, limit=limit)
 
         try:
-            rows = asyncio.run(run())
+            rows = run_coroutine(run())
         except RcsError as err:
             raise _fail(str(err)) from None
         if as_json:
@@ -192,7 +191,7 @@ def register(app: typer.Typer) -> None:
                 return await store.get_message(id), await store.get_history(id)
 
         try:
-            found, history = asyncio.run(run())
+            found, history = run_coroutine(run())
         except RcsError as err:
             raise _fail(str(err)) from None
         if found is None:
