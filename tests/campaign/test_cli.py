@@ -279,3 +279,26 @@ def test_status_list_and_report_as_json(tmp_path: Path) -> None:
     )
     assert funnel_json["sent"] == 0 and funnel_json["unknown_lines"] == []
     assert Path(funnel_json["report"]).exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b'{"content": {"kind": "text", "text": "caf\xe9"}}', "not UTF-8 text"),
+        (b"[" * 100 + b"]" * 100, "nested deeper than 64 levels"),
+        (b'{"content": {"kind": "text", "text": "\\ud800"}}', "lone UTF-16 surrogate"),
+    ],
+    ids=["not UTF-8", "deep", "lone surrogate"],
+)
+def test_a_bad_message_file_is_one_line(tmp_path: Path, data: bytes, reason: str) -> None:
+    csv_path = write_recipients(tmp_path / "r.csv", 2)
+    msg = tmp_path / "msg.json"
+    msg.write_bytes(data)
+    result = RUN.invoke(
+        app,
+        ["campaign", "create", "--name", "n", *PROVIDER, "--csv", str(csv_path),
+         "--message", str(msg), "--database", str(tmp_path / "c.db")],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"error: {msg}: ") and reason in lines[0]

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from .help import tidy
+from .messagefile import BadMessageFile, read_json_file
 from .options import DEFAULT_CONFIG_FILE, DEFAULT_DATABASE, DatabaseOption, JsonOption
 from .output import end_progress, json_line, progress_note, run_coroutine, table_console
 
@@ -355,9 +356,10 @@ def commands() -> typer.Typer:
             body: MessageTemplate | None = None
             if message is not None:
                 try:
-                    text = message.read_text(encoding="utf-8")
-                except OSError as err:
-                    raise CampaignError(f"{message}: cannot read ({err.strerror})") from None
+                    read_json_file(str(message))  # bounded: one line for a bad file
+                except BadMessageFile as err:
+                    raise CampaignError(str(err)) from None
+                text = message.read_text(encoding="utf-8")
                 body = MessageTemplate.from_json(text, source=str(message))
             if ttl is not None:
                 if body is None:
