@@ -3,14 +3,14 @@
 A campaign names its provider in one of two ways, stored in its options without any secret:
 
 * :class:`NamedProvider`: a provider of the rcskit configuration (``rcskit.toml``, see
-  :mod:`rcskit.config`), or the built-in ``emulator``. Each run loads the configuration again,
+  :mod:`rcskit.cli.config`), or the built-in ``emulator``. Each run loads the configuration again,
   so secrets come from where the file says (environment variables, secret files);
 * :class:`ProviderSettings`: a Dotgo or MaaP account given with options (kind, bot id,
   client id, URLs); each run takes the secret from ``--client-secret`` or
   ``RCSKIT_CLIENT_SECRET``.
 
 The command line resolves what the user named (``rcskit campaign create --provider``) and turns
-it back into a client config at run time (:mod:`rcskit.campaign.cli`, the only part that reads
+it back into a client config at run time (:mod:`rcskit.cli.campaign`, the only part that reads
 the configuration and the environment).
 """
 

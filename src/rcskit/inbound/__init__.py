@@ -68,6 +68,7 @@ __all__ = [
     "google_signature",
     "parse",
     "parse_payload",
+    "webhook_type_of",
 ]
 
 _Reader = Callable[[Mapping[str, Any], str], list[Event]]
@@ -160,13 +161,34 @@ def detect_format(payload: Mapping[str, Any]) -> str:
     raise UnknownPayload("cannot tell the webhook format from the body's members")
 
 
-def parse_payload(provider: str, payload: Mapping[str, Any]) -> list[Event]:
-    """Parse an already decoded JSON body (see :func:`parse`)."""
+def parse_payload(
+    provider: str, payload: Mapping[str, Any], *, webhook_type: str | None = None
+) -> list[Event]:
+    """Parse an already decoded JSON body (see :func:`parse`).
+
+    ``webhook_type`` (Google's ``X-Goog-Webhook-Type`` header) routes a Google-format body
+    by the kind it names (:data:`rcskit.inbound.google.WEBHOOK_TYPES`).
+    """
     reader = PROVIDERS.get(provider)
     if reader is None:
         known = ", ".join(sorted(PROVIDERS))
         raise ValueError(f"unknown provider {provider!r}; expected one of {known}")
+    if webhook_type is not None and detect_format(payload) == "google":
+        return google.parse(
+            payload,
+            provider="google" if provider == "auto" else provider,
+            webhook_type=webhook_type,
+        )
     return reader(payload, provider)
+
+
+def webhook_type_of(headers: Mapping[str, str] | None) -> str | None:
+    """The ``X-Goog-Webhook-Type`` header (any case of its name), or ``None``."""
+    wanted = google.WEBHOOK_TYPE_HEADER.lower()
+    for name, value in (headers or {}).items():
+        if name.lower() == wanted:
+            return value.strip() or None
+    return None
 
 
 def parse(
@@ -174,7 +196,8 @@ def parse(
 ) -> list[Event]:
     """Parse a webhook request body into normalized events.
 
-    ``headers`` are used for ``Content-Encoding`` (gzip, deflate). Raises
+    ``headers`` are used for ``Content-Encoding`` (gzip, deflate) and Google's
+    ``X-Goog-Webhook-Type``. Raises
     :class:`MalformedPayload` or :class:`~rcskit.errors.UnknownPayload`; a provider key that
     is not in :data:`PROVIDERS` raises ``ValueError``.
 
@@ -186,4 +209,4 @@ def parse(
         known = ", ".join(sorted(PROVIDERS))
         raise ValueError(f"unknown provider {provider!r}; expected one of {known}")
     raw = body.encode("utf-8") if isinstance(body, str) else decode_body(body, headers)
-    return parse_payload(provider, load_json(raw))
+    return parse_payload(provider, load_json(raw), webhook_type=webhook_type_of(headers))
