@@ -473,6 +473,7 @@ SPEC = ProviderSpec(
     ),
     templates=False,
     webhook_format="google",
+    webhook_json_documented=True,  # Google's webhooks guide
     default_verifier=_signature_verifier,
     campaigns=True,
     dedupes_message_id=True,

@@ -552,6 +552,7 @@ SPEC = ProviderSpec(
     ),
     templates=False,
     webhook_format="smsbox",
+    webhook_json_documented=True,  # SMSBOX's OpenAPI ``webhooks``
     default_verifier=_ip_verifier,
     campaigns=True,
     dedupes_message_id=False,
