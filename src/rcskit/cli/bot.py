@@ -25,12 +25,6 @@ DEFAULT_PORT = 8080
 """Where ``rcskit run`` and ``rcskit tail`` listen by default (the emulator has 8000)."""
 
 
-_FORMAT_LABELS = {"maap": "gsma", "dotgo": "billing"}
-"""``--provider auto`` names events after their body's format: the parser calls GSMA bodies
-``maap`` and Dotgo billing bodies ``dotgo`` (see ``rcskit.inbound``), so one Dotgo bot's
-messages and its billing events would carry two provider names."""
-
-
 def _line(event: Event, label: str | None = None) -> str:
     when = (event.timestamp or datetime.now()).strftime("%H:%M:%S")
     contact = str(event.contact) if event.contact is not None else "-"
@@ -45,12 +39,16 @@ def tail_bot(provider: str = "auto", path: str = "/webhook", *, show_raw: bool =
     ``smsbox``, ``billing``): a body does not tell which platform sent it.
     """
     from ..app.bot import Bot
+    from ..inbound import auto_label
 
+    # ``auto`` names events after their body's format; the parser labels GSMA bodies and Dotgo
+    # billing bodies with a provider (see rcskit.inbound.auto_label): show the format instead.
+    labels = {auto_label(fmt): fmt for fmt in ("gsma", "billing")}
     bot = Bot(provider=provider, path=path, dedup="memory", state="memory", name="tail")
 
     @bot.on_event
     def print_event(event: Event) -> None:
-        label = _FORMAT_LABELS.get(event.provider) if provider == "auto" else None
+        label = labels.get(event.provider) if provider == "auto" else None
         typer.echo(_line(event, label))
         if show_raw:
             import json

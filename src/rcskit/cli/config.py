@@ -51,13 +51,8 @@ from pydantic import SecretStr
 
 from ..client import RcsClient
 from ..emulator.config import DEMO_CLIENT_SECRET
+from ..providers import registry
 from ..providers.base import ProviderConfig
-from ..providers.dotgo import DotgoConfig
-from ..providers.dotgo_google import DotgoGoogleConfig
-from ..providers.google_rbm import GoogleRbmConfig
-from ..providers.maap import MaapConfig
-from ..providers.orange import OrangeConfig
-from ..providers.smsbox import SmsboxConfig
 from ..ratelimit import DotgoWindowLimiter, RateLimiter, TokenBucket
 from .options import DEFAULT_CONFIG_FILE
 
@@ -126,81 +121,12 @@ _CLIENT_OPTIONS: Mapping[str, tuple[type, ...]] = {"timeout": _F, "region": _S, 
 """Keys every kind takes; they configure the :class:`~rcskit.client.RcsClient`."""
 
 KINDS: Mapping[str, Kind] = {
-    "dotgo": Kind(
-        "dotgo",
-        DotgoConfig,
-        {"bot_id": _S, "client_id": _S, "server_root": _S, "auth_url": _S, "scope": _S},
-        frozenset({"bot_id", "client_id"}),
-        ("client_secret",),
-    ),
-    "dotgo_google": Kind(
-        "dotgo_google",
-        DotgoGoogleConfig,
-        {
-            "bot_id": _S,
-            "client_id": _S,
-            "server_root": _S,
-            "auth_url": _S,
-            "scope": _S,
-            "file_style": _S,
-            "drop_metadata": _B,
-        },
-        frozenset({"bot_id", "client_id"}),
-        ("client_secret",),
-    ),
-    "maap": Kind(
-        "maap",
-        MaapConfig,
-        {
-            "server_root": _S,
-            "bot_id": _S,
-            "client_id": _S,
-            "scope": _S,
-            "token_url": _S,
-            "api_path": _S,
-            "revoke_status": _S,
-        },
-        frozenset({"server_root", "bot_id"}),
-        ("client_secret", "token"),
-        one_secret_of=True,
-    ),
-    "orange": Kind(
-        "orange",
-        OrangeConfig,
-        {
-            "bot_id": _S,
-            "token_url": _S,
-            "api_url": _S,
-            "unitary_capabilities_per_minute": _I,
-            "enforce_bulk_window": _B,
-            "bulk_poll_interval": _F,
-            "bulk_max_wait": _F,
-        },
-        frozenset({"bot_id"}),
-        ("authorization_header", "private_key"),
-    ),
-    "smsbox": Kind(
-        "smsbox",
-        SmsboxConfig,
-        {
-            "agent_id": _S,
-            "base_url": _S,
-            "default_validity_minutes": _I,
-            "file_style": _S,
-            "drop_metadata": _B,
-        },
-        frozenset({"agent_id"}),
-        ("api_key",),
-    ),
-    "google": Kind(
-        "google",
-        GoogleRbmConfig,
-        {"agent_id": _S, "api_url": _S, "token_url": _S, "file_style": _S, "drop_metadata": _B},
-        frozenset({"agent_id"}),
-        ("service_account",),
-    ),
+    s.name: Kind(s.name, s.config, f.settings, f.required, f.secrets, f.one_secret_of)
+    for s in registry.all()
+    for f in (s.config_fields(),)
 }
-"""Every provider kind a ``rcskit.toml`` table may name."""
+"""Every provider kind a ``rcskit.toml`` table may name, with the keys of its config class
+(:meth:`rcskit.providers.registry.ProviderSpec.config_fields`)."""
 
 
 # ---------------------------------------------------------------- values
@@ -297,7 +223,7 @@ class Config:
         if tps is not None:
             limiter: RateLimiter = (
                 DotgoWindowLimiter(float(tps))
-                if entry.kind in ("dotgo", "dotgo_google")
+                if registry.get(entry.kind).rate_rule == "dotgo_window"
                 else TokenBucket.per_second(float(tps))
             )
             options["limiter"] = limiter
