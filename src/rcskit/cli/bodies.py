@@ -114,7 +114,7 @@ def register(app: typer.Typer) -> None:
                     err=True,
                 )
                 raise typer.Exit(2)
-        found = limits.check(message, profile, encoded_size=size, now=now)
+        found = limits.check(message, profile, encoded_size=size, now=now, wire_format=fmt_name)
         if found:
             _print_violations(file, in_wire_terms(fmt_name, message, found))
             typer.echo(f"{len(found)} violation(s)", err=True)
@@ -135,15 +135,19 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option(
                 "--drop-metadata",
-                help="Drop file/media metadata (MIME types, sizes, names) the target cannot carry; "
-                "each dropped field is listed on stderr.",
+                help="Also drop file names and per-card carousel layout Google cannot carry "
+                "(MIME types and sizes are dropped by default); each is listed on stderr.",
             ),
+        ] = False,
+        strict: Annotated[
+            bool,
+            typer.Option("--strict", help="Refuse MIME types and sizes instead of dropping them."),
         ] = False,
     ) -> None:
         """Convert a message body between the GSMA and Google formats (through the neutral
         model)."""
         from ..errors import InvalidMessage, UnsupportedFeature
-        from ..formats import detect_format, get_format
+        from ..formats import detect_format
 
         if to not in ("gsma", "google"):
             typer.echo(f"error: --to must be gsma or google, not {to!r}", err=True)
@@ -155,17 +159,13 @@ def register(app: typer.Typer) -> None:
                 f"{file}: cannot tell the format (no RCSMessage or contentMessage)", err=True
             )
             raise typer.Exit(1)
+        from ..formats.convert import convert_body
+
+        dropped: list[str] = []
         try:
-            envelope = get_format(source).decode(body)
-            dropped: list[str] = []
-            if to == "google":
-                from ..formats import google
-
-                out = google.encode(envelope.message, drop_metadata=drop_metadata, dropped=dropped)
-            else:
-                from ..formats import gsma
-
-                out = gsma.encode(envelope.message, envelope.to)
+            out = convert_body(
+                body, to, strict=strict, drop_metadata=drop_metadata, dropped=dropped
+            )
         except InvalidMessage as err:
             _print_violations(file, err.violations)
             raise typer.Exit(1) from None
