@@ -48,6 +48,7 @@ from ..inbound import PROVIDERS, MalformedPayload, parse_payload, webhook_type_o
 from ..inbound import google as google_format
 from ..inbound.body import BodyTooLarge, UnsupportedEncoding, decode_body, load_json
 from ..inbound.verify import GoogleSignature, Verifier, WebhookRequest, as_verifier
+from ..providers import registry
 from ..store.inbox import (
     DEFAULT_WINDOW,
     DedupStore,
@@ -73,7 +74,11 @@ log = logging.getLogger("rcskit.app")
 DEFAULT_DB = "rcskit-bot.sqlite3"
 """The SQLite file a Bot uses for de-duplication and state unless told otherwise."""
 
-_GOOGLE_FAMILY = ("google", "dotgo_google", "auto")
+
+def _google_family(provider: str) -> bool:
+    """Google-format webhooks (and ``auto``) may carry Google's set-up handshake."""
+    spec = registry.find(provider)
+    return provider == "auto" or (spec is not None and spec.webhook_format == "google")
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +240,7 @@ class Bot(Router):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: Dispatcher[_Job] | None = None
         self._started: asyncio.Future[None] | None = None
-        self._google_family = provider in _GOOGLE_FAMILY
+        self._google_family = _google_family(provider)
         self._asgi: AsgiApp | None = None
         self._wsgi: WsgiApp | None = None
         self._on_shutdown: list[Callable[[], Awaitable[Any]]] = []

@@ -31,6 +31,8 @@ from typing import Any
 
 from ..errors import UnknownPayload
 from ..events import Event
+from ..providers import registry
+from ..providers.registry import ProviderSpec
 from . import billing, google, gsma, orange, smsbox
 from .body import MalformedPayload, decode_body, load_json
 from .verify import (
@@ -101,30 +103,46 @@ def _with_billing(reader: _Reader) -> _Reader:
     return read
 
 
+def _auto_label(fmt: str) -> str:
+    """The provider an ``auto`` event is labelled with: the one provider whose webhooks are
+    exactly ``fmt`` (``gsma`` -> ``maap``); billing events are Dotgo's (``dotgo``)."""
+    if fmt == "billing":
+        found = [s for s in registry.all() if s.billing_events and s.webhook_format == "gsma"]
+    else:
+        found = [s for s in registry.all() if s.webhook_format == fmt and not s.billing_events]
+    return found[0].name if found else fmt
+
+
 def _auto(payload: Mapping[str, Any], provider: str) -> list[Event]:
     fmt = detect_format(payload)
-    name = {"gsma": "maap", "billing": "dotgo"}.get(fmt, fmt) if provider == "auto" else provider
+    name = _auto_label(fmt) if provider == "auto" else provider
     return _FORMATS[fmt](payload, name)
 
 
 _FORMATS: dict[str, _Reader] = {
     "gsma": _gsma,
     "google": _google,
+    "orange": _orange,
     "smsbox": _smsbox,
     "billing": _billing,
 }
+"""Readers by webhook format (:data:`rcskit.providers.registry.WEBHOOK_FORMATS`, and
+``billing`` for Dotgo's billing events)."""
+
+
+def _reader_of(spec: ProviderSpec) -> _Reader:
+    reader = _FORMATS[spec.webhook_format]
+    return _with_billing(reader) if spec.billing_events else reader
+
 
 PROVIDERS: dict[str, _Reader] = {
-    "maap": _gsma,
+    **{spec.name: _reader_of(spec) for spec in registry.all()},
     "gsma": _gsma,
-    "dotgo": _with_billing(_gsma),
-    "dotgo_google": _with_billing(_google),
-    "google": _google,
-    "orange": _orange,
-    "smsbox": _smsbox,
     "auto": _auto,
 }
-"""Provider keys accepted by :func:`parse` and their readers."""
+"""Provider keys accepted by :func:`parse` and their readers: every provider of
+:mod:`rcskit.providers.registry` (read by its ``webhook_format``), ``gsma`` (any GSMA MaaP
+platform) and ``auto``."""
 
 
 def detect_format(payload: Mapping[str, Any]) -> str:
