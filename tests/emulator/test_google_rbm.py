@@ -294,7 +294,7 @@ async def test_send_errors(google: Google) -> None:
                     "action": {
                         "text": "Call",
                         "postbackData": "c",
-                        "dialAction": {"phoneNumber": "+1650"},
+                        "dialAction": {"phoneNumber": "+16502530000"},
                     }
                 }
             ],

@@ -193,6 +193,8 @@ CONTENTS: dict[str, dict[str, Any]] = {
             "fileMIMEType": "image/jpeg",
             "fileSize": 1000,
             "thumbnailUrl": "https://example.com/t.jpg",
+            "thumbnailMIMEType": "image/jpeg",
+            "thumbnailFileSize": 100,
         }
     },
     "audio": {"audioMessage": {"fileUrl": "https://example.com/a.mp3", "playingLength": 12}},
