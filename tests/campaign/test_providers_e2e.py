@@ -50,12 +50,10 @@ from rcskit.campaign import (
     build_client,
     create_campaign,
     funnel,
-    provider_config,
-    register,
-    resolve_provider,
     webhook_app,
 )
 from rcskit.campaign.pacing import bulk_limiter, send_limiter
+from rcskit.cli.campaign import provider_config, register, resolve_provider
 from rcskit.client import RcsClient
 from rcskit.emulator import create_app
 from rcskit.emulator.config import (

@@ -19,7 +19,7 @@ Start it with ``rcskit emulator`` or build the ASGI app in-process::
 
 from __future__ import annotations
 
-from .app import create_app, register, serve
+from .app import create_app, serve
 from .config import EmulatorConfig, EmulatorConfigError, default_config, load_config
 from .core import user_actions
 from .core.clock import Clock, ManualClock, OffsetClock, SystemClock
@@ -36,7 +36,6 @@ __all__ = [
     "create_app",
     "default_config",
     "load_config",
-    "register",
     "serve",
     "user_actions",
 ]

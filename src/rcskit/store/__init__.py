@@ -22,7 +22,6 @@ Message states follow :mod:`rcskit.store.states` (never backwards); worker lease
 from __future__ import annotations
 
 from .campaigns import AddedRecipients
-from .cli import register
 from .engine import DEFAULT_DATABASE, create_engine, database_url, display_url
 from .migrate import head_revision, migrate
 from .records import (
@@ -58,6 +57,7 @@ from .sends import (
 )
 from .states import MessageState, is_final, moves, next_state, state_for_status
 from .store import Store
+from .workers import LiveWorker, WorkerRefused
 
 __all__ = [
     "DEFAULT_DATABASE",
@@ -73,6 +73,7 @@ __all__ = [
     "ImportCounts",
     "InboundRecord",
     "InvalidRecord",
+    "LiveWorker",
     "MessageState",
     "NewRecipient",
     "OutboundMessage",
@@ -90,6 +91,7 @@ __all__ = [
     "StoreError",
     "UnknownRecord",
     "WorkLeft",
+    "WorkerRefused",
     "create_engine",
     "database_url",
     "deterministic_id",
@@ -99,6 +101,5 @@ __all__ = [
     "migrate",
     "moves",
     "next_state",
-    "register",
     "state_for_status",
 ]

@@ -291,3 +291,6 @@ class Recipient:
     claim_owner: str | None
     lease_expires_at: datetime | None
     updated_at: datetime
+    fence: int = 0
+    """Incremented by every claim: the claimer's later writes name it (see
+    :mod:`rcskit.store.claims`)."""

@@ -17,8 +17,8 @@ from click.testing import Result
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from rcskit.commands.provider_cli import parse_reply, register
-from rcskit.config import EMULATOR_SECRET_ENV
+from rcskit.cli.config import EMULATOR_SECRET_ENV
+from rcskit.cli.provider import parse_reply, register
 from rcskit.emulator.app import create_app
 from rcskit.emulator.config import default_config
 from rcskit.transport import AsgiTransport, FakeTransport, HttpRequest, HttpResponse

@@ -1,23 +1,10 @@
-"""Where a bot remembers things: the events it accepted, and per-conversation state.
+"""The webhook inbox in a SQLite file (see :mod:`rcskit.store.inbox`).
 
-- :class:`SqliteStore` (the default) is a **durable inbox**: in the same transaction that
-  records an event's de-duplication key, it stores the event (the request body it came in,
-  and the parser that read it) as ``pending``; the bot marks it ``done`` when the handler
-  returns, or ``failed`` with the error when it raised (a failed event is recorded, never
-  re-run). A bot that starts re-dispatches its ``pending`` events first, so an event that was
-  acknowledged (200) is not lost when the process dies before its handler ran, and a
-  redelivered event still runs its handler once. The same file holds the conversation state.
-  Writes go through one thread and are grouped (group commit): the requests arriving while a
-  transaction is being written are committed together in the next one, and each is answered
-  only once its rows are committed. WAL journal, ``synchronous=NORMAL``: a commit is a
-  write to the WAL without an fsync, and survives a crash of the process (a power loss may
-  lose the last transactions).
-- :class:`MemoryDedup` and :class:`MemoryState`: de-duplication keys and state in a dict
-  (lost on restart; an event acknowledged but not yet handled is lost with the process).
-
-A key is forgotten once it is older than the de-duplication ``window`` (7 days by default,
-Google's redelivery horizon), after which the same key counts as new again. Pending events
-are never forgotten.
+Writes go through one connection and are grouped (group commit): the requests arriving while a
+transaction is being written are committed together in the next one, and each is answered
+only once its rows are committed. WAL journal, ``synchronous=NORMAL``: a commit is a write to
+the WAL without an fsync, and survives a crash of the process (a power loss may lose the last
+transactions).
 """
 
 from __future__ import annotations
@@ -29,188 +16,18 @@ import os
 import sqlite3
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
+from typing import Any, TypeVar
 
-__all__ = [
-    "DEFAULT_WINDOW",
-    "DedupStore",
-    "Inbox",
-    "InboxEntry",
-    "InboxRecord",
-    "MemoryDedup",
-    "MemoryState",
-    "SqliteStore",
-    "StateStore",
-]
+from .inbox import DEFAULT_WINDOW, InboxEntry, InboxRecord, window_seconds
 
-DEFAULT_WINDOW = timedelta(days=7)
-"""How long a seen event is remembered: Google retries webhooks for up to 7 days."""
+__all__ = ["SqliteInbox"]
 
 T = TypeVar("T")
-
-
-@runtime_checkable
-class DedupStore(Protocol):
-    """Remembers event keys: ``claim`` says whether a key is new."""
-
-    async def claim(self, key: str) -> bool:
-        """Record ``key``; ``True`` if it was not seen within the window (run the handler)."""
-
-    async def close(self) -> None:
-        """Release resources."""
-
-
-@runtime_checkable
-class StateStore(Protocol):
-    """A small JSON key-value per (bot, contact)."""
-
-    async def load(self, bot: str, contact: str) -> dict[str, Any]:
-        """The stored state (an empty dict when there is none)."""
-
-    async def save(self, bot: str, contact: str, data: dict[str, Any]) -> None:
-        """Replace the stored state; an empty dict deletes it."""
-
-    async def close(self) -> None:
-        """Release resources."""
-
-
-@dataclass(frozen=True, slots=True)
-class InboxEntry:
-    """An accepted event as the inbox keeps it: enough to rebuild it after a restart.
-
-    ``key`` is the bot's de-duplication key of the event (``<bot name>:<event.dedup_key>``),
-    ``bot`` the bot's name, ``provider`` the parser that read it (a key of
-    :data:`rcskit.inbound.PROVIDERS`), ``body`` the request body it came in (decoded from any
-    ``Content-Encoding``).
-    """
-
-    key: str
-    bot: str
-    provider: str
-    body: bytes = b""
-
-    def __repr__(self) -> str:
-        return f"InboxEntry({self.key!r}, provider={self.provider!r}, {len(self.body)} bytes)"
-
-
-@dataclass(frozen=True, slots=True)
-class InboxRecord:
-    """One row of the inbox as read back: an entry, its state, and the error of a failure."""
-
-    key: str
-    bot: str
-    state: Literal["pending", "done", "failed"]
-    provider: str | None
-    body: bytes | None
-    error: str | None
-    seen_at: float
-    finished_at: float | None
-
-
-@runtime_checkable
-class Inbox(Protocol):
-    """A durable de-duplication store that also keeps each accepted event until it is handled."""
-
-    async def accept(self, entries: Sequence[InboxEntry]) -> list[bool]:
-        """Record the entries as ``pending`` in one durable write; per entry, ``True`` if new.
-
-        Returns once the write is committed: only then may the request be acknowledged.
-        """
-
-    def finish(self, key: str, error: str | None = None) -> None:
-        """Mark an accepted event ``done`` (``failed`` with ``error``), written later."""
-
-    async def pending(self, bot: str) -> list[InboxEntry]:
-        """The events of ``bot`` accepted and not finished, oldest first."""
-
-    async def claim(self, key: str) -> bool:
-        """Record a key without an event; ``True`` if it was not seen within the window."""
-
-    async def close(self) -> None:
-        """Write what is queued and release resources."""
-
-
-def _window_seconds(window: timedelta | float) -> float:
-    seconds = window.total_seconds() if isinstance(window, timedelta) else float(window)
-    if seconds <= 0:
-        raise ValueError(f"the de-duplication window must be positive, not {window!r}")
-    return seconds
-
-
-class MemoryDedup:
-    """In-memory de-duplication (lost on restart). ``max_keys`` bounds memory (oldest go first)."""
-
-    def __init__(
-        self, window: timedelta | float = DEFAULT_WINDOW, *, max_keys: int = 1_000_000
-    ) -> None:
-        self.window = _window_seconds(window)
-        self.max_keys = max_keys
-        self._seen: OrderedDict[str, float] = OrderedDict()
-        self._next_purge = 0.0
-
-    def __repr__(self) -> str:
-        return f"MemoryDedup(window={self.window}s, keys={len(self._seen)})"
-
-    async def claim(self, key: str) -> bool:
-        """Record ``key``; ``True`` if new within the window."""
-        now = time.monotonic()
-        seen = self._seen.get(key)
-        if seen is not None:
-            if now - seen < self.window:
-                return False
-            del self._seen[key]  # expired: counts as new, and moves to the end
-        self._seen[key] = now
-        if len(self._seen) > self.max_keys or now >= self._next_purge:
-            self._purge(now)
-        return True
-
-    def _purge(self, now: float) -> None:
-        """Drop the keys older than the window and the oldest beyond ``max_keys``."""
-        cutoff = now - self.window
-        seen = self._seen
-        while seen:
-            oldest_key, oldest = next(iter(seen.items()))
-            if oldest >= cutoff and len(seen) <= self.max_keys:
-                break
-            del seen[oldest_key]
-        self._next_purge = now + min(self.window, 1.0)
-
-    async def close(self) -> None:
-        """Forget everything."""
-        self._seen.clear()
-
-
-class MemoryState:
-    """In-memory conversation state (lost on restart)."""
-
-    def __init__(self) -> None:
-        self._data: dict[tuple[str, str], str] = {}
-
-    def __repr__(self) -> str:
-        return f"MemoryState(conversations={len(self._data)})"
-
-    async def load(self, bot: str, contact: str) -> dict[str, Any]:
-        """The stored state, as a fresh dict."""
-        text = self._data.get((bot, contact))
-        return json.loads(text) if text else {}
-
-    async def save(self, bot: str, contact: str, data: dict[str, Any]) -> None:
-        """Replace (or delete, when empty) the state; values must be JSON-serialisable."""
-        if data:
-            self._data[(bot, contact)] = json.dumps(data)
-        else:
-            self._data.pop((bot, contact), None)
-
-    async def close(self) -> None:
-        """Forget everything."""
-        self._data.clear()
-
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rcskit_inbox (
@@ -287,10 +104,10 @@ class _Group:
     saves: list[_Save]
 
 
-class SqliteStore:
+class SqliteInbox:
     """The durable inbox (de-duplication + accepted events) and conversation state, in SQLite.
 
-    ``SqliteStore("bot.sqlite3", window=timedelta(days=2))``. The file is opened on first use.
+    ``SqliteInbox("bot.sqlite3", window=timedelta(days=2))``. The file is opened on first use.
 
     Every write (accepted events, finished events, state) is queued and committed in one
     transaction with the others queued in the same loop turn (group commit); the callers'
@@ -331,7 +148,7 @@ class SqliteStore:
         if checkpoint_every < 1:
             raise ValueError(f"checkpoint_every must be at least 1, not {checkpoint_every}")
         self.path = Path(path)
-        self.window = _window_seconds(window)
+        self.window = window_seconds(window)
         self.purge_every = purge_every
         self.max_batch = max_batch
         self.commit_interval = commit_interval
@@ -358,7 +175,7 @@ class SqliteStore:
         self._last_seen = 0.0
 
     def __repr__(self) -> str:
-        return f"SqliteStore({str(self.path)!r}, window={self.window}s)"
+        return f"SqliteInbox({str(self.path)!r}, window={self.window}s)"
 
     # -------------------------------------------------------------- connections
 

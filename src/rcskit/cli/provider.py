@@ -3,7 +3,7 @@
 Each command picks a provider account from ``rcskit.toml`` (``--config``; default
 ``./rcskit.toml`` when it exists) by ``--provider NAME`` (default: ``default_provider``, the
 only configured provider, or the built-in ``emulator``), with secrets from the environment
-(see :mod:`rcskit.config`). Bad input, configuration problems and provider errors end with a
+(see :mod:`rcskit.cli.config`). Bad input, configuration problems and provider errors end with a
 one-line ``error: ...`` on stderr and exit status 1, never a traceback::
 
     rcskit send --provider mydotgo --to +14251234567 --text "hello" --reply "Yes:yes"
@@ -21,38 +21,24 @@ import os
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from ..client import RcsClient
-from ..config import DEFAULT_PATH, Config, ConfigError, load_config
-from ..errors import InvalidMessage, RcsError
-from ..formats import detect_format, get_format
-from ..message import File, Message, Reply, Text, parse_rfc3339
-from ..phones import normalize_msisdn
-from ..results import BulkCapabilities, Capabilities
-from ..transport import Transport
+from .options import DEFAULT_CONFIG_FILE, ConfigOption, ProviderOption
+
+if TYPE_CHECKING:
+    from ..client import RcsClient
+    from ..message import Message, Reply
+    from ..results import BulkCapabilities, Capabilities
+    from ..transport import Transport
+    from .config import Config
 
 __all__ = ["parse_reply", "read_numbers", "register"]
 
 T = TypeVar("T")
 
-TransportFactory = Callable[[], Transport]
-
-ProviderOption = Annotated[
-    str | None,
-    typer.Option(
-        "--provider",
-        "-p",
-        help="Provider account name from rcskit.toml (default: default_provider, the only "
-        "one configured, or the built-in 'emulator').",
-    ),
-]
-ConfigOption = Annotated[
-    str | None,
-    typer.Option("--config", "-c", help=f"Provider accounts file (default: ./{DEFAULT_PATH})."),
-]
+TransportFactory = Callable[[], "Transport"]
 
 
 class _Fail(Exception):
@@ -60,6 +46,8 @@ class _Fail(Exception):
 
 
 def _one_line(err: BaseException) -> str:
+    from ..errors import InvalidMessage
+
     if isinstance(err, InvalidMessage):
         return "invalid input: " + "; ".join(str(v) if v.path else v.limit for v in err.violations)
     return " ".join(str(err).split())
@@ -68,6 +56,8 @@ def _one_line(err: BaseException) -> str:
 def parse_reply(value: str) -> Reply:
     """A suggested reply from ``TEXT:DATA`` (split at the first ``:``; without one, the
     postback data is the text)."""
+    from ..message import Reply
+
     text, sep, data = value.partition(":")
     text = text.strip()
     if not text:
@@ -78,6 +68,9 @@ def parse_reply(value: str) -> Reply:
 def read_numbers(numbers: list[str], file: str | None) -> list[str]:
     """Numbers from the arguments and a file (one per line; blank lines and ``#`` comments
     skipped), each checked as E.164; an error names the bad number."""
+    from ..errors import InvalidMessage
+    from ..phones import normalize_msisdn
+
     raw = list(numbers)
     if file is not None:
         try:
@@ -106,8 +99,10 @@ class _Runner:
 
     def config(self, path: str | None) -> Config:
         """``path``, else ``./rcskit.toml`` if it exists, else only the built-in profiles."""
+        from .config import load_config
+
         if path is None:
-            found = Path(DEFAULT_PATH)
+            found = Path(DEFAULT_CONFIG_FILE)
             return load_config(found if found.is_file() else None, os.environ)
         return load_config(path, os.environ)
 
@@ -118,6 +113,9 @@ class _Runner:
         work: Callable[[RcsClient, str], Awaitable[T]],
     ) -> T:
         """Run ``work(client, provider name)``; any error becomes ``error: ...`` and exit 1."""
+        from ..errors import RcsError
+        from .config import ConfigError
+
         try:
             config = self.config(config_path)
             name = config.resolve_name(provider)
@@ -143,6 +141,9 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
 def _message(
     text: str | None, json_file: str | None, file_url: str | None, replies: list[str]
 ) -> Message:
+    from ..formats import detect_format, get_format
+    from ..message import File, Message, Text
+
     given = [
         n
         for n, v in (("--text", text), ("--json", json_file), ("--file", file_url))
@@ -184,6 +185,9 @@ def _message(
 
 
 def _number(value: str, option: str) -> str:
+    from ..errors import InvalidMessage
+    from ..phones import normalize_msisdn
+
     try:
         return normalize_msisdn(value, field=option)
     except InvalidMessage:
@@ -334,6 +338,8 @@ def register(app: typer.Typer, *, transport: TransportFactory | None = None) -> 
         config: ConfigOption = None,
     ) -> None:
         """Store a file on the provider and print its file id."""
+        from ..message import parse_rfc3339
+
         if until is not None:
             when = parse_rfc3339(until)
             if when is None or when <= datetime.now(UTC):

@@ -8,8 +8,9 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner, Result
 
+from rcskit.cli.store import register
 from rcskit.message import Message
-from rcskit.store import Store, head_revision, register
+from rcskit.store import Store, head_revision
 
 
 def app() -> typer.Typer:

@@ -1,6 +1,6 @@
 """The ``rcskit campaign`` commands: ``create``, ``run``, ``status``, ``report``, ``webhook``
-and ``list``. The CLI's composition root adds them with :func:`register`; ``python -m
-rcskit.campaign`` runs them on their own.
+and ``list`` (the campaign engine itself is :mod:`rcskit.campaign`). The CLI's composition
+root adds them with :func:`register`; ``python -m rcskit.campaign`` runs them on their own.
 
 The client secret is never stored: ``run`` takes it from ``--client-secret`` or the
 ``RCSKIT_CLIENT_SECRET`` environment variable.
@@ -14,70 +14,22 @@ import re
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from pydantic import SecretStr
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
 
-from ..config import DEFAULT_PATH, ConfigError, load_config
-from ..errors import RcsError
-from ..gcpolicy import freeze_startup
-from ..message import Message, parse_rfc3339
-from ..providers.base import ProviderConfig
-from ..retry import NO_RETRY
-from ..store import (
-    DEFAULT_DATABASE,
-    Campaign,
-    CampaignCounts,
-    MessageState,
-    RecipientStatus,
-    Store,
-    WorkLeft,
-    database_url,
-)
-from ..store.engine import sqlite_path
-from ..transport import AiohttpTransport
-from .capcheck import CapabilityMode
-from .create import create_campaign
-from .errors import CampaignError
-from .fallback import load_sender
-from .outcomes import RunStopped
-from .pacing import bulk_limiter, default_concurrency, send_limiter
-from .personalize import MessageTemplate
-from .providers import (
-    KINDS,
-    NamedProvider,
-    ProviderRef,
-    ProviderSettings,
-    build_client,
-)
-from .report import funnel, text_rows, write_report
-from .runner import Progress as RunProgress
-from .runner import Runner, RunOptions, RunSummary
-from .settings import CampaignSettings
+from .options import DEFAULT_CONFIG_FILE, DEFAULT_DATABASE, DatabaseOption
+from .output import end_progress, progress_note
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+    from rich.console import Console
+
+    from ..campaign import ProviderRef, RunSummary
+    from ..providers.base import ProviderConfig
+    from ..store import Campaign, Store
 
 __all__ = ["commands", "provider_config", "register", "resolve_provider"]
-
-DatabaseOption = Annotated[
-    str,
-    typer.Option(
-        "--database",
-        "-d",
-        envvar="RCSKIT_DATABASE",
-        help="A SQLite file path or a postgresql:// URL.",
-    ),
-]
 
 T = TypeVar("T")
 
@@ -95,7 +47,7 @@ _TTL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 def _config_file(config_file: Path | None) -> Path | None:
     if config_file is not None:
         return config_file.expanduser().absolute()
-    default = Path(DEFAULT_PATH)
+    default = Path(DEFAULT_CONFIG_FILE)
     return default.absolute() if default.exists() else None
 
 
@@ -113,6 +65,9 @@ def resolve_provider(
     ``NAME`` given by options; else the provider ``NAME`` of the configuration (``--config``,
     else ``rcskit.toml`` when it exists, else only the built-in ``emulator``). Checks that the
     configured provider exists and its secrets resolve now, before anything is created."""
+    from ..campaign import CampaignError, NamedProvider, ProviderSettings
+    from .config import ConfigError, load_config
+
     if bot_id is not None or client_id is not None:
         if bot_id is None or client_id is None:
             raise CampaignError("give both --bot-id and --client-id (or neither, with --config)")
@@ -133,6 +88,9 @@ def provider_config(
 ) -> tuple[ProviderConfig, float | None]:
     """The client config of ``ref`` with its secret, and the TPS its configuration gives
     (``None`` when it gives none)."""
+    from ..campaign import CampaignError, ProviderSettings
+    from .config import ConfigError, load_config
+
     if isinstance(ref, ProviderSettings):
         return ref.config(secret or ""), None
     try:
@@ -150,6 +108,8 @@ SHOWN_REJECTED = 20
 
 async def _rejected(store: Store, campaign_id: str, limit: int) -> list[tuple[int, str]]:
     """``(line, reason)`` of the first invalid or duplicate lines of the CSV."""
+    from ..store import RecipientStatus
+
     rows = await store.recipients_by_status(
         campaign_id, [RecipientStatus.INVALID, RecipientStatus.DUPLICATE], limit=limit
     )
@@ -162,6 +122,8 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def _ttl_seconds(text: str) -> float:
+    from ..campaign import CampaignError
+
     m = _TTL.match(text)
     if m is None:
         raise CampaignError(f"--ttl {text!r}: give a duration like 3600s, 90m, 2h or 1d")
@@ -169,6 +131,10 @@ def _ttl_seconds(text: str) -> float:
 
 
 async def _open(database: str, *, must_exist: bool) -> Store:
+    from ..campaign import CampaignError
+    from ..store import Store, database_url
+    from ..store.engine import sqlite_path
+
     url = database_url(database)
     path = sqlite_path(url)
     if must_exist and path is not None and not path.exists():
@@ -177,6 +143,8 @@ async def _open(database: str, *, must_exist: bool) -> Store:
 
 
 async def _campaign(store: Store, id: str) -> Campaign:
+    from ..campaign import CampaignError
+
     found = await store.get_campaign(id)
     if found is None:
         raise CampaignError(f"no campaign with id {id!r}")
@@ -237,8 +205,8 @@ def commands() -> typer.Typer:
             str,
             typer.Option(
                 "--provider",
-                help=f"A provider of rcskit.toml (or 'emulator'), or a kind ({', '.join(KINDS)}) "
-                "with --bot-id and --client-id.",
+                help="A provider of rcskit.toml (or 'emulator'), or a provider kind with "
+                "--bot-id and --client-id (an unknown kind is refused with the list).",
             ),
         ],
         csv: Annotated[Path, typer.Option("--csv", help="Recipients: a phone column + params.")],
@@ -315,6 +283,17 @@ def commands() -> typer.Typer:
         database: DatabaseOption = DEFAULT_DATABASE,
     ) -> None:
         """Create a campaign and import its recipients (checked before anything is sent)."""
+        from ..campaign import (
+            CampaignError,
+            CampaignSettings,
+            CapabilityMode,
+            MessageTemplate,
+            create_campaign,
+        )
+        from ..errors import RcsError
+        from ..message import Message, parse_rfc3339
+        from ..store import MessageState
+
         try:
             settings = resolve_provider(
                 provider,
@@ -364,7 +343,6 @@ def commands() -> typer.Typer:
                 raise CampaignError(
                     f"--fallback-on {fallback_on!r}: states like expired,revoked"
                 ) from None
-            console = Console(stderr=True)
 
             async def go() -> tuple[Campaign, list[tuple[int, str]]]:
                 async with await _open(database, must_exist=False) as store:
@@ -389,11 +367,14 @@ def commands() -> typer.Typer:
                         else tuple(c.strip() for c in param_columns.split(",") if c.strip()),
                         bulk_per_minute=bulk_per_minute,
                         id=campaign_id,
-                        on_progress=lambda n: console.print(f"imported {n:,} lines", end="\r"),
+                        on_progress=lambda n: progress_note(f"imported {n:,} lines"),
                     )
                     return made, await _rejected(store, made.id, SHOWN_REJECTED)
 
-            made, rejected = asyncio.run(go())
+            try:
+                made, rejected = asyncio.run(go())
+            finally:
+                end_progress()
         except RcsError as err:
             raise _fail(str(err), 2) from None
         imported = CampaignSettings.of(made).imported
@@ -448,6 +429,26 @@ def commands() -> typer.Typer:
         database: DatabaseOption = DEFAULT_DATABASE,
     ) -> None:
         """Run (or resume) a campaign until every recipient is done."""
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        from ..campaign import CampaignSettings, Runner, RunOptions, RunStopped, build_client
+        from ..campaign import Progress as RunProgress
+        from ..campaign.fallback import load_sender
+        from ..campaign.pacing import bulk_limiter, default_concurrency, send_limiter
+        from ..errors import RcsError
+        from ..gcpolicy import freeze_startup
+        from ..retry import NO_RETRY
+        from ..transport import AiohttpTransport
+
         console = Console(stderr=True)
 
         async def go() -> RunSummary:
@@ -536,6 +537,11 @@ def commands() -> typer.Typer:
         database: DatabaseOption = DEFAULT_DATABASE,
     ) -> None:
         """Show where a campaign's recipients and messages are."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from ..errors import RcsError
+        from ..store import MessageState, RecipientStatus, WorkLeft
 
         async def go() -> tuple[
             Campaign, dict[RecipientStatus, int], dict[MessageState, int], int, WorkLeft
@@ -590,6 +596,12 @@ def commands() -> typer.Typer:
         database: DatabaseOption = DEFAULT_DATABASE,
     ) -> None:
         """Print the funnel; write a PNG chart and a self-contained HTML report."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from ..campaign.report import funnel, text_rows, write_report
+        from ..errors import RcsError
+        from ..store import CampaignCounts
 
         async def go() -> tuple[Campaign, CampaignCounts, list[tuple[int, str]]]:
             async with await _open(database, must_exist=True) as store:
@@ -624,6 +636,10 @@ def commands() -> typer.Typer:
     @group.command("list")
     def list_campaigns(database: DatabaseOption = DEFAULT_DATABASE) -> None:
         """List campaigns, newest first."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from ..errors import RcsError
 
         async def go() -> list[Campaign]:
             async with await _open(database, must_exist=True) as store:
@@ -665,9 +681,10 @@ def commands() -> typer.Typer:
         """Receive the provider's webhooks into the store (statuses, taps) for reports."""
         import uvicorn
 
-        from ..app.commands import listen_or_exit, url_host
+        from ..campaign.webhook import webhook_app
+        from ..errors import RcsError
         from ..inbound import BearerToken
-        from .webhook import webhook_app
+        from ..serving import listen_or_exit, url_host
 
         sock = listen_or_exit(host, port)  # a busy port is one line, before anything else
         port = sock.getsockname()[1]

@@ -1,42 +1,22 @@
-"""The store's commands: ``rcskit db upgrade``, ``rcskit messages``, ``rcskit message ID``.
-
-The CLI's composition root adds them with :func:`register`::
-
-    from rcskit.store.cli import register
-    register(app)
-"""
+"""The store's commands: ``rcskit db upgrade``, ``rcskit messages``, ``rcskit message ID``."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from ..errors import RcsError
-from ..phones import normalize_msisdn
-from .engine import DEFAULT_DATABASE, database_url, display_url, sqlite_path
-from .migrate import migrate
-from .records import HistoryEntry, OutboundMessage
-from .states import MessageState
-from .store import Store
+from .options import DEFAULT_DATABASE, DatabaseOption
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from ..store import HistoryEntry, OutboundMessage, Store
 
 __all__ = ["register"]
-
-DatabaseOption = Annotated[
-    str,
-    typer.Option(
-        "--database",
-        "-d",
-        envvar="RCSKIT_DATABASE",
-        help="A SQLite file path or a postgresql:// URL.",
-        show_default=True,
-    ),
-]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -50,6 +30,9 @@ def _time(value: datetime | None) -> str:
 
 async def _open_existing(database: str) -> Store:
     """Open a database that must already exist (reading never creates a SQLite file)."""
+    from ..store import Store, database_url
+    from ..store.engine import sqlite_path
+
     url = database_url(database)
     path = sqlite_path(url)
     if path is not None and not path.exists():
@@ -58,6 +41,8 @@ async def _open_existing(database: str) -> Store:
 
 
 def _messages_table(rows: list[OutboundMessage]) -> Table:
+    from rich.table import Table
+
     table = Table(title=f"{len(rows)} message(s)", show_lines=False)
     for name in ("id", "to", "provider", "state", "attempts", "provider id", "campaign"):
         # Ids fold rather than get cut: they are copied into `rcskit message ID`.
@@ -81,6 +66,8 @@ def _messages_table(rows: list[OutboundMessage]) -> Table:
 
 
 def _history_table(entries: list[HistoryEntry]) -> Table:
+    from rich.table import Table
+
     table = Table(title="history")
     for name in ("recorded (UTC)", "at (UTC)", "status", "state", "source"):
         table.add_column(name, no_wrap=True)
@@ -102,6 +89,9 @@ def register(app: typer.Typer) -> None:
     @db.command("upgrade")
     def db_upgrade(database: DatabaseOption = DEFAULT_DATABASE) -> None:
         """Create or upgrade the store's tables to the newest revision."""
+        from ..errors import RcsError
+        from ..store import database_url, display_url, migrate
+
         try:
             revision = asyncio.run(migrate(database))
         except RcsError as err:
@@ -115,13 +105,21 @@ def register(app: typer.Typer) -> None:
         ] = None,
         state: Annotated[
             str | None,
-            typer.Option("--state", help=f"Only this state: {', '.join(MessageState)}."),
+            typer.Option(
+                "--state",
+                help="Only messages in this state (pending, sent, delivered, displayed, "
+                "failed ...; an unknown state is refused with the full list).",
+            ),
         ] = None,
         to: Annotated[str | None, typer.Option("--to", help="Only to this number.")] = None,
         limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 50,
         database: DatabaseOption = DEFAULT_DATABASE,
     ) -> None:
         """List outbound messages, newest first."""
+        from ..errors import RcsError
+        from ..phones import normalize_msisdn
+        from ..store import MessageState
+
         if state is not None and state not in {s.value for s in MessageState}:
             raise _fail(f"--state must be one of {', '.join(MessageState)}, not {state!r}")
         if to is not None and not to.startswith("chat:"):
@@ -138,6 +136,8 @@ def register(app: typer.Typer) -> None:
             rows = asyncio.run(run())
         except RcsError as err:
             raise _fail(str(err)) from None
+        from rich.console import Console
+
         Console().print(_messages_table(rows))
 
     @app.command("message")
@@ -146,6 +146,10 @@ def register(app: typer.Typer) -> None:
         database: DatabaseOption = DEFAULT_DATABASE,
     ) -> None:
         """Show one outbound message: its fields, content and history."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from ..errors import RcsError
 
         async def run() -> tuple[OutboundMessage | None, list[HistoryEntry]]:
             async with await _open_existing(database) as store:

@@ -49,16 +49,17 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from .client import RcsClient
-from .emulator.config import DEMO_CLIENT_SECRET
-from .providers.base import ProviderConfig
-from .providers.dotgo import DotgoConfig
-from .providers.dotgo_google import DotgoGoogleConfig
-from .providers.google_rbm import GoogleRbmConfig
-from .providers.maap import MaapConfig
-from .providers.orange import OrangeConfig
-from .providers.smsbox import SmsboxConfig
-from .ratelimit import DotgoWindowLimiter, RateLimiter, TokenBucket
+from ..client import RcsClient
+from ..emulator.config import DEMO_CLIENT_SECRET
+from ..providers.base import ProviderConfig
+from ..providers.dotgo import DotgoConfig
+from ..providers.dotgo_google import DotgoGoogleConfig
+from ..providers.google_rbm import GoogleRbmConfig
+from ..providers.maap import MaapConfig
+from ..providers.orange import OrangeConfig
+from ..providers.smsbox import SmsboxConfig
+from ..ratelimit import DotgoWindowLimiter, RateLimiter, TokenBucket
+from .options import DEFAULT_CONFIG_FILE
 
 __all__ = [
     "DEFAULT_PATH",
@@ -78,7 +79,7 @@ __all__ = [
     "load_config",
 ]
 
-DEFAULT_PATH = "rcskit.toml"
+DEFAULT_PATH = DEFAULT_CONFIG_FILE
 """The file the CLI reads when ``--config`` is not given (if it exists)."""
 
 EMULATOR_PROFILE = "emulator"

@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from rcskit.config import (
+from rcskit.cli.config import (
     EMULATOR_DEMO_SECRET,
     EMULATOR_PROFILE,
     EMULATOR_SECRET_ENV,

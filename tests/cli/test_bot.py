@@ -13,7 +13,8 @@ import typer
 from typer.testing import CliRunner
 
 from rcskit.app import Bot
-from rcskit.app.commands import load_bot, register, tail_bot
+from rcskit.app.loader import load_bot
+from rcskit.cli.bot import register, tail_bot
 from tests.app.asgi_caller import call
 from tests.seeds import DATA
 
@@ -68,7 +69,7 @@ def fake_serve(served: list[tuple[Any, int, dict[str, Any]]]) -> Any:
 
 
 def test_run_serves_the_bot_with_uvicorn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from rcskit.app import commands
+    from rcskit.cli import bot as commands
 
     served: list[tuple[Any, int, dict[str, Any]]] = []
     monkeypatch.setattr(commands, "serve_on", fake_serve(served))
@@ -86,7 +87,7 @@ def test_run_serves_the_bot_with_uvicorn(tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_tail_command_starts_a_printing_bot(monkeypatch: pytest.MonkeyPatch) -> None:
-    from rcskit.app import commands
+    from rcskit.cli import bot as commands
 
     served: list[tuple[Any, int, dict[str, Any]]] = []
     monkeypatch.setattr(commands, "serve_on", fake_serve(served))
@@ -120,7 +121,8 @@ async def test_tail_bot_prints_each_event(capsys: pytest.CaptureFixture[str]) ->
 def test_run_with_the_emulator_provider_builds_a_client_and_registers_the_webhook(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from rcskit.app import commands
+    from rcskit.app import loader
+    from rcskit.cli import bot as commands
 
     path = tmp_path / "mybot.py"
     path.write_text(BOT_FILE)
@@ -130,7 +132,7 @@ def test_run_with_the_emulator_provider_builds_a_client_and_registers_the_webhoo
     monkeypatch.setattr(commands, "register_with_emulator", lambda *args: registered.append(args))
     monkeypatch.chdir(tmp_path)
     bot = Bot(dedup="memory", name="served")
-    monkeypatch.setattr(commands, "load_bot", lambda target: bot)
+    monkeypatch.setattr(loader, "load_bot", lambda target: bot)
     result = CliRunner().invoke(cli(), ["run", f"{path}:bot", "--port", "0", "-p", "emulator"])
     assert result.exit_code == 0, result.output
     port = served[0][1]
@@ -148,7 +150,7 @@ def test_run_with_the_emulator_provider_builds_a_client_and_registers_the_webhoo
 def test_run_says_how_to_start_the_emulator_when_it_is_down(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from rcskit.app import commands
+    from rcskit.cli import bot as commands
 
     path = tmp_path / "mybot2.py"
     path.write_text(BOT_FILE)
