@@ -424,6 +424,19 @@
       });
     });
 
+    var subscribe = $("subscribe-toggle");
+    if (subscribe) {
+      subscribe.addEventListener("change", function () {
+        act({ type: subscribe.checked ? "resubscribe" : "unsubscribe" })
+          .then(function () {
+            showToast(subscribe.checked ? "Subscribed again" : "Unsubscribed from this bot");
+          })
+          .catch(function () {
+            subscribe.checked = !subscribe.checked;
+          });
+      });
+    }
+
     receipts.addEventListener("change", readVisible);
     document.addEventListener("visibilitychange", readVisible);
 
