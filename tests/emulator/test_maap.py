@@ -501,4 +501,5 @@ async def test_new_user_and_alias_need_an_rcs_user(maap: Maap) -> None:
     bad = await maap.client.post(
         f"/_emulator/phones/{USER}/actions", json={"bot_id": BOT, "type": "wave"}
     )
-    assert bad.status == 400 and "new_user or alias" in bad.json()["error"]
+    assert bad.status == 400
+    assert "new_user, alias, unsubscribe or resubscribe" in bad.json()["error"]
