@@ -62,7 +62,7 @@ def platform_refusal(
         return WireError("invalid", _describe(list(err.violations)))
     except (TypeError, ValueError) as err:
         return WireError("invalid", str(err))
-    found = check(envelope.message, profile, now=now)
+    found = check(envelope.message, profile, now=now, wire_format=fmt)
     if not found:
         return None
     return WireError("invalid", _describe(in_wire_terms(fmt, envelope.message, found)))
