@@ -156,7 +156,7 @@ async def test_carousel_renders_and_a_chip_tap_reaches_the_bot(browser: Any) -> 
 
         await page.fill("#composer input[name=text]", "carousel")
         await page.press("#composer input[name=text]", "Enter")
-        await page.locator(".msg.bot .carousel-card", has_text="Goldfish").wait_for()
+        await page.locator(".msg.bot .carousel-card", has_text="Forest").wait_for()
         await page.goto(demo.base_url + "/")
         await page.locator(f'.phone-row[data-number="{PHONE}"]').wait_for()
         await page.screenshot(path=str(ARTIFACTS / "phone-list.png"))
