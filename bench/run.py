@@ -25,6 +25,7 @@ BENCHES = {
     "emulator": "emulator",
     "campaign": "campaign",
     "roundtrip": "roundtrip",
+    "limiter": "limiter",
 }
 
 

@@ -163,6 +163,7 @@ async def test_instances_and_processes_share_one_limit(
                 key,
                 repr(g.rate),
                 str(g.burst),
+                "--count",
                 "60",
             ],
             cwd=ROOT,

@@ -1,0 +1,14 @@
+"""The chaos folder: the ``chaos`` marker (deselect with ``-m "not chaos"``) and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.store.conftest import PostgresProbe, postgres_probe  # noqa: F401 - fixture
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker of the end-to-end chaos runs."""
+    config.addinivalue_line(
+        "markers", "chaos: end-to-end chaos run (workers, kills, Redis restart); about a minute"
+    )
