@@ -25,6 +25,7 @@ BENCHES = {
     "emulator": "emulator",
     "campaign": "campaign",
     "roundtrip": "roundtrip",
+    "startup": "startup",
     "limiter": "limiter",
 }
 

@@ -32,6 +32,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from .providers import registry
+from .providers.registry import BulkCheck
 from .store.core import utc_now
 from .store.records import CapabilityResult, InvalidRecord
 from .store.store import Store
@@ -90,12 +92,7 @@ class RecheckPolicy:
 DEFAULT_POLICY = RecheckPolicy()
 """Orange's best practice (seed 000): not RCS, 2 months; RCS, 3 months."""
 
-RECHECK_POLICIES: dict[str, RecheckPolicy] = {
-    "orange": DEFAULT_POLICY,
-    "dotgo": DEFAULT_POLICY,
-    "google": DEFAULT_POLICY,
-    "smsbox": DEFAULT_POLICY,
-}
+RECHECK_POLICIES: dict[str, RecheckPolicy] = {spec.name: DEFAULT_POLICY for spec in registry.all()}
 """The policy per provider (change an entry, or pass ``policy=`` to :class:`CapabilityCache`).
 Only Orange publishes one; the others follow it until they say otherwise."""
 
@@ -224,34 +221,24 @@ class BulkProfile:
     source: str = field(default="", compare=False)
 
 
+def _daily_window(check: BulkCheck) -> DailyWindow | None:
+    start, end, zone = check.window_start, check.window_end, check.window_zone
+    return None if start is None or end is None or zone is None else DailyWindow(start, end, zone)
+
+
 BULK_PROFILES: Mapping[str, BulkProfile] = {
-    "orange": BulkProfile(
-        "orange",
-        10_000,
-        window=ORANGE_BULK_WINDOW,
-        source="seed 000: POST /bot/v2/{botId}/bulkContactCapabilities, max 10K MSISDN, "
-        "10 PM-7 AM CET only",
-    ),
-    "dotgo": BulkProfile(
-        "dotgo",
-        10_000,
-        source="seed 002 section 2.6 (up to 10,000 numbers per check); section 6: Group 2 rate "
-        "limit in requests per minute, set per account (ask Dotgo; pass it to the pacer)",
-    ),
-    "google": BulkProfile(
-        "google",
-        10_000,
-        requests_per_minute=600,
-        source="reference/google_rbm.md: users.batchGet, 600 queries per minute; 10,000 numbers "
-        "per call (Google's helper, uncertain)",
-    ),
-    "smsbox": BulkProfile(
-        "smsbox",
-        500,
-        source="seed 004: Capabilities 'Perform a check', recipients <= 500 items",
-    ),
+    s.name: BulkProfile(
+        s.name,
+        s.bulk_check.max_numbers,
+        s.bulk_check.requests_per_minute,
+        window=_daily_window(s.bulk_check),
+        source=s.bulk_check.source,
+    )
+    for s in registry.all()
+    if s.bulk_check is not None
 }
-"""Bulk capability limits per provider, each citing its source."""
+"""Bulk capability limits per provider (from :mod:`rcskit.providers.registry`), each citing
+its source."""
 
 
 def bulk_profile(provider: str) -> BulkProfile:

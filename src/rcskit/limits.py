@@ -67,7 +67,7 @@ from .message import (
     Text,
     parse_rfc3339,
 )
-from .phones import normalize_msisdn
+from .phones import e164_syntax_problem
 
 __all__ = [
     "KB",
@@ -444,11 +444,14 @@ _TABLE: tuple[Limit, ...] = (
     # ---- phone numbers, templates
     Limit(
         "phone_e164",
-        "E.164 (+ and country code, digits only)",
+        "E.164 syntax: + then 1 to 15 digits, the first not 0",
         "rule",
-        f"Google RBM DialAction.phoneNumber '+E164' ({_GREF}); {_S002} section 2.1 "
-        "'User MSISDN in canonical form'",
-        "Dial and compose actions; checked with rcskit.phones.normalize_msisdn.",
+        f"ITU-T E.164 (at most 15 digits, country codes do not start with 0); Google RBM "
+        f"DialAction.phoneNumber '+E164' ({_GREF}); {_S003} dialer and compose examples "
+        "('+1650253000')",
+        "Numbers inside dial and compose actions: syntax only, so that any number the "
+        "platforms accept passes. Recipients are checked more strictly (a possible number "
+        "for its country) by rcskit.phones.normalize_msisdn.",
     ),
     Limit(
         "template_code",
@@ -591,8 +594,10 @@ class Profile:
     """The values of one provider (or wire format) that ``check`` applies.
 
     ``max_text_chars=None`` means no separate text limit (the payload limit applies);
-    ``*_media_types=None`` means the types are not checked. Derive a variant with
-    :meth:`replace`: ``profile("google").replace(suggestions_per_card=10)``.
+    ``*_media_types=None`` means the types are not checked. ``wire_format`` (``"gsma"`` or
+    ``"google"``) is the body the provider takes: rules of one format only (the GSMA thumbnail
+    metadata) apply only to it; :func:`check` can override it for a body of the other format.
+    Derive a variant with :meth:`replace`: ``profile("google").replace(suggestions_per_card=10)``.
     """
 
     name: str
@@ -612,6 +617,7 @@ class Profile:
     calendar_description_chars: int | None = _int("calendar_description_chars")
     max_file_bytes: int = _int("file_bytes")
     max_thumbnail_bytes: int | None = _int("thumbnail_bytes")
+    wire_format: str = "gsma"
     allow_tall_in_carousel: bool = False
     image_alignment_needs_horizontal: bool = True
     media_thumbnail_needs_metadata: bool = True
@@ -660,6 +666,7 @@ PROFILES: dict[str, Profile] = {
     # 3.2 Example 7 sends one): a recommendation there, an error for GSMA MaaP (seed 003).
     "google": Profile(
         name="google",
+        wire_format="google",
         media_thumbnail_needs_metadata=False,
         image_alignment_needs_horizontal=False,
         **_GOOGLE_LIKE,
@@ -670,12 +677,16 @@ PROFILES: dict[str, Profile] = {
     # Dotgo's Google-style API: Dotgo's own numbers (seed 002 section 4 is "common for both
     # the GSMA API and the Google API"), plus the text limit of the Google AgentContentMessage
     # it takes (3072 characters), which a Google-format message cannot exceed.
-    "dotgo_google": _DOTGO.replace(name="dotgo_google", max_text_chars=_int("text_chars")),
+    # Its thumbnails are plain URLs, as in Google's format (seed 002 section 3.2 Example 7).
+    "dotgo_google": _DOTGO.replace(
+        name="dotgo_google", wire_format="google", max_text_chars=_int("text_chars")
+    ),
     # Orange BotHub speaks GSMA but relays to Google RBM (providers.md section 2.3).
     "orange": Profile(name="orange", **_GOOGLE_LIKE),
     # SMSBOX sends Google's AgentContentMessage (providers.md section 1.3).
     "smsbox": Profile(
         name="smsbox",
+        wire_format="google",
         media_thumbnail_needs_metadata=False,
         image_alignment_needs_horizontal=False,
         **_GOOGLE_LIKE,
@@ -762,13 +773,7 @@ def _url_problem(url: str) -> str | None:
 
 @lru_cache(maxsize=4096)
 def _phone_problem(number: str) -> str | None:
-    try:
-        normal = normalize_msisdn(number)
-    except InvalidMessage:
-        return "must be an E.164 phone number (+ and country code, digits only)"
-    if normal != number:
-        return f"must be an E.164 phone number, e.g. {normal}"
-    return None
+    return e164_syntax_problem(number)
 
 
 def _mime(value: str) -> str:
@@ -917,7 +922,7 @@ def _media(out: list[LimitViolation], p: Profile, m: Media, base: Path, in_carou
         _url(out, m.url, (*base, "url"))
     if m.thumbnail_url is not None:
         _url(out, m.thumbnail_url, (*base, "thumbnail_url"))
-        if p.media_thumbnail_needs_metadata:
+        if p.media_thumbnail_needs_metadata and p.wire_format == "gsma":
             for name in ("thumbnail_content_type", "thumbnail_size"):
                 if getattr(m, name) is None:
                     _add(
@@ -1023,7 +1028,7 @@ def _file(out: list[LimitViolation], p: Profile, f: File, base: Path) -> None:
         _url(out, f.url, (*base, "url"))
     if f.thumbnail_url is not None:
         _url(out, f.thumbnail_url, (*base, "thumbnail_url"))
-        if p.file_thumbnail_needs_metadata:
+        if p.file_thumbnail_needs_metadata and p.wire_format == "gsma":
             for name in ("thumbnail_mime_type", "thumbnail_size"):
                 if getattr(f, name) is None:
                     _add(
@@ -1135,6 +1140,7 @@ def check(
     *,
     now: datetime | None = None,
     encoded_size: int | None = None,
+    wire_format: str | None = None,
 ) -> list[LimitViolation]:
     """Every limit ``message`` breaks under ``profile``, as a list (empty when it is fine).
 
@@ -1146,14 +1152,26 @@ def check(
     it; otherwise the payload size is estimated with :func:`estimate_payload_bytes`, but only
     when a cheap upper bound (6 bytes per string character plus 512 bytes per element) could
     exceed the profile's limit, so ordinary messages never pay for the encoding.
+    ``wire_format`` (``"gsma"`` or ``"google"``) names the body format the message came in or
+    goes out as, when it is not the profile's own (``validate -p dotgo`` of a Google body):
+    format-only rules, such as GSMA's thumbnail metadata, follow it.
+
+    Anything but a :class:`~rcskit.message.Message` raises
+    :class:`~rcskit.errors.InvalidMessage` naming ``message``.
 
     >>> from rcskit.message import Message
     >>> check(Message("hello"))
     []
     """
+    if type(message) is not Message and not isinstance(message, Message):
+        raise InvalidMessage([Violation("message", message, _NOT_A_MESSAGE)])
     p = profile if type(profile) is Profile else _resolve(profile)
-    if now is not None and now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
+    if wire_format is not None and wire_format != p.wire_format:
+        if wire_format not in _WIRE_FORMATS:
+            raise ValueError(f"wire_format must be gsma or google, not {wire_format!r}")
+        p = replace(p, wire_format=wire_format)
+    if now is not None and (not isinstance(now, datetime) or now.tzinfo is None):
+        raise ValueError("now must be a timezone-aware datetime")
     out: list[LimitViolation] = []
     chars, nodes = _content(out, p, message.content)
     if message.suggestions:
@@ -1206,8 +1224,18 @@ def check(
             estimated = True
     if size is not None and size > limit:
         how = "estimated " if estimated else ""
-        _add(out, (), size, f"at most {limit} bytes of JSON ({limit} < {how}{size})", _payload(p))
+        _add(
+            out,
+            (),
+            size,
+            f"payload size at most {limit} bytes of JSON ({limit} < {how}size {size})",
+            _payload(p),
+        )
     return out
+
+
+_NOT_A_MESSAGE = "must be a rcskit.message.Message"
+_WIRE_FORMATS = ("gsma", "google")
 
 
 def _payload(p: Profile) -> str:
@@ -1290,18 +1318,24 @@ def validate(
     *,
     now: datetime | None = None,
     encoded_size: int | None = None,
+    wire_format: str | None = None,
 ) -> list[LimitViolation]:
     """Check ``message`` and apply ``policy``; never truncates or rewrites anything.
 
     - ``Policy.STRICT``: raise :class:`~rcskit.errors.InvalidMessage` with every violation.
     - ``Policy.WARN``: log one warning per violation on the ``rcskit.limits`` logger, return them.
     - ``Policy.OFF``: return ``[]`` without checking.
+
+    Whatever the policy, anything but a :class:`~rcskit.message.Message` raises
+    :class:`~rcskit.errors.InvalidMessage` naming ``message``.
     """
+    if type(message) is not Message and not isinstance(message, Message):
+        raise InvalidMessage([Violation("message", message, _NOT_A_MESSAGE)])
     if type(policy) is not Policy:
         policy = Policy(policy)
     if policy is Policy.OFF:
         return []
-    found = check(message, profile, now=now, encoded_size=encoded_size)
+    found = check(message, profile, now=now, encoded_size=encoded_size, wire_format=wire_format)
     if found and policy is Policy.STRICT:
         raise InvalidMessage(found)
     for v in found:

@@ -14,12 +14,14 @@ import pytest
 import uvicorn
 from typer.testing import CliRunner
 
-from rcskit.app import commands
-from rcskit.app.commands import listen, tail_bot
+from rcskit import serving
 from rcskit.cli import app as rcskit_cli
-from rcskit.config import EMULATOR_URL
+from rcskit.cli import bot as commands
+from rcskit.cli.bot import tail_bot
+from rcskit.cli.config import EMULATOR_URL
 from rcskit.emulator import EmulatorState, create_app, default_config
 from rcskit.emulator.config import DEMO_CLIENT_SECRET
+from rcskit.serving import listen
 from tests.app.asgi_caller import call
 from tests.seeds import DATA
 
@@ -132,10 +134,10 @@ def suggested(message: str) -> int:
 
 
 def test_the_suggested_port_is_free(busy: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    port = suggested(commands.cannot_listen("127.0.0.1", busy, OSError(98, "in use")))
+    port = suggested(serving.cannot_listen("127.0.0.1", busy, OSError(98, "in use")))
     assert port != busy
     listen("127.0.0.1", port).close()
-    gone = commands.cannot_listen("203.0.113.9", 8080, OSError(99, "Cannot assign"))
+    gone = serving.cannot_listen("203.0.113.9", 8080, OSError(99, "Cannot assign"))
     assert gone.endswith("(Cannot assign); check --host")  # not this machine's address
 
     def only_any_port(host: str, port: int) -> socket.socket:
@@ -143,8 +145,8 @@ def test_the_suggested_port_is_free(busy: int, monkeypatch: pytest.MonkeyPatch) 
             raise OSError(98, "in use")
         return listen(host, 0)
 
-    monkeypatch.setattr(commands, "listen", only_any_port)  # the next ten ports are all taken
-    assert suggested(commands.cannot_listen("127.0.0.1", 8080, OSError(98, "in use"))) > 0
+    monkeypatch.setattr(serving, "listen", only_any_port)  # the next ten ports are all taken
+    assert suggested(serving.cannot_listen("127.0.0.1", 8080, OSError(98, "in use"))) > 0
 
 
 @pytest.mark.parametrize("command", [["run", "bot.py:bot", "-p", "emulator"], ["tail"]])
@@ -169,7 +171,7 @@ def test_run_and_tail_default_to_a_port_that_is_not_the_emulators(
         asked.append((host, port))
         return listen("127.0.0.1", 0)  # the default port itself may be taken on this machine
 
-    monkeypatch.setattr(commands, "listen", free_instead)
+    monkeypatch.setattr(serving, "listen", free_instead)
     (tmp_path / "ports_bot.py").write_text(BOT_FILE)
     assert CliRunner().invoke(rcskit_cli, ["run", f"{tmp_path}/ports_bot.py:bot"]).exit_code == 0
     assert CliRunner().invoke(rcskit_cli, ["tail"]).exit_code == 0

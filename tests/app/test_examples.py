@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rcskit.app import Bot
-from rcskit.app.commands import load_bot
+from rcskit.app.loader import load_bot
 from rcskit.events import Location, NewUser, SuggestionResponse, UserMessage
 from rcskit.message import ACTION_TYPES, Contact, Reply, Text
 from tests.app.conftest import RecordingClient

@@ -13,14 +13,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from rcskit.campaign import (
-    CampaignError,
-    NamedProvider,
-    provider_config,
-    register,
-    resolve_provider,
-)
+from rcskit.campaign import CampaignError, NamedProvider
 from rcskit.campaign.report import Funnel, funnel, html_report, png_chart
+from rcskit.cli.campaign import provider_config, register, resolve_provider
 from rcskit.store import (
     Campaign,
     CampaignCounts,

@@ -50,12 +50,10 @@ from rcskit.campaign import (
     build_client,
     create_campaign,
     funnel,
-    provider_config,
-    register,
-    resolve_provider,
     webhook_app,
 )
 from rcskit.campaign.pacing import bulk_limiter, send_limiter
+from rcskit.cli.campaign import provider_config, register, resolve_provider
 from rcskit.client import RcsClient
 from rcskit.emulator import create_app
 from rcskit.emulator.config import (
@@ -66,7 +64,7 @@ from rcskit.emulator.config import (
     rsa_key_pair,
 )
 from rcskit.emulator.config import default_config as emulator_default_config
-from rcskit.emulator.records import A2P, FMT_GOOGLE, FMT_GSMA
+from rcskit.emulator.core.records import A2P, FMT_GOOGLE, FMT_GSMA
 from rcskit.errors import TransportError
 from rcskit.providers.orange import OrangeConfig
 from rcskit.retry import NO_RETRY

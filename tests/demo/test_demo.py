@@ -9,7 +9,7 @@ import aiohttp
 import typer
 from typer.testing import CliRunner
 
-from rcskit.demo import register
+from rcskit.cli.demo import register
 from rcskit.demo.server import (
     BOT_PREFIX,
     DEMO_BOT_ID,

@@ -12,9 +12,10 @@ import typer
 import uvicorn
 from typer.testing import CliRunner
 
+from rcskit.cli.emulator import register
 from rcskit.emulator import app as app_module
 from rcskit.emulator import create_app, default_config
-from rcskit.emulator.app import banner, register
+from rcskit.emulator.app import banner
 from rcskit.emulator.config import DEMO_CLIENT_SECRET, EmulatorConfig, EmulatorConfigError
 
 from .asgi_call import basic

@@ -16,8 +16,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from rcskit.emulator import ManualClock
 from rcskit.emulator.config import EmulatorConfig
-from rcskit.emulator.google_rbm_users import SAMPLE_MINIMUM, TESTER_INVITES_PER_DAY
-from rcskit.emulator.user_actions import send_file, send_text, share_location, start_typing, tap
+from rcskit.emulator.core.user_actions import (
+    send_file,
+    send_text,
+    share_location,
+    start_typing,
+    tap,
+)
+from rcskit.emulator.flavours.google_rbm.users import SAMPLE_MINIMUM, TESTER_INVITES_PER_DAY
 from tests.seeds import load
 
 from .asgi_call import Reply, bearer

@@ -12,8 +12,7 @@ import pytest
 from aiohttp import web
 
 from rcskit.emulator import ManualClock
-from rcskit.emulator.maap_contacts import chat_id
-from rcskit.emulator.user_actions import (
+from rcskit.emulator.core.user_actions import (
     UserActionError,
     disable_anonymization,
     open_chat,
@@ -21,6 +20,7 @@ from rcskit.emulator.user_actions import (
     start_typing,
     tap,
 )
+from rcskit.emulator.flavours.maap.contacts import chat_id
 from tests.seeds import entries, load
 
 from .asgi_call import Reply, basic, bearer, multipart

@@ -10,7 +10,7 @@ from html import unescape
 from importlib import resources
 from typing import Any
 
-from rcskit.emulator.records import StoredFile
+from rcskit.emulator.core.records import StoredFile
 
 from .conftest import GOOGLE_BOT, GSMA_BOT, Emu
 from .receiver import Receiver

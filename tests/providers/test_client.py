@@ -66,8 +66,8 @@ def test_capability_table_lists_every_provider_module() -> None:
     ],
 )
 def test_bound_providers_offer_what_their_info_says(module: Any, cfg: Any) -> None:
-    assert cfg.provider().offers == module.INFO.offers
-    assert cfg.name == module.INFO.name == cfg.provider().name
+    assert cfg.provider().offers == module.SPEC.operations
+    assert cfg.name == module.SPEC.name == cfg.provider().name
 
 
 @pytest.mark.parametrize("op", ["add_tester"])

@@ -424,4 +424,4 @@ def test_google_in_the_capability_table(key: rsa.RSAPrivateKey) -> None:
     row = dict(capability_table())["google"]
     assert row["upload_file"] and row["add_tester"] and row["bulk_capabilities"]
     assert not row["status"] and not row["send_many"] and not row["delete_file"]
-    assert config(key).provider().offers == google_rbm.INFO.offers
+    assert config(key).provider().offers == google_rbm.SPEC.operations

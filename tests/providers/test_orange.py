@@ -23,8 +23,8 @@ from rcskit.providers.orange import (
     AUDIENCE,
     DEFAULT_API_URL,
     DEFAULT_TOKEN_URL,
-    INFO,
     ORANGE_WINDOW,
+    SPEC,
     WINDOW_MESSAGE,
     OrangeAuth,
     OrangeDeveloperToken,
@@ -553,7 +553,7 @@ def test_orange_is_in_the_capability_table(key: rsa.RSAPrivateKey) -> None:
     assert table["orange"]["bulk_capabilities"] and table["orange"]["capabilities"]
     assert not table["orange"]["status"] and not table["orange"]["send_many"]
     cfg = config(key)
-    assert cfg.provider().offers == INFO.offers and cfg.name == INFO.name
+    assert cfg.provider().offers == SPEC.operations and cfg.name == SPEC.name
     shown = repr(cfg)
     assert "private_key" not in shown and "BEGIN" not in shown and "authorization" not in shown
     assert CANARY not in shown and AUTH_HEADER not in shown
@@ -570,9 +570,9 @@ def test_window_helpers_cross_dst() -> None:
 
 async def test_every_operation_against_the_emulator() -> None:
     """The other side of the wire: the emulator's Orange flavour, in-process."""
-    from rcskit.emulator import orange as orange_flavour
     from rcskit.emulator.app import create_app
     from rcskit.emulator.config import default_config
+    from rcskit.emulator.flavours import orange as orange_flavour
     from rcskit.transport import AsgiTransport
 
     emulated = default_config()

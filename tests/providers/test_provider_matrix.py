@@ -30,19 +30,20 @@ import typer
 from click.testing import Result
 from typer.testing import CliRunner
 
+from rcskit.cli.config import KINDS
+from rcskit.cli.provider import register
 from rcskit.client import RcsClient
-from rcskit.commands.provider_cli import register
-from rcskit.config import KINDS
 from rcskit.emulator.app import create_app
 from rcskit.emulator.config import BotConfig, default_config
-from rcskit.emulator.records import A2P, FMT_GSMA, StoredMessage
-from rcskit.emulator.state import EmulatorState
-from rcskit.emulator.user_actions import send_text
+from rcskit.emulator.core.records import A2P, FMT_GSMA, StoredMessage
+from rcskit.emulator.core.state import EmulatorState
+from rcskit.emulator.core.user_actions import send_text
 from rcskit.errors import NotFound, ProviderError, UnsupportedFeature
 from rcskit.message import Card, File, Media, Message, Reply, Template
-from rcskit.providers import dotgo, dotgo_google, google_rbm, maap, orange, smsbox
-from rcskit.providers.base import OPERATIONS, ProviderConfig, ProviderInfo, provider_infos
+from rcskit.providers import dotgo, dotgo_google, google_rbm, maap, orange, registry, smsbox
+from rcskit.providers.base import OPERATIONS, ProviderConfig
 from rcskit.providers.orange import OrangeConfig
+from rcskit.providers.registry import ProviderSpec
 from rcskit.sync import SyncRcsClient
 from rcskit.transport import AsgiTransport, HttpRequest, HttpResponse
 
@@ -244,7 +245,7 @@ class Profile:
     """How to reach one provider's emulator bot, and what to expect from it."""
 
     key: str
-    info: ProviderInfo
+    info: ProviderSpec
     account: Callable[[Platform], tuple[Settings, Settings]]
     """``rcskit.toml`` settings and secrets (the keyword arguments of the config class)."""
     extras: Callable[[Platform], Settings] = _no_extras
@@ -267,14 +268,14 @@ class Profile:
 PROFILES = [
     Profile(
         "dotgo",
-        dotgo.INFO,
+        dotgo.SPEC,
         partial(_dotgo_account, "dotgo"),
         template=True,
         revoke_delivered="accepted",
     ),
     Profile(
         "dotgo_google",
-        dotgo_google.INFO,
+        dotgo_google.SPEC,
         partial(_dotgo_account, "dotgo_google"),
         template=True,
         idle_typing=False,
@@ -282,19 +283,19 @@ PROFILES = [
         url_upload=False,
         revoke_delivered="not_found",
     ),
-    Profile("maap", maap.INFO, _maap_account, revoke_delivered="error"),
+    Profile("maap", maap.SPEC, _maap_account, revoke_delivered="error"),
     Profile(
         "orange",
-        orange.INFO,
+        orange.SPEC,
         _orange_account,
         extras=_orange_extras,
         night=True,
         client_options=lambda p: {"sleep": p.state.advance},
     ),
-    Profile("smsbox", smsbox.INFO, _smsbox_account, revoke_delivered="refused"),
+    Profile("smsbox", smsbox.SPEC, _smsbox_account, revoke_delivered="refused"),
     Profile(
         "google",
-        google_rbm.INFO,
+        google_rbm.SPEC,
         _google_account,
         idle_typing=False,
         file_by_id=True,
@@ -305,7 +306,7 @@ BY_KEY = {p.key: p for p in PROFILES}
 
 
 def test_the_matrix_names_every_provider_and_operation() -> None:
-    assert sorted(BY_KEY) == sorted(KINDS) == [i.name for i in provider_infos()]
+    assert sorted(BY_KEY) == sorted(KINDS) == list(registry.names())
     assert all(p.info.name == p.key for p in PROFILES)
     assert sorted(UNSUPPORTED_CALLS) == sorted(OPERATIONS)
 
@@ -360,7 +361,7 @@ async def exercise(profile: Profile, p: Platform, client: Any, call: Call) -> No
     key, state, bot = profile.key, p.state, p.bot(profile.key)
     inner = client.client if isinstance(client, SyncRcsClient) else client
     offers = inner.provider.offers
-    assert offers == profile.info.offers  # what the README table says
+    assert offers == profile.info.operations  # what the README table says
 
     # send: a text with a suggested reply, a rich card, a template where offered
     sent = await call(client.send(RCS_USER, Message("hello", suggestions=[Reply("Yes", "yes")])))
@@ -538,7 +539,7 @@ def test_every_command_through_the_cli(
     profile: Profile, platform: Platform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     key, name = profile.key, f"my_{profile.key}"
-    offers = profile.info.offers
+    offers = profile.info.operations
     monkeypatch.chdir(tmp_path)
     env = write_rcskit_toml(tmp_path / "rcskit.toml", platform)
     step = 0.0

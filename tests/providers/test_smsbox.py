@@ -375,15 +375,15 @@ def test_smsbox_in_the_capability_table() -> None:
     assert row["send"] and row["send_many"] and row["bulk_capabilities"] and row["add_tester"]
     assert not row["status"] and not row["upload_file"] and not row["send_typing"]
     cfg = SmsboxConfig(AGENT, api_key="k", base_url="http://127.0.0.1:9/smsbox/")
-    assert cfg.provider().offers == smsbox.INFO.offers
+    assert cfg.provider().offers == smsbox.SPEC.operations
     assert cfg.base == f"http://127.0.0.1:9/smsbox/rcs/1.0/json/{AGENT}"
 
 
 async def test_every_operation_against_the_emulator() -> None:
     """The other side of the wire: the emulator's SMSBOX flavour, in-process."""
-    from rcskit.emulator import smsbox as smsbox_flavour
     from rcskit.emulator.app import create_app
     from rcskit.emulator.config import default_config
+    from rcskit.emulator.flavours import smsbox as smsbox_flavour
     from rcskit.transport import AsgiTransport
 
     emulated = default_config()

@@ -173,11 +173,12 @@ def test_bulk_profiles() -> None:
     assert {p: BULK_PROFILES[p].max_numbers for p in BULK_PROFILES} == {
         "orange": 10_000,
         "dotgo": 10_000,
+        "dotgo_google": 10_000,
         "google": 10_000,
         "smsbox": 500,
     }
     assert bulk_profile("google").requests_per_minute == 600
-    assert bulk_profile("orange").window is ORANGE_BULK_WINDOW
+    assert bulk_profile("orange").window == ORANGE_BULK_WINDOW
     assert all(p.source for p in BULK_PROFILES.values())
     with pytest.raises(InvalidRecord, match="provider"):
         plan_bulk(["+33600000001"], "carrier-pigeon")

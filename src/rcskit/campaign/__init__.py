@@ -19,7 +19,6 @@ From Python, :func:`create_campaign` then :class:`Runner`. The parts: :mod:`.rec
 from __future__ import annotations
 
 from .capcheck import CapabilityChecker, CapabilityMode, CheckResult
-from .cli import provider_config, register, resolve_provider
 from .create import create_campaign, import_csv
 from .errors import CampaignError
 from .fallback import CsvFallbackSender, FallbackItem, FallbackSender, plain_text
@@ -63,10 +62,7 @@ __all__ = [
     "funnel",
     "import_csv",
     "plain_text",
-    "provider_config",
     "quiet_until",
-    "register",
-    "resolve_provider",
     "send_limiter",
     "webhook_app",
 ]

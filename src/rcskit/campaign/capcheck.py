@@ -32,16 +32,7 @@ from ..errors import OutsideAllowedWindow, ProviderError, RcsError, UnsupportedF
 from ..store import Store
 from ..store.core import utc_now
 
-__all__ = ["BULK_PROFILE_OF", "CapabilityChecker", "CapabilityMode", "CheckResult"]
-
-BULK_PROFILE_OF: dict[str, str] = {
-    "dotgo": "dotgo",
-    "dotgo_google": "dotgo",
-    "orange": "orange",
-    "google": "google",
-    "smsbox": "smsbox",
-}
-"""The :data:`~rcskit.capcache.BULK_PROFILES` entry of each provider kind."""
+__all__ = ["CapabilityChecker", "CapabilityMode", "CheckResult"]
 
 
 class CapabilityMode(StrEnum):
@@ -88,7 +79,7 @@ class CapabilityChecker:
         self._concurrency = concurrency
         self._bulk = "bulk_capabilities" in client.provider.offers
         self._single = "capabilities" in client.provider.offers
-        self._profile = BULK_PROFILES.get(BULK_PROFILE_OF.get(self.kind, ""))
+        self._profile = BULK_PROFILES.get(self.kind)
 
     def __repr__(self) -> str:
         return f"CapabilityChecker({self.kind!r}, mode={self.mode.value!r})"

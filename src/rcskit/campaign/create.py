@@ -25,6 +25,7 @@ from pathlib import Path
 from .. import limits
 from ..errors import InvalidMessage, RcsError
 from ..message import Message
+from ..providers import registry
 from ..store import Campaign, MessageState, NewRecipient, RecipientStatus, Store
 from .capcheck import CapabilityMode
 from .errors import CampaignError
@@ -39,15 +40,12 @@ __all__ = ["create_campaign", "import_csv", "renderer_of"]
 
 Renderer = MessageTemplate | TemplateCampaign
 
-_LIMITS_PROFILE = {
-    "dotgo": "dotgo",
-    "dotgo_google": "dotgo",
-    "maap": "gsma",
-    "orange": "orange",
-    "smsbox": "smsbox",
-    "google": "google",
-}
-"""The :mod:`rcskit.limits` profile each provider kind is checked against."""
+
+def _limits_profile(kind: str) -> str:
+    """The :mod:`rcskit.limits` profile a provider kind is checked against (the registry's;
+    ``gsma`` for a kind it does not know)."""
+    spec = registry.find(kind)
+    return spec.limits_profile if spec is not None else "gsma"
 
 
 def renderer_of(campaign: Campaign, settings: CampaignSettings) -> Renderer:
@@ -181,7 +179,7 @@ def _check_sample(
     try:
         sample = renderer.render(row)
         if not isinstance(renderer, TemplateCampaign):
-            limits.validate(sample, _LIMITS_PROFILE.get(provider.kind, "gsma"), "strict")
+            limits.validate(sample, _limits_profile(provider.kind), "strict")
             if fallback_text is None:
                 plain_text(sample)
     except MissingValue:

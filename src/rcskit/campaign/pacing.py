@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from phonenumbers import timezone as phone_zones
 
+from ..providers import registry
 from ..ratelimit import DotgoWindowLimiter, RateLimiter, TokenBucket
 from .errors import CampaignError
 
@@ -161,7 +162,8 @@ def send_limiter(
     """
     if tps <= 0:
         raise CampaignError(f"--tps {tps:g}: must be > 0")
-    if provider in ("dotgo", "dotgo_google"):
+    spec = registry.find(provider)
+    if spec is not None and spec.rate_rule == "dotgo_window":
         # ``spike`` and a little ``catch_up`` burst let a run recover the time a stall cost
         # (the event loop was busy, a commit was slow) without exceeding the window's quota;
         # the limiter checks real departures against Dotgo's one-second rule (5 % below it).

@@ -3,14 +3,14 @@
 A campaign names its provider in one of two ways, stored in its options without any secret:
 
 * :class:`NamedProvider`: a provider of the rcskit configuration (``rcskit.toml``, see
-  :mod:`rcskit.config`), or the built-in ``emulator``. Each run loads the configuration again,
+  :mod:`rcskit.cli.config`), or the built-in ``emulator``. Each run loads the configuration again,
   so secrets come from where the file says (environment variables, secret files);
 * :class:`ProviderSettings`: a Dotgo or MaaP account given with options (kind, bot id,
   client id, URLs); each run takes the secret from ``--client-secret`` or
   ``RCSKIT_CLIENT_SECRET``.
 
 The command line resolves what the user named (``rcskit campaign create --provider``) and turns
-it back into a client config at run time (:mod:`rcskit.campaign.cli`, the only part that reads
+it back into a client config at run time (:mod:`rcskit.cli.campaign`, the only part that reads
 the configuration and the environment).
 """
 
@@ -23,10 +23,9 @@ from typing import Any
 from pydantic import SecretStr
 
 from ..auth import Auth
-from ..client import DotgoConfig, DotgoGoogleConfig, MaapConfig, RcsClient
+from ..client import RcsClient
+from ..providers import registry
 from ..providers.base import ProviderConfig
-from ..providers.dotgo import DEFAULT_AUTH_URL as DOTGO_AUTH_URL
-from ..providers.dotgo import DEFAULT_SERVER_ROOT as DOTGO_SERVER_ROOT
 from ..ratelimit import RateLimiter
 from ..retry import RetryPolicy
 from ..transport import Transport
@@ -41,8 +40,9 @@ __all__ = [
     "provider_from_json",
 ]
 
-KINDS = ("dotgo", "dotgo_google", "maap")
-"""Provider kinds a campaign can be given with options (any configured kind works by name)."""
+KINDS = tuple(s.name for s in registry.all() if s.campaign_options is not None)
+"""Provider kinds a campaign can be given with options (any configured kind works by name):
+those whose :class:`~rcskit.providers.registry.ProviderSpec` has ``campaign_options``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,25 +79,10 @@ class ProviderSettings:
                 f"provider {self.kind}: no client secret: set RCSKIT_CLIENT_SECRET or pass "
                 "--client-secret"
             )
-        root = self.server_root or DOTGO_SERVER_ROOT
-        auth = self.auth_url or DOTGO_AUTH_URL
+        build = registry.get(self.kind).campaign_options
+        assert build is not None  # the kind is one of KINDS, checked in __post_init__
         try:
-            if self.kind == "dotgo":
-                return DotgoConfig(
-                    self.bot_id, self.client_id, secret, server_root=root, auth_url=auth
-                )
-            if self.kind == "dotgo_google":
-                return DotgoGoogleConfig(
-                    self.bot_id, self.client_id, secret, server_root=root, auth_url=auth
-                )
-            assert self.server_root is not None  # checked in __post_init__
-            return MaapConfig(
-                self.server_root,
-                self.bot_id,
-                client_secret=secret,
-                client_id=self.client_id,
-                token_url=self.auth_url,
-            )
+            return build(self.bot_id, self.client_id, secret, self.server_root, self.auth_url)
         except (TypeError, ValueError) as err:
             raise CampaignError(f"provider {self.kind}: {err}") from None
 

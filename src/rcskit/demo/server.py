@@ -203,8 +203,8 @@ def create_demo(
 
 def bind(host: str, port: int) -> socket.socket:
     """A non-blocking listening TCP socket on ``host:port`` (``port=0``: a free port), as
-    :func:`rcskit.app.commands.listen` makes it. Raises ``OSError``."""
-    from ..app.commands import listen
+    :func:`rcskit.serving.listen` makes it. Raises ``OSError``."""
+    from ..serving import listen
 
     sock = listen(host, port)
     sock.setblocking(False)

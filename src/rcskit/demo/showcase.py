@@ -27,7 +27,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from ..app import DEFAULT_DB, Bot, ConversationState, MessageSender, Responder
-from ..app.stores import DedupStore, StateStore
 from ..events import StatusEvent, SuggestionResponse, UserMessage
 from ..inbound.verify import Verifier
 from ..message import (
@@ -60,6 +59,7 @@ from ..message import (
     Template,
     Text,
 )
+from ..store.inbox import DedupStore, StateStore
 
 __all__ = [
     "IMAGES",

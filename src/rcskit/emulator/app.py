@@ -7,7 +7,7 @@
 
     app = create_app(default_config())          # an ASGI app; run it with uvicorn
 
-``rcskit emulator`` (see :func:`register`) starts it on 127.0.0.1:8000 and prints the base URLs
+``rcskit emulator`` starts it on 127.0.0.1:8000 and prints the base URLs
 and bot ids (client secrets only with ``--show-credentials``).
 """
 
@@ -16,29 +16,24 @@ from __future__ import annotations
 import socket
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Router
 
-from . import dotgo, google_rbm, maap, orange, smsbox
-from .admin import admin_routes
-from .clock import Clock
 from .config import (
-    DEMO_CLIENT_SECRET,
     EmulatorConfig,
     EmulatorConfigError,
     default_config,
-    load_config,
 )
-from .flavours import Flavour
-from .recorder import RequestRecorder
-from .state import EmulatorState
+from .core.admin import admin_routes
+from .core.clock import Clock
+from .core.recorder import RequestRecorder
+from .core.state import EmulatorState
+from .flavours import Flavour, dotgo, google_rbm, maap, orange, smsbox
 from .ui import mount_ui
 
-__all__ = ["ADMIN_PREFIX", "FLAVOURS", "banner", "create_app", "register", "serve"]
+__all__ = ["ADMIN_PREFIX", "FLAVOURS", "banner", "create_app", "serve"]
 
 FLAVOURS: tuple[Flavour, ...] = (
     dotgo.FLAVOUR,
@@ -137,49 +132,8 @@ def serve(
         "timeout_graceful_shutdown": 3,  # open phone pages (live streams) must not hold Ctrl-C
     }
     if sock is not None:
-        from ..app.commands import serve_on
+        from ..serving import serve_on
 
         serve_on(app, sock, **options)
         return
     uvicorn.run(app, host=host, port=port, **options)
-
-
-def register(app: typer.Typer) -> None:
-    """Add the ``emulator`` command to a Typer app (the rcskit CLI calls this)."""
-
-    @app.command("emulator")
-    def emulator(
-        host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-        port: Annotated[
-            int, typer.Option(min=0, max=65535, help="TCP port (0: any free port).")
-        ] = 8000,
-        config: Annotated[Path | None, typer.Option(help="Emulator config (TOML).")] = None,
-        show_credentials: Annotated[
-            bool,
-            typer.Option("--show-credentials", help="Also print the bots' secrets and keys."),
-        ] = False,
-        client_secret: Annotated[
-            str,
-            typer.Option(
-                "--client-secret",
-                envvar="RCSKIT_EMULATOR_CLIENT_SECRET",
-                help="Client secret of the default Dotgo demo bots (the `emulator` provider of "
-                "rcskit.toml uses the same default).",
-                show_default=False,
-            ),
-        ] = DEMO_CLIENT_SECRET,
-    ) -> None:
-        """Start a local RBM platform emulator (Dotgo, Orange BotHub, SMSBOX, GSMA MaaP and
-        Google RBM APIs, simulated phones, a web UI)."""
-        try:
-            loaded = load_config(config) if config is not None else default_config(client_secret)
-        except EmulatorConfigError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
-        from ..app.commands import listen_or_exit, url_host
-
-        sock = listen_or_exit(host, port)  # a busy port: one line, no banner
-        bound = sock.getsockname()[1]
-        base = f"http://{url_host(host)}:{bound}"
-        typer.echo(banner(loaded, base, show_credentials=show_credentials))
-        serve(host, bound, loaded, sock=sock)

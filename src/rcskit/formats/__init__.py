@@ -1,8 +1,9 @@
 """Wire formats: the GSMA MaaP ``RCSMessage`` body and the Google RBM ``contentMessage`` body.
 
-Each format module offers ``encode(message, ...) -> dict``, ``decode(body) -> Envelope``,
-``wire_path(message, path)`` and ``violations_in_wire_terms(message, violations)``; conversion
-between formats always goes through the neutral model in ``rcskit.message``.
+Each format module offers ``encode(message, ...) -> dict``, ``decode(body) -> Envelope`` and
+``wire_path(message, path)``; :func:`in_wire_terms` names limit violations by JSON path.
+Conversion between formats always goes through the neutral model in ``rcskit.message``
+(:func:`rcskit.formats.convert.convert_body` for a whole body, re-checked in the target format).
 """
 
 from __future__ import annotations

@@ -31,6 +31,8 @@ from typing import Any
 
 from ..errors import UnknownPayload
 from ..events import Event
+from ..providers import registry
+from ..providers.registry import ProviderSpec
 from . import billing, google, gsma, orange, smsbox
 from .body import MalformedPayload, decode_body, load_json
 from .verify import (
@@ -66,6 +68,7 @@ __all__ = [
     "google_signature",
     "parse",
     "parse_payload",
+    "webhook_type_of",
 ]
 
 _Reader = Callable[[Mapping[str, Any], str], list[Event]]
@@ -100,30 +103,46 @@ def _with_billing(reader: _Reader) -> _Reader:
     return read
 
 
+def _auto_label(fmt: str) -> str:
+    """The provider an ``auto`` event is labelled with: the one provider whose webhooks are
+    exactly ``fmt`` (``gsma`` -> ``maap``); billing events are Dotgo's (``dotgo``)."""
+    if fmt == "billing":
+        found = [s for s in registry.all() if s.billing_events and s.webhook_format == "gsma"]
+    else:
+        found = [s for s in registry.all() if s.webhook_format == fmt and not s.billing_events]
+    return found[0].name if found else fmt
+
+
 def _auto(payload: Mapping[str, Any], provider: str) -> list[Event]:
     fmt = detect_format(payload)
-    name = {"gsma": "maap", "billing": "dotgo"}.get(fmt, fmt) if provider == "auto" else provider
+    name = _auto_label(fmt) if provider == "auto" else provider
     return _FORMATS[fmt](payload, name)
 
 
 _FORMATS: dict[str, _Reader] = {
     "gsma": _gsma,
     "google": _google,
+    "orange": _orange,
     "smsbox": _smsbox,
     "billing": _billing,
 }
+"""Readers by webhook format (:data:`rcskit.providers.registry.WEBHOOK_FORMATS`, and
+``billing`` for Dotgo's billing events)."""
+
+
+def _reader_of(spec: ProviderSpec) -> _Reader:
+    reader = _FORMATS[spec.webhook_format]
+    return _with_billing(reader) if spec.billing_events else reader
+
 
 PROVIDERS: dict[str, _Reader] = {
-    "maap": _gsma,
+    **{spec.name: _reader_of(spec) for spec in registry.all()},
     "gsma": _gsma,
-    "dotgo": _with_billing(_gsma),
-    "dotgo_google": _with_billing(_google),
-    "google": _google,
-    "orange": _orange,
-    "smsbox": _smsbox,
     "auto": _auto,
 }
-"""Provider keys accepted by :func:`parse` and their readers."""
+"""Provider keys accepted by :func:`parse` and their readers: every provider of
+:mod:`rcskit.providers.registry` (read by its ``webhook_format``), ``gsma`` (any GSMA MaaP
+platform) and ``auto``."""
 
 
 def detect_format(payload: Mapping[str, Any]) -> str:
@@ -142,13 +161,34 @@ def detect_format(payload: Mapping[str, Any]) -> str:
     raise UnknownPayload("cannot tell the webhook format from the body's members")
 
 
-def parse_payload(provider: str, payload: Mapping[str, Any]) -> list[Event]:
-    """Parse an already decoded JSON body (see :func:`parse`)."""
+def parse_payload(
+    provider: str, payload: Mapping[str, Any], *, webhook_type: str | None = None
+) -> list[Event]:
+    """Parse an already decoded JSON body (see :func:`parse`).
+
+    ``webhook_type`` (Google's ``X-Goog-Webhook-Type`` header) routes a Google-format body
+    by the kind it names (:data:`rcskit.inbound.google.WEBHOOK_TYPES`).
+    """
     reader = PROVIDERS.get(provider)
     if reader is None:
         known = ", ".join(sorted(PROVIDERS))
         raise ValueError(f"unknown provider {provider!r}; expected one of {known}")
+    if webhook_type is not None and detect_format(payload) == "google":
+        return google.parse(
+            payload,
+            provider="google" if provider == "auto" else provider,
+            webhook_type=webhook_type,
+        )
     return reader(payload, provider)
+
+
+def webhook_type_of(headers: Mapping[str, str] | None) -> str | None:
+    """The ``X-Goog-Webhook-Type`` header (any case of its name), or ``None``."""
+    wanted = google.WEBHOOK_TYPE_HEADER.lower()
+    for name, value in (headers or {}).items():
+        if name.lower() == wanted:
+            return value.strip() or None
+    return None
 
 
 def parse(
@@ -156,7 +196,8 @@ def parse(
 ) -> list[Event]:
     """Parse a webhook request body into normalized events.
 
-    ``headers`` are used for ``Content-Encoding`` (gzip, deflate). Raises
+    ``headers`` are used for ``Content-Encoding`` (gzip, deflate) and Google's
+    ``X-Goog-Webhook-Type``. Raises
     :class:`MalformedPayload` or :class:`~rcskit.errors.UnknownPayload`; a provider key that
     is not in :data:`PROVIDERS` raises ``ValueError``.
 
@@ -168,4 +209,4 @@ def parse(
         known = ", ".join(sorted(PROVIDERS))
         raise ValueError(f"unknown provider {provider!r}; expected one of {known}")
     raw = body.encode("utf-8") if isinstance(body, str) else decode_body(body, headers)
-    return parse_payload(provider, load_json(raw))
+    return parse_payload(provider, load_json(raw), webhook_type=webhook_type_of(headers))

@@ -10,29 +10,26 @@ is what :class:`rcskit.client.RcsClient` is built from:
 - :class:`SmsboxConfig`: SMSBOX RCS API (seed 004);
 - :class:`GoogleRbmConfig`: Google RBM directly, with a :class:`ServiceAccount`.
 
-:func:`capability_table` tells which provider offers which operation.
+Each module's ``SPEC`` describes its provider; :mod:`rcskit.providers.registry` collects them
+(``registry.get("dotgo")``, ``registry.all()``) and every per-provider table is derived from
+it. :func:`capability_table` tells which provider offers which operation.
 """
 
 from __future__ import annotations
 
-from .base import (
-    OPERATIONS,
-    Operation,
-    Provider,
-    ProviderConfig,
-    ProviderInfo,
-    capability_markdown,
-    capability_table,
-)
+from . import registry
+from .base import OPERATIONS, Operation, Provider, ProviderConfig
 from .dotgo import DotgoConfig
 from .dotgo_google import DotgoGoogleConfig
 from .google_rbm import GoogleRbmConfig, ServiceAccount
 from .maap import MaapConfig
 from .orange import OrangeConfig
+from .registry import BulkCheck, ProviderSpec, capability_markdown, capability_table
 from .smsbox import SmsboxConfig
 
 __all__ = [
     "OPERATIONS",
+    "BulkCheck",
     "DotgoConfig",
     "DotgoGoogleConfig",
     "GoogleRbmConfig",
@@ -41,9 +38,10 @@ __all__ = [
     "OrangeConfig",
     "Provider",
     "ProviderConfig",
-    "ProviderInfo",
+    "ProviderSpec",
     "ServiceAccount",
     "SmsboxConfig",
     "capability_markdown",
     "capability_table",
+    "registry",
 ]

@@ -2,8 +2,9 @@
 
 A provider module (``dotgo.py``, ``maap.py`` ...) holds:
 
-- ``INFO``: a :class:`ProviderInfo` (key, title, the operations it offers) that the README
-  table is built from without any configuration;
+- ``SPEC``: its :class:`~rcskit.providers.registry.ProviderSpec` (name, title, operations,
+  limits profile, webhook format, idempotency facts ...), from which every per-provider
+  table of rcskit is derived;
 - a config class (``DotgoConfig`` ...) implementing :class:`ProviderConfig`: ``provider()``
   returns the :class:`Provider` bound to the config, ``auth()`` its token flow;
 - per operation, a pure ``build_*(config, args) -> HttpRequest`` and a pure
@@ -14,13 +15,11 @@ A provider module (``dotgo.py``, ``maap.py`` ...) holds:
 :class:`Provider` has one optional field per operation of :data:`OPERATIONS`; an operation
 left ``None`` is not offered, and the client raises
 :class:`~rcskit.errors.UnsupportedFeature` before any network call. Adding a provider is one
-module with these parts (plus its golden fixtures): :func:`capability_table` finds it.
+module with these parts (plus its golden fixtures): :mod:`rcskit.providers.registry` finds it.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
@@ -51,7 +50,6 @@ __all__ = [
     "Operation",
     "Provider",
     "ProviderConfig",
-    "ProviderInfo",
     "ReadArgs",
     "RevokeArgs",
     "SendArgs",
@@ -60,11 +58,8 @@ __all__ = [
     "TesterArgs",
     "TypingArgs",
     "UploadArgs",
-    "capability_markdown",
-    "capability_table",
     "error_details",
     "provider_code",
-    "provider_infos",
 ]
 
 OPERATIONS: tuple[str, ...] = (
@@ -303,54 +298,6 @@ class ProviderConfig(Protocol):
     def auth(self) -> Auth:
         """A new token flow for these credentials (its own token cache)."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderInfo:
-    """What the README table shows: the provider key, a title and the operations it offers."""
-
-    name: str
-    title: str
-    offers: frozenset[str]
-
-    def __post_init__(self) -> None:
-        unknown = self.offers - set(OPERATIONS)
-        if unknown:
-            raise ValueError(f"ProviderInfo {self.name}: unknown operations {sorted(unknown)}")
-
-
-def provider_infos() -> list[ProviderInfo]:
-    """Every provider module's ``INFO`` in ``rcskit.providers``, sorted by key."""
-    from .. import providers as package
-
-    infos = []
-    for module in pkgutil.iter_modules(package.__path__):
-        if module.name == "base" or module.name.startswith("_"):
-            continue
-        loaded = importlib.import_module(f"{package.__name__}.{module.name}")
-        info = getattr(loaded, "INFO", None)
-        if isinstance(info, ProviderInfo):
-            infos.append(info)
-    return sorted(infos, key=lambda i: i.name)
-
-
-def capability_table() -> list[tuple[str, dict[str, bool]]]:
-    """Which provider offers what: ``[(provider key, {operation: offered})]``."""
-    return [(i.name, {op: op in i.offers for op in OPERATIONS}) for i in provider_infos()]
-
-
-def capability_markdown() -> str:
-    """:func:`capability_table` as a Markdown table (providers as rows) for the README."""
-    infos = provider_infos()
-    head = "| provider | " + " | ".join(f"`{op}`" for op in OPERATIONS) + " |"
-    rule = "|---|" + "---|" * len(OPERATIONS)
-    rows = [
-        f"| {i.title} (`{i.name}`) | "
-        + " | ".join("yes" if op in i.offers else "-" for op in OPERATIONS)
-        + " |"
-        for i in infos
-    ]
-    return "\n".join([head, rule, *rows])
 
 
 # ---------------------------------------------------------------- shared parsing helpers

@@ -44,14 +44,15 @@ from ..limits import LIMITS
 from ..results import BulkCapabilities
 from ..transport import HttpRequest, HttpResponse, path_segment
 from . import maap
-from .base import BulkArgs, Operation, Provider, ProviderInfo, error_details, provider_code
+from .base import BulkArgs, Operation, Provider, error_details, provider_code
+from .registry import BulkCheck, ProviderSpec
 
 __all__ = [
     "BULK_BATCH",
     "DEFAULT_AUTH_URL",
     "DEFAULT_SERVER_ROOT",
-    "INFO",
     "MAAP_CODES",
+    "SPEC",
     "DotgoConfig",
     "build_bulk_capabilities",
     "describe",
@@ -69,24 +70,6 @@ _bulk_limit = LIMITS["bulk_capability_numbers"].value
 BULK_BATCH: int = _bulk_limit if isinstance(_bulk_limit, int) else 10000
 """Most numbers in one ``rcsEnabledContacts`` request (seed 002 section 2.6)."""
 
-INFO = ProviderInfo(
-    NAME,
-    "Dotgo, GSMA API",
-    frozenset(
-        {
-            "send",
-            "send_typing",
-            "mark_read",
-            "status",
-            "revoke",
-            "capabilities",
-            "bulk_capabilities",
-            "upload_file",
-            "file_info",
-            "delete_file",
-        }
-    ),
-)
 
 MAAP_CODES: dict[str, str] = {
     "M01": "Google",
@@ -164,8 +147,9 @@ def describe(config: DotgoConfig) -> Provider:
     return Provider(
         name=NAME,
         map_error=map_error,
-        limits_profile="dotgo",
-        templates=True,
+        limits_profile=SPEC.limits_profile,
+        templates=SPEC.templates,
+        client_message_ids=SPEC.dedupes_message_id,
         send=Operation(
             partial(maap.build_send, base, "messages/async"),
             partial(maap.parse_send, NAME),
@@ -281,3 +265,67 @@ def map_dotgo_error(provider: str, response: HttpResponse, operation: str) -> Pr
 def map_error(response: HttpResponse, operation: str) -> ProviderError:
     """:func:`map_dotgo_error` for the GSMA flavour."""
     return map_dotgo_error(NAME, response, operation)
+
+
+def _from_campaign_options(
+    bot_id: str,
+    client_id: str,
+    client_secret: SecretStr | str,
+    server_root: str | None,
+    auth_url: str | None,
+) -> DotgoConfig:
+    """The config of a campaign given with options (``rcskit campaign create --provider``)."""
+    return DotgoConfig(
+        bot_id,
+        client_id,
+        client_secret,
+        server_root=server_root or DEFAULT_SERVER_ROOT,
+        auth_url=auth_url or DEFAULT_AUTH_URL,
+    )
+
+
+SPEC = ProviderSpec(
+    name=NAME,
+    title="Dotgo, GSMA API",
+    config=DotgoConfig,
+    limits_profile="dotgo",
+    wire_format="gsma",
+    operations=frozenset(
+        {
+            "send",
+            "send_typing",
+            "mark_read",
+            "status",
+            "revoke",
+            "capabilities",
+            "bulk_capabilities",
+            "upload_file",
+            "file_info",
+            "delete_file",
+        }
+    ),
+    templates=True,
+    webhook_format="gsma",
+    billing_events=True,
+    default_verifier=None,
+    campaigns=True,
+    campaign_options=_from_campaign_options,
+    dedupes_message_id=False,
+    status_lookup=False,
+    rate_rule="dotgo_window",
+    bulk_check=BulkCheck(
+        BULK_BATCH,
+        source="seed 002 section 2.6 (up to 10,000 numbers per check); section 6: Group 2 rate "
+        "limit in requests per minute, set per account (ask Dotgo; pass it to the pacer)",
+    ),
+    emulator_flavour="dotgo",
+)
+"""Dotgo's GSMA API.
+
+Idempotency: the message id is assigned by the platform ("Message Identifier for the message
+sent", a field of the send response, seed 002 section 2.1; the status and revoke paths take
+the "Reference message-id (received from the Dotgo RBM platform)", section 2.2): a client id
+cannot be given, so nothing is de-duplicated (``dedupes_message_id=False``) and a status
+request cannot be made with an id of ours before the answer came (``status_lookup=False``).
+Webhooks: Dotgo documents no signature (``default_verifier=None``). Pacing: seed 002
+section 6 (30-second windows, 20 % spikes)."""

@@ -37,7 +37,6 @@ from .base import (
     CapabilitiesArgs,
     Operation,
     Provider,
-    ProviderInfo,
     ReadArgs,
     RevokeArgs,
     SendArgs,
@@ -45,9 +44,10 @@ from .base import (
     TypingArgs,
     UploadArgs,
 )
+from .registry import ProviderSpec
 
 __all__ = [
-    "INFO",
+    "SPEC",
     "DotgoGoogleConfig",
     "build_add_tester",
     "build_capabilities",
@@ -65,22 +65,6 @@ __all__ = [
 
 NAME = "dotgo_google"
 
-INFO = ProviderInfo(
-    NAME,
-    "Dotgo, Google API",
-    frozenset(
-        {
-            "send",
-            "send_typing",
-            "mark_read",
-            "revoke",
-            "capabilities",
-            "bulk_capabilities",
-            "upload_file",
-            "add_tester",
-        }
-    ),
-)
 
 _JSON = {"Content-Type": "application/json"}
 
@@ -129,9 +113,9 @@ def describe(config: DotgoGoogleConfig) -> Provider:
     return Provider(
         name=NAME,
         map_error=map_error,
-        limits_profile="dotgo_google",
-        templates=True,
-        client_message_ids=True,
+        limits_profile=SPEC.limits_profile,
+        templates=SPEC.templates,
+        client_message_ids=SPEC.dedupes_message_id,
         send=Operation(partial(build_send, config), parse_send),
         send_typing=Operation(partial(build_typing, config), maap.parse_nothing),
         mark_read=Operation(partial(build_mark_read, config), maap.parse_nothing, rate_group=None),
@@ -331,3 +315,60 @@ def parse_add_tester(args: TesterArgs, response: HttpResponse) -> TesterResult:
 def map_error(response: HttpResponse, operation: str) -> ProviderError:
     """Dotgo's error answers (:func:`rcskit.providers.dotgo.map_dotgo_error`) for this flavour."""
     return dotgo.map_dotgo_error(NAME, response, operation)
+
+
+def _from_campaign_options(
+    bot_id: str,
+    client_id: str,
+    client_secret: SecretStr | str,
+    server_root: str | None,
+    auth_url: str | None,
+) -> DotgoGoogleConfig:
+    """The config of a campaign given with options (``rcskit campaign create --provider``)."""
+    return DotgoGoogleConfig(
+        bot_id,
+        client_id,
+        client_secret,
+        server_root=server_root or dotgo.DEFAULT_SERVER_ROOT,
+        auth_url=auth_url or dotgo.DEFAULT_AUTH_URL,
+    )
+
+
+SPEC = ProviderSpec(
+    name=NAME,
+    title="Dotgo, Google API",
+    config=DotgoGoogleConfig,
+    limits_profile="dotgo_google",
+    wire_format="google",
+    operations=frozenset(
+        {
+            "send",
+            "send_typing",
+            "mark_read",
+            "revoke",
+            "capabilities",
+            "bulk_capabilities",
+            "upload_file",
+            "add_tester",
+        }
+    ),
+    templates=True,
+    webhook_format="google",
+    billing_events=True,
+    default_verifier=None,
+    campaigns=True,
+    campaign_options=_from_campaign_options,
+    dedupes_message_id=True,
+    status_lookup=False,
+    rate_rule="dotgo_window",
+    bulk_check=dotgo.SPEC.bulk_check,
+    emulator_flavour="dotgo_google",
+)
+"""Dotgo's Google-format API.
+
+Idempotency: the send's ``messageId`` query parameter is ours: "In case of duplicate
+messageId, request will be rejected" (seed 002 section 3, send message parameters), so one id
+is never delivered twice (``dedupes_message_id=True``; the resend is answered with an error,
+not a silent success). The Google-format API has no status request (``status_lookup=False``).
+Webhooks: Dotgo documents no signature (``default_verifier=None``). Pacing and the bulk check
+are Dotgo's (seed 002 sections 2.6 and 6)."""

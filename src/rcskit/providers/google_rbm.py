@@ -50,7 +50,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -68,7 +68,6 @@ from .base import (
     CapabilitiesArgs,
     Operation,
     Provider,
-    ProviderInfo,
     ReadArgs,
     RevokeArgs,
     SendArgs,
@@ -78,14 +77,18 @@ from .base import (
     error_details,
     provider_code,
 )
+from .registry import BulkCheck, ProviderSpec
+
+if TYPE_CHECKING:
+    from ..inbound.verify import Verifier
 
 __all__ = [
     "BULK_BATCH",
     "DEFAULT_API_URL",
     "DEFAULT_TOKEN_URI",
     "GRANT_TYPE",
-    "INFO",
     "SCOPE",
+    "SPEC",
     "GoogleRbmConfig",
     "ServiceAccount",
     "ServiceAccountToken",
@@ -114,22 +117,6 @@ ASSERTION_LIFETIME = 3600
 BULK_BATCH = 10_000
 """Most numbers in one ``users:batchGet`` (Google's Python helper; uncertain as an API limit)."""
 
-INFO = ProviderInfo(
-    NAME,
-    "Google RBM, direct",
-    frozenset(
-        {
-            "send",
-            "send_typing",
-            "mark_read",
-            "revoke",
-            "capabilities",
-            "bulk_capabilities",
-            "upload_file",
-            "add_tester",
-        }
-    ),
-)
 
 _JSON = {"Content-Type": "application/json"}
 
@@ -309,8 +296,9 @@ def describe(config: GoogleRbmConfig) -> Provider:
     return Provider(
         name=NAME,
         map_error=map_error,
-        limits_profile="google",
-        client_message_ids=True,
+        limits_profile=SPEC.limits_profile,
+        templates=SPEC.templates,
+        client_message_ids=SPEC.dedupes_message_id,
         upload_thumbnails=True,
         send=Operation(partial(build_send, config), parse_send),
         send_typing=Operation(partial(build_typing, config), maap.parse_nothing),
@@ -522,3 +510,52 @@ def map_error(response: HttpResponse, operation: str) -> ProviderError:
         provider_code(code, response.status),
         maap.raw_body(response),
     )
+
+
+def _signature_verifier(client_token: str) -> Verifier:
+    """Google's ``X-Goog-Signature`` check with the webhook's ``client_token``."""
+    from ..inbound.verify import GoogleSignature
+
+    return GoogleSignature(client_token)
+
+
+SPEC = ProviderSpec(
+    name=NAME,
+    title="Google RBM, direct",
+    config=GoogleRbmConfig,
+    limits_profile="google",
+    wire_format="google",
+    operations=frozenset(
+        {
+            "send",
+            "send_typing",
+            "mark_read",
+            "revoke",
+            "capabilities",
+            "bulk_capabilities",
+            "upload_file",
+            "add_tester",
+        }
+    ),
+    templates=False,
+    webhook_format="google",
+    default_verifier=_signature_verifier,
+    campaigns=True,
+    dedupes_message_id=True,
+    status_lookup=False,
+    bulk_check=BulkCheck(
+        BULK_BATCH,
+        requests_per_minute=600,
+        source="reference/google_rbm.md: users.batchGet, 600 queries per minute; 10,000 numbers "
+        "per call (Google's helper, uncertain)",
+    ),
+    emulator_flavour="google",
+)
+"""Google RBM called directly.
+
+Idempotency: ``phones.agentMessages.create`` takes an agent-chosen ``messageId``, and "a
+messageId that reuses an id already used by this agent for a message or event is silently
+ignored" (Google's AgentMessage reference, in google_rbm.md section 2):
+``dedupes_message_id=True``. The API has no GET of an agent message (the surface is create
+and delete): ``status_lookup=False``. Webhooks are signed with ``X-Goog-Signature``
+(google_rbm.md section 3)."""

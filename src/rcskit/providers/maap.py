@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import SecretStr
 
@@ -47,7 +47,6 @@ from .base import (
     FileArgs,
     Operation,
     Provider,
-    ProviderInfo,
     ReadArgs,
     RevokeArgs,
     SendArgs,
@@ -57,9 +56,13 @@ from .base import (
     error_details,
     provider_code,
 )
+from .registry import ProviderSpec
+
+if TYPE_CHECKING:
+    from ..inbound.verify import Verifier
 
 __all__ = [
-    "INFO",
+    "SPEC",
     "MaapConfig",
     "build_capabilities",
     "build_delete_file",
@@ -83,23 +86,6 @@ __all__ = [
 
 NAME = "maap"
 
-INFO = ProviderInfo(
-    NAME,
-    "Generic GSMA MaaP",
-    frozenset(
-        {
-            "send",
-            "send_typing",
-            "mark_read",
-            "status",
-            "revoke",
-            "capabilities",
-            "upload_file",
-            "file_info",
-            "delete_file",
-        }
-    ),
-)
 
 _JSON = {"Content-Type": "application/json"}
 
@@ -172,7 +158,9 @@ def describe(config: MaapConfig) -> Provider:
     return Provider(
         name=NAME,
         map_error=map_error,
-        limits_profile="gsma",
+        limits_profile=SPEC.limits_profile,
+        templates=SPEC.templates,
+        client_message_ids=SPEC.dedupes_message_id,
         send=Operation(
             partial(build_send, base, "messages"), partial(parse_send, NAME), idempotent=False
         ),
@@ -449,3 +437,67 @@ def contact_for(contact: Contact | None, provider: str, operation: str) -> Conta
             [Violation("to", None, f"{provider} needs the recipient for {operation}")]
         )
     return contact
+
+
+def _from_campaign_options(
+    bot_id: str,
+    client_id: str,
+    client_secret: SecretStr | str,
+    server_root: str | None,
+    auth_url: str | None,
+) -> MaapConfig:
+    """The config of a campaign given with options (``rcskit campaign create --provider``);
+    a MaaP has no default host, so ``server_root`` is required."""
+    if not server_root:
+        raise ValueError("MaapConfig: server_root is required (no default host)")
+    return MaapConfig(
+        server_root,
+        bot_id,
+        client_secret=client_secret,
+        client_id=client_id,
+        token_url=auth_url,
+    )
+
+
+def _token_verifier(token: str) -> Verifier:
+    """The Samsung-style verification token in the ``Authorization`` header."""
+    from ..inbound.verify import StaticToken as TokenHeader
+
+    return TokenHeader(token)
+
+
+SPEC = ProviderSpec(
+    name=NAME,
+    title="Generic GSMA MaaP",
+    config=MaapConfig,
+    limits_profile="gsma",
+    wire_format="gsma",
+    operations=frozenset(
+        {
+            "send",
+            "send_typing",
+            "mark_read",
+            "status",
+            "revoke",
+            "capabilities",
+            "upload_file",
+            "file_info",
+            "delete_file",
+        }
+    ),
+    templates=False,
+    webhook_format="gsma",
+    default_verifier=_token_verifier,
+    campaigns=True,
+    campaign_options=_from_campaign_options,
+    dedupes_message_id=False,
+    status_lookup=False,
+    emulator_flavour="maap",
+)
+"""A generic GSMA MaaP (FNW.11, seed 003).
+
+Idempotency: no source documents what a MaaP does with a repeated client ``msgId`` (a 409
+"Conflict/duplicate msgId" is only a guess in gsma_maap.md section 2.7), nor that the status
+GET answers 404 for a message that never arrived (section 2.1 marks the shape uncertain):
+unverified, so the safe values ``dedupes_message_id=False`` and ``status_lookup=False``.
+Webhooks: the Samsung-style verification token (gsma_maap.md section 2.5)."""

@@ -93,22 +93,22 @@ from .base import (
     CapabilitiesArgs,
     Operation,
     Provider,
-    ProviderInfo,
     SendArgs,
     TypingArgs,
     error_details,
     provider_code,
 )
+from .registry import BulkCheck, ProviderSpec
 
 __all__ = [
     "AUDIENCE",
     "BULK_BATCH",
     "DEFAULT_API_URL",
     "DEFAULT_TOKEN_URL",
-    "INFO",
     "JWT_LIFETIME",
     "JWT_SCOPE",
     "ORANGE_WINDOW",
+    "SPEC",
     "WINDOW_MESSAGE",
     "BulkWindow",
     "CallCounter",
@@ -150,11 +150,6 @@ _bulk_limit = LIMITS["bulk_capability_numbers"].value
 BULK_BATCH: int = _bulk_limit if isinstance(_bulk_limit, int) else 10000
 """Most numbers in one bulk capability request (seed 000: "max 10K MSISDN")."""
 
-INFO = ProviderInfo(
-    NAME,
-    "Orange RCS BotHub",
-    frozenset({"send", "send_typing", "capabilities", "bulk_capabilities"}),
-)
 
 _JSON = {"Content-Type": "application/json", "Accept": "application/json"}
 _ACCEPT = {"Accept": "application/json"}
@@ -736,7 +731,9 @@ def describe(config: OrangeConfig) -> Provider:
     return Provider(
         name=NAME,
         map_error=partial(map_error, clock=config.clock, window=config.bulk_window),
-        limits_profile="orange",
+        limits_profile=SPEC.limits_profile,
+        templates=SPEC.templates,
+        client_message_ids=SPEC.dedupes_message_id,
         send=Operation(
             partial(build_send, config), partial(maap.parse_send, NAME), idempotent=False
         ),
@@ -758,3 +755,34 @@ def describe(config: OrangeConfig) -> Provider:
             max_wait=config.bulk_max_wait,
         ),
     )
+
+
+SPEC = ProviderSpec(
+    name=NAME,
+    title="Orange RCS BotHub",
+    config=OrangeConfig,
+    limits_profile="orange",
+    wire_format="gsma",
+    operations=frozenset({"send", "send_typing", "capabilities", "bulk_capabilities"}),
+    templates=False,
+    webhook_format="orange",
+    default_verifier=None,
+    campaigns=True,
+    dedupes_message_id=False,
+    status_lookup=False,
+    bulk_check=BulkCheck(
+        10_000,
+        window_start=BulkWindow().start,
+        window_end=BulkWindow().end,
+        window_zone=BulkWindow().zone,
+        source="seed 000: POST /bot/v2/{botId}/bulkContactCapabilities, max 10K MSISDN, "
+        "10 PM-7 AM CET only",
+    ),
+    emulator_flavour="orange",
+)
+"""Orange RCS BotHub.
+
+Idempotency: the send's response and any handling of a client message id are undocumented
+(providers.md, Orange section: "Response body and status are [U]"): the safe values
+``dedupes_message_id=False`` and ``status_lookup=False``. Webhooks: Orange documents no
+signature (``default_verifier=None``). Bulk checks only 22:00-07:00 Paris time (seed 000)."""

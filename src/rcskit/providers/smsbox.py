@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import SecretStr
 
@@ -71,7 +71,6 @@ from .base import (
     CapabilitiesArgs,
     Operation,
     Provider,
-    ProviderInfo,
     ReadArgs,
     RevokeArgs,
     SendArgs,
@@ -80,12 +79,16 @@ from .base import (
     error_details,
     provider_code,
 )
+from .registry import BulkCheck, ProviderSpec
+
+if TYPE_CHECKING:
+    from ..inbound.verify import Verifier
 
 __all__ = [
     "CAPABILITIES_BATCH",
     "DEFAULT_BASE_URL",
-    "INFO",
     "SEND_BATCH",
+    "SPEC",
     "TESTERS_BATCH",
     "SmsboxConfig",
     "build_add_testers",
@@ -121,21 +124,6 @@ TESTERS_BATCH = _limit("smsbox_testers_per_call")
 CAPABILITIES_BATCH = _limit("smsbox_capability_numbers_per_call")
 """Most numbers of one ``capabilities`` call (seed 004: 500)."""
 
-INFO = ProviderInfo(
-    NAME,
-    "SMSBOX",
-    frozenset(
-        {
-            "send",
-            "send_many",
-            "mark_read",
-            "revoke",
-            "capabilities",
-            "bulk_capabilities",
-            "add_tester",
-        }
-    ),
-)
 
 _JSON = {"Content-Type": "application/json"}
 
@@ -193,7 +181,9 @@ def describe(config: SmsboxConfig) -> Provider:
     return Provider(
         name=NAME,
         map_error=map_error,
-        limits_profile="smsbox",
+        limits_profile=SPEC.limits_profile,
+        templates=SPEC.templates,
+        client_message_ids=SPEC.dedupes_message_id,
         send=Operation(partial(build_send, config), parse_send, idempotent=False),
         send_many=Operation(
             partial(build_send_many, config),
@@ -532,3 +522,45 @@ def map_error(response: HttpResponse, operation: str) -> ProviderError:
     if status >= 500:
         return ServerError(text, **kw)
     return ProviderError(text, **kw)
+
+
+def _ip_verifier(*, forwarded_for: bool = False) -> Verifier:
+    """SMSBOX's documented webhook source addresses (:data:`SMSBOX_WEBHOOK_IPS`)."""
+    from ..inbound.verify import SMSBOX_WEBHOOK_IPS, IpAllowList
+
+    return IpAllowList(SMSBOX_WEBHOOK_IPS, forwarded_for=forwarded_for)
+
+
+SPEC = ProviderSpec(
+    name=NAME,
+    title="SMSBOX",
+    config=SmsboxConfig,
+    limits_profile="smsbox",
+    wire_format="google",
+    operations=frozenset(
+        {
+            "send",
+            "send_many",
+            "mark_read",
+            "revoke",
+            "capabilities",
+            "bulk_capabilities",
+            "add_tester",
+        }
+    ),
+    templates=False,
+    webhook_format="smsbox",
+    default_verifier=_ip_verifier,
+    campaigns=True,
+    dedupes_message_id=False,
+    status_lookup=False,
+    bulk_check=BulkCheck(
+        500, source="seed 004: Capabilities 'Perform a check', recipients <= 500 items"
+    ),
+    emulator_flavour="smsbox",
+)
+"""SMSBOX.
+
+Idempotency: the platform assigns the message ids (seed 004, send response) and documents no
+de-duplication nor a status request: ``dedupes_message_id=False``, ``status_lookup=False``.
+Webhooks carry no signature; only their source addresses are documented (seed 004)."""

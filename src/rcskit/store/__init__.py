@@ -22,7 +22,6 @@ Message states follow :mod:`rcskit.store.states` (never backwards); worker lease
 from __future__ import annotations
 
 from .campaigns import AddedRecipients
-from .cli import register
 from .engine import DEFAULT_DATABASE, create_engine, database_url, display_url
 from .migrate import head_revision, migrate
 from .records import (
@@ -99,6 +98,5 @@ __all__ = [
     "migrate",
     "moves",
     "next_state",
-    "register",
     "state_for_status",
 ]

@@ -11,8 +11,8 @@ from urllib.parse import quote
 
 import phonenumbers
 
-from ..request_log import mask_url
-from ..state import EmulatorState
+from ..core.request_log import mask_url
+from ..core.state import EmulatorState
 from .icons import icon
 from .listing import PhoneRow, phone_rows, range_summaries
 from .render import h, log_entry_html, message_html, phone_href, time_html

@@ -30,9 +30,9 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..records import A2P, CANCELLED, FAILED, REVOKED, Conversation
-from ..request_log import LogEntry
-from ..state import EmulatorState
+from ..core.records import A2P, CANCELLED, FAILED, REVOKED, Conversation
+from ..core.request_log import LogEntry
+from ..core.state import EmulatorState
 from .feed import ChangeFeed
 from .render import chips_html, dom_id, log_entry_html, message_html
 from .view import FileLookup, MessageView, message_view

@@ -1,0 +1,713 @@
+"""The ``rcskit campaign`` commands: ``create``, ``run``, ``status``, ``report``, ``webhook``
+and ``list`` (the campaign engine itself is :mod:`rcskit.campaign`). The CLI's composition
+root adds them with :func:`register`; ``python -m rcskit.campaign`` runs them on their own.
+
+The client secret is never stored: ``run`` takes it from ``--client-secret`` or the
+``RCSKIT_CLIENT_SECRET`` environment variable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import Callable, Coroutine, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+from .options import DEFAULT_CONFIG_FILE, DEFAULT_DATABASE, DatabaseOption
+from .output import end_progress, progress_note
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+    from rich.console import Console
+
+    from ..campaign import ProviderRef, RunSummary
+    from ..providers.base import ProviderConfig
+    from ..store import Campaign, Store
+
+__all__ = ["commands", "provider_config", "register", "resolve_provider"]
+
+T = TypeVar("T")
+
+DEFAULT_TPS = 10.0
+"""Sends per second when neither the campaign nor the provider's configuration says."""
+
+RESERVE_CATCH_UP_S = 0.25
+"""The campaign limiter (taken before an attempt is recorded) may catch up this many seconds
+of slots after a stall; the runner's second pacing, at the moment of sending, keeps the
+requests within the provider's rule (see :class:`~rcskit.campaign.runner.RunOptions`)."""
+
+_TTL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+
+
+def _config_file(config_file: Path | None) -> Path | None:
+    if config_file is not None:
+        return config_file.expanduser().absolute()
+    default = Path(DEFAULT_CONFIG_FILE)
+    return default.absolute() if default.exists() else None
+
+
+def resolve_provider(
+    name: str,
+    *,
+    environ: Mapping[str, str],
+    config_file: Path | None = None,
+    bot_id: str | None = None,
+    client_id: str | None = None,
+    server_root: str | None = None,
+    auth_url: str | None = None,
+) -> ProviderRef:
+    """What ``--provider NAME`` means: with ``--bot-id``/``--client-id``, an account of kind
+    ``NAME`` given by options; else the provider ``NAME`` of the configuration (``--config``,
+    else ``rcskit.toml`` when it exists, else only the built-in ``emulator``). Checks that the
+    configured provider exists and its secrets resolve now, before anything is created."""
+    from ..campaign import CampaignError, NamedProvider, ProviderSettings
+    from .config import ConfigError, load_config
+
+    if bot_id is not None or client_id is not None:
+        if bot_id is None or client_id is None:
+            raise CampaignError("give both --bot-id and --client-id (or neither, with --config)")
+        return ProviderSettings(name, bot_id, client_id, server_root, auth_url)
+    path = _config_file(config_file)
+    try:
+        config = load_config(path, environ)
+        entry = config.providers.get(config.resolve_name(name))
+        config.provider_config(name)
+    except ConfigError as err:
+        raise CampaignError(str(err)) from None
+    assert entry is not None
+    return NamedProvider(entry.name, None if path is None else str(path), entry.kind)
+
+
+def provider_config(
+    ref: ProviderRef, *, environ: Mapping[str, str], secret: SecretStr | str | None = None
+) -> tuple[ProviderConfig, float | None]:
+    """The client config of ``ref`` with its secret, and the TPS its configuration gives
+    (``None`` when it gives none)."""
+    from ..campaign import CampaignError, ProviderSettings
+    from .config import ConfigError, load_config
+
+    if isinstance(ref, ProviderSettings):
+        return ref.config(secret or ""), None
+    try:
+        config = load_config(ref.config_file, environ)
+        entry = config.providers[config.resolve_name(ref.name)]
+        tps = entry.options.get("tps")
+        return config.provider_config(ref.name), None if tps is None else float(tps)
+    except ConfigError as err:
+        raise CampaignError(str(err)) from None
+
+
+SHOWN_REJECTED = 20
+"""Invalid or duplicate lines ``create`` prints (the report lists up to 1,000)."""
+
+
+async def _rejected(store: Store, campaign_id: str, limit: int) -> list[tuple[int, str]]:
+    """``(line, reason)`` of the first invalid or duplicate lines of the CSV."""
+    from ..store import RecipientStatus
+
+    rows = await store.recipients_by_status(
+        campaign_id, [RecipientStatus.INVALID, RecipientStatus.DUPLICATE], limit=limit
+    )
+    return [(line, error or status.value) for line, _, status, error, _ in rows]
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _ttl_seconds(text: str) -> float:
+    from ..campaign import CampaignError
+
+    m = _TTL.match(text)
+    if m is None:
+        raise CampaignError(f"--ttl {text!r}: give a duration like 3600s, 90m, 2h or 1d")
+    return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+
+
+async def _open(database: str, *, must_exist: bool) -> Store:
+    from ..campaign import CampaignError
+    from ..store import Store, database_url
+    from ..store.engine import sqlite_path
+
+    url = database_url(database)
+    path = sqlite_path(url)
+    if must_exist and path is not None and not path.exists():
+        raise CampaignError(f"no database at {path}")
+    return await Store.open(url)
+
+
+async def _campaign(store: Store, id: str) -> Campaign:
+    from ..campaign import CampaignError
+
+    found = await store.get_campaign(id)
+    if found is None:
+        raise CampaignError(f"no campaign with id {id!r}")
+    return found
+
+
+def _print_summary(summary: RunSummary) -> None:
+    """One line (never wrapped: scripts read it) on standard error. ``waiting``: the
+    recipients left for later (the notes above it say until when and why)."""
+    p = summary.progress
+    state = "finished" if summary.finished else "not finished"
+    typer.echo(
+        f"campaign {summary.campaign}: {state} in {summary.elapsed_s:.1f} s: "
+        f"{p.sent} sent, {p.failed} failed, {p.fallback} fallen back, {p.unknown} unknown "
+        f"outcome, {p.waiting} waiting ({p.rate():.1f} sends/s)",
+        err=True,
+    )
+
+
+def _printer(console: Console) -> Callable[[str], None]:
+    """The runner's notes on ``console`` (standard error), each on one line as it is: no
+    wrapping, markup or highlighting (an IPv6 address in brackets is not markup)."""
+
+    def show(text: str) -> None:
+        console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+    return show
+
+
+def _run_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Run ``main`` on uvloop when it is installed (a faster event loop for many sends in
+    flight), else on asyncio's own loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    result: T = uvloop.run(main)
+    return result
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``campaign`` command group to the ``rcskit`` command line."""
+    app.add_typer(commands(), name="campaign")
+
+
+def commands() -> typer.Typer:
+    """The ``campaign`` command group (``python -m rcskit.campaign`` runs it on its own)."""
+    group = typer.Typer(
+        help="Campaigns: send one message to a CSV of recipients, survive crashes, report.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+    )
+
+    @group.command("create")
+    def create(
+        name: Annotated[str, typer.Option("--name", help="A name for the campaign.")],
+        provider: Annotated[
+            str,
+            typer.Option(
+                "--provider",
+                help="A provider of rcskit.toml (or 'emulator'), or a provider kind with "
+                "--bot-id and --client-id (an unknown kind is refused with the list).",
+            ),
+        ],
+        csv: Annotated[Path, typer.Option("--csv", help="Recipients: a phone column + params.")],
+        message: Annotated[
+            Path | None,
+            typer.Option("--message", help="The message: rcskit JSON, a GSMA or Google body."),
+        ] = None,
+        template: Annotated[
+            str | None, typer.Option("--template", help="A provider template code instead.")
+        ] = None,
+        tps: Annotated[
+            float | None, typer.Option("--tps", help="Sends per second (the account's TPS).")
+        ] = None,
+        start: Annotated[
+            str | None, typer.Option("--start", help="Not before this ISO time (with zone).")
+        ] = None,
+        quiet_hours: Annotated[
+            str | None,
+            typer.Option(
+                "--quiet-hours", help="No sends then, recipient's local time: 21:00-08:00."
+            ),
+        ] = None,
+        phone_column: Annotated[
+            str | None, typer.Option("--phone-column", help="Default: phone, msisdn or number.")
+        ] = None,
+        region: Annotated[
+            str | None, typer.Option("--region", help="Region of national numbers (FR, IN...).")
+        ] = None,
+        capabilities: Annotated[
+            str,
+            typer.Option("--capabilities", help="check (cache, then provider), cache-only, none."),
+        ] = "check",
+        fallback: Annotated[
+            str | None,
+            typer.Option(
+                "--fallback",
+                help="csv:PATH (default: rcskit-fallback-ID.csv here) or module:callable.",
+            ),
+        ] = None,
+        fallback_text: Annotated[
+            str | None,
+            typer.Option("--fallback-text", help="SMS text instead of the plain rendering."),
+        ] = None,
+        fallback_on: Annotated[
+            str,
+            typer.Option(
+                "--fallback-on",
+                help="Endings after acceptance that fall back (comma list; '' for none).",
+            ),
+        ] = "expired,revoked",
+        param_columns: Annotated[
+            str | None,
+            typer.Option("--param-columns", help="Template params: these columns (comma list)."),
+        ] = None,
+        ttl: Annotated[
+            str | None, typer.Option("--ttl", help="Message lifetime: 3600s, 90m, 2h, 1d.")
+        ] = None,
+        campaign_id: Annotated[
+            str | None, typer.Option("--id", help="The campaign id (default: random).")
+        ] = None,
+        bot_id: Annotated[str | None, typer.Option("--bot-id")] = None,
+        client_id: Annotated[str | None, typer.Option("--client-id")] = None,
+        server_root: Annotated[
+            str | None, typer.Option("--server-root", help="e.g. http://127.0.0.1:8000/dotgo/rcs")
+        ] = None,
+        auth_url: Annotated[str | None, typer.Option("--auth-url")] = None,
+        bulk_per_minute: Annotated[
+            float, typer.Option("--bulk-per-minute", help="Bulk capability checks per minute.")
+        ] = 60.0,
+        config: Annotated[
+            Path | None,
+            typer.Option("--config", help="rcskit configuration (default: ./rcskit.toml)."),
+        ] = None,
+        database: DatabaseOption = DEFAULT_DATABASE,
+    ) -> None:
+        """Create a campaign and import its recipients (checked before anything is sent)."""
+        from ..campaign import (
+            CampaignError,
+            CampaignSettings,
+            CapabilityMode,
+            MessageTemplate,
+            create_campaign,
+        )
+        from ..errors import RcsError
+        from ..message import Message, parse_rfc3339
+        from ..store import MessageState
+
+        try:
+            settings = resolve_provider(
+                provider,
+                environ=os.environ,
+                config_file=config,
+                bot_id=bot_id,
+                client_id=client_id,
+                server_root=server_root,
+                auth_url=auth_url,
+            )
+            body: MessageTemplate | None = None
+            if message is not None:
+                try:
+                    text = message.read_text(encoding="utf-8")
+                except OSError as err:
+                    raise CampaignError(f"{message}: cannot read ({err.strerror})") from None
+                body = MessageTemplate.from_json(text, source=str(message))
+            if ttl is not None:
+                if body is None:
+                    raise CampaignError("--ttl applies to --message campaigns")
+                seconds = _ttl_seconds(ttl)
+                timed = Message.model_validate({**body.base, "ttl": f"{seconds:g}s"})
+                body = MessageTemplate(
+                    timed.model_dump(mode="json", exclude_none=True),
+                    body.names,
+                    body.source,
+                    body.text,
+                )
+            starts_at = None
+            if start is not None:
+                starts_at = parse_rfc3339(start)
+                if starts_at is None:
+                    raise CampaignError(
+                        f"--start {start!r}: give an ISO time like 2025-05-01T09:00:00+02:00"
+                    )
+            try:
+                mode = CapabilityMode(capabilities)
+            except ValueError:
+                raise CampaignError(
+                    f"--capabilities {capabilities!r}: check, cache-only or none"
+                ) from None
+            try:
+                endings = tuple(
+                    MessageState(w.strip()) for w in fallback_on.split(",") if w.strip()
+                )
+            except ValueError:
+                raise CampaignError(
+                    f"--fallback-on {fallback_on!r}: states like expired,revoked"
+                ) from None
+
+            async def go() -> tuple[Campaign, list[tuple[int, str]]]:
+                async with await _open(database, must_exist=False) as store:
+                    made = await create_campaign(
+                        store,
+                        name=name,
+                        provider=settings,
+                        csv=csv,
+                        message=body,
+                        template=template,
+                        tps=tps,
+                        starts_at=starts_at,
+                        quiet_hours=quiet_hours,
+                        phone_column=phone_column,
+                        region=region,
+                        capabilities=mode,
+                        fallback=fallback,
+                        fallback_text=fallback_text,
+                        fallback_on=endings,
+                        param_columns=None
+                        if param_columns is None
+                        else tuple(c.strip() for c in param_columns.split(",") if c.strip()),
+                        bulk_per_minute=bulk_per_minute,
+                        id=campaign_id,
+                        on_progress=lambda n: progress_note(f"imported {n:,} lines"),
+                    )
+                    return made, await _rejected(store, made.id, SHOWN_REJECTED)
+
+            try:
+                made, rejected = asyncio.run(go())
+            finally:
+                end_progress()
+        except RcsError as err:
+            raise _fail(str(err), 2) from None
+        imported = CampaignSettings.of(made).imported
+        typer.echo(
+            f"campaign {made.id} created: {imported.queued} recipient(s), "
+            f"{imported.invalid} invalid, {imported.duplicates} duplicate(s)"
+        )
+        for line, why in rejected:
+            typer.echo(f"  {csv} line {line}: {why}")
+        hidden = imported.invalid + imported.duplicates - len(rejected)
+        if hidden > 0:
+            typer.echo(f"  ... and {hidden} more (rcskit campaign report {made.id} lists them)")
+        typer.echo(f"run it with: rcskit campaign run {made.id}")
+
+    @group.command("run")
+    def run(
+        campaign_id: Annotated[str, typer.Argument(help="The campaign id.")],
+        client_secret: Annotated[
+            str | None,
+            typer.Option(
+                "--client-secret",
+                envvar="RCSKIT_CLIENT_SECRET",
+                help="The provider client secret (or RCSKIT_CLIENT_SECRET).",
+                show_default=False,
+            ),
+        ] = None,
+        concurrency: Annotated[
+            int | None,
+            typer.Option(
+                "--concurrency",
+                min=1,
+                help="Sends in flight at once (default: about one second of sends at the "
+                "campaign's TPS, at least 32, at most 512). A crash can leave this many "
+                "outcomes unknown where the provider has no idempotency key.",
+                show_default=False,
+            ),
+        ] = None,
+        resend_unknown: Annotated[
+            bool,
+            typer.Option(
+                "--resend-unknown",
+                help="Resend messages whose outcome is unknown (may duplicate them).",
+            ),
+        ] = False,
+        no_wait: Annotated[
+            bool, typer.Option("--no-wait", help="Return when only future work remains.")
+        ] = False,
+        progress_bar: Annotated[
+            bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")
+        ] = True,
+        lease: Annotated[float, typer.Option("--lease", help="Lease length in seconds.")] = 30.0,
+        database: DatabaseOption = DEFAULT_DATABASE,
+    ) -> None:
+        """Run (or resume) a campaign until every recipient is done."""
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        from ..campaign import CampaignSettings, Runner, RunOptions, RunStopped, build_client
+        from ..campaign import Progress as RunProgress
+        from ..campaign.fallback import load_sender
+        from ..campaign.pacing import bulk_limiter, default_concurrency, send_limiter
+        from ..errors import RcsError
+        from ..gcpolicy import freeze_startup
+        from ..retry import NO_RETRY
+        from ..transport import AiohttpTransport
+
+        console = Console(stderr=True)
+
+        async def go() -> RunSummary:
+            async with await _open(database, must_exist=True) as store:
+                campaign = await _campaign(store, campaign_id)
+                settings = CampaignSettings.of(campaign)
+                config, configured_tps = provider_config(
+                    settings.provider, environ=os.environ, secret=client_secret
+                )
+                tps = campaign.tps or configured_tps or DEFAULT_TPS
+                kind = settings.provider.kind
+                pace = send_limiter(kind, tps, spike=settings.spike, catch_up=RESERVE_CATCH_UP_S)
+                transport = AiohttpTransport()
+                sender_client = build_client(config, transport=transport, retry=NO_RETRY)
+                check_client = build_client(
+                    config,
+                    transport=transport,
+                    auth=sender_client.auth,
+                    limiter={"send": pace, "bulk": bulk_limiter(settings.bulk_per_minute)},
+                )
+                sender = load_sender(settings.fallback, campaign.id)
+                freeze_startup()  # a long full collection mid-run would stall the pace
+                options = RunOptions(
+                    concurrency=concurrency or default_concurrency(tps),
+                    resend_unknown=resend_unknown,
+                    wait=not no_wait,
+                    lease_s=lease,
+                )
+
+                def runner(**kw: Any) -> Runner:
+                    return Runner(
+                        store,
+                        campaign,
+                        sender_client,
+                        sender,
+                        limiter=pace,
+                        check_client=check_client,
+                        options=options,
+                        **kw,
+                    )
+
+                try:
+                    if not progress_bar:
+                        try:
+                            return await runner(notify=_printer(console)).run()
+                        finally:
+                            await sender.close()
+                    with Progress(
+                        TextColumn("[bold]{task.description}"),
+                        BarColumn(),
+                        MofNCompleteColumn(),
+                        TaskProgressColumn(),
+                        TextColumn("{task.fields[rate]:.1f} sends/s"),
+                        TimeElapsedColumn(),
+                        TextColumn("ETA"),
+                        TimeRemainingColumn(),
+                        console=console,
+                    ) as bar:
+                        task = bar.add_task(f"campaign {campaign.id}", total=None, rate=0.0)
+
+                        def show(p: RunProgress) -> None:
+                            bar.update(task, total=p.total, completed=p.done, rate=p.rate())
+
+                        try:
+                            summary = await runner(
+                                on_progress=show, notify=_printer(bar.console)
+                            ).run()
+                        finally:
+                            await sender.close()
+                        show(summary.progress)
+                        return summary
+                finally:
+                    await transport.close()
+
+        try:
+            summary = _run_loop(go())
+        except RunStopped as err:
+            raise _fail(f"run stopped: {err}", 3) from None
+        except RcsError as err:
+            raise _fail(str(err)) from None
+        _print_summary(summary)
+
+    @group.command("status")
+    def status(
+        campaign_id: Annotated[str, typer.Argument(help="The campaign id.")],
+        database: DatabaseOption = DEFAULT_DATABASE,
+    ) -> None:
+        """Show where a campaign's recipients and messages are."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from ..errors import RcsError
+        from ..store import MessageState, RecipientStatus, WorkLeft
+
+        async def go() -> tuple[
+            Campaign, dict[RecipientStatus, int], dict[MessageState, int], int, WorkLeft
+        ]:
+            async with await _open(database, must_exist=True) as store:
+                campaign = await _campaign(store, campaign_id)
+                counts = await store.campaign_counts(campaign_id, unknown_limit=1)
+                unknown = counts.recipients.get(RecipientStatus.UNKNOWN, 0)
+                left = await store.work_left(campaign_id)
+                return campaign, counts.recipients, counts.states, unknown, left
+
+        try:
+            campaign, recipients, states, unknown, left = asyncio.run(go())
+        except RcsError as err:
+            raise _fail(str(err)) from None
+        console = Console()
+        console.print(
+            f"campaign {campaign.id} ({campaign.name}): {campaign.status.value}, "
+            f"provider {campaign.provider}, {campaign.tps or '-'} TPS"
+        )
+        table = Table(title="recipients")
+        table.add_column("status")
+        table.add_column("count", justify="right")
+        for s in RecipientStatus:
+            if recipients.get(s):
+                table.add_row(s.value, str(recipients[s]))
+        table.add_row("total", str(sum(recipients.values())))
+        console.print(table)
+        if states:
+            messages = Table(title="messages")
+            messages.add_column("state")
+            messages.add_column("count", justify="right")
+            for st in MessageState:
+                if states.get(st):
+                    messages.add_row(st.value, str(states[st]))
+            console.print(messages)
+        console.print(f"unknown outcome: {unknown}")
+        if left.open:
+            later = (
+                f"; next due at {left.next_at:%Y-%m-%d %H:%M:%S} UTC"
+                if left.next_at is not None and left.ready < left.open
+                else ""
+            )
+            console.print(f"open: {left.open} ({left.ready} ready now{later})")
+
+    @group.command("report")
+    def report(
+        campaign_id: Annotated[str, typer.Argument(help="The campaign id.")],
+        out: Annotated[
+            Path, typer.Option("--out", help="Folder for the PNG chart and the HTML report.")
+        ] = Path("."),
+        database: DatabaseOption = DEFAULT_DATABASE,
+    ) -> None:
+        """Print the funnel; write a PNG chart and a self-contained HTML report."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from ..campaign.report import funnel, text_rows, write_report
+        from ..errors import RcsError
+        from ..store import CampaignCounts
+
+        async def go() -> tuple[Campaign, CampaignCounts, list[tuple[int, str]]]:
+            async with await _open(database, must_exist=True) as store:
+                campaign = await _campaign(store, campaign_id)
+                counts = await store.campaign_counts(campaign_id)
+                return campaign, counts, await _rejected(store, campaign_id, 1000)
+
+        try:
+            campaign, counts, rejected = asyncio.run(go())
+            f = funnel(counts)
+            png, page = write_report(
+                campaign, f, out, generated=datetime.now(UTC), rejected=rejected
+            )
+        except RcsError as err:
+            raise _fail(str(err)) from None
+        console = Console()
+        table = Table(title=f"campaign {campaign.id} ({campaign.name})")
+        table.add_column("stage")
+        table.add_column("recipients", justify="right")
+        table.add_column("share", justify="right")
+        for row in text_rows(f):
+            table.add_row(*row)
+        console.print(table)
+        if f.unknown_lines:
+            console.print(f"unknown outcome ({f.unknown}), by line:")
+            for line, number in f.unknown_lines[:50]:
+                console.print(f"  line {line}: {number}")
+            if f.unknown > 50:
+                console.print(f"  ... and {f.unknown - 50} more in {page}")
+        console.print(f"chart: {png}\nreport: {page}")
+
+    @group.command("list")
+    def list_campaigns(database: DatabaseOption = DEFAULT_DATABASE) -> None:
+        """List campaigns, newest first."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from ..errors import RcsError
+
+        async def go() -> list[Campaign]:
+            async with await _open(database, must_exist=True) as store:
+                return await store.list_campaigns()
+
+        try:
+            found = asyncio.run(go())
+        except RcsError as err:
+            raise _fail(str(err)) from None
+        table = Table(title=f"{len(found)} campaign(s)")
+        for column in ("id", "name", "provider", "status", "created (UTC)"):
+            table.add_column(column)
+        for c in found:
+            table.add_row(
+                c.id, c.name, c.provider, c.status.value, f"{c.created_at:%Y-%m-%d %H:%M}"
+            )
+        Console().print(table)
+
+    @group.command("webhook")
+    def webhook(
+        provider: Annotated[
+            str, typer.Option("--provider", help="The webhook format: dotgo, dotgo_google ...")
+        ],
+        host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+        port: Annotated[
+            int, typer.Option("--port", min=0, max=65535, help="0: any free port.")
+        ] = 9000,
+        token: Annotated[
+            str | None,
+            typer.Option(
+                "--token",
+                envvar="RCSKIT_WEBHOOK_TOKEN",
+                help="Require 'Authorization: Bearer TOKEN' (or RCSKIT_WEBHOOK_TOKEN).",
+                show_default=False,
+            ),
+        ] = None,
+        database: DatabaseOption = DEFAULT_DATABASE,
+    ) -> None:
+        """Receive the provider's webhooks into the store (statuses, taps) for reports."""
+        import uvicorn
+
+        from ..campaign.webhook import webhook_app
+        from ..errors import RcsError
+        from ..inbound import BearerToken
+        from ..serving import listen_or_exit, url_host
+
+        sock = listen_or_exit(host, port)  # a busy port is one line, before anything else
+        port = sock.getsockname()[1]
+
+        async def go() -> None:
+            store = await _open(database, must_exist=False)
+            app = webhook_app(
+                store,
+                provider,
+                verifier=BearerToken(token) if token else None,
+                close_store=True,
+            )
+            if token is None:
+                typer.echo("warning: no --token: webhook requests are not verified", err=True)
+            typer.echo(f"receiving {provider} webhooks on http://{url_host(host)}:{port}/webhook")
+            server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+            await server.serve(sockets=[sock])
+
+        try:
+            asyncio.run(go())
+        except RcsError as err:
+            raise _fail(str(err)) from None
+        finally:
+            sock.close()
+
+    return group
