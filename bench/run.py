@@ -27,6 +27,7 @@ BENCHES = {
     "roundtrip": "roundtrip",
     "startup": "startup",
     "limiter": "limiter",
+    "chaos": "chaos",
 }
 
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.store.conftest import PostgresProbe, postgres_probe  # noqa: F401 - fixture
+from tests.store.conftest import (  # noqa: F401 - fixtures re-exported to this folder
+    PostgresProbe,
+    postgres_probe,
+    postgres_url,
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:

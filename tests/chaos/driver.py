@@ -382,12 +382,15 @@ async def run_chaos(
                     if stopped_until is None and all(w.poll() is not None for w in workers):
                         break
                     await asyncio.sleep(0.1)
-            for w in workers:
+            for i, w in enumerate(workers):
                 if w.poll() is None:
                     w.send_signal(signal.SIGCONT)
                     w.kill()
-                    note("worker still running at the deadline: killed")
+                    note(f"worker {i} still running at the deadline: killed")
                 w.wait()
+                err = (folder / f"worker{i}.err").read_text(errors="replace").strip()
+                if err:
+                    note(f"worker {i} stderr: {err[-300:]}")
             note("workers done: exit codes " + ", ".join(str(w.returncode) for w in workers))
             statuses = await recipient_statuses(database, CAMPAIGN)
         report = await _report(base)
