@@ -34,7 +34,7 @@ from rcskit.campaign.redis_limiter import (
     send_limiter,
 )
 from rcskit.ratelimit import RateLimiter
-from tests.chaos.redis_server import RedisServer
+from tests.chaos.redis_server import RedisServer, redis_server_or_skip
 from tests.chaos.windows import utilisation, worst_window
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
+    server = redis_server_or_skip()
     server.start()
     try:
         yield server
@@ -321,3 +321,15 @@ async def test_send_and_bulk_capability_limits_have_their_own_keys(
     assert (await send.state()).hold > 4.0
     ttl = await client.ttl(send.key)
     assert 0 < ttl <= 5 + 20 + 60  # expires: hold + recovery + pad
+
+
+async def test_is_adaptive_and_the_in_process_limiters_are_not(
+    redis_server: RedisServer, key: str, clients: list[object]
+) -> None:
+    from rcskit.campaign.redis_limiter import AdaptiveRateLimiter
+    from rcskit.ratelimit import TokenBucket
+
+    assert isinstance(
+        limiter(redis_server, key, Gcra(rate=10, burst=0), clients), AdaptiveRateLimiter
+    )
+    assert not isinstance(TokenBucket.per_second(10), AdaptiveRateLimiter)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from tests.chaos.driver import ChaosPlan, run_chaos
+from tests.chaos.redis_server import redis_server_or_skip
 
 
 @pytest.mark.chaos
@@ -20,6 +21,7 @@ async def test_three_workers_kill_stop_and_redis_restart_keep_every_promise(
 ) -> None:
     if postgres_url is None:
         pytest.skip("PostgreSQL is unreachable (RCSKIT_REQUIRE_SERVICES=1 makes this a failure)")
+    redis_server_or_skip()
     result = await run_chaos(ChaosPlan(), postgres_url)
     assert not result.failed(), (
         result.summary() + "\n" + "\n".join(result.events) + f"\nstatuses: {result.statuses}"

@@ -73,7 +73,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
@@ -85,7 +85,9 @@ from .errors import CampaignError
 
 __all__ = [
     "DOTGO_PROVIDERS",
+    "AdaptiveRateLimiter",
     "Gcra",
+    "LimiterState",
     "RedisRateLimiter",
     "Window",
     "bulk_capability_limiter",
@@ -301,6 +303,20 @@ class LimiterState:
     factor: float
     hold: float
     ahead: float
+
+
+@runtime_checkable
+class AdaptiveRateLimiter(Protocol):
+    """A :class:`~rcskit.ratelimit.RateLimiter` that also learns from the provider's 429s:
+    a sender calls :meth:`throttled` with the answer's ``Retry-After`` (``None`` if absent)."""
+
+    async def acquire(self, n: int = 1) -> None:
+        """Wait until ``n`` requests may go out, and count them as sent."""
+        ...
+
+    async def throttled(self, retry_after: float | None = None) -> LimiterState:
+        """The provider said 429: pause and slow down every sender of this limit."""
+        ...
 
 
 def redacted_url(url: str) -> str:
