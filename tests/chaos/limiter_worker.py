@@ -22,7 +22,7 @@ from rcskit.campaign.redis_limiter import Gcra, RedisRateLimiter, connect
 async def run(
     url: str, key: str, params: Gcra, count: int | None, seconds: float | None, post: str | None
 ) -> None:
-    """Acquire grants with 32 tasks at once until ``count`` or ``seconds``; print times."""
+    """Acquire grants with 64 tasks at once until ``count`` or ``seconds``; print times."""
     client = connect(url)
     limiter = RedisRateLimiter(client, key, params)
     times: list[float] = []
@@ -48,7 +48,7 @@ async def run(
                     async with session.post(send_url, json=body, headers=headers) as r:
                         await r.read()
 
-        await asyncio.gather(*(one(i) for i in range(32)))
+        await asyncio.gather(*(one(i) for i in range(64)))
     await client.aclose()
     sys.stdout.write("".join(f"{t:.6f}\n" for t in times))
     sys.stdout.write(f"stale {limiter.stale}\n")
