@@ -333,3 +333,46 @@ async def test_is_adaptive_and_the_in_process_limiters_are_not(
         limiter(redis_server, key, Gcra(rate=10, burst=0), clients), AdaptiveRateLimiter
     )
     assert not isinstance(TokenBucket.per_second(10), AdaptiveRateLimiter)
+
+
+async def test_one_round_trip_books_for_the_whole_line(
+    redis_server: RedisServer, key: str, clients: list[object]
+) -> None:
+    lim = limiter(redis_server, key, Gcra(rate=400, burst=0), clients)
+    times: list[float] = []
+
+    async def one() -> None:
+        await lim.acquire()
+        times.append(time.monotonic())
+
+    await asyncio.gather(*(one() for _ in range(120)))
+    assert lim.round_trips <= 12  # 120 grants, many slots per booking
+    times.sort()
+    # still one slot each, evenly paced: never more than the rate allows in any 0.1 s
+    assert worst_window(times, 0.1) <= 400 * 0.1 + 3
+
+
+async def test_a_cancelled_caller_does_not_stall_the_line(
+    redis_server: RedisServer, key: str, clients: list[object]
+) -> None:
+    lim = limiter(redis_server, key, Gcra(rate=20, burst=0), clients)
+    await lim.acquire()
+    first = asyncio.create_task(lim.acquire())
+    second = asyncio.create_task(lim.acquire())
+    await asyncio.sleep(0.01)
+    first.cancel()
+    await asyncio.wait_for(second, 5)
+    assert first.cancelled()
+
+
+async def test_a_redis_error_reaches_every_waiting_caller(
+    redis_server: RedisServer, key: str, clients: list[object]
+) -> None:
+    from redis.exceptions import ResponseError
+
+    lim = limiter(redis_server, key, Gcra(rate=20, burst=0), clients)
+    await lim.client.set(key, "not a hash")
+    results = await asyncio.wait_for(
+        asyncio.gather(*(lim.acquire() for _ in range(3)), return_exceptions=True), 5
+    )
+    assert all(isinstance(r, ResponseError) for r in results)

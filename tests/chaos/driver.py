@@ -134,7 +134,8 @@ def worker_command(database: str, redis_url: str, plan: ChaosPlan) -> list[str]:
     else:
         cmd = _cli("run", CAMPAIGN, "--database", database, "--no-progress")
         options = _help("campaign", "run")
-    cmd += ["--concurrency", str(plan.concurrency)]
+    if "--concurrency" in options:
+        cmd += ["--concurrency", str(plan.concurrency)]
     if "--lease" in options:
         cmd += ["--lease", str(plan.lease)]
     if "--redis" in options:

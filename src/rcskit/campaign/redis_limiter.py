@@ -15,8 +15,9 @@ up to ``max_batch`` slots per round trip (each its own evenly paced slot, not a 
 slots are booked at most ``horizon`` seconds ahead (beyond that the script books nothing
 and says when to ask again), so a backlog costs a fraction of a round trip per grant and
 never a herd of retries. A worker that wakes more than ``lateness`` seconds after
-its slot (its event loop was stalled) does not send on it: it books a new slot, so a
-stall can waste a slot but never bunch sends together.
+its slot (its event loop was stalled, or the booking round trip itself took that long: the
+slot is measured from when the booking was asked for) does not send on it: it books a new
+slot, so a stall can waste slots but never bunch sends together.
 
 **Deriving the limiter from the provider's rule** (:func:`derive`, :func:`dotgo_rule`).
 GCRA with rate ``rho`` (emission interval ``T = 1/rho``) and burst ``sigma`` (tolerance
@@ -390,12 +391,14 @@ class RedisRateLimiter:
         self._reserve = client.register_script(_RESERVE)
         self._throttled = client.register_script(_THROTTLED)
         self._state = client.register_script(_STATE)
-        self._line: deque[tuple[int, asyncio.Future[float]]] = deque()
+        self._line: deque[tuple[int, asyncio.Future[tuple[float, float]]]] = deque()
         self._booker: asyncio.Task[None] | None = None
         self.max_batch = max_batch
         self._down = False
         self.stale = 0
         """Slots booked but not used because this process woke too late for them."""
+        self.round_trips = 0
+        """Booking calls made to Redis (several callers' slots go in one)."""
 
     def __repr__(self) -> str:
         return (
@@ -446,15 +449,15 @@ class RedisRateLimiter:
             )
         loop = asyncio.get_running_loop()
         while True:
-            slot: asyncio.Future[float] = loop.create_future()
+            slot: asyncio.Future[tuple[float, float]] = loop.create_future()
             self._line.append((n, slot))
             if self._booker is None or self._booker.done():
                 self._booker = asyncio.create_task(self._book())
-            deadline = await slot
-            delay = deadline - self._clock()
+            earliest, latest = await slot
+            delay = earliest - self._clock()
             if delay > 0:
                 await self._sleep(delay)
-            if self._clock() - deadline <= self.lateness:
+            if self._clock() <= latest:
                 return
             self.stale += n  # woke too late: sending now could bunch; book a new slot
 
@@ -466,13 +469,19 @@ class RedisRateLimiter:
         try:
             while line:
                 batch = [line[i][0] for i in range(min(len(line), self.max_batch))]
+                asked = self._clock()
                 reply = await self._call(self._reserve, self._reserve_args(batch))
+                self.round_trips += 1
                 answered = self._clock()
                 granted = int(reply[0])
                 for i in range(granted):
                     _, slot = line.popleft()
+                    wait = max(0.0, float(reply[1 + i]))
+                    # Redis read its clock between `asked` and `answered`: going at
+                    # `answered + wait` is never early, and going after `asked + wait +
+                    # lateness` could be late by more than the margin allows
                     if not slot.done():  # a cancelled caller's slot goes unused
-                        slot.set_result(answered + max(0.0, float(reply[1 + i])))
+                        slot.set_result((answered + wait, asked + wait + self.lateness))
                 if granted < len(batch):
                     await self._sleep(max(float(reply[-1]), 0.001))
         except BaseException as exc:
