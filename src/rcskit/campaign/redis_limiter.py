@@ -483,13 +483,17 @@ class RedisRateLimiter:
                     if not slot.done():  # a cancelled caller's slot goes unused
                         slot.set_result((answered + wait, asked + wait + self.lateness))
                 if granted < len(batch):
-                    await self._sleep(max(float(reply[-1]), 0.001))
-        except BaseException as exc:
+                    # the horizon is full: let a tenth of it free up, then book a batch
+                    await self._sleep(max(float(reply[-1]), self.horizon / 10))
+        except asyncio.CancelledError:
+            while line:
+                line.popleft()[1].cancel()
+            raise
+        except Exception as exc:  # e.g. a Redis error reply: every waiter gets it
             while line:
                 _, slot = line.popleft()
                 if not slot.done():
                     slot.set_exception(exc)
-            raise
 
     async def throttled(self, retry_after: float | None = None) -> LimiterState:
         """The provider answered 429 (or sent ``Retry-After``): slow every worker down.
