@@ -27,6 +27,8 @@ BENCHES = {
     "roundtrip": "roundtrip",
     "startup": "startup",
     "testing": "testing",
+    "limiter": "limiter",
+    "chaos": "chaos",
 }
 
 
