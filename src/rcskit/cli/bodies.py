@@ -200,10 +200,6 @@ def register(app: typer.Typer) -> None:
                 "(MIME types and sizes are dropped by default); each is listed on stderr.",
             ),
         ] = False,
-        strict: Annotated[
-            bool,
-            typer.Option("--strict", help="Refuse MIME types and sizes instead of dropping them."),
-        ] = False,
     ) -> None:
         """Convert a message between the GSMA and Google formats (through the neutral model);
         the result always passes validate. To Google, the MIME types and sizes Google
