@@ -179,7 +179,7 @@ def test_report_command_writes_png_and_html(tmp_path: Path) -> None:
     assert "recipients" in result.output and "still to do" in result.output
     assert (tmp_path / "out" / "c1-report.png").read_bytes().startswith(b"\x89PNG")
     page = (tmp_path / "out" / "c1-report.html").read_text(encoding="utf-8")
-    assert "data:image/svg+xml;base64," in page
+    assert "data:image/png;base64," in page
     assert "<td class=n>7</td><td>&#x27;12&#x27; is not a possible phone number" in page
 
 

@@ -157,7 +157,13 @@ def register(app: typer.Typer) -> None:
             fail(str(err), EXIT_USAGE)
         message = _decode(body, file, form).message
         wire = form != NEUTRAL
-        found = limits.check(message, profile, encoded_size=size if wire else None, now=now)
+        found = limits.check(
+            message,
+            profile,
+            encoded_size=size if wire else None,
+            now=now,
+            wire_format=form if wire else None,
+        )
         if found:
             _print_violations(file, in_wire_terms(form, message, found) if wire else found)
             typer.echo(f"{len(found)} violation(s)", err=True)
@@ -190,8 +196,8 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option(
                 "--drop-metadata",
-                help="Also drop what Google cannot carry (file names, per-card layout); each "
-                "dropped field is listed on stderr.",
+                help="Also drop file names and per-card carousel layout Google cannot carry "
+                "(MIME types and sizes are dropped by default); each is listed on stderr.",
             ),
         ] = False,
     ) -> None:

@@ -663,21 +663,28 @@ def commands() -> typer.Typer:
         """Print the funnel; write a PNG chart and a self-contained HTML report."""
         from rich.table import Table
 
-        from ..campaign.report import funnel, text_rows, write_report
+        from ..campaign.report import (
+            CampaignDetails,
+            campaign_details,
+            funnel,
+            text_rows,
+            write_report,
+        )
         from ..errors import RcsError
         from ..store import CampaignCounts
 
-        async def go() -> tuple[Campaign, CampaignCounts, list[tuple[int, str]]]:
+        async def go() -> tuple[Campaign, CampaignCounts, list[tuple[int, str]], CampaignDetails]:
             async with await _open(database, must_exist=True) as store:
                 campaign = await _campaign(store, campaign_id)
                 counts = await store.campaign_counts(campaign_id)
-                return campaign, counts, await _rejected(store, campaign_id, 1000)
+                rejected = await _rejected(store, campaign_id, 1000)
+                return campaign, counts, rejected, await campaign_details(store, campaign_id)
 
         try:
-            campaign, counts, rejected = run_coroutine(go())
+            campaign, counts, rejected, details = run_coroutine(go())
             f = funnel(counts)
             png, page = write_report(
-                campaign, f, out, generated=datetime.now(UTC), rejected=rejected
+                campaign, f, out, generated=datetime.now(UTC), rejected=rejected, details=details
             )
         except RcsError as err:
             raise _fail(str(err)) from None

@@ -42,10 +42,7 @@ this module never reads ``os.environ`` itself.
 
 from __future__ import annotations
 
-import dataclasses
 import tomllib
-import types
-import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,7 +54,6 @@ from ..client import RcsClient
 from ..emulator.config import DEMO_CLIENT_SECRET
 from ..providers import registry
 from ..providers.base import ProviderConfig
-from ..providers.registry import ProviderSpec
 from ..ratelimit import DotgoWindowLimiter, RateLimiter, TokenBucket
 from .options import DEFAULT_CONFIG_FILE
 
@@ -129,64 +125,13 @@ _B = (bool,)
 _CLIENT_OPTIONS: Mapping[str, tuple[type, ...]] = {"timeout": _F, "region": _S, "tps": _F}
 """Keys every kind takes; they configure the :class:`~rcskit.client.RcsClient`."""
 
-_TOML_TYPES: Mapping[type, tuple[type, ...]] = {str: _S, int: _I, float: _F, bool: _B}
-"""What a TOML value may be for a config field of each Python type (a float takes ``30``)."""
-
-
-def _field_types(hint: Any) -> tuple[type, ...]:
-    """The TOML value types a config field annotated ``hint`` takes (``()``: none, the field
-    is not a plain setting: a clock, a window object...)."""
-    union = typing.get_origin(hint) in (typing.Union, types.UnionType)
-    members = [m for m in (typing.get_args(hint) if union else (hint,)) if m is not type(None)]
-    if any(m is SecretStr for m in members):
-        return ()
-    accepted: list[type] = []
-    for member in members:
-        if typing.get_origin(member) is typing.Literal:
-            accepted += [type(v) for v in typing.get_args(member)]
-        elif member in _TOML_TYPES:
-            accepted += _TOML_TYPES[member]
-        else:
-            return ()
-    return tuple(dict.fromkeys(accepted))
-
-
-def kind_of(spec: ProviderSpec) -> Kind:
-    """The ``rcskit.toml`` kind of a registered provider, read off its config class: its
-    secrets are the fields holding a ``SecretStr`` (all required, or exactly one of them when
-    each is optional, as MaaP's client secret or token), its settings the fields of plain
-    TOML types, required when they have no default."""
-    config = spec.config
-    hints = typing.get_type_hints(config)
-    settings: dict[str, tuple[type, ...]] = {}
-    required: set[str] = set()
-    secrets: list[str] = []
-    optional_secrets = 0
-    for item in dataclasses.fields(config):
-        if not item.init:
-            continue
-        has_default = (
-            item.default is not dataclasses.MISSING
-            or item.default_factory is not dataclasses.MISSING
-        )
-        hint = hints[item.name]
-        members = typing.get_args(hint) or (hint,)
-        if SecretStr in members:
-            secrets.append(item.name)
-            optional_secrets += has_default
-            continue
-        accepted = _field_types(hint)
-        if not accepted:
-            continue
-        settings[item.name] = accepted
-        if not has_default:
-            required.add(item.name)
-    one_of = len(secrets) > 1 and optional_secrets == len(secrets)
-    return Kind(spec.name, config, settings, frozenset(required), tuple(secrets), one_of)
-
-
-KINDS: Mapping[str, Kind] = {spec.name: kind_of(spec) for spec in registry.all()}
-"""Every provider kind a ``rcskit.toml`` table may name: one per registered provider."""
+KINDS: Mapping[str, Kind] = {
+    s.name: Kind(s.name, s.config, f.settings, f.required, f.secrets, f.one_secret_of)
+    for s in registry.all()
+    for f in (s.config_fields(),)
+}
+"""Every provider kind a ``rcskit.toml`` table may name, with the keys of its config class
+(:meth:`rcskit.providers.registry.ProviderSpec.config_fields`)."""
 
 
 # ---------------------------------------------------------------- values
