@@ -31,8 +31,9 @@ Kinds (:data:`KINDS`): ``dotgo``, ``dotgo_google``, ``maap``, ``orange``, ``smsb
 (seconds per request), ``region`` (for national numbers) and ``tps`` (client pacing).
 
 A built-in provider named ``emulator`` (:data:`EMULATOR_PROFILE`) points at the local
-emulator's Dotgo bot on ``http://127.0.0.1:8000``; its client secret comes from
-``RCSKIT_EMULATOR_CLIENT_SECRET`` or is the demo secret :data:`EMULATOR_DEMO_SECRET`. A
+emulator's Dotgo bot on ``http://127.0.0.1:8000`` (or ``RCSKIT_EMULATOR_URL``); its client
+secret comes from ``RCSKIT_EMULATOR_CLIENT_SECRET`` or is the demo secret
+:data:`EMULATOR_DEMO_SECRET`. A
 ``[providers.emulator]`` table replaces it.
 
 :func:`load_config` takes the environment as an argument (the CLI passes ``os.environ``):
@@ -64,6 +65,7 @@ __all__ = [
     "EMULATOR_PROFILE",
     "EMULATOR_SECRET_ENV",
     "EMULATOR_URL",
+    "EMULATOR_URL_ENV",
     "KINDS",
     "Config",
     "ConfigError",
@@ -82,6 +84,9 @@ EMULATOR_URL = "http://127.0.0.1:8000"
 EMULATOR_BOT_ID = "OsOsQ0GwNvUdLTV9Bd"
 EMULATOR_CLIENT_ID = "dotgo-demo-client"
 EMULATOR_SECRET_ENV = "RCSKIT_EMULATOR_CLIENT_SECRET"
+EMULATOR_URL_ENV = "RCSKIT_EMULATOR_URL"
+"""Where the built-in ``emulator`` provider finds the emulator when it is not on
+:data:`EMULATOR_URL` (``rcskit emulator --port 9000`` → ``http://127.0.0.1:9000``)."""
 EMULATOR_DEMO_SECRET = DEMO_CLIENT_SECRET
 """The demo client secret of the emulator's Dotgo bot when ``RCSKIT_EMULATOR_CLIENT_SECRET``
 is not set (a local development credential, not a secret)."""
@@ -391,6 +396,22 @@ def emulator_entry(environ: Mapping[str, str], url: str = EMULATOR_URL) -> Provi
     )
 
 
+def emulator_url(environ: Mapping[str, str]) -> str:
+    """The emulator's base URL: ``RCSKIT_EMULATOR_URL`` if set (an ``http(s)://host:port``
+    URL, a trailing ``/`` ignored), else :data:`EMULATOR_URL`."""
+    value = environ.get(EMULATOR_URL_ENV)
+    if value is None or not value.strip():
+        return EMULATOR_URL
+    url = value.strip().rstrip("/")
+    scheme, sep, rest = url.partition("://")
+    if scheme not in ("http", "https") or not sep or not rest or any(c in rest for c in "?#"):
+        raise ConfigError(
+            f"{EMULATOR_URL_ENV}: expected the emulator's base URL like http://127.0.0.1:9000, "
+            f"not {value!r}"
+        )
+    return url
+
+
 def load_config(path: str | Path | None, environ: Mapping[str, str]) -> Config:
     """Read ``path`` (``None``: no file, only the built-in ``emulator``) with secrets from
     ``environ``. Raises :class:`ConfigError` naming the file, provider and key at fault.
@@ -398,7 +419,9 @@ def load_config(path: str | Path | None, environ: Mapping[str, str]) -> Config:
     Only the variables a provider names are kept (and the emulator's); secret files are
     read when the provider is used.
     """
-    providers: dict[str, ProviderEntry] = {EMULATOR_PROFILE: emulator_entry(environ)}
+    providers: dict[str, ProviderEntry] = {
+        EMULATOR_PROFILE: emulator_entry(environ, emulator_url(environ))
+    }
     if path is None:
         return Config(providers)
     file = Path(path)
