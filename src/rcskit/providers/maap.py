@@ -241,8 +241,8 @@ SPEC = ProviderSpec(
 )
 """A generic GSMA MaaP (FNW.11, seed 003).
 
-Idempotency: no source documents what a MaaP does with a repeated client ``msgId`` (a 409
-"Conflict/duplicate msgId" is only a guess in gsma_maap.md section 2.7), nor that the status
-GET answers 404 for a message that never arrived (section 2.1 marks the shape uncertain):
-unverified, so the safe values ``dedupes_message_id=False`` and ``status_lookup=False``.
-Webhooks: the Samsung-style verification token (gsma_maap.md section 2.5)."""
+Idempotency: neither seed 003 nor any public MaaP documentation found says what a MaaP does
+with a repeated client ``msgId`` (some SDKs expect a 409 conflict; unverified), nor that the
+status GET answers 404 for a message that never arrived: the safe values
+``dedupes_message_id=False`` and ``status_lookup=False``. Webhooks: the verification token set
+in the bot portal, sent in ``Authorization`` (Samsung's MaaP chatbot SDK)."""
