@@ -105,6 +105,7 @@ def one_run(workers: int, tps: float, seconds: float) -> dict[str, Any]:
             stale += int(out.strip().splitlines()[-1].split()[1])
         report = _report(base)
         report["stale"] = stale
+        report["load"] = os.getloadavg()[0]
         report["planned_rate"] = g.rate
         return report
     finally:
@@ -120,15 +121,15 @@ def run() -> str:
     g = dotgo_rule(tps)
     rows = [
         "| workers | requests | worst 1 s (rule) | worst 30 s (rule) | 429s | utilisation |"
-        " stale slots |",
-        "|---|---|---|---|---|---|---|",
+        " stale slots | load (1 min) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for workers in (1, 2, 4):
         r = one_run(workers, tps, seconds)
         rows.append(
             f"| {workers} | {len(r['arrivals']):,} | {r['worst_1s']} ({r['limit_1s']})"
             f" | {r['worst_30s']:,} ({r['limit_30s']:,}) | {r['throttled']}"
-            f" | {100 * r['utilisation_accepted']:.2f} % | {r['stale']} |"
+            f" | {100 * r['utilisation_accepted']:.2f} % | {r['stale']} | {r['load']:.1f} |"
         )
     return (
         f"### Shared Redis limiter, Dotgo rule at {tps:g} TPS, {seconds:g} s per run\n\n"
@@ -136,7 +137,9 @@ def run() -> str:
         f" ({100 * g.rate / tps:.2f} % of TPS). Counts are the fake platform's (arrival times"
         " on the server side, every request, accepted or not); utilisation is accepted"
         " requests per second over the run as a share of TPS. Stale slots: grants a worker"
-        " woke too late for (more than 50 ms) and booked again instead of sending.\n\n"
+        " woke too late for (more than 50 ms after the booking was asked for) and booked again"
+        " instead of sending: on a busy machine they are where utilisation goes. Load: the"
+        " machine's 1-minute load average at the end of the run (2 cores, shared).\n\n"
         + "\n".join(rows)
         + "\n"
     )
