@@ -27,6 +27,7 @@ from rcskit.campaign.redis_limiter import (
     connect,
     derive,
     dotgo_rule,
+    free_burst,
     limiter_key,
     per_minute_rule,
     per_second_rule,
@@ -85,28 +86,33 @@ async def departures(lim: RedisRateLimiter, tasks: int, seconds: float, out: lis
 
 
 @pytest.mark.parametrize("tps", [5, 10, 50, 100, 500, 1000, 5000])
-def test_dotgo_rule_keeps_both_windows_at_98_percent(tps: int) -> None:
-    g = dotgo_rule(tps)
-    assert g.burst == math.floor(0.1 * tps)
-    # worst closed 1 s and 30 s spans, with the 0.1 s margin, stay within the rule (the
-    # interval is widened, so the bound is strict)
+@pytest.mark.parametrize("margin", [0.1, 0.2])
+def test_dotgo_rule_keeps_both_windows_at_98_percent(tps: int, margin: float) -> None:
+    g = dotgo_rule(tps, margin=margin)
+    assert 0 <= g.burst <= 0.1 * tps and g.margin == margin
+    # worst closed 1 s and 30 s spans, with the margin, stay within the rule (the interval
+    # is widened, so the bound is strict)
     rate = 1 / g.interval
-    assert rate * 1.1 + g.burst + 1 < math.floor(1.2 * tps) + 1
-    assert rate * 30.1 + g.burst + 1 < 30 * tps + 1
+    assert rate * (1 + margin) + g.burst + 1 < math.floor(1.2 * tps) + 1
+    assert rate * (30 + margin) + g.burst + 1 < 30 * tps + 1
     assert g.rate >= 0.98 * tps
+    # the default burst costs no rate: the 30 s window is the binding one
+    assert g.rate == pytest.approx((30 * tps - g.burst) / (30 + margin))
 
 
 def test_dotgo_rule_at_500() -> None:
     g = dotgo_rule(500)
-    assert g.burst == 50
-    assert g.rate == pytest.approx((15000 - 50) / 30.1)
+    assert (g.burst, g.margin) == (4, 0.2)
+    assert g.rate == pytest.approx((15000 - 4) / 30.2)
     assert g.interval > 1 / g.rate  # widened, never narrowed
+    assert dotgo_rule(500, margin=0.1).burst == 50
 
 
 def test_plain_and_per_minute_rules() -> None:
-    assert per_second_rule(100).rate == pytest.approx(100 / 1.1)
+    assert per_second_rule(100).rate == pytest.approx(100 / 1.2)
     assert per_second_rule(100).burst == 0
-    assert per_minute_rule(600).rate == pytest.approx(600 / 60.1)
+    assert per_minute_rule(600).rate == pytest.approx(600 / 60.2)
+    assert free_burst(Window(1.0, 600), Window(30.0, 15000), 0.1) == 53
 
 
 def test_derive_names_the_window_a_burst_cannot_fit() -> None:
@@ -317,7 +323,7 @@ async def test_send_and_bulk_capability_limits_have_their_own_keys(
     assert send.key != bulk.key and send.key != plain.key
     assert send.params == dotgo_rule(500)
     assert plain.params == per_second_rule(50)
-    assert bulk.params.rate == pytest.approx(60 / 60.1)
+    assert bulk.params.rate == pytest.approx(60 / 60.2)
     await send.throttled(retry_after=5)
     assert (await bulk.state()).hold == 0.0  # a 429 on sends does not stop bulk checks
     assert (await send.state()).hold > 4.0

@@ -181,6 +181,10 @@ async def recipient_statuses(database: str, campaign: str) -> dict[str, int]:
     return {str(r["status"]): int(r["n"]) for r in rows}
 
 
+def _all_terminal(statuses: dict[str, int]) -> bool:
+    return bool(statuses) and all(s in TERMINAL for s in statuses)
+
+
 def _write_inputs(folder: Path, count: int) -> tuple[Path, Path]:
     recipients = folder / "recipients.csv"
     with recipients.open("w", newline="", encoding="utf-8") as handle:
@@ -357,6 +361,7 @@ async def run_chaos(
             killed_in_flight = 0
             stages = ["kill", "stop", "redis"]
             stopped_until: float | None = None
+            next_look = 0.0
             deadline = time.monotonic() + plan.deadline_s
             async with aiohttp.ClientSession() as session:
                 while time.monotonic() < deadline:
@@ -380,15 +385,28 @@ async def run_chaos(
                         workers[1].send_signal(signal.SIGCONT)
                         stopped_until = None
                         note("SIGCONT worker 1")
-                    if stopped_until is None and all(w.poll() is not None for w in workers):
-                        break
+                    if stopped_until is None and not stages:
+                        if all(w.poll() is not None for w in workers):
+                            break
+                        if time.monotonic() >= next_look:  # `rcskit worker` never exits
+                            next_look = time.monotonic() + 1.0
+                            if _all_terminal(await recipient_statuses(database, CAMPAIGN)):
+                                note("every recipient terminal")
+                                break
                     await asyncio.sleep(0.1)
-            for i, w in enumerate(workers):
+            if time.monotonic() >= deadline:
+                note(f"deadline: not done {plan.deadline_s:g} s after the workers started")
+            for w in workers:
                 if w.poll() is None:
                     w.send_signal(signal.SIGCONT)
+                    w.terminate()
+            for i, w in enumerate(workers):
+                try:
+                    await asyncio.to_thread(w.wait, 10)
+                except subprocess.TimeoutExpired:
                     w.kill()
-                    note(f"worker {i} still running at the deadline: killed")
-                w.wait()
+                    w.wait()
+                    note(f"worker {i} did not stop on SIGTERM: killed")
                 err = (folder / f"worker{i}.err").read_text(errors="replace").strip()
                 if err:
                     note(f"worker {i} stderr: {err[-300:]}")
