@@ -26,6 +26,7 @@ BENCHES = {
     "campaign": "campaign",
     "roundtrip": "roundtrip",
     "startup": "startup",
+    "testing": "testing",
     "limiter": "limiter",
     "chaos": "chaos",
 }

@@ -8,7 +8,7 @@ Read ``src/rcskit/demo/showcase.py`` for the handlers.
 from __future__ import annotations
 
 from rcskit.demo.showcase import (
-    IMAGES,
+    DEFAULT_MEDIA_BASE,
     KEYWORDS,
     PHONE,
     TEMPLATE_CODE,
@@ -22,7 +22,7 @@ from rcskit.demo.showcase import (
 )
 
 __all__ = [
-    "IMAGES",
+    "DEFAULT_MEDIA_BASE",
     "KEYWORDS",
     "PHONE",
     "TEMPLATE_CODE",
@@ -37,5 +37,6 @@ __all__ = [
 ]
 
 # A new Bot each time this file is loaded (its de-duplication and state file is
-# rcskit-bot.sqlite3 in the working directory, as for the other examples).
+# rcskit-bot.sqlite3 in the working directory, as for the other examples). Its media URLs
+# point at DEFAULT_MEDIA_BASE, where `rcskit demo` serves them on its default port.
 bot = build_bot()

@@ -3,12 +3,38 @@ welcome card for a new user and for a user's first message."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from rcskit.app import Bot
-from rcskit.demo.showcase import KEYWORDS, TEMPLATE_CODE, WELCOME_TITLE, build_bot, showcase
+from rcskit.demo.media import media_files
+from rcskit.demo.showcase import (
+    ACTION_PAGES,
+    KEYWORDS,
+    TEMPLATE_CODE,
+    TYPING_PAUSE,
+    WELCOME_TITLE,
+    Pause,
+    action_page,
+    build_bot,
+    showcase,
+)
 from rcskit.events import Location, NewUser, SuggestionResponse, UserMessage
-from rcskit.message import ACTION_TYPES, Card, Carousel, Contact, Message, Reply, Template, Text
+from rcskit.message import (
+    ACTION_TYPES,
+    Audio,
+    Card,
+    Carousel,
+    Contact,
+    File,
+    IsTyping,
+    Message,
+    Reply,
+    Template,
+    Text,
+)
 
 ALICE = Contact("+14251234567")
 
@@ -16,10 +42,16 @@ ALICE = Contact("+14251234567")
 class Recorder:
     def __init__(self) -> None:
         self.sent: list[tuple[Contact, Message]] = []
+        self.times: list[float] = []
 
     async def send(self, to: Contact, message: Message, /) -> str:
         self.sent.append((to, message))
+        self.times.append(time.monotonic())
         return f"id-{len(self.sent)}"
+
+
+def messages_of(words: tuple[str, ...]) -> list[Message]:
+    return [s for word in words for s in showcase(word) if isinstance(s, Message)]
 
 
 def says(text: str, n: int = 0) -> UserMessage:
@@ -41,7 +73,7 @@ def content_kinds(messages: list[Message]) -> set[str]:
 
 
 def test_every_keyword_and_every_content_type() -> None:
-    sent = [m for word in KEYWORDS for m in showcase(word)]
+    sent = messages_of((*KEYWORDS, *ACTION_PAGES))
     assert content_kinds(sent) == {
         "text",
         "file",
@@ -61,8 +93,64 @@ def test_every_keyword_and_every_content_type() -> None:
     [carousel] = showcase("carousel")
     assert isinstance(carousel.content, Carousel) and len(carousel.content.cards) == 3
     [template] = showcase("template")
+    assert isinstance(template, Message)
     assert isinstance(template.content, Template) and template.content.code == TEMPLATE_CODE
     assert showcase("nonsense") == showcase("help")
+
+
+def test_each_action_page_fits_one_chip_list_and_links_to_the_other() -> None:
+    pages = [action_page(0), action_page(1)]
+    for page, other in zip(pages, reversed(ACTION_PAGES), strict=True):
+        actions = [s for s in page.suggestions if not isinstance(s, Reply)]
+        [link] = [s for s in page.suggestions if isinstance(s, Reply)]
+        assert len(actions) == 6 and link.postback_data == f"show:{other}"
+    every = {type(s) for p in pages for s in p.suggestions if not isinstance(s, Reply)}
+    assert every == set(ACTION_TYPES)
+
+
+def test_every_medium_is_served_by_the_demo_and_named_right() -> None:
+    base = "http://127.0.0.1:8123/_demo_media"
+    urls: list[str] = []
+    for step in (s for word in KEYWORDS for s in showcase(word, base)):
+        if not isinstance(step, Message):
+            continue
+        content = step.content
+        if isinstance(content, File | Audio):
+            urls.append(content.url or "")
+        if isinstance(content, File) and content.thumbnail_url:
+            urls.append(content.thumbnail_url)
+        cards = content.cards if isinstance(content, Carousel) else [content]
+        for card in cards:
+            if isinstance(card, Card) and card.media is not None:
+                urls += [card.media.url or "", card.media.thumbnail_url or ""]
+    urls = [u for u in urls if u]
+    assert all(u.startswith(base + "/") for u in urls), urls
+    names = {urlsplit(u).path.rsplit("/", 1)[1] for u in urls}
+    files = media_files()
+    assert names <= set(files)
+    kinds = {files[n].content_type for n in names}
+    assert kinds == {"image/png", "audio/wav", "application/pdf", "video/mp4"}
+    # real files of their type
+    assert files["sunrise.png"].body.startswith(b"\x89PNG\r\n\x1a\n")
+    assert files["chime.wav"].body[:4] == b"RIFF" and files["chime.wav"].body[8:12] == b"WAVE"
+    assert (
+        files["showcase.pdf"].body.startswith(b"%PDF-") and b"%%EOF" in files["showcase.pdf"].body
+    )
+    assert files["clip.mp4"].body[4:8] == b"ftyp"
+
+
+async def test_typing_shows_the_indicator_then_replies_after_the_pause() -> None:
+    steps = showcase("typing")
+    assert [type(s) for s in steps] == [Message, Pause, Message]
+    client = Recorder()
+    bot = memory_bot(client)
+    await bot.start()
+    await bot.dispatch(taps("show:typing"))
+    await asyncio.sleep(0)
+    await bot.stop()
+    (_, indicator), (_, answer) = client.sent
+    assert isinstance(indicator.content, IsTyping) and isinstance(answer.content, Text)
+    assert client.times[1] - client.times[0] >= TYPING_PAUSE - 0.05
 
 
 async def test_new_user_gets_the_welcome_card_listing_the_keywords() -> None:
@@ -102,6 +190,9 @@ async def test_taps_locations_and_files_are_answered() -> None:
     bot = memory_bot(client)
     await bot.start()
     await bot.dispatch(taps("show:actions"))
+    await bot.dispatch(taps("action:dial", "Call us"))
+    await bot.dispatch(taps("show:actions 2", "More actions"))
+    await bot.dispatch(taps("action:receipts", "Send read receipts"))
     await bot.dispatch(taps("reply:yes", "Yes"))
     await bot.dispatch(
         UserMessage(
@@ -111,8 +202,14 @@ async def test_taps_locations_and_files_are_answered() -> None:
     await bot.stop()
     texts: list[Any] = [getattr(m.content, "text", None) for _, m in client.sent]
     assert texts == [
-        "Actions 1 of 2: links, calls and maps.",
-        "Actions 2 of 2: calendar, compose, device and settings.",
+        "Actions 1 of 2: links, calls and maps. Tap one to try it.",
+        "You tapped 'Call us' (postback 'action:dial').",
+        "Actions 2 of 2: calendar, compose, device and settings. Tap one to try it.",
+        "You tapped 'Send read receipts' (postback 'action:receipts').",
         "You tapped 'Yes' (postback 'reply:yes').",
         "Thanks! You are at 48.85000, 2.29000.",
     ]
+    # an action's answer carries its page of actions again; the others the keyword chips
+    chips = [[s.postback_data for s in m.suggestions] for _, m in client.sent]
+    assert chips[1] == chips[0] and chips[3] == chips[2] and chips[0] != chips[2]
+    assert chips[4] == chips[5] == [*(f"show:{w}" for w in KEYWORDS), "show:help"]

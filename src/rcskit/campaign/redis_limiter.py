@@ -92,6 +92,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from ..providers import registry
 from ..ratelimit import Clock, Sleep
 from .errors import CampaignError
 
@@ -115,7 +116,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DOTGO_PROVIDERS = ("dotgo", "dotgo_google")
+DOTGO_PROVIDERS = tuple(s.name for s in registry.all() if s.rate_rule == "dotgo_window")
 """Providers that count requests with Dotgo's 1 s / 30 s rule (seed 002 section 6)."""
 
 KEY_PREFIX = "rcskit:rate"

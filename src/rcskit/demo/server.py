@@ -1,7 +1,8 @@
 """``rcskit demo``: the emulator and the showcase bot in one process, behind one server.
 
-One ASGI app serves both: the bot's webhook at ``/_demo_bot/webhook`` and the emulator (API,
-admin API, web UI) everywhere else. At start-up:
+One ASGI app serves both: the bot's webhook at ``/_demo_bot/webhook``, the showcase's media at
+``/_demo_media/`` (:mod:`rcskit.demo.media`: the phone page loads nothing from another host)
+and the emulator (API, admin API, web UI) everywhere else. At start-up:
 
 - the bot gets an :class:`~rcskit.client.RcsClient` aimed at the emulator's Dotgo flavour
   with the demo bot's credentials, taken from the emulator's config in-process (nothing
@@ -47,6 +48,7 @@ from ..events import NewUser
 from ..inbound.verify import IpAllowList
 from ..message import Contact
 from ..transport import ASGIApp, AsgiTransport, HttpRequest
+from .media import MEDIA_PREFIX, media_app, media_files
 from .showcase import TEMPLATE_CODE, build_bot
 
 __all__ = [
@@ -176,6 +178,7 @@ def create_demo(
         verifier=IpAllowList(webhook_sources(base_url)),
         dedup="memory",
         state="memory",
+        media_base=f"{base_url}{MEDIA_PREFIX}",
     )
     webhook_url = f"{base_url}{BOT_PREFIX}{bot.path}"
 
@@ -184,6 +187,8 @@ def create_demo(
         async with emulator.router.lifespan_context(emulator):
             await bot.start()
             try:
+                await asyncio.to_thread(media_files)  # drawn once, before the first page
+
                 await _register_webhook(emulator, base_url, webhook_url)
                 bot.enqueue(NewUser(provider="dotgo", contact=Contact(DEMO_PHONE)))
                 if on_ready is not None:
@@ -194,7 +199,11 @@ def create_demo(
                 await client.aclose()
 
     app = Starlette(
-        routes=[Mount(BOT_PREFIX, app=bot.asgi), Mount("/", app=emulator)],
+        routes=[
+            Mount(BOT_PREFIX, app=bot.asgi),
+            Mount(MEDIA_PREFIX, app=media_app()),
+            Mount("/", app=emulator),
+        ],
         lifespan=lifespan,
     )
     phone_url = base_url + phone_href(DEMO_PHONE, DEMO_BOT_ID)
@@ -223,6 +232,7 @@ def banner(demo: Demo) -> str:
             f"  Bot webhook:  {demo.webhook_url}  (Dotgo GSMA flavour, bot {DEMO_BOT_ID})",
             f"  Dotgo API:    {base}/dotgo/rcs  (token URL {base}/dotgo/auth/oauth/token)",
             f"  Admin API:    {base}{ADMIN_PREFIX}/",
+            f"  Demo media:   {base}{MEDIA_PREFIX}/  (images, audio, video, a PDF: all local)",
             "",
             "Type help on the phone page, or tap a suggestion, to see every RCS feature.",
             "Press Ctrl-C to stop.",

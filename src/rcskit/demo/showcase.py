@@ -1,10 +1,18 @@
 """The showcase bot: answers keywords with every content type and every suggested action.
 
-Keywords: ``text``, ``file``, ``audio``, ``location``, ``card`` (a vertical and a horizontal
-card), ``carousel``, ``template``, ``typing``, ``replies``, ``actions`` (the twelve suggested
-actions, in two chip lists of six), ``help``. A new user, or a user's first message, gets a
-welcome card listing the keywords. It also answers taps, shared locations and files, and logs
-the statuses of its messages.
+Keywords: ``text``, ``file`` (an image, a PDF and a video, each with a thumbnail), ``audio``,
+``location``, ``card`` (a vertical and a horizontal card), ``carousel``, ``template``, ``typing``
+(the typing indicator, then a reply 1.5 s later), ``replies``, ``actions`` (the twelve suggested
+actions on two pages of six chips, each page with a chip to the other), ``help``. A new user,
+or a user's first message, gets a welcome card listing the keywords. A tap on an action is
+answered with the same page of actions again, so every action stays one tap away; other taps,
+shared locations and files are answered with the keyword chips. It logs the statuses of its
+messages.
+
+Its media (PNG images and thumbnails, a WAV, a PDF, an MP4) are made by
+:mod:`rcskit.demo.media`; ``media_base`` says where they are served (``rcskit demo`` serves
+them itself at ``{base}/_demo_media``; against a real provider, serve them somewhere the
+provider can fetch them and give that URL).
 
 Some content is provider-specific: ``template`` is Dotgo's (``rcskit demo`` registers
 ``showcase_welcome`` in the emulator); five of the actions (enriched call, video call, device
@@ -16,14 +24,16 @@ emulator), or build one for your own client::
 
     from rcskit.demo.showcase import build_bot
 
-    bot = build_bot(client, dedup="memory")
+    bot = build_bot(client, dedup="memory", media_base="https://example.com/showcase-media")
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from ..app import DEFAULT_DB, Bot, ConversationState, MessageSender, Responder
@@ -56,17 +66,23 @@ from ..message import (
     RequestDeviceSpecifics,
     RequestLocationPush,
     ShowLocation,
+    Suggestion,
     Template,
     Text,
 )
 from ..store.inbox import DedupStore, StateStore
+from .media import media_files
 
 __all__ = [
-    "IMAGES",
+    "ACTION_PAGES",
+    "DEFAULT_MEDIA_BASE",
     "KEYWORDS",
     "PHONE",
     "TEMPLATE_CODE",
+    "TYPING_PAUSE",
     "WELCOME_TITLE",
+    "Pause",
+    "action_page",
     "actions",
     "build_bot",
     "card",
@@ -77,9 +93,10 @@ __all__ = [
 
 log = logging.getLogger("rcskit.demo.showcase")
 
-IMAGES = "https://storage.googleapis.com/kitchen-sink-sample-images"
-"""Where the showcase's images are (the phone's browser loads them; offline it shows a
-placeholder)."""
+DEFAULT_MEDIA_BASE = "http://127.0.0.1:8000/_demo_media"
+"""Where ``rcskit demo`` serves the showcase's media on its default port."""
+TYPING_PAUSE = 1.5
+"""Seconds between the typing indicator and the reply of the ``typing`` keyword."""
 PHONE = "+16502530000"
 """The number the call and compose actions use."""
 TEMPLATE_CODE = "showcase_welcome"
@@ -102,9 +119,55 @@ KEYWORDS = (
 """The keywords the showcase answers (besides ``help``)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """A step of an answer that is not a message: wait ``seconds`` before the next one."""
+
+    seconds: float
+
+
+Step = Message | Pause
+
+
 def _chips() -> list[Reply]:
     """One chip per keyword and one for help: 11, the most a chip list may hold."""
     return [*(Reply(word.title(), f"show:{word}") for word in KEYWORDS), Reply("Help", "show:help")]
+
+
+def _url(media_base: str, name: str) -> str:
+    return f"{media_base.rstrip('/')}/{name}"
+
+
+def _image(media_base: str, image: str, height: Height | None = None) -> Media:
+    """Card media: the PNG ``image`` of :mod:`rcskit.demo.media` and its thumbnail, with the
+    types and sizes GSMA platforms ask for."""
+    files = media_files()
+    full, thumb = files[f"{image}.png"], files[f"{image}-thumb.png"]
+    return Media.image(
+        _url(media_base, full.name),
+        height=height,
+        content_type=full.content_type,
+        size=full.size,
+        thumbnail_url=_url(media_base, thumb.name),
+        thumbnail_content_type=thumb.content_type,
+        thumbnail_size=thumb.size,
+    )
+
+
+def _file(media_base: str, name: str, thumbnail: str) -> File:
+    """A file message for the medium ``name``, with the PNG thumbnail of scene ``thumbnail``."""
+    files = media_files()
+    medium, thumb = files[name], files[f"{thumbnail}-thumb.png"]
+    return File(
+        _url(media_base, name),
+        name=name,
+        mime_type=medium.content_type,
+        size=medium.size,
+        thumbnail_url=_url(media_base, thumb.name),
+        thumbnail_name=thumb.name,
+        thumbnail_mime_type=thumb.content_type,
+        thumbnail_size=thumb.size,
+    )
 
 
 def menu(text: str = "What would you like to see?") -> Message:
@@ -112,7 +175,7 @@ def menu(text: str = "What would you like to see?") -> Message:
     return Message(text, suggestions=_chips())
 
 
-def welcome() -> Message:
+def welcome(media_base: str = DEFAULT_MEDIA_BASE) -> Message:
     """The welcome card: what the showcase does and its keywords, with the keyword chips."""
     listed = ", ".join(KEYWORDS)
     return Message(
@@ -122,17 +185,15 @@ def welcome() -> Message:
                 "Every RCS feature, one keyword at a time. Send a keyword or tap a suggestion: "
                 f"{listed}. Send help to see this list again."
             ),
-            media=Media.image(f"{IMAGES}/cute-dog.jpg", height=Height.SHORT),
+            media=_image(media_base, "sunrise", Height.SHORT),
             suggestions=(Reply("Show a card", "show:card"), Reply("All actions", "show:actions")),
         ),
         suggestions=_chips(),
     )
 
 
-def actions() -> list[Message]:
-    """The twelve suggested actions, as two messages of six chips."""
-    start = datetime(2030, 3, 14, 9, 0, tzinfo=UTC)
-    first = [
+def _first_actions() -> list[Suggestion]:
+    return [
         OpenUrl("Open website", "https://www.gsma.com", postback_data="action:open_url"),
         DialPhoneNumber("Call us", PHONE, postback_data="action:dial"),
         DialEnrichedCall(
@@ -148,7 +209,11 @@ def actions() -> list[Message]:
         ),
         RequestLocationPush("Share location", postback_data="action:request_location"),
     ]
-    second = [
+
+
+def _second_actions() -> list[Suggestion]:
+    start = datetime(2030, 3, 14, 9, 0, tzinfo=UTC)
+    return [
         CreateCalendarEvent(
             "Add to calendar",
             start,
@@ -167,76 +232,118 @@ def actions() -> list[Message]:
         DisableAnonymization("Share your number", postback_data="action:anonymization"),
         EnableDisplayedNotifications("Send read receipts", postback_data="action:receipts"),
     ]
-    return [
-        Message("Actions 1 of 2: links, calls and maps.", suggestions=first),
-        Message("Actions 2 of 2: calendar, compose, device and settings.", suggestions=second),
-    ]
 
 
-def card(title: str, image: str, description: str) -> Card:
-    """A vertical carousel card with an image and two replies."""
+ACTION_PAGES = ("actions", "actions 2")
+"""The keywords of the two pages of actions (the second is reached by a chip of the first)."""
+
+
+def action_page(page: int, text: str | None = None) -> Message:
+    """Page ``page`` (0 or 1) of the twelve actions: six action chips and a chip to the other
+    page (seven chips, so the phone shows them all on the latest message)."""
+    if page == 0:
+        return Message(
+            text or "Actions 1 of 2: links, calls and maps. Tap one to try it.",
+            suggestions=[*_first_actions(), Reply("More actions", f"show:{ACTION_PAGES[1]}")],
+        )
+    if page == 1:
+        return Message(
+            text or "Actions 2 of 2: calendar, compose, device and settings. Tap one to try it.",
+            suggestions=[*_second_actions(), Reply("First actions", f"show:{ACTION_PAGES[0]}")],
+        )
+    raise ValueError(f"page must be 0 or 1, not {page}")
+
+
+def _page_of(postback: str) -> int | None:
+    """Which page of actions carries the action with this postback data."""
+    for page, found in enumerate((_first_actions(), _second_actions())):
+        if any(s.postback_data == postback for s in found):
+            return page
+    return None
+
+
+def actions() -> list[Message]:
+    """The twelve suggested actions: both pages (:func:`action_page`)."""
+    return [action_page(0), action_page(1)]
+
+
+def card(title: str, image: str, description: str, media_base: str = DEFAULT_MEDIA_BASE) -> Card:
+    """A vertical carousel card with an image (a file of :mod:`rcskit.demo.media`, by name
+    without ``.png``) and two replies."""
     return Card(
         title=title,
         description=description,
-        media=Media.image(f"{IMAGES}/{image}", height=Height.MEDIUM),
+        media=_image(media_base, image, Height.MEDIUM),
         suggestions=(Reply("Like", f"like:{image}"), Reply("More", "show:carousel")),
     )
 
 
-def showcase(word: str) -> list[Message]:
-    """The messages answering one keyword (the help menu for anything unknown)."""
+def _files(media_base: str) -> list[Step]:
+    return [
+        Message(_file(media_base, "night.png", "night")),
+        Message(_file(media_base, "showcase.pdf", "forest")),
+        Message(_file(media_base, "clip.mp4", "sea")),
+    ]
+
+
+def _cards(media_base: str) -> list[Step]:
+    return [
+        Message(
+            Card(
+                title="A rich card",
+                description="Media, a title, a description and suggestions.",
+                media=_image(media_base, "forest", Height.TALL),
+                orientation=Orientation.VERTICAL,
+                suggestions=(
+                    Reply("Nice", "like:card"),
+                    OpenUrl("Learn more", "https://www.gsma.com/rcs"),
+                ),
+            )
+        ),
+        Message(
+            Card(
+                title="A horizontal card",
+                description="The image sits beside the text, here on the right.",
+                media=_image(media_base, "sea"),
+                orientation=Orientation.HORIZONTAL,
+                image_alignment=ImageAlignment.RIGHT,
+                suggestions=(Reply("Carousel next", "show:carousel"),),
+            )
+        ),
+    ]
+
+
+def showcase(word: str, media_base: str = DEFAULT_MEDIA_BASE) -> list[Step]:
+    """The steps answering one keyword (the help menu for anything unknown): messages, and
+    the :class:`Pause` between the typing indicator and its reply."""
     if word == "text":
         return [Message(Text("A plain text message. RCS text can be up to 3072 characters."))]
     if word == "file":
-        return [
-            Message(File(f"{IMAGES}/cute-dog.jpg", name="cute-dog.jpg", mime_type="image/jpeg"))
-        ]
+        return _files(media_base)
     if word == "audio":
         return [
             Message(
                 Audio(
-                    "https://www.kozco.com/tech/piano2.wav",
-                    name="piano.wav",
+                    _url(media_base, "chime.wav"),
+                    name="chime.wav",
                     mime_type="audio/wav",
-                    playing_length=6,
+                    size=media_files()["chime.wav"].size,
+                    playing_length=3,
                 )
             )
         ]
     if word == "location":
         return [Message(GeolocationPush.at(48.8584, 2.2945, label="Eiffel Tower"))]
     if word == "card":
-        return [
-            Message(
-                Card(
-                    title="A rich card",
-                    description="Media, a title, a description and suggestions.",
-                    media=Media.image(f"{IMAGES}/elephant.jpg", height=Height.TALL),
-                    orientation=Orientation.VERTICAL,
-                    suggestions=(
-                        Reply("Nice", "like:card"),
-                        OpenUrl("Learn more", "https://www.gsma.com/rcs"),
-                    ),
-                )
-            ),
-            Message(
-                Card(
-                    title="A horizontal card",
-                    description="The image sits beside the text, here on the right.",
-                    media=Media.image(f"{IMAGES}/goldfish.jpg"),
-                    orientation=Orientation.HORIZONTAL,
-                    image_alignment=ImageAlignment.RIGHT,
-                    suggestions=(Reply("Carousel next", "show:carousel"),),
-                )
-            ),
-        ]
+        return _cards(media_base)
     if word == "carousel":
         return [
             Message(
                 Carousel(
                     [
-                        card("Dog", "cute-dog.jpg", "A very good dog."),
-                        card("Elephant", "elephant.jpg", "Never forgets."),
-                        card("Goldfish", "goldfish.jpg", "Forgets everything."),
+                        card("Sunrise", "sunrise", "Early light over the hills.", media_base),
+                        card("Sea", "sea", "Waves all the way down.", media_base),
+                        card("Forest", "forest", "Green as far as you can see.", media_base),
                     ],
                     card_width=CardWidth.MEDIUM,
                 )
@@ -245,7 +352,11 @@ def showcase(word: str) -> list[Message]:
     if word == "template":
         return [Message(Template(TEMPLATE_CODE, {"name": "RCS fan"}))]
     if word == "typing":
-        return [Message(IsTyping(active=True)), Message("That was the typing indicator.")]
+        return [
+            Message(IsTyping(active=True)),
+            Pause(TYPING_PAUSE),
+            Message(f"That was the typing indicator, shown for {TYPING_PAUSE:g} s."),
+        ]
     if word == "replies":
         return [
             Message(
@@ -253,54 +364,75 @@ def showcase(word: str) -> list[Message]:
                 suggestions=[Reply("Yes", "reply:yes"), Reply("No", "reply:no")],
             )
         ]
-    if word == "actions":
-        return actions()
+    if word in ACTION_PAGES:
+        return [action_page(ACTION_PAGES.index(word))]
     return [menu()]
 
 
-async def _answer(word: str, reply: Responder) -> None:
-    for message in showcase(word):
-        await reply(message)
-
-
-async def _welcome(reply: Responder, state: ConversationState) -> None:
-    state["welcomed"] = True
-    await reply(welcome())
-
-
-async def _show(event: SuggestionResponse, reply: Responder, state: ConversationState) -> None:
-    state["welcomed"] = True
-    await _answer((event.postback_data or "").removeprefix("show:"), reply)
-
-
-async def _tapped(event: SuggestionResponse, reply: Responder) -> None:
-    await reply(f"You tapped {event.text!r} (postback {event.postback_data!r}).")
-
-
-async def _located(event: UserMessage, reply: Responder) -> None:
-    where = event.location
-    assert where is not None
-    await reply(f"Thanks! You are at {where.latitude:.5f}, {where.longitude:.5f}.")
-
-
-async def _received_file(event: UserMessage, reply: Responder) -> None:
-    got = event.file
-    assert got is not None
-    await reply(f"Got your file {got.name or got.url} ({got.mime_type or 'unknown type'}).")
-
-
-async def _keyword(event: UserMessage, reply: Responder, state: ConversationState) -> None:
-    word = (event.text or "").strip().lower()
-    if not state.get("welcomed"):
-        state["welcomed"] = True
-        await reply(welcome())
-        if word not in KEYWORDS:
-            return
-    await _answer(word if word in KEYWORDS else "help", reply)
+async def _send(steps: Sequence[Step], reply: Responder) -> None:
+    for step in steps:
+        if isinstance(step, Pause):
+            await asyncio.sleep(step.seconds)
+        else:
+            await reply(step)
 
 
 async def _status(event: StatusEvent) -> None:
     log.info("message %s is %s", event.message_id, event.status.value)
+
+
+def _register(bot: Bot, media_base: str) -> None:
+    """Add the showcase's handlers to ``bot``."""
+
+    async def answer(word: str, reply: Responder) -> None:
+        await _send(showcase(word, media_base), reply)
+
+    @bot.on_new_user
+    async def greet(reply: Responder, state: ConversationState) -> None:
+        state["welcomed"] = True
+        await reply(welcome(media_base))
+
+    @bot.on_postback(prefix="show:")
+    async def show(event: SuggestionResponse, reply: Responder, state: ConversationState) -> None:
+        state["welcomed"] = True
+        await answer((event.postback_data or "").removeprefix("show:"), reply)
+
+    @bot.on_postback(prefix="action:")
+    async def tried(event: SuggestionResponse, reply: Responder) -> None:
+        postback = event.postback_data or ""
+        page = _page_of(postback)
+        said = f"You tapped {event.text!r} (postback {postback!r})."
+        await reply(action_page(page, said) if page is not None else menu(said))
+
+    @bot.on_postback
+    async def tapped(event: SuggestionResponse, reply: Responder) -> None:
+        await reply(menu(f"You tapped {event.text!r} (postback {event.postback_data!r})."))
+
+    @bot.on_location
+    async def located(event: UserMessage, reply: Responder) -> None:
+        where = event.location
+        assert where is not None
+        await reply(menu(f"Thanks! You are at {where.latitude:.5f}, {where.longitude:.5f}."))
+
+    @bot.on_file
+    async def received_file(event: UserMessage, reply: Responder) -> None:
+        got = event.file
+        assert got is not None
+        kind = got.mime_type or "unknown type"
+        await reply(menu(f"Got your file {got.name or got.url} ({kind})."))
+
+    @bot.on_message
+    async def keyword(event: UserMessage, reply: Responder, state: ConversationState) -> None:
+        word = (event.text or "").strip().lower()
+        known = word in KEYWORDS or word in ACTION_PAGES
+        if not state.get("welcomed"):
+            state["welcomed"] = True
+            await reply(welcome(media_base))
+            if not known:
+                return
+        await answer(word if known else "help", reply)
+
+    bot.on_status(_status)
 
 
 def build_bot(
@@ -311,17 +443,14 @@ def build_bot(
     dedup: DedupStore | str | os.PathLike[str] | None = DEFAULT_DB,
     state: StateStore | str | os.PathLike[str] | None = None,
     name: str = "showcase",
+    media_base: str = DEFAULT_MEDIA_BASE,
 ) -> Bot:
-    """A new showcase bot (see the module docstring); the arguments are :class:`Bot`'s.
+    """A new showcase bot (see the module docstring); the other arguments are :class:`Bot`'s.
 
-    ``dedup="memory"`` keeps everything in memory (no SQLite file in the working directory).
+    ``media_base`` is the URL its media are served at (``rcskit demo`` passes its own
+    ``{base}/_demo_media``). ``dedup="memory"`` keeps everything in memory (no SQLite file in
+    the working directory).
     """
     bot = Bot(client, provider=provider, verifier=verifier, dedup=dedup, state=state, name=name)
-    bot.on_new_user(_welcome)
-    bot.on_postback(prefix="show:")(_show)
-    bot.on_postback(_tapped)
-    bot.on_location(_located)
-    bot.on_file(_received_file)
-    bot.on_message(_keyword)
-    bot.on_status(_status)
+    _register(bot, media_base)
     return bot

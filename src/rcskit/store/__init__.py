@@ -57,6 +57,7 @@ from .sends import (
 )
 from .states import MessageState, is_final, moves, next_state, state_for_status
 from .store import Store
+from .workers import LiveWorker, WorkerRefused
 
 __all__ = [
     "DEFAULT_DATABASE",
@@ -72,6 +73,7 @@ __all__ = [
     "ImportCounts",
     "InboundRecord",
     "InvalidRecord",
+    "LiveWorker",
     "MessageState",
     "NewRecipient",
     "OutboundMessage",
@@ -89,6 +91,7 @@ __all__ = [
     "StoreError",
     "UnknownRecord",
     "WorkLeft",
+    "WorkerRefused",
     "create_engine",
     "database_url",
     "deterministic_id",
