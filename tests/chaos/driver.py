@@ -325,7 +325,7 @@ async def run_chaos(
         "--port", str(port), "--tps", f"{plan.tps:g}", "--seed", str(plan.seed),
         "--rate-429", str(f.rate_429), "--rate-5xx", str(f.rate_5xx),
         "--rate-timeout", str(f.rate_timeout), "--rate-lost", str(f.rate_lost),
-        "--timeout-s", str(f.timeout_s),
+        "--timeout-s", str(f.timeout_s), "--boost",
         *(() if plan.dedupe else ("--no-dedupe",)),
         *(() if plan.status_lookup else ("--no-status",)),
     ]  # fmt: skip
