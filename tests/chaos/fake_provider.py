@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -346,10 +347,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     a = p.parse_args(argv)
     if a.boost:
-        try:
+        with contextlib.suppress(OSError):
             os.setpriority(os.PRIO_PROCESS, 0, -10)
-        except OSError:
-            pass
     platform = FakeDotgo(
         bot_id=a.bot_id,
         tps=a.tps,
