@@ -126,7 +126,8 @@ def _help(*args: str) -> str:
 
 
 def worker_command(database: str, redis_url: str, plan: ChaosPlan) -> list[str]:
-    """The command of one worker: ``rcskit worker`` when it exists, else ``campaign run``."""
+    """The command of one worker: ``rcskit worker`` when it exists (it serves running
+    campaigns: :func:`start_command` starts this one), else ``campaign run ID``."""
     worker_help = _help("worker")
     if worker_help:
         cmd = [sys.executable, "-m", "rcskit.cli", "worker", "--database", database]
@@ -141,6 +142,14 @@ def worker_command(database: str, redis_url: str, plan: ChaosPlan) -> list[str]:
     if "--redis" in options:
         cmd += ["--redis", redis_url]
     return cmd
+
+
+def start_command(database: str, worker: list[str]) -> list[str] | None:
+    """What makes the campaign running for ``rcskit worker`` processes (``campaign resume
+    ID``), or ``None`` when the workers are ``campaign run ID`` themselves."""
+    if "worker" not in worker[2:4]:
+        return None
+    return _cli("resume", CAMPAIGN, "--database", database)
 
 
 async def _count(session: aiohttp.ClientSession, base: str) -> dict[str, int]:
@@ -347,6 +356,14 @@ async def run_chaos(
                 _create(database, base, plan, folder),
             )
             note("campaign created")
+            start = start_command(database, cmd)
+            if start is not None:
+                done = await asyncio.to_thread(
+                    subprocess.run, start, capture_output=True, text=True, cwd=ROOT, env=_env()
+                )
+                if done.returncode != 0:
+                    raise RuntimeError(f"{' '.join(start[2:5])} failed: {done.stderr.strip()}")
+                note("campaign started: " + " ".join(start[2:5]))
             for i in range(plan.workers):
                 workers.append(
                     subprocess.Popen(
