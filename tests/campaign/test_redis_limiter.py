@@ -34,7 +34,7 @@ from rcskit.campaign.redis_limiter import (
     send_limiter,
 )
 from rcskit.ratelimit import RateLimiter
-from tests.chaos.redis_server import RedisServer
+from tests.chaos.redis_server import RedisServer, redis_server_or_skip
 from tests.chaos.windows import utilisation, worst_window
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
+    server = redis_server_or_skip()
     server.start()
     try:
         yield server
@@ -163,7 +163,8 @@ async def test_instances_and_processes_share_one_limit(
                 key,
                 repr(g.rate),
                 str(g.burst),
-                "60",
+                "--count",
+                "40",
             ],
             cwd=ROOT,
             stdout=subprocess.PIPE,
@@ -193,7 +194,7 @@ async def test_instances_and_processes_share_one_limit(
         lines = [ln for ln in out.splitlines() if not ln.startswith("stale")]
         remote += len(lines)
         times.extend(float(x) for x in lines)
-    assert remote == 120
+    assert remote == 80
     times.sort()
     for w in windows:
         assert worst_window(times, w.span) <= w.limit, w
@@ -320,3 +321,58 @@ async def test_send_and_bulk_capability_limits_have_their_own_keys(
     assert (await send.state()).hold > 4.0
     ttl = await client.ttl(send.key)
     assert 0 < ttl <= 5 + 20 + 60  # expires: hold + recovery + pad
+
+
+async def test_is_adaptive_and_the_in_process_limiters_are_not(
+    redis_server: RedisServer, key: str, clients: list[object]
+) -> None:
+    from rcskit.campaign.redis_limiter import AdaptiveRateLimiter
+    from rcskit.ratelimit import TokenBucket
+
+    assert isinstance(
+        limiter(redis_server, key, Gcra(rate=10, burst=0), clients), AdaptiveRateLimiter
+    )
+    assert not isinstance(TokenBucket.per_second(10), AdaptiveRateLimiter)
+
+
+async def test_one_round_trip_books_for_the_whole_line(
+    redis_server: RedisServer, key: str, clients: list[object]
+) -> None:
+    lim = limiter(redis_server, key, Gcra(rate=400, burst=0), clients)
+    times: list[float] = []
+
+    async def one() -> None:
+        await lim.acquire()
+        times.append(time.monotonic())
+
+    await asyncio.gather(*(one() for _ in range(120)))
+    assert lim.round_trips <= 12  # 120 grants, many slots per booking
+    times.sort()
+    # still one slot each, evenly paced: never more than the rate allows in any 0.1 s
+    assert worst_window(times, 0.1) <= 400 * 0.1 + 3
+
+
+async def test_a_cancelled_caller_does_not_stall_the_line(
+    redis_server: RedisServer, key: str, clients: list[object]
+) -> None:
+    lim = limiter(redis_server, key, Gcra(rate=20, burst=0), clients)
+    await lim.acquire()
+    first = asyncio.create_task(lim.acquire())
+    second = asyncio.create_task(lim.acquire())
+    await asyncio.sleep(0.01)
+    first.cancel()
+    await asyncio.wait_for(second, 5)
+    assert first.cancelled()
+
+
+async def test_a_redis_error_reaches_every_waiting_caller(
+    redis_server: RedisServer, key: str, clients: list[object]
+) -> None:
+    from redis.exceptions import ResponseError
+
+    lim = limiter(redis_server, key, Gcra(rate=20, burst=0), clients)
+    await lim.client.set(key, "not a hash")
+    results = await asyncio.wait_for(
+        asyncio.gather(*(lim.acquire() for _ in range(3)), return_exceptions=True), 5
+    )
+    assert all(isinstance(r, ResponseError) for r in results)

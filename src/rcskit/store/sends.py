@@ -44,6 +44,7 @@ from .claims import held
 from .core import check_aware, check_text, chunks
 from .outbox import OutboxStore
 from .records import (
+    CampaignStatus,
     InvalidRecord,
     NewRecipient,
     RecipientStatus,
@@ -1004,6 +1005,55 @@ class CampaignSendStore(OutboxStore):
                 .values(status=RecipientStatus.NOT_RCS.value, error=reason, updated_at=self._now())
             )
         return int(result.rowcount)
+
+    async def mark_running(self, campaign_id: str) -> CampaignStatus:
+        """Set the campaign ``running`` unless it is paused or cancelled (a pause by another
+        process is never undone by a worker starting); return its status after."""
+        halted = [CampaignStatus.PAUSED.value, CampaignStatus.CANCELLED.value]
+        async with self._write() as conn:
+            await conn.execute(
+                update(_C)
+                .where(_C.c.id == campaign_id, _C.c.status.not_in(halted))
+                .values(status=CampaignStatus.RUNNING.value, updated_at=self._now())
+            )
+            status = await conn.scalar(select(_C.c.status).where(_C.c.id == campaign_id))
+        if status is None:
+            raise UnknownRecord(f"no campaign with id {campaign_id!r}")
+        return CampaignStatus(status)
+
+    async def cancel_open(self, campaign_id: str) -> int:
+        """Set every open recipient (:data:`OPEN_STATUSES`) that no live lease holds to
+        ``cancelled``, in chunks; return how many. Held ones are left to their worker, which
+        stops at once and calls this again once its sends in flight are recorded."""
+        total = 0
+        open_ = [s.value for s in OPEN_STATUSES]
+        while True:
+            now = self._now()
+            async with self._write() as conn:
+                lines = (
+                    select(_R.c.line_number)
+                    .where(
+                        _R.c.campaign_id == campaign_id,
+                        _R.c.status.in_(open_),
+                        (_R.c.lease_expires_at.is_(None)) | (_R.c.lease_expires_at <= now),
+                    )
+                    .limit(IMPORT_CHUNK)
+                )
+                result = await conn.execute(
+                    update(_R)
+                    .where(_R.c.campaign_id == campaign_id, _R.c.line_number.in_(lines))
+                    .values(
+                        status=RecipientStatus.CANCELLED.value,
+                        error="the campaign was cancelled",
+                        claim_owner=None,
+                        lease_expires_at=None,
+                        fence=_R.c.fence + 1,
+                        updated_at=now,
+                    )
+                )
+            total += int(result.rowcount)
+            if result.rowcount < IMPORT_CHUNK:
+                return total
 
     async def work_left(self, campaign_id: str) -> WorkLeft:
         """How many recipients still have work (see :data:`OPEN_STATUSES`), how many of them a

@@ -13,7 +13,7 @@ import asyncio
 import json
 import time
 from collections import deque
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 
 import aiohttp
@@ -23,7 +23,10 @@ from .clock import OffsetClock
 from .request_log import RequestLog, excerpt, mask_url
 from .scheduler import Scheduler
 
-__all__ = ["WebhookDispatcher"]
+__all__ = ["LocalPost", "WebhookDispatcher"]
+
+LocalPost = Callable[[str, bytes, dict[str, str]], Awaitable[tuple[int, bytes]]]
+"""An in-process webhook target: ``(url, body, headers) -> (status, response body)``."""
 
 
 @dataclass(slots=True)
@@ -54,6 +57,9 @@ class WebhookDispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self.delivered = 0
         self.failed = 0
+        self.local_targets: Callable[[str], LocalPost | None] | None = None
+        """Where in-process targets are looked up (``rcskit.testing`` sets it): given a
+        webhook URL, the callable that serves it without a socket, or ``None`` (HTTP)."""
 
     def submit(
         self,
@@ -110,18 +116,27 @@ class WebhookDispatcher:
             self._semaphore = asyncio.Semaphore(self.config.concurrency)
         job.attempts += 1
         at = self._clock.timestamp()
+        seq = self._log.reserve()
         started = time.perf_counter()
         status: int | None = None
         response = b""
         error: str | None = None
         headers = {"Content-Type": "application/json", **job.headers}
+        local = self.local_targets(job.url) if self.local_targets is not None else None
         async with self._semaphore:
             try:
-                async with self._session.post(job.url, data=job.body, headers=headers) as resp:
-                    status = resp.status
-                    response = await resp.read()
+                if local is not None:
+                    status, response = await local(job.url, job.body, headers)
+                else:
+                    async with self._session.post(job.url, data=job.body, headers=headers) as resp:
+                        status = resp.status
+                        response = await resp.read()
             except (aiohttp.ClientError, TimeoutError) as exc:
                 error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            except Exception as exc:  # an in-process app that raised: a failed delivery
+                if local is None:
+                    raise
+                error = f"{type(exc).__name__}: {exc}"
         if error is None and not 200 <= (status or 0) < 300:
             error = f"HTTP {status}"
         self._log.add(
@@ -139,6 +154,7 @@ class WebhookDispatcher:
             event=job.label,
             attempt=job.attempts,
             error=error,
+            seq=seq,
         )
         return error is None
 
