@@ -282,7 +282,7 @@ class TrafficType(StrEnum):
     ``ADVERTISEMENT`` is GSMA ``advertisement`` and Google ``PROMOTION``. ``PAYMENT``,
     ``PREMIUM`` and ``SUBSCRIPTION`` exist only in GSMA; ``AUTHENTICATION``, ``TRANSACTION``,
     ``SERVICE_REQUEST`` and ``ACKNOWLEDGEMENT`` in both (GSMA spelling uncertain, see
-    ``shared/reference/gsma_maap.md`` 2.7). Any other string is kept as given.
+    the GSMA MaaP chatbot API). Any other string is kept as given.
     """
 
     ADVERTISEMENT = "advertisement"

@@ -1,4 +1,4 @@
-"""Google RCS Business Messaging, directly (``shared/reference/google_rbm.md`` sections 1-5).
+"""Google RCS Business Messaging, directly (its public REST API, ``rcsbusinessmessaging`` v1).
 
 Auth: a service account (its JSON key: ``client_email``, ``private_key``, ``token_uri``).
 rcskit signs an RS256 JWT (``iss`` = ``client_email``, ``scope`` =

@@ -7,7 +7,7 @@ revoke ``cancelled``), ``contactCapabilities`` (by ``userContact`` or ``chatId``
 ``{server_root}/bot/v1/{botId}`` (``api_path`` is configurable: some MaaPs serve
 ``/rcs/bot/v1``). Auth: OAuth 2.0 client credentials at ``{server_root}/oauth2/v1/token``
 with scope ``botmessage`` (``client_id`` defaults to the bot id, as on Samsung's MaaP), or a
-static bearer token. See ``shared/reference/gsma_maap.md`` section 2.
+static bearer token (GSMA FNW.11 / RCC.07 chatbot API).
 
 The GSMA request builders and parsers live in :mod:`rcskit.providers.gsma_api`, shared with
 the Dotgo GSMA flavour (:mod:`rcskit.providers.dotgo`, a MaaP with a few paths of its own)

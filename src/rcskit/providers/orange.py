@@ -1,4 +1,4 @@
-"""Orange RCS BotHub (seeds 000 and 001; ``shared/reference/providers.md`` section 2).
+"""Orange RCS BotHub (its FAQ and API documentation at Orange Developer).
 
 Two-layer authentication, both tokens cached and refreshed ahead of expiry independently,
 one refresh at a time each:
