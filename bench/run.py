@@ -29,6 +29,7 @@ BENCHES = {
     "testing": "testing",
     "limiter": "limiter",
     "chaos": "chaos",
+    "observability": "observability",
 }
 
 

@@ -1,0 +1,265 @@
+"""Observability overhead: client sends and webhooks per second with metrics off and on.
+
+Side by side in one run, segments interleaved (order rotated) so both variants see the same
+minutes of this shared machine; the headline is the median of the within-round ratios.
+
+1. Per-record cost of the candidates, in one loop each: rcskit's plain aggregates (what ships),
+   the OpenTelemetry SDK's synchronous counter and histogram, the API's no-op counter.
+2. Client sends/s (``RcsClient`` with the Dotgo GSMA provider against a small aiohttp server in
+   another process, 64 concurrent sends), variants:
+   - ``off``: every hook in :mod:`rcskit.observability.instrumentation` replaced by a no-op;
+   - ``on``: the hooks as shipped, a :class:`PrometheusExposition` rendering ``/metrics`` after
+     every segment (a scrape);
+   - ``sdk``: what the hooks would cost recording straight into OpenTelemetry SDK synchronous
+     instruments (a counter and a histogram per send), the design we did not ship.
+3. Webhooks/s through ``Bot.receive`` in process (StaticToken verification, GSMA parsing,
+   de-duplication in memory, a trivial handler), ``off`` and ``on``: with no HTTP around it the
+   pipeline's own cost is the whole denominator, so the ratio is the strictest we can take.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import json
+import multiprocessing
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from client import BOT, TO, _config, _free_port, _pin, _serve, _wait
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_BODY = ROOT / "tests/data/seeds/maap/webhook_message.json"
+ROUNDS = 12
+SEGMENT_SENDS = 3_072
+CONCURRENCY = 64
+WEBHOOK_SEGMENT = 3_000
+RECORDS = 200_000
+
+
+def _per_record() -> list[tuple[str, float]]:
+    """Microseconds per record for each candidate instrument, measured in turn."""
+    from opentelemetry.metrics import NoOpMeter
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    from rcskit.observability import MetricsRegistry
+
+    plain = MetricsRegistry("bench")
+    counter = plain.counter("b_total", "", "provider", "outcome")
+    histogram = plain.histogram("b_seconds", "", "provider")
+    meter = MeterProvider(metric_readers=[InMemoryMetricReader()]).get_meter("bench")
+    sdk_counter = meter.create_counter("c_total")
+    sdk_histogram = meter.create_histogram("c_seconds", unit="s")
+    noop_counter = NoOpMeter("bench").create_counter("n_total")
+    attrs = {"provider": "dotgo", "outcome": "accepted"}
+    one = {"provider": "dotgo"}
+    cases: list[tuple[str, Callable[[], None]]] = [
+        ("rcskit counter `inc` (plain aggregate)", lambda: counter.inc("dotgo", "accepted")),
+        ("rcskit histogram `observe` (plain aggregate)", lambda: histogram.observe(0.02, "dotgo")),
+        ("OTel SDK `Counter.add`", lambda: sdk_counter.add(1, attrs)),
+        ("OTel SDK `Histogram.record`", lambda: sdk_histogram.record(0.02, one)),
+        ("OTel API no-op `Counter.add` (no SDK)", lambda: noop_counter.add(1, attrs)),
+    ]
+    out = []
+    for name, call in cases:
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            for _ in range(RECORDS):
+                call()
+            best = min(best, (time.perf_counter() - start) / RECORDS * 1e6)
+        out.append((name, best))
+    return out
+
+
+@contextlib.contextmanager
+def _hooks_off() -> Iterator[None]:
+    """Every instrumentation hook replaced by a no-op (metrics and spans off)."""
+    from rcskit.observability import instrumentation as hooks
+
+    saved = dict(vars(hooks))
+
+    def nothing(*_a: Any, **_k: Any) -> None:
+        return None
+
+    for name in saved:
+        if name.startswith(("observe_", "set_campaign", "forget_", "span_event")):
+            setattr(hooks, name, nothing)
+    hooks.operation_span = lambda *_a, **_k: contextlib.nullcontext(None)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(hooks, name, value)
+
+
+@contextlib.contextmanager
+def _hooks_sdk() -> Iterator[None]:
+    """The send hook recording into OpenTelemetry SDK synchronous instruments instead."""
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    from rcskit.observability import instrumentation as hooks
+
+    meter = MeterProvider(metric_readers=[InMemoryMetricReader()]).get_meter("bench")
+    sends = meter.create_counter("rcskit_sends_total")
+    duration = meter.create_histogram("rcskit_send_duration_seconds", unit="s")
+    saved = hooks.observe_send
+
+    def observe_send(provider: str, started: float, err: BaseException | None) -> None:
+        duration.record(time.perf_counter() - started, {"provider": provider})
+        sends.add(1, {"provider": provider, "outcome": hooks.send_outcome(err)})
+
+    hooks.observe_send = observe_send  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        hooks.observe_send = saved  # type: ignore[assignment]
+
+
+def _variant(name: str) -> contextlib.AbstractContextManager[None]:
+    if name == "off":
+        return _hooks_off()
+    if name == "sdk":
+        return _hooks_sdk()
+    return contextlib.nullcontext()
+
+
+async def _client_rounds(port: int) -> dict[str, list[float]]:
+    from rcskit.client import RcsClient
+    from rcskit.message import Message
+    from rcskit.observability import LIBRARY, PrometheusExposition
+
+    exposition = PrometheusExposition([LIBRARY])
+    message = Message("Hello from rcskit")
+    per_worker = SEGMENT_SENDS // CONCURRENCY
+    names = ["off", "on", "sdk"]
+    rates: dict[str, list[float]] = {n: [] for n in names}
+    async with RcsClient(_config(port)) as client:
+
+        async def worker(count: int) -> None:
+            for _ in range(count):
+                await client.send(TO, message)
+
+        await asyncio.gather(*(worker(30) for _ in range(CONCURRENCY)))  # warm up
+        for i in range(ROUNDS):
+            for name in names[i % 3 :] + names[: i % 3]:
+                gc.collect()
+                with _variant(name):
+                    start = time.perf_counter()
+                    await asyncio.gather(*(worker(per_worker) for _ in range(CONCURRENCY)))
+                    if name == "on":
+                        exposition.render()  # one scrape per segment
+                    rates[name].append(per_worker * CONCURRENCY / (time.perf_counter() - start))
+    exposition.close()
+    return rates
+
+
+async def _webhook_rounds() -> dict[str, list[float]]:
+    from rcskit.app import Bot
+    from rcskit.events import UserMessage
+    from rcskit.inbound.verify import StaticToken
+    from rcskit.observability import LIBRARY, PrometheusExposition
+
+    seed = json.loads(SEED_BODY.read_text())
+    headers = {"authorization": "bench-token", "content-type": "application/json"}
+    bot = Bot(provider="maap", verifier=StaticToken("bench-token"), dedup="memory", name="b")
+    handled = 0
+
+    @bot.on_message()
+    async def count(event: UserMessage) -> None:
+        nonlocal handled
+        handled += 1
+
+    serial = 0
+
+    def body() -> bytes:
+        nonlocal serial
+        serial += 1
+        seed["RCSMessage"]["msgId"] = f"bench-{serial}"
+        return json.dumps(seed).encode()
+
+    exposition = PrometheusExposition([LIBRARY])
+    await bot.start()
+    names = ["off", "on"]
+    rates: dict[str, list[float]] = {n: [] for n in names}
+    for _ in range(300):  # warm up
+        await bot.receive(body(), headers)
+    await bot.join()
+    for i in range(ROUNDS):
+        for name in names[i % 2 :] + names[: i % 2]:
+            bodies = [body() for _ in range(WEBHOOK_SEGMENT)]
+            gc.collect()
+            with _variant(name):
+                start = time.perf_counter()
+                for b in bodies:
+                    answer = await bot.receive(b, headers)
+                    if answer.status != 200:
+                        raise RuntimeError(answer)
+                await bot.join()
+                if name == "on":
+                    exposition.render()
+                rates[name].append(WEBHOOK_SEGMENT / (time.perf_counter() - start))
+    await bot.stop()
+    exposition.close()
+    return rates
+
+
+def _ratio_row(label: str, rates: dict[str, list[float]], name: str) -> str:
+    ratios = [on / off for on, off in zip(rates[name], rates["off"], strict=True)]
+    median = statistics.median(ratios)
+    q = statistics.quantiles(ratios, n=4)
+    return (
+        f"| {label} | {statistics.median(rates['off']):,.0f} | "
+        f"{statistics.median(rates[name]):,.0f} | {median:.3f} ({q[0]:.3f}-{q[2]:.3f}) | "
+        f"{(1 - median) * 100:+.1f} % |"
+    )
+
+
+def run() -> str:
+    """Run every part; return the Markdown section."""
+    records = _per_record()
+    port = _free_port()
+    server = multiprocessing.get_context("spawn").Process(target=_serve, args=(port,), daemon=True)
+    server.start()
+    try:
+        _wait(port)
+        _pin(0)
+        client = asyncio.run(_client_rounds(port))
+    finally:
+        server.terminate()
+        server.join()
+    webhooks = asyncio.run(_webhook_rounds())
+    lines = [
+        "### Per-record cost (µs, best of 3 x 200k)",
+        "",
+        "| instrument | µs per record |",
+        "|---|---|",
+        *(f"| {name} | {us:.3f} |" for name, us in records),
+        "",
+        f"### Throughput, metrics off vs on ({ROUNDS} interleaved rounds; ratio median, IQR)",
+        "",
+        "| workload | off /s | variant /s | variant/off | cost |",
+        "|---|---|---|---|---|",
+        _ratio_row("client sends, hooks as shipped + a scrape per segment", client, "on"),
+        _ratio_row("client sends, OTel SDK sync instruments (not shipped)", client, "sdk"),
+        _ratio_row("webhooks (`Bot.receive` in process), as shipped", webhooks, "on"),
+        "",
+        f"Client: {SEGMENT_SENDS} sends per segment at concurrency {CONCURRENCY} against a "
+        f"loopback aiohttp server (bot {BOT}); webhooks: {WEBHOOK_SEGMENT} GSMA message "
+        "webhooks per segment, handled before the segment ends.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(run())
