@@ -145,9 +145,11 @@ def serve(
     config: EmulatorConfig | None = None,
     *,
     sock: socket.socket | None = None,
+    json_logs: bool = False,
 ) -> None:
     """Run the emulator with uvicorn until interrupted (on ``sock`` if given: a socket that
-    already listens, as ``rcskit emulator`` binds before it prints anything)."""
+    already listens, as ``rcskit emulator`` binds before it prints anything). With
+    ``json_logs`` uvicorn leaves logging alone, so its records reach the JSON log handler."""
     import uvicorn
 
     from ..gcpolicy import keep_freezing
@@ -159,6 +161,8 @@ def serve(
         "access_log": False,
         "timeout_graceful_shutdown": 3,  # open phone pages (live streams) must not hold Ctrl-C
     }
+    if json_logs:
+        options["log_config"] = None
     if sock is not None:
         from ..serving import serve_on
 

@@ -1,0 +1,105 @@
+"""The observability options of the long-running commands: ``--log-format`` and ``--metrics-port``.
+
+``rcskit run``, ``rcskit worker``, ``rcskit campaign run``, ``rcskit campaign webhook``,
+``rcskit emulator`` and ``rcskit demo`` take ``--log-format text|json``; the first three also
+take ``--metrics-port`` (each process its own port: ``GET /metrics`` in Prometheus text format).
+Light at import (typer only): the servers load when a command runs.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+__all__ = [
+    "LogFormat",
+    "LogFormatOption",
+    "MetricsPortOption",
+    "ShowNumbersOption",
+    "start_observability",
+    "uvicorn_log_options",
+]
+
+
+class LogFormat(StrEnum):
+    """How the long-running commands write their logs."""
+
+    text = "text"
+    json = "json"
+
+
+LogFormatOption = Annotated[
+    LogFormat,
+    typer.Option(
+        "--log-format",
+        envvar="RCSKIT_LOG_FORMAT",
+        help="Logs as text lines or one JSON object per line (level, event, provider, campaign, "
+        "trace_id); phone numbers are masked either way.",
+        case_sensitive=False,
+    ),
+]
+
+ShowNumbersOption = Annotated[
+    bool,
+    typer.Option(
+        "--log-phone-numbers",
+        help="Write phone numbers in logs as they are (masked by default; debugging only).",
+    ),
+]
+
+MetricsPortOption = Annotated[
+    int | None,
+    typer.Option(
+        "--metrics-port",
+        min=0,
+        max=65535,
+        envvar="RCSKIT_METRICS_PORT",
+        help="Serve GET /metrics (Prometheus text) on this port, one port per process "
+        "(0: any free port; needs `pip install 'rcskit[metrics]'`).",
+        show_default=False,
+    ),
+]
+
+
+def start_observability(
+    log_format: LogFormat | str,
+    metrics_port: int | None = None,
+    *,
+    level: str | int = "INFO",
+    show_numbers: bool = False,
+    metrics_host: str = "127.0.0.1",
+) -> Any:
+    """Configure the logs and, with ``metrics_port``, serve ``/metrics``; return the exposition.
+
+    Exits with a clear message when ``/metrics`` is asked for without the ``rcskit[metrics]``
+    extra, or when the port is taken.
+    """
+    from ..observability.logs import configure_logging
+
+    json_lines = str(log_format) == "json"
+    level = level.upper() if isinstance(level, str) else level
+    configure_logging("json" if json_lines else "text", level=level, mask_phones=not show_numbers)
+    if metrics_port is None:
+        return None
+    from ..observability import LIBRARY, MetricsUnavailable, PrometheusExposition
+
+    try:
+        exposition = PrometheusExposition([LIBRARY])
+    except MetricsUnavailable as err:
+        typer.echo(f"error: --metrics-port: {err}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        bound = exposition.serve(metrics_port, metrics_host)
+    except OSError as err:
+        typer.echo(f"error: --metrics-port {metrics_port}: cannot listen ({err})", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"metrics on http://{metrics_host}:{bound}/metrics", err=True)
+    return exposition
+
+
+def uvicorn_log_options(log_format: LogFormat | str) -> dict[str, Any]:
+    """uvicorn options for ``log_format``: with JSON, uvicorn keeps off the logging config so its
+    records reach the JSON handler."""
+    return {"log_config": None} if str(log_format) == "json" else {}
