@@ -126,7 +126,8 @@ def _help(*args: str) -> str:
 
 
 def worker_command(database: str, redis_url: str, plan: ChaosPlan) -> list[str]:
-    """The command of one worker: ``rcskit worker`` when it exists, else ``campaign run``."""
+    """The command of one worker: ``rcskit worker`` when it exists (it serves running
+    campaigns: :func:`start_command` starts this one), else ``campaign run ID``."""
     worker_help = _help("worker")
     if worker_help:
         cmd = [sys.executable, "-m", "rcskit.cli", "worker", "--database", database]
@@ -141,6 +142,14 @@ def worker_command(database: str, redis_url: str, plan: ChaosPlan) -> list[str]:
     if "--redis" in options:
         cmd += ["--redis", redis_url]
     return cmd
+
+
+def start_command(database: str, worker: list[str]) -> list[str] | None:
+    """What makes the campaign running for ``rcskit worker`` processes (``campaign resume
+    ID``), or ``None`` when the workers are ``campaign run ID`` themselves."""
+    if "worker" not in worker[2:4]:
+        return None
+    return _cli("resume", CAMPAIGN, "--database", database)
 
 
 async def _count(session: aiohttp.ClientSession, base: str) -> dict[str, int]:
@@ -179,6 +188,10 @@ async def recipient_statuses(database: str, campaign: str) -> dict[str, int]:
     finally:
         await conn.close()
     return {str(r["status"]): int(r["n"]) for r in rows}
+
+
+def _all_terminal(statuses: dict[str, int]) -> bool:
+    return bool(statuses) and all(s in TERMINAL for s in statuses)
 
 
 def _write_inputs(folder: Path, count: int) -> tuple[Path, Path]:
@@ -321,7 +334,7 @@ async def run_chaos(
         "--port", str(port), "--tps", f"{plan.tps:g}", "--seed", str(plan.seed),
         "--rate-429", str(f.rate_429), "--rate-5xx", str(f.rate_5xx),
         "--rate-timeout", str(f.rate_timeout), "--rate-lost", str(f.rate_lost),
-        "--timeout-s", str(f.timeout_s),
+        "--timeout-s", str(f.timeout_s), "--boost",
         *(() if plan.dedupe else ("--no-dedupe",)),
         *(() if plan.status_lookup else ("--no-status",)),
     ]  # fmt: skip
@@ -343,6 +356,14 @@ async def run_chaos(
                 _create(database, base, plan, folder),
             )
             note("campaign created")
+            start = start_command(database, cmd)
+            if start is not None:
+                done = await asyncio.to_thread(
+                    subprocess.run, start, capture_output=True, text=True, cwd=ROOT, env=_env()
+                )
+                if done.returncode != 0:
+                    raise RuntimeError(f"{' '.join(start[2:5])} failed: {done.stderr.strip()}")
+                note("campaign started: " + " ".join(start[2:5]))
             for i in range(plan.workers):
                 workers.append(
                     subprocess.Popen(
@@ -357,6 +378,7 @@ async def run_chaos(
             killed_in_flight = 0
             stages = ["kill", "stop", "redis"]
             stopped_until: float | None = None
+            next_look = 0.0
             deadline = time.monotonic() + plan.deadline_s
             async with aiohttp.ClientSession() as session:
                 while time.monotonic() < deadline:
@@ -380,15 +402,28 @@ async def run_chaos(
                         workers[1].send_signal(signal.SIGCONT)
                         stopped_until = None
                         note("SIGCONT worker 1")
-                    if stopped_until is None and all(w.poll() is not None for w in workers):
-                        break
+                    if stopped_until is None and not stages:
+                        if all(w.poll() is not None for w in workers):
+                            break
+                        if time.monotonic() >= next_look:  # `rcskit worker` never exits
+                            next_look = time.monotonic() + 1.0
+                            if _all_terminal(await recipient_statuses(database, CAMPAIGN)):
+                                note("every recipient terminal")
+                                break
                     await asyncio.sleep(0.1)
-            for i, w in enumerate(workers):
+            if time.monotonic() >= deadline:
+                note(f"deadline: not done {plan.deadline_s:g} s after the workers started")
+            for w in workers:
                 if w.poll() is None:
                     w.send_signal(signal.SIGCONT)
+                    w.terminate()
+            for i, w in enumerate(workers):
+                try:
+                    await asyncio.to_thread(w.wait, 10)
+                except subprocess.TimeoutExpired:
                     w.kill()
-                    note(f"worker {i} still running at the deadline: killed")
-                w.wait()
+                    w.wait()
+                    note(f"worker {i} did not stop on SIGTERM: killed")
                 err = (folder / f"worker{i}.err").read_text(errors="replace").strip()
                 if err:
                     note(f"worker {i} stderr: {err[-300:]}")

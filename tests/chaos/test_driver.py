@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.chaos.driver import ChaosPlan, checks_of, worker_command
+from tests.chaos.driver import ChaosPlan, checks_of, start_command, worker_command
 
 
 def report(**kw: Any) -> dict[str, Any]:
@@ -55,3 +55,10 @@ def test_worker_command_runs_the_campaign_on_the_database() -> None:
     assert "postgresql://h/db" in cmd
     assert cmd[cmd.index("--concurrency") + 1] == "7"
     assert ("run" in cmd and "chaos" in cmd) or "worker" in cmd
+
+
+def test_rcskit_worker_processes_need_the_campaign_started() -> None:
+    worker = ["python", "-m", "rcskit.cli", "worker", "--database", "db"]
+    start = start_command("db", worker)
+    assert start is not None and start[-4:] == ["resume", "chaos", "--database", "db"]
+    assert start_command("db", ["python", "-m", "rcskit.campaign", "run", "chaos"]) is None

@@ -31,16 +31,25 @@ the network adds jitter, so a provider window of ``s`` seconds can see the sends
 ``T`` is widened by one part in 10^9 so rounding cannot admit one request too many).
 
 Dotgo (seed 002 section 6): every sliding 1 s window at most ``1.2R`` and every 30 s window
-at most ``30R``. With the default ``sigma = floor(0.1R)`` and ``delta = 0.1 s``::
+at most ``30R``. The burst buys nothing the 30 s window would not take back, so by default
+it is the largest that costs no rate (:func:`free_burst`: the 1 s bound stays at or above the
+30 s bound), at most ``0.1R``. With ``delta = 0.2 s`` (callers may be 0.1 s late, the
+network and the provider's own stamping get the other 0.1 s)::
 
-    rho = min((floor(1.2R) - sigma) / 1.1, (30R - sigma) / 30.1)
+    sigma = min(floor(0.1R), floor((floor(1.2R) x 30.2 - 30R x 1.2) / 29))
+    rho   = min((floor(1.2R) - sigma) / 1.2, (30R - sigma) / 30.2)
 
-At ``R = 500``: ``sigma = 50``, ``rho = min(500.0, 496.68) = 496.68/s`` (99.3 % of R); the
-worst second holds ``496.68 x 1.1 + 51 = 597 <= 600`` and the worst 30 s
-``496.68 x 30.1 + 51 = 14,999 <= 15,000``. At ``R = 100``: ``sigma = 10``, ``rho = 99.3/s``;
-at ``R = 10``: 99.3 %; from about ``R = 5`` up it stays at or above 98 %. A plain TPS rule
-(other providers, :func:`per_second_rule`) is one 1 s window of ``floor(R)``; with no spike
-allowance the margin costs ``delta / (1 + delta)``: 91 % of R at ``delta = 0.1``.
+At ``R = 500``: ``sigma = 4``, ``rho = min(496.67, 496.56) = 496.56/s`` (99.3 % of R); the
+worst second holds ``496.56 x 1.2 + 4 + 1 = 600.9``, so at most 600, and the worst 30 s
+``496.56 x 30.2 + 5 = 15,000.9``, so at most 15,000. At ``R = 100``: ``sigma = 0``,
+``rho = 99.3/s``; at ``R = 10``: 99.3 %; from ``R = 5`` up it stays at 99 % or more (below,
+``floor(1.2R)`` leaves no spike at all). With ``delta = 0.1 s`` (a quiet machine) the
+default burst is 50 at ``R = 500`` and ``rho = 496.68/s``. A plain TPS rule (other
+providers, :func:`per_second_rule`) is one 1 s window of ``floor(R)``; with no spike
+allowance the margin costs ``delta / (1 + delta)``: 83 % of R at ``delta = 0.2``.
+
+Why 0.2 s: measured with ``bench/limiter.py`` on a 2-core machine at a load average of 9,
+0.1 s let a sliding second reach 612 at ``R = 500`` (12 answers 429).
 
 **429 and Retry-After** (:meth:`RedisRateLimiter.throttled`): the shared rate is multiplied
 by ``decrease`` (at most once per ``max(1 s, Retry-After)``, however many workers report
@@ -111,6 +120,8 @@ DOTGO_PROVIDERS = tuple(s.name for s in registry.all() if s.rate_rule == "dotgo_
 """Providers that count requests with Dotgo's 1 s / 30 s rule (seed 002 section 6)."""
 
 KEY_PREFIX = "rcskit:rate"
+DEFAULT_MARGIN = 0.2
+"""Seconds of lateness and jitter the derived rates allow for (see the module docstring)."""
 _EPSILON = 1e-9
 _UNREACHABLE = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
 
@@ -130,6 +141,9 @@ class Gcra:
 
     rate: float
     burst: int
+    margin: float = DEFAULT_MARGIN
+    """Seconds a send may land off its slot (late wake-up, network) that the rate allows for;
+    a limiter lets a caller be late by half of it and leaves the other half to the network."""
 
     @property
     def interval(self) -> float:
@@ -163,12 +177,22 @@ def derive(windows: Sequence[Window], *, burst: int, margin: float) -> Gcra:
                 f" (limit {w.limit}); use a burst below {w.limit}"
             )
         rate = min(rate, (w.limit - burst) / (w.span + margin))
-    return Gcra(rate=rate, burst=burst)
+    return Gcra(rate=rate, burst=burst, margin=margin)
 
 
 def _check_tps(tps: float, what: str = "tps") -> None:
     if not math.isfinite(tps) or tps <= 0:
         raise CampaignError(f"{what} {tps!r}: must be a finite number > 0")
+
+
+def free_burst(short: Window, long: Window, margin: float) -> int:
+    """The largest burst that costs no rate: the short window's bound on the rate stays at
+    or above the long window's. From ``(Ls - b)/(s + d) >= (Ll - b)/(l + d)``:
+    ``b <= (Ls(l + d) - Ll(s + d)) / (l - s)``."""
+    room = (short.limit * (long.span + margin) - long.limit * (short.span + margin)) / (
+        long.span - short.span
+    )
+    return max(0, math.floor(room))
 
 
 def dotgo_rule(
@@ -177,21 +201,21 @@ def dotgo_rule(
     spike: float = 0.2,
     window: float = 30.0,
     burst: int | None = None,
-    margin: float = 0.1,
+    margin: float = DEFAULT_MARGIN,
 ) -> Gcra:
     """Dotgo's group 1 rule at ``tps``: any 1 s at most ``(1 + spike) x tps`` and any
     ``window`` seconds at most ``window x tps`` (seed 002 section 6). ``burst`` defaults to
-    ``floor(0.1 x tps)``; see the module docstring for the arithmetic."""
+    the largest that costs no rate (:func:`free_burst`, at most ``0.1 x tps``); see the
+    module docstring for the arithmetic."""
     _check_tps(tps)
-    sigma = math.floor(0.1 * tps) if burst is None else burst
-    return derive(
-        [Window(1.0, math.floor((1.0 + spike) * tps)), Window(window, math.floor(window * tps))],
-        burst=sigma,
-        margin=margin,
-    )
+    second = Window(1.0, math.floor((1.0 + spike) * tps))
+    long = Window(window, math.floor(window * tps))
+    if burst is None:
+        burst = min(math.floor(0.1 * tps), free_burst(second, long, margin))
+    return derive([second, long], burst=burst, margin=margin)
 
 
-def per_second_rule(tps: float, *, burst: int = 0, margin: float = 0.1) -> Gcra:
+def per_second_rule(tps: float, *, burst: int = 0, margin: float = DEFAULT_MARGIN) -> Gcra:
     """A plain TPS rule: any 1 s at most ``floor(tps)`` requests."""
     _check_tps(tps)
     if tps < 1:
@@ -199,7 +223,7 @@ def per_second_rule(tps: float, *, burst: int = 0, margin: float = 0.1) -> Gcra:
     return derive([Window(1.0, math.floor(tps))], burst=burst, margin=margin)
 
 
-def per_minute_rule(per_minute: float, *, burst: int = 0, margin: float = 0.1) -> Gcra:
+def per_minute_rule(per_minute: float, *, burst: int = 0, margin: float = DEFAULT_MARGIN) -> Gcra:
     """A per-minute rule (bulk capability checks): any 60 s at most ``floor(per_minute)``."""
     _check_tps(per_minute, "per_minute")
     if per_minute < 1:
@@ -363,7 +387,7 @@ class RedisRateLimiter:
         params: Gcra,
         *,
         horizon: float = 0.5,
-        lateness: float = 0.05,
+        lateness: float | None = None,
         decrease: float = 0.5,
         recovery: float = 0.05,
         floor: float = 0.05,
@@ -373,6 +397,8 @@ class RedisRateLimiter:
         sleep: Sleep = asyncio.sleep,
         name: str | None = None,
     ) -> None:
+        if lateness is None:
+            lateness = params.margin / 2
         if horizon <= 0 or lateness <= 0:
             raise ValueError(f"horizon and lateness must be > 0, got {horizon}, {lateness}")
         if not 0 < decrease < 1 or not 0 < floor <= 1 or recovery <= 0:
