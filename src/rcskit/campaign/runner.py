@@ -414,7 +414,10 @@ class Runner:
             return self._summary(started, finished=False)
         if self.options.register:
             await self.store.register_worker(
-                self.worker, campaign_id=cid, shared_limiter=self.options.shared_limiter
+                self.worker,
+                campaign_id=cid,
+                shared_limiter=self.options.shared_limiter,
+                paces_unset=self.limiter is not None,
             )
         try:
             return await self._run_registered(started)
@@ -512,6 +515,7 @@ class Runner:
                             self.worker,
                             campaign_id=self.campaign.id,
                             shared_limiter=self.options.shared_limiter,
+                            paces_unset=self.limiter is not None,
                         )
                 if now - reap >= REAP_S:
                     reap = now
