@@ -7,8 +7,10 @@ sends it receives with the time of the first and the last. In the same run:
 * **bare aiohttp**: one ``aiohttp.ClientSession`` posting the same body with 64 requests in
   flight (no store, no journal): the ceiling for one process;
 * **rcskit workers**: ``rcskit campaign run ID`` in 1 process on SQLite, and in 1, 2 and 4
-  processes on one PostgreSQL database (no TPS, so no shared limiter is needed), each with
-  ``--concurrency 64``, every send journaled (attempt before the call, outcome after).
+  processes on one PostgreSQL database sharing one Redis limiter (``--redis``, a
+  ``redis-server`` this benchmark starts) set far above what they reach (``--tps 100000``),
+  each with ``--concurrency 64``, every send journaled (attempt before the call, outcome
+  after).
 
 Rates are the server's: sends received / (last - first), so process start-up and the import
 do not count. ``RCSKIT_BENCH_WORKERS_N`` sets the recipients of an unpaced run (default
@@ -32,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-
 from campaign import BOT, MESSAGE, SECRET, _port, _wait_port, _write_csv
 
 N = int(os.environ.get("RCSKIT_BENCH_WORKERS_N", "10000"))
@@ -125,8 +126,10 @@ async def _bare(base: str, n: int) -> float:
     return _rate(await _stats(base))
 
 
-def _cli(*args: str, database: str) -> subprocess.Popen[bytes]:
+def _cli(*args: str, database: str, redis: str | None = None) -> subprocess.Popen[bytes]:
     env = {**os.environ, "RCSKIT_CLIENT_SECRET": SECRET, "RCSKIT_DATABASE": database}
+    if redis is not None:
+        env["RCSKIT_REDIS_URL"] = redis
     return subprocess.Popen(
         [sys.executable, "-m", "rcskit.campaign", *args],
         stdout=subprocess.DEVNULL,
@@ -158,7 +161,21 @@ async def _drop_pg(name: str) -> None:
         await conn.close()
 
 
-def _workers(tmp: Path, base: str, backend: str, workers: int, n: int) -> dict[str, Any]:
+def _redis() -> tuple[subprocess.Popen[bytes], str]:
+    port = _port()
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    _wait_port(port, process)
+    return process, f"redis://127.0.0.1:{port}/0"
+
+
+def _workers(
+    tmp: Path, base: str, backend: str, workers: int, n: int, redis: str
+) -> dict[str, Any]:
     """``workers`` runner processes on one campaign of ``n`` recipients; server-side rate."""
     from rcskit.store import Store
 
@@ -183,7 +200,7 @@ def _workers(tmp: Path, base: str, backend: str, workers: int, n: int) -> dict[s
             "--message", str(tmp / "msg.json"), "--bot-id", BOT, "--client-id", "bench",
             "--server-root", f"{base}/rcs", "--auth-url", f"{base}/auth/oauth/token",
             "--bulk-per-minute", "6000", "--fallback", f"csv:{tmp / 'fallback.csv'}",
-            "--id", "w", database=db,
+            "--tps", "100000", "--id", "w", database=db,
         )  # fmt: skip
         _, err = create.communicate()
         if create.returncode != 0:
@@ -191,7 +208,15 @@ def _workers(tmp: Path, base: str, backend: str, workers: int, n: int) -> dict[s
         asyncio.run(_stats(base, reset=True))
         started = time.perf_counter()
         procs = [
-            _cli("run", "w", "--no-progress", "--concurrency", str(CONCURRENCY), database=db)
+            _cli(
+                "run",
+                "w",
+                "--no-progress",
+                "--concurrency",
+                str(CONCURRENCY),
+                database=db,
+                redis=None if backend == "sqlite" else redis,
+            )  # fmt: skip
             for _ in range(workers)
         ]
         peaks = []
@@ -218,6 +243,7 @@ def _workers(tmp: Path, base: str, backend: str, workers: int, n: int) -> dict[s
 def run() -> str:
     """Every configuration side by side; the Markdown section for bench/RESULTS.md."""
     rows: list[str] = []
+    redis_server, redis = _redis()
     with tempfile.TemporaryDirectory(prefix="rcskit-bench-workers-") as folder:
         tmp = Path(folder)
         for latency in LATENCIES:
@@ -240,7 +266,7 @@ def run() -> str:
                     ("postgresql", 2),
                     ("postgresql", 4),
                 ):
-                    got = _workers(tmp, base, backend, workers, n)
+                    got = _workers(tmp, base, backend, workers, n, redis)
                     rows.append(
                         f"| {label} | rcskit, {workers} worker(s), {backend} | "
                         f"{got['rate']:,.0f} | {got['rate'] / bare:.2f}x | {got['rss']:.0f} MiB |"
@@ -248,6 +274,8 @@ def run() -> str:
             finally:
                 server.terminate()
                 server.wait()
+    redis_server.terminate()
+    redis_server.wait()
     table = "\n".join(rows)
     return f"""## Campaign workers (`bench/campaign_workers.py`)
 
