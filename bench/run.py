@@ -27,6 +27,9 @@ BENCHES = {
     "campaign_workers": "campaign_workers",
     "roundtrip": "roundtrip",
     "startup": "startup",
+    "testing": "testing",
+    "limiter": "limiter",
+    "chaos": "chaos",
 }
 
 

@@ -27,6 +27,7 @@ from rcskit.campaign.redis_limiter import (
     connect,
     derive,
     dotgo_rule,
+    free_burst,
     limiter_key,
     per_minute_rule,
     per_second_rule,
@@ -34,7 +35,7 @@ from rcskit.campaign.redis_limiter import (
     send_limiter,
 )
 from rcskit.ratelimit import RateLimiter
-from tests.chaos.redis_server import RedisServer
+from tests.chaos.redis_server import RedisServer, redis_server_or_skip
 from tests.chaos.windows import utilisation, worst_window
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
+    server = redis_server_or_skip()
     server.start()
     try:
         yield server
@@ -85,28 +86,33 @@ async def departures(lim: RedisRateLimiter, tasks: int, seconds: float, out: lis
 
 
 @pytest.mark.parametrize("tps", [5, 10, 50, 100, 500, 1000, 5000])
-def test_dotgo_rule_keeps_both_windows_at_98_percent(tps: int) -> None:
-    g = dotgo_rule(tps)
-    assert g.burst == math.floor(0.1 * tps)
-    # worst closed 1 s and 30 s spans, with the 0.1 s margin, stay within the rule (the
-    # interval is widened, so the bound is strict)
+@pytest.mark.parametrize("margin", [0.1, 0.2])
+def test_dotgo_rule_keeps_both_windows_at_98_percent(tps: int, margin: float) -> None:
+    g = dotgo_rule(tps, margin=margin)
+    assert 0 <= g.burst <= 0.1 * tps and g.margin == margin
+    # worst closed 1 s and 30 s spans, with the margin, stay within the rule (the interval
+    # is widened, so the bound is strict)
     rate = 1 / g.interval
-    assert rate * 1.1 + g.burst + 1 < math.floor(1.2 * tps) + 1
-    assert rate * 30.1 + g.burst + 1 < 30 * tps + 1
+    assert rate * (1 + margin) + g.burst + 1 < math.floor(1.2 * tps) + 1
+    assert rate * (30 + margin) + g.burst + 1 < 30 * tps + 1
     assert g.rate >= 0.98 * tps
+    # the default burst costs no rate: the 30 s window is the binding one
+    assert g.rate == pytest.approx((30 * tps - g.burst) / (30 + margin))
 
 
 def test_dotgo_rule_at_500() -> None:
     g = dotgo_rule(500)
-    assert g.burst == 50
-    assert g.rate == pytest.approx((15000 - 50) / 30.1)
+    assert (g.burst, g.margin) == (4, 0.2)
+    assert g.rate == pytest.approx((15000 - 4) / 30.2)
     assert g.interval > 1 / g.rate  # widened, never narrowed
+    assert dotgo_rule(500, margin=0.1).burst == 50
 
 
 def test_plain_and_per_minute_rules() -> None:
-    assert per_second_rule(100).rate == pytest.approx(100 / 1.1)
+    assert per_second_rule(100).rate == pytest.approx(100 / 1.2)
     assert per_second_rule(100).burst == 0
-    assert per_minute_rule(600).rate == pytest.approx(600 / 60.1)
+    assert per_minute_rule(600).rate == pytest.approx(600 / 60.2)
+    assert free_burst(Window(1.0, 600), Window(30.0, 15000), 0.1) == 53
 
 
 def test_derive_names_the_window_a_burst_cannot_fit() -> None:
@@ -163,7 +169,8 @@ async def test_instances_and_processes_share_one_limit(
                 key,
                 repr(g.rate),
                 str(g.burst),
-                "60",
+                "--count",
+                "40",
             ],
             cwd=ROOT,
             stdout=subprocess.PIPE,
@@ -193,38 +200,40 @@ async def test_instances_and_processes_share_one_limit(
         lines = [ln for ln in out.splitlines() if not ln.startswith("stale")]
         remote += len(lines)
         times.extend(float(x) for x in lines)
-    assert remote == 120
+    assert remote == 80
     times.sort()
     for w in windows:
         assert worst_window(times, w.span) <= w.limit, w
-    # everyone was backlogged the whole time: the shared pace is the derived rate
-    assert utilisation(times, g.rate) >= 0.9
+    # everyone was backlogged the whole time: the shared pace is near the derived rate
+    # (bench/limiter.py measures it; here only that sharing does not starve the limit)
+    assert utilisation(times, g.rate) >= 0.6
 
 
 async def test_throttled_cuts_the_shared_rate_then_recovers(
     redis_server: RedisServer, key: str, clients: list[object]
 ) -> None:
     g = Gcra(rate=100, burst=0)
-    a = limiter(redis_server, key, g, clients, recovery=1.0)
-    b = limiter(redis_server, key, g, clients, recovery=1.0)
+    a = limiter(redis_server, key, g, clients, recovery=1.0, decrease=0.25)
+    b = limiter(redis_server, key, g, clients, recovery=1.0, decrease=0.25)
     await a.acquire()
     state = await a.throttled(retry_after=0.3)
-    assert state.factor == pytest.approx(0.5)
+    assert state.factor == pytest.approx(0.25)
     assert 0.25 < state.hold <= 0.3
     # a second report of the same burst does not cut again
-    assert (await b.throttled(retry_after=0.3)).factor == pytest.approx(0.5)
+    assert (await b.throttled(retry_after=0.3)).factor == pytest.approx(0.25)
     t0 = time.monotonic()
     await b.acquire()  # the other instance also waits for the Retry-After
     assert time.monotonic() - t0 >= 0.25
     times: list[float] = []
     await departures(b, 4, 0.3, times)
-    # just after the hold the rate is about half of 100/s (recovering at +100 %/s)
-    assert utilisation(times, 100) < 0.75
+    # from the hold on the rate climbs from 25/s by 100/s per second: within 0.35 s at most
+    # 25 x 0.35 + 100 x 0.35^2 / 2 + 1 = 15.9 grants (the full rate would give 35)
+    assert len(times) <= 16
     await asyncio.sleep(0.6)
     assert (await a.state()).factor == pytest.approx(1.0)
     times.clear()
     await departures(a, 4, 0.4, times)
-    assert utilisation(times, 100) > 0.9
+    assert len(times) >= 20  # recovered (a loaded machine may lose some of the 40)
 
 
 async def test_redis_down_means_no_sends_one_log_line_then_resume(
@@ -299,7 +308,7 @@ async def test_skewed_client_clocks_make_no_difference(
     times.sort()
     for w in windows:
         assert worst_window(times, w.span) <= w.limit, w
-    assert utilisation(times, g.rate) >= 0.9
+    assert utilisation(times, g.rate) >= 0.6
 
 
 async def test_send_and_bulk_capability_limits_have_their_own_keys(
@@ -314,9 +323,65 @@ async def test_send_and_bulk_capability_limits_have_their_own_keys(
     assert send.key != bulk.key and send.key != plain.key
     assert send.params == dotgo_rule(500)
     assert plain.params == per_second_rule(50)
-    assert bulk.params.rate == pytest.approx(60 / 60.1)
+    assert bulk.params.rate == pytest.approx(60 / 60.2)
     await send.throttled(retry_after=5)
     assert (await bulk.state()).hold == 0.0  # a 429 on sends does not stop bulk checks
     assert (await send.state()).hold > 4.0
     ttl = await client.ttl(send.key)
     assert 0 < ttl <= 5 + 20 + 60  # expires: hold + recovery + pad
+
+
+async def test_is_adaptive_and_the_in_process_limiters_are_not(
+    redis_server: RedisServer, key: str, clients: list[object]
+) -> None:
+    from rcskit.campaign.redis_limiter import AdaptiveRateLimiter
+    from rcskit.ratelimit import TokenBucket
+
+    assert isinstance(
+        limiter(redis_server, key, Gcra(rate=10, burst=0), clients), AdaptiveRateLimiter
+    )
+    assert not isinstance(TokenBucket.per_second(10), AdaptiveRateLimiter)
+
+
+async def test_one_round_trip_books_for_the_whole_line(
+    redis_server: RedisServer, key: str, clients: list[object]
+) -> None:
+    lim = limiter(redis_server, key, Gcra(rate=400, burst=0), clients)
+    times: list[float] = []
+
+    async def one() -> None:
+        await lim.acquire()
+        times.append(time.monotonic())
+
+    await asyncio.gather(*(one() for _ in range(120)))
+    assert lim.round_trips <= 12  # 120 grants, many slots per booking
+    times.sort()
+    # still one slot each, evenly paced: any 0.1 s holds what the rate allows in 0.1 s
+    # plus the lateness a wake-up may add (not a batch of 120 at once)
+    assert worst_window(times, 0.1) <= 400 * (0.1 + lim.lateness) + 1
+
+
+async def test_a_cancelled_caller_does_not_stall_the_line(
+    redis_server: RedisServer, key: str, clients: list[object]
+) -> None:
+    lim = limiter(redis_server, key, Gcra(rate=20, burst=0), clients)
+    await lim.acquire()
+    first = asyncio.create_task(lim.acquire())
+    second = asyncio.create_task(lim.acquire())
+    await asyncio.sleep(0.01)
+    first.cancel()
+    await asyncio.wait_for(second, 5)
+    assert first.cancelled()
+
+
+async def test_a_redis_error_reaches_every_waiting_caller(
+    redis_server: RedisServer, key: str, clients: list[object]
+) -> None:
+    from redis.exceptions import ResponseError
+
+    lim = limiter(redis_server, key, Gcra(rate=20, burst=0), clients)
+    await lim.client.set(key, "not a hash")
+    results = await asyncio.wait_for(
+        asyncio.gather(*(lim.acquire() for _ in range(3)), return_exceptions=True), 5
+    )
+    assert all(isinstance(r, ResponseError) for r in results)

@@ -172,10 +172,11 @@ async def test_the_html_report_on_a_phone_shows_every_chart_and_the_numbers(
     assert png.read_bytes().startswith(b"\x89PNG")
     # self-contained: nothing but inline data
     assert "http://" not in page.replace("http://www.w3.org", "") and "https://" not in page
-    assert 'src="data:image/svg+xml;base64,' in page
+    assert 'src="data:image/svg+xml;base64,' in page and 'src="data:image/png;base64,' in page
     assert page == html_report(
-        campaign, f, generated=at(300), rejected=[(9, "'12' is not a number")], details=details
-    )
+        campaign, f, png.read_bytes(), generated=at(300), rejected=[(9, "'12' is not a number")],
+        details=details,
+    )  # fmt: skip
     await render(page_path, details)
 
 

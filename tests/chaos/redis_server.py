@@ -6,6 +6,7 @@ Never the shared 6379: a test that stops or restarts Redis must own it. Persiste
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -20,6 +21,19 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+def redis_server_or_skip() -> RedisServer:
+    """A :class:`RedisServer` (not started) for a test; the test is skipped when the binary is
+    missing, or fails when ``RCSKIT_REQUIRE_SERVICES`` is set (CI)."""
+    import pytest
+
+    if shutil.which("redis-server") is None:
+        message = "redis-server is not installed"
+        if os.environ.get("RCSKIT_REQUIRE_SERVICES"):
+            pytest.fail(message + " (RCSKIT_REQUIRE_SERVICES is set)")
+        pytest.skip(message + " (RCSKIT_REQUIRE_SERVICES=1 makes this a failure)")
+    return RedisServer()
 
 
 class RedisServer:

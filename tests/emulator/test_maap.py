@@ -193,6 +193,8 @@ CONTENTS: dict[str, dict[str, Any]] = {
             "fileMIMEType": "image/jpeg",
             "fileSize": 1000,
             "thumbnailUrl": "https://example.com/t.jpg",
+            "thumbnailMIMEType": "image/jpeg",
+            "thumbnailFileSize": 100,
         }
     },
     "audio": {"audioMessage": {"fileUrl": "https://example.com/a.mp3", "playingLength": 12}},
@@ -499,4 +501,5 @@ async def test_new_user_and_alias_need_an_rcs_user(maap: Maap) -> None:
     bad = await maap.client.post(
         f"/_emulator/phones/{USER}/actions", json={"bot_id": BOT, "type": "wave"}
     )
-    assert bad.status == 400 and "new_user or alias" in bad.json()["error"]
+    assert bad.status == 400
+    assert "new_user, alias, unsubscribe or resubscribe" in bad.json()["error"]

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 
 from rcskit import limits
 from rcskit.errors import InvalidMessage, UnsupportedFeature
-from rcskit.formats import detect_format, get_format, google, gsma, in_wire_terms
+from rcskit.formats import body_violations, detect_format, get_format, google, gsma, in_wire_terms
 from rcskit.formats.bodies import body_kind
 from rcskit.formats.convert import convert_body
 from rcskit.message import (
@@ -299,3 +299,56 @@ def test_numbers_in_dial_and_compose_use_syntax_not_possibility() -> None:
         ComposeTextMessage("W", "+1650253000", "d"),
     ):
         assert limits.check(Message("x", suggestions=[action])) == []
+
+
+# ---------------------------------------------------------------- body_violations
+
+
+def test_body_violations_names_every_problem_by_json_path() -> None:
+    body = {
+        "RCSMessage": {
+            "textMessage": "hi",
+            "suggestedChipList": {
+                "suggestions": [
+                    {
+                        "action": {
+                            "displayText": "Map",
+                            "mapAction": {
+                                "showLocation": {"location": {"latitude": 95, "longitude": 0}}
+                            },
+                        }
+                    },
+                    {
+                        "action": {
+                            "displayText": "Go",
+                            "urlAction": {"openUrl": {"url": "not a url"}},
+                        }
+                    },
+                ]
+            },
+        }
+    }
+    base = "RCSMessage.suggestedChipList.suggestions"
+    assert [(v.path, v.limit) for v in body_violations(body, profile="dotgo")] == [
+        (
+            f"{base}[0].action.mapAction.showLocation.location.latitude",
+            "latitude between -90 and 90",
+        ),
+        (
+            f"{base}[1].action.urlAction.openUrl.url",
+            "must be an absolute http(s) URL (scheme 'missing')",
+        ),
+    ]
+
+
+def test_body_violations_of_a_body_that_does_not_decode_or_of_no_format() -> None:
+    assert [(v.path, v.limit) for v in body_violations({"contentMessage": {"text": 3}})] == [
+        ("contentMessage.text", "must be a string")
+    ]
+    assert [v.path for v in body_violations([1, 2])] == ["(body)"]
+
+
+def test_body_violations_of_the_seed_google_card_under_dotgo_google_is_empty() -> None:
+    body = load("dotgo_google/send_richcard_request.json")
+    assert body_violations(body, profile="dotgo_google", now=EPOCH) == []
+    assert body_violations(body, profile="dotgo", now=EPOCH) == []  # the format decides

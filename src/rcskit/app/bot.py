@@ -98,11 +98,11 @@ JSON_CONTENT_TYPES: tuple[str, ...] = ("application/json",)
 """The media type of a JSON webhook (any ``application/*+json`` is accepted too). Parameters
 such as ``charset`` are ignored."""
 
-_DOCUMENTED_JSON = frozenset({"google", "smsbox"})
+_DOCUMENTED_JSON = frozenset(s.name for s in registry.all() if s.webhook_json_documented)
 """Providers whose documentation states the webhook's ``Content-Type`` (``application/json``:
-Google's webhooks guide, SMSBOX's OpenAPI ``webhooks``). For the others (Dotgo, Orange, MaaP
-platforms) nothing public says what they send, so a bot accepts any declared type unless
-given ``content_types``."""
+Google's webhooks guide, SMSBOX's OpenAPI ``webhooks``; ``webhook_json_documented`` in the
+registry). For the others (Dotgo, Orange, MaaP platforms) nothing public says what they send,
+so a bot accepts any declared type unless given ``content_types``."""
 
 _DEFAULT: Any = object()
 

@@ -9,13 +9,15 @@ only sleeps the *duration* Redis tells it to, so skewed or jumping host clocks c
 nothing.
 
 **Reservation, not polling.** ``acquire`` asks Redis for the next free slot: the script
-books it and answers "go in *w* seconds". The worker sleeps *w* and sends. A worker books
-at most ``horizon`` seconds ahead (if the next slot is later the script books nothing and
-says when to ask again), and within one process only the first waiter talks to Redis (the
-others queue behind it, first come, first served), so a backlog costs one round trip per
-grant, never a herd of retries. A worker that wakes more than ``lateness`` seconds after
-its slot (its event loop was stalled) does not send on it: it books a new slot, so a
-stall can waste a slot but never bunch sends together.
+books it and answers "go in *w* seconds". The worker sleeps *w* and sends. Within one
+process the callers line up (first come, first served) and one task books for all of them,
+up to ``max_batch`` slots per round trip (each its own evenly paced slot, not a bunch);
+slots are booked at most ``horizon`` seconds ahead (beyond that the script books nothing
+and says when to ask again), so a backlog costs a fraction of a round trip per grant and
+never a herd of retries. A worker that wakes more than ``lateness`` seconds after
+its slot (its event loop was stalled, or the booking round trip itself took that long: the
+slot is measured from when the booking was asked for) does not send on it: it books a new
+slot, so a stall can waste slots but never bunch sends together.
 
 **Deriving the limiter from the provider's rule** (:func:`derive`, :func:`dotgo_rule`).
 GCRA with rate ``rho`` (emission interval ``T = 1/rho``) and burst ``sigma`` (tolerance
@@ -29,16 +31,25 @@ the network adds jitter, so a provider window of ``s`` seconds can see the sends
 ``T`` is widened by one part in 10^9 so rounding cannot admit one request too many).
 
 Dotgo (seed 002 section 6): every sliding 1 s window at most ``1.2R`` and every 30 s window
-at most ``30R``. With the default ``sigma = floor(0.1R)`` and ``delta = 0.1 s``::
+at most ``30R``. The burst buys nothing the 30 s window would not take back, so by default
+it is the largest that costs no rate (:func:`free_burst`: the 1 s bound stays at or above the
+30 s bound), at most ``0.1R``. With ``delta = 0.2 s`` (callers may be 0.1 s late, the
+network and the provider's own stamping get the other 0.1 s)::
 
-    rho = min((floor(1.2R) - sigma) / 1.1, (30R - sigma) / 30.1)
+    sigma = min(floor(0.1R), floor((floor(1.2R) x 30.2 - 30R x 1.2) / 29))
+    rho   = min((floor(1.2R) - sigma) / 1.2, (30R - sigma) / 30.2)
 
-At ``R = 500``: ``sigma = 50``, ``rho = min(500.0, 496.68) = 496.68/s`` (99.3 % of R); the
-worst second holds ``496.68 x 1.1 + 51 = 597 <= 600`` and the worst 30 s
-``496.68 x 30.1 + 51 = 14,999 <= 15,000``. At ``R = 100``: ``sigma = 10``, ``rho = 99.3/s``;
-at ``R = 10``: 99.3 %; from about ``R = 5`` up it stays at or above 98 %. A plain TPS rule
-(other providers, :func:`per_second_rule`) is one 1 s window of ``floor(R)``; with no spike
-allowance the margin costs ``delta / (1 + delta)``: 91 % of R at ``delta = 0.1``.
+At ``R = 500``: ``sigma = 4``, ``rho = min(496.67, 496.56) = 496.56/s`` (99.3 % of R); the
+worst second holds ``496.56 x 1.2 + 4 + 1 = 600.9``, so at most 600, and the worst 30 s
+``496.56 x 30.2 + 5 = 15,000.9``, so at most 15,000. At ``R = 100``: ``sigma = 0``,
+``rho = 99.3/s``; at ``R = 10``: 99.3 %; from ``R = 5`` up it stays at 99 % or more (below,
+``floor(1.2R)`` leaves no spike at all). With ``delta = 0.1 s`` (a quiet machine) the
+default burst is 50 at ``R = 500`` and ``rho = 496.68/s``. A plain TPS rule (other
+providers, :func:`per_second_rule`) is one 1 s window of ``floor(R)``; with no spike
+allowance the margin costs ``delta / (1 + delta)``: 83 % of R at ``delta = 0.2``.
+
+Why 0.2 s: measured with ``bench/limiter.py`` on a 2-core machine at a load average of 9,
+0.1 s let a sliding second reach 612 at ``R = 500`` (12 answers 429).
 
 **429 and Retry-After** (:meth:`RedisRateLimiter.throttled`): the shared rate is multiplied
 by ``decrease`` (at most once per ``max(1 s, Retry-After)``, however many workers report
@@ -71,21 +82,25 @@ import asyncio
 import logging
 import math
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from ..providers import registry
 from ..ratelimit import Clock, Sleep
 from .errors import CampaignError
 
 __all__ = [
     "DOTGO_PROVIDERS",
+    "AdaptiveRateLimiter",
     "Gcra",
+    "LimiterState",
     "RedisRateLimiter",
     "Window",
     "bulk_capability_limiter",
@@ -101,10 +116,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DOTGO_PROVIDERS = ("dotgo", "dotgo_google")
+DOTGO_PROVIDERS = tuple(s.name for s in registry.all() if s.rate_rule == "dotgo_window")
 """Providers that count requests with Dotgo's 1 s / 30 s rule (seed 002 section 6)."""
 
 KEY_PREFIX = "rcskit:rate"
+DEFAULT_MARGIN = 0.2
+"""Seconds of lateness and jitter the derived rates allow for (see the module docstring)."""
 _EPSILON = 1e-9
 _UNREACHABLE = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
 
@@ -124,6 +141,9 @@ class Gcra:
 
     rate: float
     burst: int
+    margin: float = DEFAULT_MARGIN
+    """Seconds a send may land off its slot (late wake-up, network) that the rate allows for;
+    a limiter lets a caller be late by half of it and leaves the other half to the network."""
 
     @property
     def interval(self) -> float:
@@ -157,12 +177,22 @@ def derive(windows: Sequence[Window], *, burst: int, margin: float) -> Gcra:
                 f" (limit {w.limit}); use a burst below {w.limit}"
             )
         rate = min(rate, (w.limit - burst) / (w.span + margin))
-    return Gcra(rate=rate, burst=burst)
+    return Gcra(rate=rate, burst=burst, margin=margin)
 
 
 def _check_tps(tps: float, what: str = "tps") -> None:
     if not math.isfinite(tps) or tps <= 0:
         raise CampaignError(f"{what} {tps!r}: must be a finite number > 0")
+
+
+def free_burst(short: Window, long: Window, margin: float) -> int:
+    """The largest burst that costs no rate: the short window's bound on the rate stays at
+    or above the long window's. From ``(Ls - b)/(s + d) >= (Ll - b)/(l + d)``:
+    ``b <= (Ls(l + d) - Ll(s + d)) / (l - s)``."""
+    room = (short.limit * (long.span + margin) - long.limit * (short.span + margin)) / (
+        long.span - short.span
+    )
+    return max(0, math.floor(room))
 
 
 def dotgo_rule(
@@ -171,21 +201,21 @@ def dotgo_rule(
     spike: float = 0.2,
     window: float = 30.0,
     burst: int | None = None,
-    margin: float = 0.1,
+    margin: float = DEFAULT_MARGIN,
 ) -> Gcra:
     """Dotgo's group 1 rule at ``tps``: any 1 s at most ``(1 + spike) x tps`` and any
     ``window`` seconds at most ``window x tps`` (seed 002 section 6). ``burst`` defaults to
-    ``floor(0.1 x tps)``; see the module docstring for the arithmetic."""
+    the largest that costs no rate (:func:`free_burst`, at most ``0.1 x tps``); see the
+    module docstring for the arithmetic."""
     _check_tps(tps)
-    sigma = math.floor(0.1 * tps) if burst is None else burst
-    return derive(
-        [Window(1.0, math.floor((1.0 + spike) * tps)), Window(window, math.floor(window * tps))],
-        burst=sigma,
-        margin=margin,
-    )
+    second = Window(1.0, math.floor((1.0 + spike) * tps))
+    long = Window(window, math.floor(window * tps))
+    if burst is None:
+        burst = min(math.floor(0.1 * tps), free_burst(second, long, margin))
+    return derive([second, long], burst=burst, margin=margin)
 
 
-def per_second_rule(tps: float, *, burst: int = 0, margin: float = 0.1) -> Gcra:
+def per_second_rule(tps: float, *, burst: int = 0, margin: float = DEFAULT_MARGIN) -> Gcra:
     """A plain TPS rule: any 1 s at most ``floor(tps)`` requests."""
     _check_tps(tps)
     if tps < 1:
@@ -193,7 +223,7 @@ def per_second_rule(tps: float, *, burst: int = 0, margin: float = 0.1) -> Gcra:
     return derive([Window(1.0, math.floor(tps))], burst=burst, margin=margin)
 
 
-def per_minute_rule(per_minute: float, *, burst: int = 0, margin: float = 0.1) -> Gcra:
+def per_minute_rule(per_minute: float, *, burst: int = 0, margin: float = DEFAULT_MARGIN) -> Gcra:
     """A per-minute rule (bulk capability checks): any 60 s at most ``floor(per_minute)``."""
     _check_tps(per_minute, "per_minute")
     if per_minute < 1:
@@ -211,13 +241,15 @@ def limiter_key(provider: str, account: str, purpose: str = "send") -> str:
 
 # KEYS[1]: the limit's hash: tat (theoretical arrival time, server seconds), factor (share
 # of the full rate, 0-1, value at `since`), since, hold (no grant before), cut (last decrease).
-# ARGV: interval T, tolerance tau, cost n, horizon, recovery (factor per second), ttl pad.
-# Returns {granted 0/1, seconds to wait (as a string: Lua numbers become integers)}.
+# ARGV: interval T, tolerance tau, horizon, recovery (factor per second), ttl pad, then the
+# cost of each request waiting in line (one slot each, in order, while within the horizon).
+# Returns {granted k, k waits in seconds, then the seconds before asking again} (numbers
+# as strings: Lua numbers would come back as integers).
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local interval, tau, n = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local horizon, recovery, pad = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local interval, tau, horizon = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local recovery, pad = tonumber(ARGV[4]), tonumber(ARGV[5])
 local s = redis.call('HMGET', KEYS[1], 'tat', 'factor', 'since', 'hold')
 local tat = tonumber(s[1])
 if not tat then
@@ -231,19 +263,24 @@ if factor < 1 and now > since then
   factor = math.min(1, factor + (now - since) * recovery)
 end
 local step = interval / factor
-local at = math.max(now, hold, tat + (n - 1) * step - tau)
-local granted = 0
-if at - now <= horizon then
+local out = {0}
+local again = 0
+for i = 6, #ARGV do
+  local n = tonumber(ARGV[i])
+  local at = math.max(now, hold, tat + (n - 1) * step - tau)
+  if at - now > horizon then
+    again = at - now - horizon
+    break
+  end
   tat = math.max(tat, at) + n * step
-  granted = 1
+  out[1] = out[1] + 1
+  out[#out + 1] = string.format('%.6f', at - now)
 end
+out[#out + 1] = string.format('%.6f', again)
 redis.call('HSET', KEYS[1], 'tat', string.format('%.6f', tat))
 local keep = math.max(tat, hold + (1 - factor) / math.max(recovery, 1e-6)) - now
 redis.call('EXPIRE', KEYS[1], math.ceil(keep + pad))
-if granted == 1 then
-  return {1, string.format('%.6f', at - now)}
-end
-return {0, string.format('%.6f', at - now - horizon)}
+return out
 """
 
 # KEYS[1]: as above. ARGV: retry_after, decrease, floor, recovery, tolerance tau, ttl pad.
@@ -303,6 +340,20 @@ class LimiterState:
     ahead: float
 
 
+@runtime_checkable
+class AdaptiveRateLimiter(Protocol):
+    """A :class:`~rcskit.ratelimit.RateLimiter` that also learns from the provider's 429s:
+    a sender calls :meth:`throttled` with the answer's ``Retry-After`` (``None`` if absent)."""
+
+    async def acquire(self, n: int = 1) -> None:
+        """Wait until ``n`` requests may go out, and count them as sent."""
+        ...
+
+    async def throttled(self, retry_after: float | None = None) -> LimiterState:
+        """The provider said 429: pause and slow down every sender of this limit."""
+        ...
+
+
 def redacted_url(url: str) -> str:
     """``redis://user:secret@host:6379/0`` -> ``redis://host:6379/0`` (for logs and errors)."""
     parts = urlsplit(url)
@@ -336,15 +387,18 @@ class RedisRateLimiter:
         params: Gcra,
         *,
         horizon: float = 0.5,
-        lateness: float = 0.05,
+        lateness: float | None = None,
         decrease: float = 0.5,
         recovery: float = 0.05,
         floor: float = 0.05,
         retry_backoff: tuple[float, float] = (0.05, 1.0),
+        max_batch: int = 64,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         name: str | None = None,
     ) -> None:
+        if lateness is None:
+            lateness = params.margin / 2
         if horizon <= 0 or lateness <= 0:
             raise ValueError(f"horizon and lateness must be > 0, got {horizon}, {lateness}")
         if not 0 < decrease < 1 or not 0 < floor <= 1 or recovery <= 0:
@@ -364,10 +418,14 @@ class RedisRateLimiter:
         self._reserve = client.register_script(_RESERVE)
         self._throttled = client.register_script(_THROTTLED)
         self._state = client.register_script(_STATE)
-        self._lock = asyncio.Lock()
+        self._line: deque[tuple[int, asyncio.Future[tuple[float, float]]]] = deque()
+        self._booker: asyncio.Task[None] | None = None
+        self.max_batch = max_batch
         self._down = False
         self.stale = 0
         """Slots booked but not used because this process woke too late for them."""
+        self.round_trips = 0
+        """Booking calls made to Redis (several callers' slots go in one)."""
 
     def __repr__(self) -> str:
         return (
@@ -380,16 +438,10 @@ class RedisRateLimiter:
         """Seconds a limit's hash outlives the last thing booked on it."""
         return 60
 
-    def _reserve_args(self, n: int) -> list[Any]:
+    def _reserve_args(self, costs: list[int]) -> list[Any]:
         p = self.params
-        return [
-            repr(p.interval),
-            repr(p.tolerance),
-            n,
-            repr(self.horizon),
-            repr(self.recovery),
-            self.ttl_pad,
-        ]
+        head = [repr(p.interval), repr(p.tolerance), repr(self.horizon), repr(self.recovery)]
+        return [*head, self.ttl_pad, *costs]
 
     async def _call(self, script: Any, args: list[Any]) -> list[bytes]:
         """Run ``script`` on this limit's key, waiting (never failing) while Redis is away."""
@@ -422,22 +474,53 @@ class RedisRateLimiter:
                 f"acquire(n): n={n} exceeds the burst + 1 ({self.params.burst + 1});"
                 " it could never be granted"
             )
+        loop = asyncio.get_running_loop()
         while True:
-            async with self._lock:
-                while True:
-                    reply = await self._call(self._reserve, self._reserve_args(n))
-                    answered = self._clock()
-                    wait = float(reply[1])
-                    if int(reply[0]) == 1:
-                        break
-                    await self._sleep(max(wait, 0.001))
-            deadline = answered + max(wait, 0.0)
-            delay = deadline - self._clock()
+            slot: asyncio.Future[tuple[float, float]] = loop.create_future()
+            self._line.append((n, slot))
+            if self._booker is None or self._booker.done():
+                self._booker = asyncio.create_task(self._book())
+            earliest, latest = await slot
+            delay = earliest - self._clock()
             if delay > 0:
                 await self._sleep(delay)
-            if self._clock() - deadline <= self.lateness:
+            if self._clock() <= latest:
                 return
             self.stale += n  # woke too late: sending now could bunch; book a new slot
+
+    async def _book(self) -> None:
+        """Book slots for the callers in line, first come first served, up to
+        ``max_batch`` per round trip; the only task of this process that talks to Redis
+        for :meth:`acquire`."""
+        line = self._line
+        try:
+            while line:
+                batch = [line[i][0] for i in range(min(len(line), self.max_batch))]
+                asked = self._clock()
+                reply = await self._call(self._reserve, self._reserve_args(batch))
+                self.round_trips += 1
+                answered = self._clock()
+                granted = int(reply[0])
+                for i in range(granted):
+                    _, slot = line.popleft()
+                    wait = max(0.0, float(reply[1 + i]))
+                    # Redis read its clock between `asked` and `answered`: going at
+                    # `answered + wait` is never early, and going after `asked + wait +
+                    # lateness` could be late by more than the margin allows
+                    if not slot.done():  # a cancelled caller's slot goes unused
+                        slot.set_result((answered + wait, asked + wait + self.lateness))
+                if granted < len(batch):
+                    # the horizon is full: let a tenth of it free up, then book a batch
+                    await self._sleep(max(float(reply[-1]), self.horizon / 10))
+        except asyncio.CancelledError:
+            while line:
+                line.popleft()[1].cancel()
+            raise
+        except Exception as exc:  # e.g. a Redis error reply: every waiter gets it
+            while line:
+                _, slot = line.popleft()
+                if not slot.done():
+                    slot.set_exception(exc)
 
     async def throttled(self, retry_after: float | None = None) -> LimiterState:
         """The provider answered 429 (or sent ``Retry-After``): slow every worker down.

@@ -411,6 +411,11 @@ def _pyplot() -> Any:
     return plt
 
 
+PHONE_WIDTH_IN = 4.0
+"""The charts' width in inches: at 96 px per inch that is about a phone's width, so the
+text keeps its size on a 390 px screen."""
+
+
 FUNNEL_COLOURS = {
     "recipients": "#4c72b0",
     "sent": "#4c72b0",
@@ -472,14 +477,12 @@ def _funnel_figure(plt: Any, f: Funnel, title: str, size: tuple[float, float]) -
 
 
 def png_chart(f: Funnel, title: str) -> bytes:
-    """The funnel as a horizontal bar chart (PNG bytes). Needs matplotlib."""
+    """The funnel as a horizontal bar chart (PNG bytes, 800 x 760 px: sharp at a phone's
+    width, where the HTML report shows it). Needs matplotlib."""
     plt = _pyplot()
-    return _save(plt, _funnel_figure(plt, f, title, (8, 4.8)), "png")
-
-
-PHONE_WIDTH_IN = 4.0
-"""The SVG charts' width in inches: at 96 px per inch that is about a phone's width, so the
-text keeps its size on a 390 px screen."""
+    fig = _funnel_figure(plt, f, title, (PHONE_WIDTH_IN, 3.8))
+    fig.set_dpi(200)
+    return _save(plt, fig, "png")
 
 
 def _timeline_svg(plt: Any, t: Timeline) -> bytes:
@@ -557,15 +560,11 @@ def _clicks_svg(plt: Any, clicks: Sequence[SuggestionClicks]) -> bytes:
     return _save(plt, fig, "svg")
 
 
-def svg_charts(campaign: Campaign, f: Funnel, d: CampaignDetails | None) -> dict[str, bytes]:
-    """The report's charts as SVG, by name: ``funnel``, and with details ``timeline``,
-    ``sent_to_delivered``, ``delivered_to_read`` and ``clicks`` (each only when it has data).
-    Needs matplotlib."""
+def svg_charts(d: CampaignDetails) -> dict[str, bytes]:
+    """The detail charts as SVG, by name: ``timeline``, ``sent_to_delivered``,
+    ``delivered_to_read`` and ``clicks`` (each only when it has data). Needs matplotlib."""
     plt = _pyplot()
-    funnel_figure = _funnel_figure(plt, f, "", (PHONE_WIDTH_IN, 3.6))
-    charts = {"funnel": _save(plt, funnel_figure, "svg")}
-    if d is None:
-        return charts
+    charts: dict[str, bytes] = {}
     if d.timeline.minutes:
         charts["timeline"] = _timeline_svg(plt, d.timeline)
     if d.sent_to_delivered.count:
@@ -591,11 +590,11 @@ def _seconds(value: float | None) -> str:
     return f"{value / 3600:.1f} h"
 
 
-def _img(name: str, svg: bytes, alt: str) -> str:
-    data = base64.b64encode(svg).decode("ascii")
+def _img(name: str, image: bytes, alt: str, kind: str = "svg+xml") -> str:
+    data = base64.b64encode(image).decode("ascii")
     return (
         f'<figure><img data-chart="{name}" alt="{html.escape(alt)}" '
-        f'src="data:image/svg+xml;base64,{data}"></figure>'
+        f'src="data:image/{kind};base64,{data}"></figure>'
     )
 
 
@@ -687,11 +686,11 @@ def html_report(
     """A self-contained HTML page readable on a phone: settings, the funnel, and with
     ``details`` the timeline, the latencies and the click-through per suggestion (charts
     inlined as SVG images), then the failure reasons, the unknown outcomes (and their
-    reasons) and the ``rejected`` CSV lines ``(line, reason)``. ``png`` is ignored (the
-    funnel chart is drawn as SVG); it is kept for callers that pass it."""
-    del png
+    reasons) and the ``rejected`` CSV lines ``(line, reason)``. ``png`` is the funnel chart
+    (:func:`png_chart`; drawn here when not given), inlined too."""
     e = html.escape
-    charts = svg_charts(campaign, f, details)
+    charts = svg_charts(details) if details is not None else {}
+    funnel_png = png if png is not None else png_chart(f, f"Campaign {campaign.name}")
     rows = _table(("stage", "recipients", "share"), text_rows(f), numeric=(1, 2))
     failures = ""
     if f.failures:
@@ -757,7 +756,7 @@ td.n {{ text-align: right; font-variant-numeric: tabular-nums; white-space: nowr
 <p>Id <code>{e(campaign.id)}</code>, provider {e(campaign.provider)}, {e(what)},
 status {e(campaign.status.value)}; report generated {generated:%Y-%m-%d %H:%M} UTC.</p>
 <h2>Funnel</h2>
-{_img("funnel", charts["funnel"], "Campaign funnel")}
+{_img("funnel", funnel_png, "Campaign funnel", "png")}
 {rows}
 {body}
 {failures}
@@ -783,6 +782,6 @@ def write_report(
     png_path = out_dir / f"{campaign.id}-report.png"
     html_path = out_dir / f"{campaign.id}-report.html"
     png_path.write_bytes(png)
-    page = html_report(campaign, f, generated=generated, rejected=rejected, details=details)
+    page = html_report(campaign, f, png, generated=generated, rejected=rejected, details=details)
     html_path.write_text(page, encoding="utf-8")
     return png_path, html_path

@@ -19,14 +19,16 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from .options import DEFAULT_CONFIG_FILE, DEFAULT_DATABASE, DatabaseOption
-from .output import end_progress, progress_note
+from .help import tidy
+from .messagefile import BadMessageFile, read_json_file
+from .options import DEFAULT_CONFIG_FILE, DEFAULT_DATABASE, DatabaseOption, JsonOption
+from .output import end_progress, json_line, progress_note, run_coroutine, table_console
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
     from rich.console import Console
 
-    from ..campaign import ProviderRef, RunSummary
+    from ..campaign import Funnel, ProviderRef, RunSummary
     from ..providers.base import ProviderConfig
     from ..store import Campaign, Store
 
@@ -123,11 +125,11 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def _ttl_seconds(text: str) -> float:
-    from ..campaign import CampaignError
-
     m = _TTL.match(text)
     if m is None:
-        raise CampaignError(f"--ttl {text!r}: give a duration like 3600s, 90m, 2h or 1d")
+        raise typer.BadParameter(
+            f"{text!r}: give a duration like 3600s, 90m, 2h or 1d", param_hint="'--ttl'"
+        )
     return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
 
 
@@ -181,9 +183,46 @@ def _run_loop(main: Coroutine[Any, Any, T]) -> T:
     try:
         import uvloop
     except ImportError:
-        return asyncio.run(main)
+        return run_coroutine(main)
     result: T = uvloop.run(main)
     return result
+
+
+def funnel_record(campaign: Campaign, f: Funnel) -> dict[str, Any]:
+    """A campaign's funnel as ``campaign report --json`` prints it."""
+    return {
+        "campaign_id": campaign.id,
+        "name": campaign.name,
+        "recipients": f.recipients,
+        "invalid": f.invalid,
+        "duplicates": f.duplicates,
+        "not_rcs": f.not_rcs,
+        "sent": f.sent,
+        "delivered": f.delivered,
+        "displayed": f.displayed,
+        "clicked": f.clicked,
+        "failed": f.failed,
+        "failures": [{"reason": reason, "count": n} for reason, n in f.failures],
+        "fallen_back": f.fallen_back,
+        "fallen_back_after_send": f.fallen_back_after_send,
+        "expired": f.expired,
+        "revoked": f.revoked,
+        "unknown": f.unknown,
+        "unknown_lines": [{"line": line, "number": number} for line, number in f.unknown_lines],
+        "waiting": f.waiting,
+    }
+
+
+def campaign_record(c: Campaign) -> dict[str, Any]:
+    """One campaign as ``campaign list --json`` prints it."""
+    return {
+        "id": c.id,
+        "name": c.name,
+        "provider": c.provider,
+        "status": c.status.value,
+        "tps": c.tps,
+        "created_at": c.created_at,
+    }
 
 
 RedisOption = Annotated[
@@ -451,12 +490,23 @@ def commands() -> typer.Typer:
         campaign_id: Annotated[
             str | None, typer.Option("--id", help="The campaign id (default: random).")
         ] = None,
-        bot_id: Annotated[str | None, typer.Option("--bot-id")] = None,
-        client_id: Annotated[str | None, typer.Option("--client-id")] = None,
+        bot_id: Annotated[
+            str | None,
+            typer.Option("--bot-id", help="The bot id, with --provider KIND (no rcskit.toml)."),
+        ] = None,
+        client_id: Annotated[
+            str | None,
+            typer.Option("--client-id", help="The OAuth client id, with --provider KIND."),
+        ] = None,
         server_root: Annotated[
             str | None, typer.Option("--server-root", help="e.g. http://127.0.0.1:8000/dotgo/rcs")
         ] = None,
-        auth_url: Annotated[str | None, typer.Option("--auth-url")] = None,
+        auth_url: Annotated[
+            str | None,
+            typer.Option(
+                "--auth-url", help="The token URL, with --provider KIND (default: the kind's)."
+            ),
+        ] = None,
         bulk_per_minute: Annotated[
             float, typer.Option("--bulk-per-minute", help="Bulk capability checks per minute.")
         ] = 60.0,
@@ -491,13 +541,14 @@ def commands() -> typer.Typer:
             body: MessageTemplate | None = None
             if message is not None:
                 try:
-                    text = message.read_text(encoding="utf-8")
-                except OSError as err:
-                    raise CampaignError(f"{message}: cannot read ({err.strerror})") from None
+                    read_json_file(str(message))  # bounded: one line for a bad file
+                except BadMessageFile as err:
+                    raise CampaignError(str(err)) from None
+                text = message.read_text(encoding="utf-8")
                 body = MessageTemplate.from_json(text, source=str(message))
             if ttl is not None:
                 if body is None:
-                    raise CampaignError("--ttl applies to --message campaigns")
+                    raise typer.BadParameter("applies to --message campaigns", param_hint="'--ttl'")
                 seconds = _ttl_seconds(ttl)
                 timed = Message.model_validate({**body.base, "ttl": f"{seconds:g}s"})
                 body = MessageTemplate(
@@ -510,22 +561,23 @@ def commands() -> typer.Typer:
             if start is not None:
                 starts_at = parse_rfc3339(start)
                 if starts_at is None:
-                    raise CampaignError(
-                        f"--start {start!r}: give an ISO time like 2025-05-01T09:00:00+02:00"
+                    raise typer.BadParameter(
+                        f"{start!r}: give an ISO time like 2025-05-01T09:00:00+02:00",
+                        param_hint="'--start'",
                     )
             try:
                 mode = CapabilityMode(capabilities)
             except ValueError:
-                raise CampaignError(
-                    f"--capabilities {capabilities!r}: check, cache-only or none"
+                raise typer.BadParameter(
+                    f"{capabilities!r}: check, cache-only or none", param_hint="'--capabilities'"
                 ) from None
             try:
                 endings = tuple(
                     MessageState(w.strip()) for w in fallback_on.split(",") if w.strip()
                 )
             except ValueError:
-                raise CampaignError(
-                    f"--fallback-on {fallback_on!r}: states like expired,revoked"
+                raise typer.BadParameter(
+                    f"{fallback_on!r}: states like expired,revoked", param_hint="'--fallback-on'"
                 ) from None
 
             async def go() -> tuple[Campaign, list[tuple[int, str]]]:
@@ -556,11 +608,11 @@ def commands() -> typer.Typer:
                     return made, await _rejected(store, made.id, SHOWN_REJECTED)
 
             try:
-                made, rejected = asyncio.run(go())
+                made, rejected = run_coroutine(go())
             finally:
                 end_progress()
         except RcsError as err:
-            raise _fail(str(err), 2) from None
+            raise _fail(str(err)) from None
         imported = CampaignSettings.of(made).imported
         typer.echo(
             f"campaign {made.id} created: {imported.queued} recipient(s), "
@@ -690,9 +742,9 @@ def commands() -> typer.Typer:
     def status(
         campaign_id: Annotated[str, typer.Argument(help="The campaign id.")],
         database: DatabaseOption = DEFAULT_DATABASE,
+        as_json: JsonOption = False,
     ) -> None:
         """Show where a campaign's recipients and messages are."""
-        from rich.console import Console
         from rich.table import Table
 
         from ..errors import RcsError
@@ -715,10 +767,36 @@ def commands() -> typer.Typer:
                 return campaign, counts.recipients, counts.states, unknown, left, live
 
         try:
-            campaign, recipients, states, unknown, left, live = asyncio.run(go())
+            campaign, recipients, states, unknown, left, live = run_coroutine(go())
         except RcsError as err:
             raise _fail(str(err)) from None
-        console = Console()
+        if as_json:
+            record = campaign_record(campaign)
+            record["recipients"] = {
+                s.value: recipients[s] for s in RecipientStatus if s in recipients
+            }
+            record["total"] = sum(recipients.values())
+            record["messages"] = {st.value: states[st] for st in MessageState if st in states}
+            record["unknown_outcome"] = unknown
+            record["open"] = left.open
+            record["ready"] = left.ready
+            record["next_at"] = left.next_at
+            record["workers"] = [
+                {
+                    "id": w.id,
+                    "host": w.host,
+                    "pid": w.pid,
+                    "campaign_id": w.campaign_id,
+                    "shared_limiter": w.shared_limiter,
+                    "leases": w.leases,
+                    "lease_until": w.lease_until,
+                    "seen_at": w.seen_at,
+                }
+                for w in live
+            ]
+            json_line(record)
+            return
+        console = table_console()
         console.print(
             f"campaign {campaign.id} ({campaign.name}): {campaign.status.value}, "
             f"provider {campaign.provider}, {campaign.tps or '-'} TPS"
@@ -793,7 +871,7 @@ def commands() -> typer.Typer:
                 )
 
         try:
-            typer.echo(asyncio.run(go()))
+            typer.echo(run_coroutine(go()))
         except RcsError as err:
             raise _fail(str(err)) from None
 
@@ -829,30 +907,43 @@ def commands() -> typer.Typer:
             Path, typer.Option("--out", help="Folder for the PNG chart and the HTML report.")
         ] = Path("."),
         database: DatabaseOption = DEFAULT_DATABASE,
+        as_json: JsonOption = False,
     ) -> None:
         """Print the funnel; write a PNG chart and a self-contained HTML report."""
-        from rich.console import Console
         from rich.table import Table
 
-        from ..campaign.report import funnel, text_rows, write_report
+        from ..campaign.report import (
+            CampaignDetails,
+            campaign_details,
+            funnel,
+            text_rows,
+            write_report,
+        )
         from ..errors import RcsError
         from ..store import CampaignCounts
 
-        async def go() -> tuple[Campaign, CampaignCounts, list[tuple[int, str]]]:
+        async def go() -> tuple[Campaign, CampaignCounts, list[tuple[int, str]], CampaignDetails]:
             async with await _open(database, must_exist=True) as store:
                 campaign = await _campaign(store, campaign_id)
                 counts = await store.campaign_counts(campaign_id)
-                return campaign, counts, await _rejected(store, campaign_id, 1000)
+                rejected = await _rejected(store, campaign_id, 1000)
+                return campaign, counts, rejected, await campaign_details(store, campaign_id)
 
         try:
-            campaign, counts, rejected = asyncio.run(go())
+            campaign, counts, rejected, details = run_coroutine(go())
             f = funnel(counts)
             png, page = write_report(
-                campaign, f, out, generated=datetime.now(UTC), rejected=rejected
+                campaign, f, out, generated=datetime.now(UTC), rejected=rejected, details=details
             )
         except RcsError as err:
             raise _fail(str(err)) from None
-        console = Console()
+        if as_json:
+            record = funnel_record(campaign, f)
+            record["chart"] = str(png)
+            record["report"] = str(page)
+            json_line(record)
+            return
+        console = table_console()
         table = Table(title=f"campaign {campaign.id} ({campaign.name})")
         table.add_column("stage")
         table.add_column("recipients", justify="right")
@@ -869,9 +960,10 @@ def commands() -> typer.Typer:
         console.print(f"chart: {png}\nreport: {page}")
 
     @group.command("list")
-    def list_campaigns(database: DatabaseOption = DEFAULT_DATABASE) -> None:
-        """List campaigns, newest first."""
-        from rich.console import Console
+    def list_campaigns(
+        database: DatabaseOption = DEFAULT_DATABASE, as_json: JsonOption = False
+    ) -> None:
+        """List campaigns, newest first (with --json, one object per line)."""
         from rich.table import Table
 
         from ..errors import RcsError
@@ -881,9 +973,13 @@ def commands() -> typer.Typer:
                 return await store.list_campaigns()
 
         try:
-            found = asyncio.run(go())
+            found = run_coroutine(go())
         except RcsError as err:
             raise _fail(str(err)) from None
+        if as_json:
+            for c in found:
+                json_line(campaign_record(c))
+            return
         table = Table(title=f"{len(found)} campaign(s)")
         for column in ("id", "name", "provider", "status", "created (UTC)"):
             table.add_column(column)
@@ -891,14 +987,14 @@ def commands() -> typer.Typer:
             table.add_row(
                 c.id, c.name, c.provider, c.status.value, f"{c.created_at:%Y-%m-%d %H:%M}"
             )
-        Console().print(table)
+        table_console().print(table)
 
     @group.command("webhook")
     def webhook(
         provider: Annotated[
             str, typer.Option("--provider", help="The webhook format: dotgo, dotgo_google ...")
         ],
-        host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+        host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
         port: Annotated[
             int, typer.Option("--port", min=0, max=65535, help="0: any free port.")
         ] = 9000,
@@ -939,10 +1035,11 @@ def commands() -> typer.Typer:
             await server.serve(sockets=[sock])
 
         try:
-            asyncio.run(go())
+            run_coroutine(go())
         except RcsError as err:
             raise _fail(str(err)) from None
         finally:
             sock.close()
 
+    tidy(group)
     return group

@@ -64,6 +64,7 @@ __all__ = [
     "StaticToken",
     "Verifier",
     "WebhookRequest",
+    "auto_label",
     "detect_format",
     "google_signature",
     "parse",
@@ -103,7 +104,7 @@ def _with_billing(reader: _Reader) -> _Reader:
     return read
 
 
-def _auto_label(fmt: str) -> str:
+def auto_label(fmt: str) -> str:
     """The provider an ``auto`` event is labelled with: the one provider whose webhooks are
     exactly ``fmt`` (``gsma`` -> ``maap``); billing events are Dotgo's (``dotgo``)."""
     if fmt == "billing":
@@ -115,7 +116,7 @@ def _auto_label(fmt: str) -> str:
 
 def _auto(payload: Mapping[str, Any], provider: str) -> list[Event]:
     fmt = detect_format(payload)
-    name = _auto_label(fmt) if provider == "auto" else provider
+    name = auto_label(fmt) if provider == "auto" else provider
     return _FORMATS[fmt](payload, name)
 
 

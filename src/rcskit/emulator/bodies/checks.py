@@ -43,7 +43,7 @@ MAX_CARD_TITLE = 200
 MAX_CARD_DESCRIPTION = 2000
 MAX_GOOGLE_TEXT = 3072
 
-WireErrorKind = Literal["json", "type", "phone", "limit", "expiry"]
+WireErrorKind = Literal["json", "type", "phone", "limit", "expiry", "invalid"]
 
 
 class WireError(ValueError):
@@ -51,7 +51,9 @@ class WireError(ValueError):
 
     ``kind``: ``json`` (not the expected JSON structure), ``type`` (no, several or an unknown
     content type), ``phone`` (the user's number is not E.164), ``limit`` (a content limit),
-    ``expiry`` (bad ``ttl``/``expireTime``). Each flavour maps kinds to its own error codes.
+    ``expiry`` (bad ``ttl``/``expireTime``), ``invalid`` (a message the platform refuses, found
+    by rcskit's validators: :mod:`rcskit.emulator.bodies.strict`). Each flavour maps kinds to
+    its own error codes.
     """
 
     def __init__(self, kind: WireErrorKind, message: str) -> None:

@@ -13,7 +13,8 @@
 ``POST /phones/{number}/online|offline``   switch a phone on or off line
 ``POST /phones/{number}/actions``          a user action: ``{"bot_id", "type": "text" | "tap" |
                                            "respond" | "location" | "file" | "typing" |
-                                           "read" | "new_user" | "alias", ...}``
+                                           "read" | "new_user" | "alias" |
+                                           "unsubscribe" | "resubscribe", ...}``
 ``GET /phones/{number}/conversation``      the conversation(s), ``?bot_id=`` to pick one
 ``GET /log``                               the request log; filters ``kind``, ``bot_id``,
                                            ``phone``, ``status``, ``method``, ``contains``,
@@ -336,11 +337,15 @@ def admin_routes(state: EmulatorState) -> list[BaseRoute]:
             elif kind == "alias":
                 event_id = user_actions.disable_anonymization(state, bot_id, number)
                 return JSONResponse({"ok": True, "msg_id": event_id})
+            elif kind in ("unsubscribe", "resubscribe"):
+                subscribed = kind == "resubscribe"
+                event_id = user_actions.set_subscribed(state, bot_id, number, subscribed)
+                return JSONResponse({"ok": True, "msg_id": event_id, "subscribed": subscribed})
             else:
                 raise AdminError(
                     400,
                     "type must be text, tap, respond, location, file, typing, read, "
-                    "new_user or alias",
+                    "new_user, alias, unsubscribe or resubscribe",
                 )
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, UserActionError):

@@ -22,6 +22,7 @@ __all__ = [
     "OutboundWebhook",
     "ResponseEvent",
     "StatusEvent",
+    "SubscriptionEvent",
     "TypingEvent",
     "UserFile",
     "UserLocation",
@@ -151,6 +152,18 @@ class FileStatusEvent:
     phone: None = None
 
 
+@dataclass(frozen=True, slots=True)
+class SubscriptionEvent:
+    """A user unsubscribed from the bot (``subscribed=False``) or subscribed again (Google's
+    ``UNSUBSCRIBE`` / ``SUBSCRIBE`` user events, 2026)."""
+
+    bot_id: str
+    phone: str
+    event_id: str
+    at: datetime
+    subscribed: bool
+
+
 WebhookEvent = (
     StatusEvent
     | UserMessageEvent
@@ -160,6 +173,7 @@ WebhookEvent = (
     | NewUserEvent
     | AliasEvent
     | FileStatusEvent
+    | SubscriptionEvent
 )
 """Every event the platform can post to a bot."""
 

@@ -67,6 +67,7 @@ class RequestRecorder:
             return
         started = time.perf_counter()
         at = self.state.ts()
+        seq = self.state.log.reserve()
         request_parts: list[bytes] = []
         request_size = 0
         response_parts: list[bytes] = []
@@ -92,11 +93,14 @@ class RequestRecorder:
         try:
             await self.app(scope, recording_receive, recording_send)
         finally:
-            self._record(scope, at, started, request_parts, request_size, response_parts, status)
+            self._record(
+                scope, seq, at, started, request_parts, request_size, response_parts, status
+            )
 
     def _record(
         self,
         scope: Scope,
+        seq: int,
         at: float,
         started: float,
         request_parts: list[bytes],
@@ -131,4 +135,5 @@ class RequestRecorder:
             response_body=response_text,
             bot_id=notes.get("bot_id"),
             phone=notes.get("phone"),
+            seq=seq,
         )

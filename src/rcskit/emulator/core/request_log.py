@@ -1,5 +1,10 @@
 """The request log: a bounded ring buffer of every API request and webhook delivery attempt.
 
+Entries are numbered (``seq``) when the request or the delivery attempt *starts*
+(:meth:`RequestLog.reserve`) and kept in that order, so a webhook comes before the bot's API
+call it caused even when the bot answers inside the webhook and the webhook finishes last.
+``added`` counts entries in the order they were written: the cursor of live views.
+
 Entries never hold credentials: ``Authorization`` headers are not recorded, token responses
 are redacted by the recorder, and webhook URL query values are masked.
 """
@@ -55,6 +60,7 @@ class LogEntry:
     event: str | None = None
     attempt: int | None = None
     error: str | None = None
+    added: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """The entry as the admin API shows it."""
@@ -86,7 +92,12 @@ class RequestLog:
     def __init__(self, size: int, on_add: Callable[[], None] | None = None) -> None:
         self._entries: deque[LogEntry] = deque(maxlen=size)
         self._seq = itertools.count(1)
+        self._added = itertools.count(1)
         self._on_add = on_add
+
+    def reserve(self) -> int:
+        """A ``seq`` for an entry that starts now and is written when it ends."""
+        return next(self._seq)
 
     def add(
         self,
@@ -105,10 +116,12 @@ class RequestLog:
         event: str | None = None,
         attempt: int | None = None,
         error: str | None = None,
+        seq: int | None = None,
     ) -> LogEntry:
-        """Append an entry (fields as in :class:`LogEntry`, without ``seq``)."""
+        """Write an entry (fields as in :class:`LogEntry`) at its place: ``seq`` from
+        :meth:`reserve` when it started earlier, else a new one."""
         entry = LogEntry(
-            next(self._seq),
+            next(self._seq) if seq is None else seq,
             at,
             kind,
             flavour,
@@ -123,11 +136,24 @@ class RequestLog:
             event,
             attempt,
             error,
+            next(self._added),
         )
-        self._entries.append(entry)
+        self._insert(entry)
         if self._on_add is not None:
             self._on_add()
         return entry
+
+    def _insert(self, entry: LogEntry) -> None:
+        entries = self._entries
+        if not entries or entries[-1].seq < entry.seq:
+            entries.append(entry)
+            return
+        if len(entries) == entries.maxlen:
+            entries.popleft()
+        index = len(entries)
+        while index > 0 and entries[index - 1].seq > entry.seq:
+            index -= 1
+        entries.insert(index, entry)
 
     def __iter__(self) -> Iterator[LogEntry]:
         return iter(self._entries)

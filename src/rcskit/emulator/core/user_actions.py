@@ -17,6 +17,7 @@ from .events import (
     BillingEvent,
     NewUserEvent,
     ResponseEvent,
+    SubscriptionEvent,
     TypingEvent,
     UserFile,
     UserLocation,
@@ -163,6 +164,26 @@ def open_chat(state: EmulatorState, bot_id: str, number: str) -> str:
     msg_id = user_message_id()
     state.emit(NewUserEvent(bot.id, number, msg_id, state.now()))
     return msg_id
+
+
+def set_subscribed(state: EmulatorState, bot_id: str, number: str, subscribed: bool) -> str:
+    """The user unsubscribes from the bot (``subscribed=False``: its messages are then refused
+    as for a user who opted out) or subscribes again; returns the event's id.
+
+    The bot gets Google's ``UNSUBSCRIBE`` / ``SUBSCRIBE`` user event where its provider reports
+    them (Google RBM); other providers report nothing.
+    """
+    bot, _ = _parties(state, bot_id, number)
+    kept = state.phones.materialize(number)
+    assert kept is not None  # _parties found it
+    if subscribed:
+        kept.opted_out.discard(bot.id)
+    else:
+        kept.opted_out.add(bot.id)
+    state.conversation(bot.id, number)
+    event_id = user_message_id()
+    state.emit(SubscriptionEvent(bot.id, number, event_id, state.now(), subscribed))
+    return event_id
 
 
 def disable_anonymization(state: EmulatorState, bot_id: str, number: str) -> str:

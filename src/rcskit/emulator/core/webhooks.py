@@ -116,6 +116,7 @@ class WebhookDispatcher:
             self._semaphore = asyncio.Semaphore(self.config.concurrency)
         job.attempts += 1
         at = self._clock.timestamp()
+        seq = self._log.reserve()
         started = time.perf_counter()
         status: int | None = None
         response = b""
@@ -153,6 +154,7 @@ class WebhookDispatcher:
             event=job.label,
             attempt=job.attempts,
             error=error,
+            seq=seq,
         )
         return error is None
 

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from ...bodies.checks import WireError
 from ...bodies.google import parse_google_send
+from ...bodies.strict import check_strictly
 from ...core.delivery import cancel, read_by_bot
 from ...core.phones import is_e164
 from ...core.records import A2P, FMT_GOOGLE, P2A
@@ -60,6 +61,7 @@ def google_routes(state: EmulatorState) -> list[BaseRoute]:
         try:
             body = await read_json(request)
             parsed = parse_google_send(body, state.ts())
+            check_strictly(bot, "google", body, state.now())
         except BodyNotJson as exc:
             raise DotgoError("400-F", detail=str(exc)) from None
         except WireError as exc:

@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 
 from ...bodies.checks import WireError
 from ...bodies.gsma import parse_gsma_send
+from ...bodies.strict import check_strictly
 from ...core.delivery import cancel, read_by_bot
 from ...core.phones import is_e164
 from ...core.records import A2P, FMT_GSMA, P2A
@@ -43,7 +44,7 @@ CAPABILITY_NOT_FOUND = "Number is rcs disabled or Bot is not launched with numbe
 MAX_BULK_USERS = 10_000
 MESSAGE_NOT_FOUND = "Not found : Message Id"
 
-_WIRE_CODES = {"json": "400-F", "type": "400-G", "phone": "400-H"}
+_WIRE_CODES = {"json": "400-F", "type": "400-G", "phone": "400-H", "invalid": "400-F"}
 
 
 def wire_error(err: WireError) -> DotgoError:
@@ -83,6 +84,8 @@ def gsma_routes(state: EmulatorState) -> list[BaseRoute]:
         try:
             body = await read_json(request)
             parsed = parse_gsma_send(body, state.ts())
+            if parsed.kind != "typing":
+                check_strictly(bot, "gsma", body, state.now())
         except BodyNotJson as exc:
             raise DotgoError("400-F", detail=str(exc)) from None
         except WireError as exc:

@@ -27,6 +27,7 @@ from starlette.responses import JSONResponse, Response
 
 from ...bodies.checks import WireError
 from ...bodies.google import parse_google_send
+from ...bodies.strict import check_strictly
 from ...config import BotConfig
 from ...core.delivery import accept, cancel, read_by_bot
 from ...core.phones import is_e164
@@ -159,6 +160,7 @@ async def create_message(state: EmulatorState, request: Request) -> Response:
         return JSONResponse({**echo, "name": name, "sendTime": iso(state.ts())})
     try:
         parsed = parse_google_send(body, state.ts())
+        check_strictly(bot, "google", body, state.now())
     except WireError as exc:
         raise GoogleError(400, exc.message) from None
     if parsed.kind == "template":

@@ -4,8 +4,8 @@ Each event is a ``UserMessage``, ``UserEvent`` or ``ServerEvent`` (google_rbm.md
 
     {"senderPhoneNumber", "messageId", "sendTime", "agentId", "text" | "userFile" |
      "location" | "suggestionResponse"}                                    # UserMessage
-    {"senderPhoneNumber", "eventType": "DELIVERED" | "READ" | "IS_TYPING", "eventId",
-     "messageId", "sendTime", "agentId"}                                   # UserEvent
+    {"senderPhoneNumber", "eventType": "DELIVERED" | "READ" | "IS_TYPING" | "UNSUBSCRIBE" |
+     "SUBSCRIBE", "eventId", "messageId", "sendTime", "agentId"}          # UserEvent
     {"phoneNumber", "messageId", "agentId", "eventType": "TTL_EXPIRATION_REVOKED" |
      "TTL_EXPIRATION_REVOKE_FAILED", "eventId", "sendTime"}                # ServerEvent
 
@@ -15,8 +15,9 @@ posted as (section 3)::
      "subscription": "projects/rbm-<bot id>/subscriptions/rbm-agent-subscription"}
 
 with ``X-Goog-Signature: base64(HMAC-SHA512(key=webhook_token, msg=the decoded data bytes))``
-(the bot's ``webhook_token`` is the client token). Google reports no ``sent``, failure or
-revoke status, and no billing.
+(the bot's ``webhook_token`` is the client token), and ``X-Goog-Webhook-Type:
+USER_MESSAGE | USER_EVENT | SERVER_EVENT`` naming the kind of event (Google release notes,
+July 2026). Google reports no ``sent``, failure or revoke status, and no billing.
 """
 
 from __future__ import annotations
@@ -34,14 +35,22 @@ from ...core.events import (
     OutboundWebhook,
     ResponseEvent,
     StatusEvent,
+    SubscriptionEvent,
     TypingEvent,
     UserMessageEvent,
     WebhookEvent,
 )
 
-__all__ = ["SIGNATURE_HEADER", "envelope", "render_google_rbm", "signature"]
+__all__ = [
+    "SIGNATURE_HEADER",
+    "WEBHOOK_TYPE_HEADER",
+    "envelope",
+    "render_google_rbm",
+    "signature",
+]
 
 SIGNATURE_HEADER = "X-Goog-Signature"
+WEBHOOK_TYPE_HEADER = "X-Goog-Webhook-Type"
 
 _USER_EVENTS = {"delivered": "DELIVERED", "displayed": "READ"}
 _SERVER_EVENTS = {
@@ -74,8 +83,21 @@ def envelope(bot: BotConfig, payload: dict[str, Any], at: datetime) -> tuple[dic
     return body, data
 
 
-def _payload(bot: BotConfig, event: WebhookEvent) -> tuple[dict[str, Any], str, datetime] | None:
+def _payload(
+    bot: BotConfig, event: WebhookEvent
+) -> tuple[dict[str, Any], str, str, datetime] | None:
+    """The event JSON, its log label, its ``X-Goog-Webhook-Type`` and time (or ``None``)."""
     agent = bot.google_agent_id
+    if isinstance(event, SubscriptionEvent):
+        kind = "SUBSCRIBE" if event.subscribed else "UNSUBSCRIBE"
+        subscription = {
+            "senderPhoneNumber": event.phone,
+            "eventType": kind,
+            "eventId": event.event_id,
+            "sendTime": _time(event.at),
+            "agentId": agent,
+        }
+        return subscription, kind, "USER_EVENT", event.at
     if isinstance(event, StatusEvent):
         if event.status in _SERVER_EVENTS:
             kind = _SERVER_EVENTS[event.status]
@@ -87,7 +109,7 @@ def _payload(bot: BotConfig, event: WebhookEvent) -> tuple[dict[str, Any], str, 
                 "eventId": event.event_id,
                 "sendTime": _time(event.at),
             }
-            return server, kind, event.at
+            return server, kind, "SERVER_EVENT", event.at
         found = _USER_EVENTS.get(event.status)
         if found is None:
             return None
@@ -99,7 +121,7 @@ def _payload(bot: BotConfig, event: WebhookEvent) -> tuple[dict[str, Any], str, 
             "sendTime": _time(event.at),
             "agentId": agent,
         }
-        return user_event, found, event.at
+        return user_event, found, "USER_EVENT", event.at
     if isinstance(event, TypingEvent):
         if not event.active:
             return None
@@ -110,7 +132,7 @@ def _payload(bot: BotConfig, event: WebhookEvent) -> tuple[dict[str, Any], str, 
             "sendTime": _time(event.at),
             "agentId": agent,
         }
-        return typing, "IS_TYPING", event.at
+        return typing, "IS_TYPING", "USER_EVENT", event.at
     if isinstance(event, UserMessageEvent | ResponseEvent):
         message: dict[str, Any] = {
             "senderPhoneNumber": event.phone,
@@ -124,7 +146,7 @@ def _payload(bot: BotConfig, event: WebhookEvent) -> tuple[dict[str, Any], str, 
                 "text": event.text,
                 "type": event.kind.upper(),
             }
-            return message, "suggestionResponse", event.at
+            return message, "suggestionResponse", "USER_MESSAGE", event.at
         if event.text is not None:
             message["text"] = event.text
         elif event.file is not None:
@@ -141,7 +163,7 @@ def _payload(bot: BotConfig, event: WebhookEvent) -> tuple[dict[str, Any], str, 
                 "latitude": event.location.latitude,
                 "longitude": event.location.longitude,
             }
-        return message, "message", event.at
+        return message, "message", "USER_MESSAGE", event.at
     return None
 
 
@@ -150,9 +172,9 @@ def render_google_rbm(bot: BotConfig, event: WebhookEvent) -> OutboundWebhook | 
     found = _payload(bot, event)
     if found is None:
         return None
-    payload, label, at = found
+    payload, label, webhook_type, at = found
     body, data = envelope(bot, payload, at)
-    headers = {}
+    headers = {WEBHOOK_TYPE_HEADER: webhook_type}
     if bot.webhook_token is not None:
         headers[SIGNATURE_HEADER] = signature(bot.webhook_token.get_secret_value(), data)
     return OutboundWebhook(body, label, headers)

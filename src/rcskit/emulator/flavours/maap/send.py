@@ -24,6 +24,7 @@ from typing import Any
 
 from ...bodies.checks import WireError
 from ...bodies.gsma import parse_gsma_send
+from ...bodies.strict import check_strictly
 from ...config import BotConfig
 from ...core.delivery import accept, cancel, read_by_bot
 from ...core.faults import inject
@@ -110,6 +111,8 @@ def send(state: EmulatorState, bot: BotConfig, body: Any, *, chat_ids: bool) -> 
         body = {**body, "messageContact": {"userContact": phone}}
     try:
         parsed = parse_gsma_send(body, state.ts())
+        if parsed.kind != "typing":
+            check_strictly(bot, "gsma", body, state.now())
     except WireError as exc:
         raise MaapError(400, exc.message) from None
     if parsed.kind == "template":

@@ -49,6 +49,7 @@ from starlette.routing import BaseRoute, Route
 
 from ...bodies.checks import WireError
 from ...bodies.google import parse_google_send
+from ...bodies.strict import check_strictly
 from ...config import BotConfig
 from ...core.delivery import accept, cancel, read_by_bot
 from ...core.faults import inject
@@ -183,7 +184,9 @@ def smsbox_routes(state: EmulatorState) -> list[BaseRoute]:
     def message(bot: BotConfig, body: dict[str, Any]) -> Response:
         found = _recipients(body, "message")
         try:
-            parsed = parse_google_send({"contentMessage": body.get("contentMessage")}, state.ts())
+            content = {"contentMessage": body.get("contentMessage")}
+            parsed = parse_google_send(content, state.ts())
+            check_strictly(bot, "google", content, state.now())
         except WireError as exc:
             raise SmsboxError(400, f"contentMessage: {exc.message}") from None
         if parsed.kind == "template":
