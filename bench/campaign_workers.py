@@ -216,7 +216,7 @@ def _workers(
                 str(CONCURRENCY),
                 database=db,
                 redis=None if backend == "sqlite" else redis,
-            )  # fmt: skip
+            )
             for _ in range(workers)
         ]
         peaks = []
