@@ -6,11 +6,11 @@ sends it receives with the time of the first and the last. In the same run:
 
 * **bare aiohttp**: one ``aiohttp.ClientSession`` posting the same body with 64 requests in
   flight (no store, no journal): the ceiling for one process;
-* **rcskit workers**: ``rcskit campaign run ID`` in 1 process on SQLite, and in 1, 2 and 4
-  processes on one PostgreSQL database sharing one Redis limiter (``--redis``, a
-  ``redis-server`` this benchmark starts) set far above what they reach (``--tps 100000``),
-  each with ``--concurrency 64``, every send journaled (attempt before the call, outcome
-  after).
+* **rcskit workers**: ``rcskit campaign run ID`` in 1 process on SQLite and on PostgreSQL
+  (in-process limiter), and in 1, 2 and 4 processes on one PostgreSQL database sharing one
+  Redis limiter (``--redis``, a ``redis-server`` this benchmark starts); the TPS is set far
+  above what they reach (``--tps 100000``); each with ``--concurrency 64``, every send
+  journaled (attempt before the call, outcome after).
 
 Rates are the server's: sends received / (last - first), so process start-up and the import
 do not count. ``RCSKIT_BENCH_WORKERS_N`` sets the recipients of an unpaced run (default
@@ -174,7 +174,7 @@ def _redis() -> tuple[subprocess.Popen[bytes], str]:
 
 
 def _workers(
-    tmp: Path, base: str, backend: str, workers: int, n: int, redis: str
+    tmp: Path, base: str, backend: str, workers: int, n: int, redis: str | None
 ) -> dict[str, Any]:
     """``workers`` runner processes on one campaign of ``n`` recipients; server-side rate."""
     from rcskit.store import Store
@@ -215,7 +215,7 @@ def _workers(
                 "--concurrency",
                 str(CONCURRENCY),
                 database=db,
-                redis=None if backend == "sqlite" else redis,
+                redis=redis,
             )
             for _ in range(workers)
         ]
@@ -260,15 +260,17 @@ def run() -> str:
                 bare = asyncio.run(_bare(base, n))
                 label = "unpaced, no latency" if not latency else f"{latency * 1000:.0f} ms latency"
                 rows.append(f"| {label} | bare aiohttp, 1 process | {bare:,.0f} | 1.00x | - |")
-                for backend, workers in (
-                    ("sqlite", 1),
-                    ("postgresql", 1),
-                    ("postgresql", 2),
-                    ("postgresql", 4),
+                for backend, workers, shared in (
+                    ("sqlite", 1, False),
+                    ("postgresql", 1, False),
+                    ("postgresql", 1, True),
+                    ("postgresql", 2, True),
+                    ("postgresql", 4, True),
                 ):
-                    got = _workers(tmp, base, backend, workers, n, redis)
+                    got = _workers(tmp, base, backend, workers, n, redis if shared else None)
+                    limiter = "Redis limiter" if shared else "in-process limiter"
                     rows.append(
-                        f"| {label} | rcskit, {workers} worker(s), {backend} | "
+                        f"| {label} | rcskit, {workers} worker(s), {backend}, {limiter} | "
                         f"{got['rate']:,.0f} | {got['rate'] / bare:.2f}x | {got['rss']:.0f} MiB |"
                     )
             finally:

@@ -846,8 +846,11 @@ class Runner:
             await self.limiter.acquire()
         if self._spacing is not None:
             await self._spacing.acquire()
-        if self._halt is not None or not self._lease_safe(r.line_number):
-            return  # paused or cancelled meanwhile, or frozen past the lease: not sent
+        if self._halt is not None:
+            return  # paused or cancelled meanwhile: released when the stages end
+        if not self._lease_safe(r.line_number):
+            self._drop(r.line_number, r.fence)  # frozen past the lease: another may hold it
+            return
         start = SendStart(r.line_number, id, r.msisdn, message.model_dump_json())
         begun = await self._begin(start)
         if begun.decision is SendDecision.LOOKUP:
@@ -873,6 +876,11 @@ class Runner:
                 self._finished(status, r.line_number, r.fence)
             else:
                 self._drop(r.line_number, r.fence)
+            return
+        if not self._lease_safe(r.line_number):
+            # Frozen between the record and the request: another worker may hold the
+            # recipient now. Not sent; the open attempt is looked up or reported later.
+            self._drop(r.line_number, r.fence)
             return
         wire = message if self._keep_id else message.model_copy(update={"message_id": None})
         self.progress.calls += 1
