@@ -63,7 +63,7 @@ class ChaosPlan:
     status_lookup: bool = True
     faults: Faults = field(
         default_factory=lambda: Faults(
-            rate_429=0.01, rate_5xx=0.01, rate_timeout=0.005, rate_lost=0.005, timeout_s=2.0
+            rate_429=0.002, rate_5xx=0.01, rate_timeout=0.005, rate_lost=0.005, timeout_s=2.0
         )
     )
     kill_at: float = 0.2

@@ -1,6 +1,6 @@
 """Issue 12 point 7, the CI variant (about a minute; ``-m "not chaos"`` deselects it):
 three workers on PostgreSQL + a private Redis against the fake Dotgo platform at 100 TPS,
-2,000 recipients, 1 % injected 429s, 1 % 5xx, 0.5 % timeouts and 0.5 % lost answers;
+2,000 recipients, 0.2 % injected 429s, 1 % 5xx, 0.5 % timeouts and 0.5 % lost answers;
 ``kill -9`` one worker at 20 %, ``SIGSTOP`` another past its lease at 35 % (then
 ``SIGCONT``), Redis restarted at 55 %. Every check of :mod:`tests.chaos.driver` must hold.
 ``bench/chaos.py`` runs longer variants (and the platform without de-duplication or
