@@ -54,7 +54,7 @@ TERMINAL = frozenset(
 class ChaosPlan:
     """One chaos run. Fractions are of the recipients the platform has accepted."""
 
-    recipients: int = 2000
+    recipients: int = 1200
     tps: float = 100.0
     workers: int = 3
     concurrency: int = 32
@@ -69,7 +69,7 @@ class ChaosPlan:
     kill_at: float = 0.2
     stop_at: float = 0.35
     redis_restart_at: float = 0.55
-    deadline_s: float = 50.0
+    deadline_s: float = 60.0
     """Seconds the workers get from their start to finish every recipient."""
     seed: int = 12
 
