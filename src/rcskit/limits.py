@@ -107,8 +107,8 @@ _S004 = "seed 004 (SMSBOX RCS API 2.1.0)"
 _GD = "https://developers.google.com/business-communications/rcs-business-messaging/"
 _GREF = _GD + "reference/rest/v1/phones.agentMessages"
 _GCARDS = _GD + "guides/learn/rich-cards"
-_GMAAP = "shared/reference/gsma_maap.md"
-_GRBM = "shared/reference/google_rbm.md"
+_GMAAP = "GSMA MaaP chatbot API (FNW.11 / RCC.07) and the Samsung MaaP SDK"
+_GRBM = "Google RBM API reference"
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +170,7 @@ _TABLE: tuple[Limit, ...] = (
         "text_chars",
         3072,
         "characters",
-        f"Google RBM AgentContentMessage.text, {_GREF} ({_GRBM} section 4)",
+        f"Google RBM AgentContentMessage.text, {_GREF} ({_GRBM})",
         "GSMA MaaP documents no text limit (gsma_maap.md section 3): profiles without "
         "max_text_chars rely on the total payload limit.",
     ),
@@ -187,7 +187,7 @@ _TABLE: tuple[Limit, ...] = (
         250 * KB,
         "bytes",
         f"Google RBM send guide, {_GD}guides/build/messages/send: the stringified AgentMessage "
-        f"is limited to 250 KB ({_GRBM} section 4)",
+        f"is limited to 250 KB ({_GRBM})",
         "Also used for providers that relay to Google RBM (Orange, SMSBOX).",
     ),
     Limit(
@@ -195,7 +195,7 @@ _TABLE: tuple[Limit, ...] = (
         "text content must not be empty",
         "rule",
         f"Google RBM AgentContentMessage: text is the content member ({_GREF}); "
-        f"GSMA textMessage ({_GMAAP} section 2.4)",
+        f"GSMA textMessage ({_GMAAP})",
     ),
     # ---- suggestions
     Limit(
@@ -203,14 +203,14 @@ _TABLE: tuple[Limit, ...] = (
         11,
         "suggestions",
         f"Google RBM AgentContentMessage.suggestions 'maximum 11' ({_GREF}); GSMA "
-        f"suggestedChipList max 11 ({_GMAAP} section 3, Samsung MaaP SDK)",
+        f"suggestedChipList max 11 ({_GMAAP}, Samsung MaaP SDK)",
     ),
     Limit(
         "suggestions_per_card",
         4,
         "suggestions",
         f"Google RBM CardContent.suggestions 'maximum 4' ({_GREF}, {_GCARDS}); GSMA rich card "
-        f"max 4 ({_GMAAP} section 3)",
+        f"max 4 ({_GMAAP})",
         "The 2025-07 Google Java model says 10 (google_rbm.md section 4, uncertain): "
         "configurable per profile.",
     ),
@@ -219,7 +219,7 @@ _TABLE: tuple[Limit, ...] = (
         25,
         "characters",
         f"Google RBM SuggestedReply.text / SuggestedAction.text ({_GREF}); GSMA displayText "
-        f"({_GMAAP} section 3)",
+        f"({_GMAAP})",
     ),
     Limit(
         "suggestion_text_required",
@@ -231,15 +231,14 @@ _TABLE: tuple[Limit, ...] = (
         "postback_data_chars",
         2048,
         "characters",
-        f"Google RBM SuggestedAction.postbackData ({_GREF}); GSMA postback.data "
-        f"({_GMAAP} section 3)",
+        f"Google RBM SuggestedAction.postbackData ({_GREF}); GSMA postback.data ({_GMAAP})",
     ),
     Limit(
         "url_chars",
         2048,
         "characters",
         f"Google RBM SuggestedAction.fallbackUrl and OpenUrlAction.url: RFC 3986 URI of at most "
-        f"2048 characters ({_GREF}, {_GRBM} section 4)",
+        f"2048 characters ({_GREF}, {_GRBM})",
         "Applies to fallback_url and OpenUrl.url.",
     ),
     Limit(
@@ -255,46 +254,46 @@ _TABLE: tuple[Limit, ...] = (
         "card_title_chars",
         200,
         "characters",
-        f"Google RBM CardContent.title ({_GREF}); GSMA card title ({_GMAAP} section 3)",
+        f"Google RBM CardContent.title ({_GREF}); GSMA card title ({_GMAAP})",
     ),
     Limit(
         "card_description_chars",
         2000,
         "characters",
-        f"Google RBM CardContent.description ({_GREF}); GSMA card description ({_GMAAP} section 3)",
+        f"Google RBM CardContent.description ({_GREF}); GSMA card description ({_GMAAP})",
     ),
     Limit(
         "media_content_description_chars",
         200,
         "characters",
-        f"GSMA media contentDescription ({_GMAAP} section 3, Samsung MaaP SDK)",
+        f"GSMA media contentDescription ({_GMAAP}, Samsung MaaP SDK)",
     ),
     Limit(
         "carousel_cards",
         (2, 10),
         "cards",
         f"Google RBM CarouselCard.cardContents 'minimum 2, maximum 10' ({_GREF}); AWS "
-        f"API_RcsCarousel ({_GMAAP} section 3)",
+        f"API_RcsCarousel ({_GMAAP})",
     ),
     Limit(
         "image_alignment_requires_horizontal",
         "image_alignment only with orientation HORIZONTAL",
         "rule",
-        f"{_S003} Richcard setImageAlignment; GSMA layout.imageAlignment ({_GMAAP} section 2.4); "
-        f"Google thumbnailImageAlignment 'only for HORIZONTAL' ({_GRBM} section 2)",
+        f"{_S003} Richcard setImageAlignment; GSMA layout.imageAlignment ({_GMAAP}); "
+        f"Google thumbnailImageAlignment 'only for HORIZONTAL' ({_GRBM})",
     ),
     Limit(
         "carousel_card_layout",
         "no orientation or image_alignment on a card inside a carousel",
         "rule",
-        f"GSMA generalPurposeCardCarousel has no per-card layout ({_GMAAP} section 2.4); Google "
+        f"GSMA generalPurposeCardCarousel has no per-card layout ({_GMAAP}); Google "
         f"CarouselCard has no cardOrientation ({_GREF})",
     ),
     Limit(
         "carousel_media_height",
         "no TALL media height in a carousel",
         "rule",
-        f"Google rule, mirrored by AWS rcs-carousels ({_GMAAP} section 3)",
+        f"Google rule, mirrored by AWS rcs-carousels ({_GMAAP})",
         "Uncertain for MaaP clients (gsma_maap.md section 2.4): Profile.allow_tall_in_carousel.",
     ),
     Limit(
@@ -302,7 +301,7 @@ _TABLE: tuple[Limit, ...] = (
         "thumbnail_url requires the thumbnail content type and size",
         "rule",
         f"{_S003} Richcard setMedia: 'The thumbnailUrl property is optional, but if used, "
-        f"thumbnailContentType and thumbnailFileSize must be provided as well' ({_GMAAP} 2.4)",
+        f"thumbnailContentType and thumbnailFileSize must be provided as well' ({_GMAAP})",
         "Media: per profile (GSMA-format providers). File (thumbnail_mime_type, thumbnail_size): "
         "gsma profile only.",
     ),
@@ -311,20 +310,20 @@ _TABLE: tuple[Limit, ...] = (
         "calendar_title_chars",
         100,
         "characters",
-        f"Google RBM CreateCalendarEventAction.title ({_GREF}, {_GRBM} section 4)",
+        f"Google RBM CreateCalendarEventAction.title ({_GREF}, {_GRBM})",
     ),
     Limit(
         "calendar_description_chars",
         500,
         "characters",
-        f"Google RBM CreateCalendarEventAction.description ({_GREF}, {_GRBM} section 4)",
+        f"Google RBM CreateCalendarEventAction.description ({_GREF}, {_GRBM})",
     ),
     Limit(
         "calendar_times",
         "start_time and end_time RFC 3339, end after start",
         "rule",
         f"Google RBM CreateCalendarEventAction startTime/endTime are Timestamps ({_GREF}); GSMA "
-        f"createCalendarEvent ({_GMAAP} section 2.4)",
+        f"createCalendarEvent ({_GMAAP})",
     ),
     # ---- files and media
     Limit(
@@ -338,21 +337,20 @@ _TABLE: tuple[Limit, ...] = (
         "google_file_media_types",
         _GOOGLE_FILE_TYPES,
         "MIME types",
-        f"Google RBM CreateFileRequest supported types ({_GRBM} section 4; {_GMAAP} section 3)",
+        f"Google RBM CreateFileRequest supported types ({_GRBM}; {_GMAAP})",
     ),
     Limit(
         "rich_card_media_types",
         _RICH_CARD_TYPES,
         "MIME types",
         f"{_S002} section 4.2 table, rows with 'Works with rich cards: Yes' (PDF: No); "
-        f"image/jpg from Google RBM ({_GRBM} section 4)",
+        f"image/jpg from Google RBM ({_GRBM})",
     ),
     Limit(
         "file_bytes",
         100 * MB,
         "bytes",
-        f"{_S002} section 4.2: max size 100 MB per file; Google RBM ContentInfo 100 MB "
-        f"({_GRBM} section 4)",
+        f"{_S002} section 4.2: max size 100 MB per file; Google RBM ContentInfo 100 MB ({_GRBM})",
         "Applies to file and audio messages, not to rich card media (section 4.3 gives "
         "recommendations there).",
     ),
@@ -360,14 +358,13 @@ _TABLE: tuple[Limit, ...] = (
         "positive_size",
         "sizes, when given, are at least 1 byte",
         "rule",
-        f"GSMA fileSize 'should not be 0' (developers.webexconnect.io/reference/rcs-api, "
-        f"{_GMAAP} section 3)",
+        f"GSMA fileSize 'should not be 0' (developers.webexconnect.io/reference/rcs-api, {_GMAAP})",
     ),
     Limit(
         "thumbnail_bytes",
         100 * KB,
         "bytes",
-        f"Google RBM ContentInfo.thumbnailUrl max 100 kB ({_GCARDS}, {_GRBM} section 4); "
+        f"Google RBM ContentInfo.thumbnailUrl max 100 kB ({_GCARDS}, {_GRBM}); "
         f"{_S002} section 4.3 recommended maximum 100 KB",
     ),
     # ---- section 4.3 recommendations (advisory, never errors)
@@ -518,7 +515,7 @@ _TABLE: tuple[Limit, ...] = (
         10000,
         "numbers",
         f"{_S000} 'BULK Capa ... max 10K MSISDN'; {_S002} section 2.6 'up to 10,000 phone "
-        f"numbers per bulk capability check'; Google users.batchGet ({_GRBM} section 4, "
+        f"numbers per bulk capability check'; Google users.batchGet ({_GRBM}, "
         "uncertain)",
     ),
     Limit(

@@ -194,7 +194,7 @@ class _Model(BaseModel):
     """Base: frozen, no unknown fields, construction errors as InvalidMessage.
 
     Every string field is checked for lone UTF-16 surrogates (text that no UTF-8 encoder can
-    write), so such a message can never be built, validated or sent.
+    write, see :func:`_validate`), so such a message can never be built, validated or sent.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
@@ -202,20 +202,20 @@ class _Model(BaseModel):
     def __init__(self, /, **data: Any) -> None:
         _validate(self, data)
 
-    @model_validator(mode="after")
-    def _encodable_text(self) -> Self:
-        for name, value in self.__dict__.items():
-            if type(value) is str and not value.isascii():
-                problem = surrogate_problem(value)
-                if problem is not None:
-                    raise _field_error(name, problem)
-        return self
-
 
 def _validate(model: BaseModel, data: dict[str, Any]) -> None:
     """What ``BaseModel.__init__`` does, minus a Python frame and a dict repack (messages are
     built on the send path, once per recipient in a personalised campaign); errors become
-    :class:`InvalidMessage`."""
+    :class:`InvalidMessage`.
+
+    Strings are checked for lone surrogates here, on the way in: pydantic calls a model's
+    ``__init__`` for nested dicts too, so every string of every model passes this loop.
+    """
+    for name, value in data.items():
+        if isinstance(value, str) and not value.isascii():
+            problem = surrogate_problem(value)
+            if problem is not None:
+                raise InvalidMessage([Violation(f"{type(model).__name__}.{name}", value, problem)])
     try:
         model.__pydantic_validator__.validate_python(data, self_instance=model)
     except ValidationError as err:
@@ -282,7 +282,7 @@ class TrafficType(StrEnum):
     ``ADVERTISEMENT`` is GSMA ``advertisement`` and Google ``PROMOTION``. ``PAYMENT``,
     ``PREMIUM`` and ``SUBSCRIPTION`` exist only in GSMA; ``AUTHENTICATION``, ``TRANSACTION``,
     ``SERVICE_REQUEST`` and ``ACKNOWLEDGEMENT`` in both (GSMA spelling uncertain, see
-    ``shared/reference/gsma_maap.md`` 2.7). Any other string is kept as given.
+    the GSMA MaaP chatbot API). Any other string is kept as given.
     """
 
     ADVERTISEMENT = "advertisement"
@@ -398,18 +398,23 @@ class _Suggestion(_Model):
 
         def __init__(self, /, *args: Any, **kw: Any) -> None:
             names = self._positional
-            if len(args) > len(names):
+            n = len(args)
+            if n == len(names) and not kw:  # the common Reply("Yes", "yes")
+                _validate(self, dict(zip(names, args, strict=True)))
+                return
+            if n > len(names):
                 raise TypeError(
                     f"{type(self).__name__}() takes {len(names)} positional arguments "
-                    f"({', '.join(names)}) but {len(args)} were given"
+                    f"({', '.join(names)}) but {n} were given"
                 )
             for name, value in zip(names, args, strict=False):
                 if name in kw:
                     raise TypeError(f"{type(self).__name__}() got multiple values for {name!r}")
                 kw[name] = value
-            for name in names:
-                if name not in kw:
-                    kw[name] = None
+            if n < len(names):
+                for name in names[n:]:
+                    if name not in kw:
+                        kw[name] = None
             _validate(self, kw)
 
 

@@ -122,9 +122,12 @@ def _merge_headers(own: Mapping[str, str], extra: Mapping[str, str] | None) -> d
         return dict(own)
     if not own:
         return dict(extra)
-    lowered = {k.lower() for k in extra}
-    merged = {k: v for k, v in own.items() if k.lower() not in lowered}
-    merged.update(extra)
+    merged = dict(own)
+    for key, value in extra.items():
+        lowered = key.lower()
+        for same in [k for k in merged if k.lower() == lowered]:
+            del merged[same]
+        merged[key] = value
     return merged
 
 

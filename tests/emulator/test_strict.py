@@ -225,3 +225,26 @@ async def test_a_bot_is_strict_unless_configured_otherwise(everything: Everythin
         "PATCH", f"/_emulator/bots/{GSMA_BOT}", json={"strictness": "sloppy"}
     )
     assert wrong.status == 400 and "strictness" in wrong.json()["error"]
+
+
+def test_verdicts_are_remembered_within_a_bound() -> None:
+    from datetime import UTC, datetime
+
+    from rcskit.emulator.bodies import strict
+    from rcskit.emulator.bodies.checks import WireError
+    from rcskit.emulator.config import default_config
+
+    bot = default_config().bots[0]
+    now = datetime.now(UTC)
+    bad = INVALID_GSMA["latitude 95"]
+    reasons = []
+    for phone in ("+14251234567", "+14251234568"):  # the recipient is not part of the verdict
+        with pytest.raises(WireError) as refused:
+            strict.check_strictly(
+                bot, "gsma", {**bad, "messageContact": {"userContact": phone}}, now
+            )
+        reasons.append(refused.value.message)
+    assert reasons[0] == reasons[1] and "latitude" in reasons[0]
+    for i in range(strict._MEMO_SIZE + 50):
+        strict.check_strictly(bot, "gsma", {"RCSMessage": {"textMessage": f"m{i}"}}, now)
+    assert len(strict._memo) == strict._MEMO_SIZE

@@ -176,3 +176,9 @@ def test_config_fields_are_read_from_the_config_class() -> None:
 def test_webhook_json_documented_only_where_the_docs_say_so() -> None:
     documented = {s.name for s in registry.all() if s.webhook_json_documented}
     assert documented == {"google", "smsbox"}
+
+
+def test_each_emulator_flavour_named_is_one_the_emulator_has() -> None:
+    from rcskit.emulator.config import PROVIDERS as EMULATOR_FLAVOURS
+
+    assert {s.emulator_flavour for s in registry.all()} <= set(EMULATOR_FLAVOURS)

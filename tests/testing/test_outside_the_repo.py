@@ -9,7 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-USER_TESTS = '''
+USER_TESTS = """
 from rcskit.app import Bot
 from rcskit.message import Message
 
@@ -38,7 +38,7 @@ async def test_echo_bot(rcskit_emulator):
 def test_a_synchronous_test_gets_it_too(rcskit_emulator):
     assert rcskit_emulator.url.startswith("http://127.0.0.1:")
     assert rcskit_emulator.phone("+14251234567").messages == ()
-'''
+"""
 
 
 def test_pytest_finds_the_fixture_in_a_project_of_its_own(tmp_path: Path) -> None:

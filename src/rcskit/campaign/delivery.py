@@ -14,9 +14,9 @@ provider, with their sources):
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 
+from ..providers import registry
 from ..providers.base import Provider
 
 __all__ = ["DeliveryFacts", "delivery_facts"]
@@ -36,16 +36,13 @@ class DeliveryFacts:
 
 
 def delivery_facts(provider: Provider) -> DeliveryFacts:
-    """The facts for ``provider``, from the provider registry when it states them, else from
-    the bound provider (``client_message_ids``; no lookup assumed: the safe default)."""
-    try:
-        registry = importlib.import_module("rcskit.providers.registry")
-        spec = registry.find(provider.name)
-    except (ImportError, AttributeError):
-        spec = None
-    if spec is not None:
-        return DeliveryFacts(
-            dedupes_message_id=bool(spec.dedupes_message_id),
-            status_lookup=bool(spec.status_lookup) and provider.status is not None,
-        )
-    return DeliveryFacts(dedupes_message_id=provider.client_message_ids, status_lookup=False)
+    """The facts for ``provider`` from the provider registry (a lookup also needs the bound
+    provider to offer ``status``); a provider the registry does not know (a test double)
+    gets ``client_message_ids`` and no lookup: the safe default."""
+    spec = registry.find(provider.name)
+    if spec is None:
+        return DeliveryFacts(dedupes_message_id=provider.client_message_ids, status_lookup=False)
+    return DeliveryFacts(
+        dedupes_message_id=spec.dedupes_message_id,
+        status_lookup=spec.status_lookup and provider.status is not None,
+    )

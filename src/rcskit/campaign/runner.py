@@ -37,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import re
 import socket
@@ -47,7 +48,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from ..client import RcsClient
-from ..errors import NotFound, ProviderError, RcsError, TransportError
+from ..errors import NotFound, ProviderError, RateLimited, RcsError, TransportError
 from ..ratelimit import RateLimiter
 from ..store import (
     Campaign,
@@ -101,6 +102,12 @@ _URL_PATH = re.compile(r"(https?://[^/\s]+)/[^\s:]*")
 
 JournalItem = SendStart | SendOutcome | Release
 
+
+SHARED_IDLE_SLEEP_S = 1.0
+"""The longest idle sleep on PostgreSQL, where other workers' releases make work ready."""
+
+CLAIM_AHEAD_S = 2.0
+"""Seconds of sends (at the campaign's TPS) one send-stage claim takes at most."""
 
 HALTED = (CampaignStatus.PAUSED, CampaignStatus.CANCELLED)
 """Campaign statuses in which no worker sends."""
@@ -461,7 +468,9 @@ class Runner:
                     if not self.options.wait:
                         self.progress.waiting = left.open
                         return self._summary(started, finished=False)
-                await self._sleep(min(wait, IDLE_SLEEP_S))
+                # on PostgreSQL other workers may release recipients at any moment
+                idle = IDLE_SLEEP_S if self.store.dialect == "sqlite" else SHARED_IDLE_SLEEP_S
+                await self._sleep(min(wait, idle))
                 if self._halt is not None:
                     return await self._halted(started)
         finally:
@@ -759,14 +768,25 @@ class Runner:
 
     # ------------------------------------------------------------ stage 2: sends
 
+    def _send_claim_size(self) -> int:
+        """Recipients the send stage claims at a time: ``batch``, but no more than about
+        :data:`CLAIM_AHEAD_S` seconds of sends at the campaign's TPS (at least
+        ``concurrency``), so that a worker never sits on recipients others could send."""
+        tps = self.campaign.tps
+        if not tps:
+            return self.options.batch
+        ahead = max(self.options.concurrency, math.ceil(tps * CLAIM_AHEAD_S))
+        return max(1, min(self.options.batch, ahead))
+
     async def _send_stage(self) -> None:
         queue: asyncio.Queue[Recipient | None] = asyncio.Queue(maxsize=self.options.batch * 2)
         workers = [
             asyncio.create_task(self._send_worker(queue)) for _ in range(self.options.concurrency)
         ]
         try:
+            size = self._send_claim_size()
             while self._going():
-                batch = await self._claim(RecipientStatus.RCS, self.options.batch)
+                batch = await self._claim(RecipientStatus.RCS, size)
                 if not batch:
                     if queue.empty():
                         self._starved.set()
@@ -877,6 +897,8 @@ class Runner:
                 )
                 self._drop(r.line_number, r.fence)
                 raise
+            if isinstance(err, RateLimited):
+                await self._slow_down(err.retry_after)
             if outcome.kind is OutcomeKind.RETRY:
                 if isinstance(err, ConnectError):
                     self._provider_unreachable(err, outcome.retry_at, sends=True)
@@ -899,6 +921,14 @@ class Runner:
             if outcome.kind is OutcomeKind.NOT_RCS:
                 self.progress.not_rcs += 1
             self._drop(r.line_number, r.fence)
+
+    async def _slow_down(self, retry_after: float | None) -> None:
+        """The provider answered 429: a shared limiter that adapts (``throttled``, AIMD in
+        Redis) lowers the rate of every worker; others are left as they are."""
+        throttled = getattr(self.limiter, "throttled", None)
+        if throttled is not None:
+            with contextlib.suppress(RcsError, OSError):
+                await throttled(retry_after)
 
     async def _look_up(self, r: Recipient, start: SendStart) -> SendBegun | None:
         """An earlier attempt's outcome is open: ask the provider for our id. Found: it was

@@ -8,6 +8,8 @@ The client secret is never stored: ``run`` takes it from ``--client-secret`` or 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import re
 from collections.abc import Callable, Coroutine, Mapping
@@ -223,9 +225,192 @@ def campaign_record(c: Campaign) -> dict[str, Any]:
     }
 
 
+RedisOption = Annotated[
+    str | None,
+    typer.Option(
+        "--redis",
+        envvar="RCSKIT_REDIS_URL",
+        help="A redis:// URL: every worker paces under one shared rate limit per provider "
+        "account (or RCSKIT_REDIS_URL). Needed to run several workers of a paced campaign.",
+        show_default=False,
+    ),
+]
+
+
+def _account(campaign: Campaign) -> str:
+    """The provider account a campaign sends from (the shared limiter's key)."""
+    from ..campaign import CampaignSettings
+
+    ref = CampaignSettings.of(campaign).provider
+    return str(getattr(ref, "bot_id", None) or getattr(ref, "name", None) or ref.kind)
+
+
+async def _run_campaign(
+    store: Store,
+    campaign: Campaign,
+    *,
+    secret: str | None,
+    concurrency: int | None,
+    resend_unknown: bool,
+    wait: bool,
+    lease: float,
+    redis: Any | None,
+    worker_id: str | None = None,
+    register: bool = True,
+    **runner_kw: Any,
+) -> RunSummary:
+    """Build the clients and limiters of ``campaign`` and run it to its end (or pause).
+    ``redis``: a Redis client for the shared limiters (``None``: this process paces alone)."""
+    from ..campaign import CampaignSettings, Runner, RunOptions, build_client
+    from ..campaign.fallback import load_sender
+    from ..campaign.pacing import bulk_limiter, default_concurrency, send_limiter
+    from ..ratelimit import RateLimiter
+    from ..retry import NO_RETRY
+    from ..transport import AiohttpTransport
+
+    settings = CampaignSettings.of(campaign)
+    config, configured_tps = provider_config(settings.provider, environ=os.environ, secret=secret)
+    tps = campaign.tps or configured_tps or DEFAULT_TPS
+    kind = settings.provider.kind
+    pace: RateLimiter
+    bulk: RateLimiter
+    if redis is not None:
+        from ..campaign import redis_limiter
+
+        account = _account(campaign)
+        pace = redis_limiter.send_limiter(redis, kind, account, tps)
+        bulk = redis_limiter.bulk_capability_limiter(redis, kind, account, settings.bulk_per_minute)
+    else:
+        pace = send_limiter(kind, tps, spike=settings.spike, catch_up=RESERVE_CATCH_UP_S)
+        bulk = bulk_limiter(settings.bulk_per_minute)
+    transport = AiohttpTransport()
+    try:
+        sender_client = build_client(config, transport=transport, retry=NO_RETRY)
+        check_client = build_client(
+            config,
+            transport=transport,
+            auth=sender_client.auth,
+            limiter={"send": pace, "bulk": bulk},
+        )
+        sender = load_sender(settings.fallback, campaign.id)
+        options = RunOptions(
+            concurrency=concurrency or default_concurrency(tps),
+            resend_unknown=resend_unknown,
+            wait=wait,
+            lease_s=lease,
+            # the shared limiter spaces the sends itself, on Redis's clock
+            smoothing=redis is None,
+            shared_limiter=redis is not None,
+            worker_id=worker_id,
+            register=register,
+        )
+        runner = Runner(
+            store,
+            campaign,
+            sender_client,
+            sender,
+            limiter=pace,
+            check_client=check_client,
+            options=options,
+            **runner_kw,
+        )
+        try:
+            return await runner.run()
+        finally:
+            await sender.close()
+    finally:
+        await transport.close()
+
+
+def _redis_client(url: str | None) -> Any | None:
+    """A Redis client for ``url`` (``None`` for none); a bad URL is refused naming it."""
+    if url is None:
+        return None
+    from ..campaign import CampaignError
+    from ..campaign.redis_limiter import connect, redacted_url
+
+    try:
+        return connect(url)
+    except ValueError as err:
+        raise CampaignError(f"--redis {redacted_url(url)}: {err}") from None
+
+
 def register(app: typer.Typer) -> None:
-    """Add the ``campaign`` command group to the ``rcskit`` command line."""
+    """Add the ``campaign`` command group and ``worker`` to the ``rcskit`` command line."""
     app.add_typer(commands(), name="campaign")
+    app.command("worker")(worker)
+
+
+def worker(
+    client_secret: Annotated[
+        str | None,
+        typer.Option(
+            "--client-secret",
+            envvar="RCSKIT_CLIENT_SECRET",
+            help="The provider client secret (or RCSKIT_CLIENT_SECRET).",
+            show_default=False,
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option("--concurrency", min=1, help="Sends in flight per campaign."),
+    ] = None,
+    lease: Annotated[float, typer.Option("--lease", help="Lease length in seconds.")] = 30.0,
+    redis_url: RedisOption = None,
+    database: DatabaseOption = DEFAULT_DATABASE,
+) -> None:
+    """Serve every running campaign of the store until stopped (Ctrl-C, SIGTERM).
+
+    Start as many as needed, on one host or several, on one PostgreSQL database (with --redis
+    when a campaign has a TPS). `rcskit campaign resume ID` starts a campaign for them;
+    `campaign pause|cancel ID` reach every worker within a second."""
+    import signal
+
+    from rich.console import Console
+
+    from ..campaign.worker import WorkerPool
+    from ..errors import RcsError
+
+    console = Console(stderr=True)
+    show = _printer(console)
+
+    async def go() -> None:
+        redis = _redis_client(redis_url)
+        try:
+            async with await _open(database, must_exist=True) as store:
+
+                def run_one(campaign: Campaign, worker_id: str) -> Any:
+                    return _run_campaign(
+                        store,
+                        campaign,
+                        secret=client_secret,
+                        concurrency=concurrency,
+                        resend_unknown=False,
+                        wait=True,
+                        lease=lease,
+                        redis=redis,
+                        worker_id=worker_id,
+                        register=False,
+                        notify=lambda text: show(f"{campaign.id}: {text}"),
+                    )
+
+                pool = WorkerPool(store, run_one, shared_limiter=redis is not None, notify=show)
+                serving = asyncio.ensure_future(pool.serve())
+                loop = asyncio.get_running_loop()
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    loop.add_signal_handler(sig, serving.cancel)
+                show(f"worker {pool.worker} serving the running campaigns (Ctrl-C stops it)")
+                with contextlib.suppress(asyncio.CancelledError):
+                    await serving
+                show(f"worker {pool.worker} stopped")
+        finally:
+            if redis is not None:
+                await redis.aclose()
+
+    try:
+        _run_loop(go())
+    except RcsError as err:
+        raise _fail(str(err)) from None
 
 
 def commands() -> typer.Typer:
@@ -477,9 +662,11 @@ def commands() -> typer.Typer:
             bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")
         ] = True,
         lease: Annotated[float, typer.Option("--lease", help="Lease length in seconds.")] = 30.0,
+        redis_url: RedisOption = None,
         database: DatabaseOption = DEFAULT_DATABASE,
     ) -> None:
-        """Run (or resume) a campaign until every recipient is done."""
+        """Run (or resume) a campaign until every recipient is done. Several processes (hosts)
+        on one PostgreSQL database share the work; with a TPS they need --redis."""
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -491,62 +678,35 @@ def commands() -> typer.Typer:
             TimeRemainingColumn,
         )
 
-        from ..campaign import CampaignSettings, Runner, RunOptions, RunStopped, build_client
         from ..campaign import Progress as RunProgress
-        from ..campaign.fallback import load_sender
-        from ..campaign.pacing import bulk_limiter, default_concurrency, send_limiter
+        from ..campaign import RunStopped
         from ..errors import RcsError
         from ..gcpolicy import freeze_startup
-        from ..retry import NO_RETRY
-        from ..transport import AiohttpTransport
 
         console = Console(stderr=True)
 
         async def go() -> RunSummary:
-            async with await _open(database, must_exist=True) as store:
-                campaign = await _campaign(store, campaign_id)
-                settings = CampaignSettings.of(campaign)
-                config, configured_tps = provider_config(
-                    settings.provider, environ=os.environ, secret=client_secret
-                )
-                tps = campaign.tps or configured_tps or DEFAULT_TPS
-                kind = settings.provider.kind
-                pace = send_limiter(kind, tps, spike=settings.spike, catch_up=RESERVE_CATCH_UP_S)
-                transport = AiohttpTransport()
-                sender_client = build_client(config, transport=transport, retry=NO_RETRY)
-                check_client = build_client(
-                    config,
-                    transport=transport,
-                    auth=sender_client.auth,
-                    limiter={"send": pace, "bulk": bulk_limiter(settings.bulk_per_minute)},
-                )
-                sender = load_sender(settings.fallback, campaign.id)
-                freeze_startup()  # a long full collection mid-run would stall the pace
-                options = RunOptions(
-                    concurrency=concurrency or default_concurrency(tps),
-                    resend_unknown=resend_unknown,
-                    wait=not no_wait,
-                    lease_s=lease,
-                )
+            redis = _redis_client(redis_url)
+            try:
+                async with await _open(database, must_exist=True) as store:
+                    campaign = await _campaign(store, campaign_id)
+                    freeze_startup()  # a long full collection mid-run would stall the pace
 
-                def runner(**kw: Any) -> Runner:
-                    return Runner(
-                        store,
-                        campaign,
-                        sender_client,
-                        sender,
-                        limiter=pace,
-                        check_client=check_client,
-                        options=options,
-                        **kw,
-                    )
+                    def run_it(**kw: Any) -> Coroutine[Any, Any, RunSummary]:
+                        return _run_campaign(
+                            store,
+                            campaign,
+                            secret=client_secret,
+                            concurrency=concurrency,
+                            resend_unknown=resend_unknown,
+                            wait=not no_wait,
+                            lease=lease,
+                            redis=redis,
+                            **kw,
+                        )
 
-                try:
                     if not progress_bar:
-                        try:
-                            return await runner(notify=_printer(console)).run()
-                        finally:
-                            await sender.close()
+                        return await run_it(notify=_printer(console))
                     with Progress(
                         TextColumn("[bold]{task.description}"),
                         BarColumn(),
@@ -563,16 +723,12 @@ def commands() -> typer.Typer:
                         def show(p: RunProgress) -> None:
                             bar.update(task, total=p.total, completed=p.done, rate=p.rate())
 
-                        try:
-                            summary = await runner(
-                                on_progress=show, notify=_printer(bar.console)
-                            ).run()
-                        finally:
-                            await sender.close()
+                        summary = await run_it(on_progress=show, notify=_printer(bar.console))
                         show(summary.progress)
                         return summary
-                finally:
-                    await transport.close()
+            finally:
+                if redis is not None:
+                    await redis.aclose()
 
         try:
             summary = _run_loop(go())
@@ -592,20 +748,26 @@ def commands() -> typer.Typer:
         from rich.table import Table
 
         from ..errors import RcsError
-        from ..store import MessageState, RecipientStatus, WorkLeft
+        from ..store import LiveWorker, MessageState, RecipientStatus, WorkLeft
 
         async def go() -> tuple[
-            Campaign, dict[RecipientStatus, int], dict[MessageState, int], int, WorkLeft
+            Campaign,
+            dict[RecipientStatus, int],
+            dict[MessageState, int],
+            int,
+            WorkLeft,
+            list[LiveWorker],
         ]:
             async with await _open(database, must_exist=True) as store:
                 campaign = await _campaign(store, campaign_id)
                 counts = await store.campaign_counts(campaign_id, unknown_limit=1)
                 unknown = counts.recipients.get(RecipientStatus.UNKNOWN, 0)
                 left = await store.work_left(campaign_id)
-                return campaign, counts.recipients, counts.states, unknown, left
+                live = await store.live_workers(campaign_id)
+                return campaign, counts.recipients, counts.states, unknown, left, live
 
         try:
-            campaign, recipients, states, unknown, left = run_coroutine(go())
+            campaign, recipients, states, unknown, left, live = run_coroutine(go())
         except RcsError as err:
             raise _fail(str(err)) from None
         if as_json:
@@ -619,6 +781,19 @@ def commands() -> typer.Typer:
             record["open"] = left.open
             record["ready"] = left.ready
             record["next_at"] = left.next_at
+            record["workers"] = [
+                {
+                    "id": w.id,
+                    "host": w.host,
+                    "pid": w.pid,
+                    "campaign_id": w.campaign_id,
+                    "shared_limiter": w.shared_limiter,
+                    "leases": w.leases,
+                    "lease_until": w.lease_until,
+                    "seen_at": w.seen_at,
+                }
+                for w in live
+            ]
             json_line(record)
             return
         console = table_console()
@@ -650,6 +825,80 @@ def commands() -> typer.Typer:
                 else ""
             )
             console.print(f"open: {left.open} ({left.ready} ready now{later})")
+        console.print(f"workers: {len(live)}")
+        for w in live:
+            serves = w.campaign_id or "every running campaign"
+            limiter = "shared limiter" if w.shared_limiter else "own limiter"
+            until = f" until {w.lease_until:%H:%M:%S} UTC" if w.lease_until is not None else ""
+            console.print(
+                f"  {w.host} pid {w.pid} ({serves}, {limiter}): {w.leases} lease(s){until}, "
+                f"seen {w.seen_at:%H:%M:%S} UTC",
+                markup=False,
+                highlight=False,
+            )
+
+    def _set_status(campaign_id: str, database: str, wanted: str) -> None:
+        from ..campaign import CampaignError
+        from ..errors import RcsError
+        from ..store import CampaignStatus
+
+        async def go() -> str:
+            async with await _open(database, must_exist=True) as store:
+                campaign = await _campaign(store, campaign_id)
+                now = campaign.status
+                if now in (CampaignStatus.DONE, CampaignStatus.CANCELLED):
+                    why = f"campaign {campaign_id} is {now.value}: nothing to {wanted}"
+                    raise CampaignError(why)
+                if wanted == "pause":
+                    await store.set_campaign_status(campaign_id, CampaignStatus.PAUSED)
+                    return (
+                        f"campaign {campaign_id} paused: every worker stops sending within a "
+                        f"second (`rcskit campaign resume {campaign_id}` resumes it)"
+                    )
+                if wanted == "resume":
+                    if now is CampaignStatus.RUNNING:
+                        raise CampaignError(f"campaign {campaign_id} is running already")
+                    await store.set_campaign_status(campaign_id, CampaignStatus.RUNNING)
+                    return (
+                        f"campaign {campaign_id} resumed: running workers (`rcskit worker`) "
+                        f"take it up within a second, or run `rcskit campaign run {campaign_id}`"
+                    )
+                await store.set_campaign_status(campaign_id, CampaignStatus.CANCELLED)
+                cancelled = await store.cancel_open(campaign_id)
+                return (
+                    f"campaign {campaign_id} cancelled: {cancelled} open recipient(s) will not "
+                    "be sent; workers stop within a second (sends in flight are recorded)"
+                )
+
+        try:
+            typer.echo(run_coroutine(go()))
+        except RcsError as err:
+            raise _fail(str(err)) from None
+
+    @group.command("pause")
+    def pause(
+        campaign_id: Annotated[str, typer.Argument(help="The campaign id.")],
+        database: DatabaseOption = DEFAULT_DATABASE,
+    ) -> None:
+        """Pause a campaign on every worker (within a second); resume continues it."""
+        _set_status(campaign_id, database, "pause")
+
+    @group.command("resume")
+    def resume(
+        campaign_id: Annotated[str, typer.Argument(help="The campaign id.")],
+        database: DatabaseOption = DEFAULT_DATABASE,
+    ) -> None:
+        """Resume a paused campaign, or start a new one, for the running `rcskit worker`
+        processes (they take it up within a second)."""
+        _set_status(campaign_id, database, "resume")
+
+    @group.command("cancel")
+    def cancel(
+        campaign_id: Annotated[str, typer.Argument(help="The campaign id.")],
+        database: DatabaseOption = DEFAULT_DATABASE,
+    ) -> None:
+        """Cancel a campaign: its open recipients are never sent (workers stop in a second)."""
+        _set_status(campaign_id, database, "cancel")
 
     @group.command("report")
     def report(

@@ -100,7 +100,7 @@ FileStyle = Literal["fileName", "uploadedRbmFile"]
 _log = logging.getLogger(__name__)
 
 # Neutral traffic type <-> Google messageTrafficType. The Google values are UNCERTAIN
-# (shared/reference/google_rbm.md section 2: from memory of the reference page).
+# (not confirmed against the current Google reference page: kept configurable).
 _TRAFFIC_TO_GOOGLE = {
     "advertisement": "PROMOTION",
     "authentication": "AUTHENTICATION",

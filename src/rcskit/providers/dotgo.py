@@ -329,8 +329,8 @@ SPEC = ProviderSpec(
 """Dotgo's GSMA API.
 
 Idempotency: the message id is assigned by the platform ("Message Identifier for the message
-sent", a field of the send response, seed 002 section 2.1; the status and revoke paths take
-the "Reference message-id (received from the Dotgo RBM platform)", section 2.2): a client id
+sent", a field of the send response, seed 002 section 2.1; the status query of section 2.2.3
+takes the "Reference message-id (received from the Dotgo RBM platform)"): a client id
 cannot be given, so nothing is de-duplicated (``dedupes_message_id=False``) and a status
 request cannot be made with an id of ours before the answer came (``status_lookup=False``).
 Webhooks: Dotgo documents no signature (``default_verifier=None``). Pacing: seed 002

@@ -289,7 +289,7 @@ SPEC = ProviderSpec(
 """Dotgo's Google-format API.
 
 Idempotency: the send's ``messageId`` query parameter is ours: "In case of duplicate
-messageId, request will be rejected" (seed 002 section 3, send message parameters), so one id
+messageId, request will be rejected" (seed 002 section 3.2, the send's parameters), so one id
 is never delivered twice (``dedupes_message_id=True``; the resend is answered with an error,
 not a silent success). The Google-format API has no status request (``status_lookup=False``).
 Webhooks: Dotgo documents no signature (``default_verifier=None``). Pacing and the bulk check

@@ -1,4 +1,4 @@
-"""Google RCS Business Messaging, directly (``shared/reference/google_rbm.md`` sections 1-5).
+"""Google RCS Business Messaging, directly (its public REST API, ``rcsbusinessmessaging`` v1).
 
 Auth: a service account (its JSON key: ``client_email``, ``private_key``, ``token_uri``).
 rcskit signs an RS256 JWT (``iss`` = ``client_email``, ``scope`` =
@@ -481,7 +481,7 @@ SPEC = ProviderSpec(
     bulk_check=BulkCheck(
         BULK_BATCH,
         requests_per_minute=600,
-        source="reference/google_rbm.md: users.batchGet, 600 queries per minute; 10,000 numbers "
+        source="Google RBM API reference: users.batchGet, 600 queries per minute; 10,000 numbers "
         "per call (Google's helper, uncertain)",
     ),
     emulator_flavour="google",
@@ -490,7 +490,7 @@ SPEC = ProviderSpec(
 
 Idempotency: ``phones.agentMessages.create`` takes an agent-chosen ``messageId``, and "a
 messageId that reuses an id already used by this agent for a message or event is silently
-ignored" (Google's AgentMessage reference, in google_rbm.md section 2):
-``dedupes_message_id=True``. The API has no GET of an agent message (the surface is create
-and delete): ``status_lookup=False``. Webhooks are signed with ``X-Goog-Signature``
-(google_rbm.md section 3)."""
+ignored" (Google's RBM API reference, ``phones.agentMessages.create``):
+``dedupes_message_id=True``. The API has no GET of an agent message (``agentMessages`` has
+create and delete only): ``status_lookup=False``. Webhooks are signed with
+``X-Goog-Signature`` (Google's RBM webhooks guide)."""

@@ -7,7 +7,7 @@ revoke ``cancelled``), ``contactCapabilities`` (by ``userContact`` or ``chatId``
 ``{server_root}/bot/v1/{botId}`` (``api_path`` is configurable: some MaaPs serve
 ``/rcs/bot/v1``). Auth: OAuth 2.0 client credentials at ``{server_root}/oauth2/v1/token``
 with scope ``botmessage`` (``client_id`` defaults to the bot id, as on Samsung's MaaP), or a
-static bearer token. See ``shared/reference/gsma_maap.md`` section 2.
+static bearer token (GSMA FNW.11 / RCC.07 chatbot API).
 
 The GSMA request builders and parsers live in :mod:`rcskit.providers.gsma_api`, shared with
 the Dotgo GSMA flavour (:mod:`rcskit.providers.dotgo`, a MaaP with a few paths of its own)
@@ -241,8 +241,8 @@ SPEC = ProviderSpec(
 )
 """A generic GSMA MaaP (FNW.11, seed 003).
 
-Idempotency: no source documents what a MaaP does with a repeated client ``msgId`` (a 409
-"Conflict/duplicate msgId" is only a guess in gsma_maap.md section 2.7), nor that the status
-GET answers 404 for a message that never arrived (section 2.1 marks the shape uncertain):
-unverified, so the safe values ``dedupes_message_id=False`` and ``status_lookup=False``.
-Webhooks: the Samsung-style verification token (gsma_maap.md section 2.5)."""
+Idempotency: neither seed 003 nor any public MaaP documentation found says what a MaaP does
+with a repeated client ``msgId`` (some SDKs expect a 409 conflict; unverified), nor that the
+status GET answers 404 for a message that never arrived: the safe values
+``dedupes_message_id=False`` and ``status_lookup=False``. Webhooks: the verification token set
+in the bot portal, sent in ``Authorization`` (Samsung's MaaP chatbot SDK)."""

@@ -1,4 +1,4 @@
-"""Orange RCS BotHub (seeds 000 and 001; ``shared/reference/providers.md`` section 2).
+"""Orange RCS BotHub (its FAQ and API documentation at Orange Developer).
 
 Two-layer authentication, both tokens cached and refreshed ahead of expiry independently,
 one refresh at a time each:
@@ -784,7 +784,7 @@ SPEC = ProviderSpec(
 )
 """Orange RCS BotHub.
 
-Idempotency: the send's response and any handling of a client message id are undocumented
-(providers.md, Orange section: "Response body and status are [U]"): the safe values
+Idempotency: seeds 000 and 001 document neither the send's response nor any handling of a
+client message id (unverified): the safe values
 ``dedupes_message_id=False`` and ``status_lookup=False``. Webhooks: Orange documents no
 signature (``default_verifier=None``). Bulk checks only 22:00-07:00 Paris time (seed 000)."""

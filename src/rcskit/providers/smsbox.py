@@ -1,4 +1,4 @@
-"""SMSBOX RCS API 2.x (seed 004; ``shared/reference/providers.md`` section 1).
+"""SMSBOX RCS API 2.x (its public API documentation, version 2.1.0).
 
 Every call is ``POST {base_url}/rcs/1.0/json/{agentId}/<operation>`` with a JSON body and
 the header ``Authorization: App <API key>``; ``base_url`` defaults to
