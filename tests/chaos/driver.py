@@ -69,7 +69,7 @@ class ChaosPlan:
     kill_at: float = 0.2
     stop_at: float = 0.35
     redis_restart_at: float = 0.55
-    deadline_s: float = 60.0
+    deadline_s: float = 50.0
     """Seconds the workers get from their start to finish every recipient."""
     seed: int = 12
 
@@ -356,14 +356,6 @@ async def run_chaos(
                 _create(database, base, plan, folder),
             )
             note("campaign created")
-            start = start_command(database, cmd)
-            if start is not None:
-                done = await asyncio.to_thread(
-                    subprocess.run, start, capture_output=True, text=True, cwd=ROOT, env=_env()
-                )
-                if done.returncode != 0:
-                    raise RuntimeError(f"{' '.join(start[2:5])} failed: {done.stderr.strip()}")
-                note("campaign started: " + " ".join(start[2:5]))
             for i in range(plan.workers):
                 workers.append(
                     subprocess.Popen(
@@ -375,6 +367,14 @@ async def run_chaos(
                     )
                 )
             note(f"{plan.workers} workers: {' '.join(cmd[2:])}")
+            start = start_command(database, cmd)
+            if start is not None:  # while the workers start up
+                done = await asyncio.to_thread(
+                    subprocess.run, start, capture_output=True, text=True, cwd=ROOT, env=_env()
+                )
+                if done.returncode != 0:
+                    raise RuntimeError(f"{' '.join(start[2:5])} failed: {done.stderr.strip()}")
+                note("campaign started: " + " ".join(start[2:5]))
             killed_in_flight = 0
             stages = ["kill", "stop", "redis"]
             stopped_until: float | None = None

@@ -18,11 +18,10 @@ from tests.chaos.redis_server import redis_server_or_skip
 @pytest.mark.chaos
 @pytest.mark.xfail(
     strict=True,
-    reason="needs `rcskit worker` / `campaign run --redis` (issue 12 points 1-4, engine branch,"
-    " not in main yet): without them two of the three workers refuse to share a paced"
-    " campaign. Against the engine branch (06:50 UTC) the rate windows and the no-duplicate"
-    " check hold; not every recipient is terminal within the deadline and unknown outcomes"
-    " remain on Dotgo's GSMA API although the platform offers the status lookup",
+    reason="on main at 06:55 UTC (engine merged) the rate windows, no-duplicate and delivered"
+    " checks hold, two do not: recipients whose send failed (5xx) wait minutes to retry, so"
+    " not every recipient is terminal within the run, and lost answers on Dotgo's GSMA API"
+    " stay 'unknown' (12 of 1,200) although the platform offers the status lookup",
 )
 async def test_three_workers_kill_stop_and_redis_restart_keep_every_promise(
     postgres_url: str | None,
