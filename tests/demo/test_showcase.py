@@ -3,13 +3,12 @@ welcome card for a new user and for a user's first message."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from rcskit.app import Bot
 import asyncio
 import time
+from typing import Any
 from urllib.parse import urlsplit
 
+from rcskit.app import Bot
 from rcskit.demo.media import media_files
 from rcskit.demo.showcase import (
     ACTION_PAGES,
