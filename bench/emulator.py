@@ -253,9 +253,9 @@ def _memory() -> dict[str, float]:
     1 000 000 messages stored through the state API."""
     import uuid
 
-    from rcskit.emulator.clock import ManualClock
-    from rcskit.emulator.records import A2P, DISPLAYED, FMT_GSMA, StoredMessage, compact_json
-    from rcskit.emulator.state import EmulatorState
+    from rcskit.emulator.core.clock import ManualClock
+    from rcskit.emulator.core.records import A2P, DISPLAYED, FMT_GSMA, StoredMessage, compact_json
+    from rcskit.emulator.core.state import EmulatorState
 
     config = bench_config()
     gc.collect()

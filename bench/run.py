@@ -26,6 +26,9 @@ BENCHES = {
     "campaign": "campaign",
     "roundtrip": "roundtrip",
     "startup": "startup",
+    "testing": "testing",
+    "limiter": "limiter",
+    "chaos": "chaos",
 }
 
 

@@ -321,6 +321,50 @@ def measure_in_process(folder: Path, n: int = 10_000) -> dict[str, float]:
     return out
 
 
+def compare_in_process(baseline_src: Path, rounds: int = 5, n: int = 10_000) -> str:
+    """The bot app alone, in process, for a baseline source tree and this one, side by side.
+
+    ``python bench/webhooks.py compare /path/to/old/src``: the same harness (this file) runs
+    each library (its ``src`` first on ``PYTHONPATH``), rounds interleaved (baseline, this,
+    baseline, ...) so that the load of a shared machine hits both alike; best of ``rounds``.
+    """
+    trees = (("baseline", baseline_src.resolve()), ("this tree", (ROOT / "src").resolve()))
+    cpu: dict[tuple[str, str], list[float]] = {}
+    with tempfile.TemporaryDirectory(prefix="rcskit-bench-compare-") as tmp:
+        for i in range(rounds):
+            for label, src in trees:
+                for name in ("memory", "sqlite"):
+                    dedup = "memory" if name == "memory" else str(Path(tmp) / f"{label}-{i}.db")
+                    done = subprocess.run(
+                        [sys.executable, str(HERE), "_in_process", dedup, str(n)],
+                        capture_output=True,
+                        timeout=300,
+                        cwd=tmp,
+                        env={**os.environ, "PYTHONPATH": str(src)},
+                    )
+                    if done.returncode != 0:
+                        raise RuntimeError(f"{label}: {done.stderr.decode()[-2000:]}")
+                    value = float(json.loads(done.stdout)["cpu_us"])
+                    cpu.setdefault((label, name), []).append(value)
+    lines = [
+        f"In-process CPU µs per event, best of {rounds} interleaved rounds of {n:,} requests "
+        "(all rounds in brackets):",
+        "",
+        "| library | de-dup in memory | SQLite inbox |",
+        "|---|---:|---:|",
+    ]
+    for label, src in trees:
+        cells = [
+            f"{min(cpu[(label, name)]):.1f} ({', '.join(f'{v:.0f}' for v in cpu[(label, name)])})"
+            for name in ("memory", "sqlite")
+        ]
+        lines.append(f"| {label} (`{src}`) | {cells[0]} | {cells[1]} |")
+    for name in ("memory", "sqlite"):
+        before, after = min(cpu[("baseline", name)]), min(cpu[("this tree", name)])
+        lines.append(f"- {name}: this tree / baseline = {after / before:.0%}")
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------------------- orchestration
 
 
@@ -605,6 +649,8 @@ def run() -> str:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "_serve":
         _serve(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5])
+    elif len(sys.argv) > 2 and sys.argv[1] == "compare":
+        print(compare_in_process(Path(sys.argv[2])))
     elif len(sys.argv) > 1 and sys.argv[1] == "_in_process":
         _in_process_main(sys.argv[2], int(sys.argv[3]))
     elif len(sys.argv) > 1 and sys.argv[1] == "_load":

@@ -308,7 +308,7 @@ def test_payload_limit_from_encoded_size(prof: str, limit: int, rule: str) -> No
     assert check(msg, prof, encoded_size=limit) == []
     (v,) = check(msg, prof, encoded_size=limit + 1)
     assert (v.path, v.value, v.rule) == ("(message)", limit + 1, rule)
-    assert v.limit == f"at most {limit} bytes of JSON ({limit} < {limit + 1})"
+    assert v.limit == f"payload size at most {limit} bytes of JSON ({limit} < size {limit + 1})"
 
 
 def test_payload_estimate_reported_even_for_a_small_custom_limit() -> None:
@@ -318,7 +318,7 @@ def test_payload_estimate_reported_even_for_a_small_custom_limit() -> None:
     assert size > 300
     (v,) = check(msg, small)
     assert v.rule == "payload_bytes"
-    assert f"estimated {size}" in v.limit
+    assert f"estimated size {size}" in v.limit
 
 
 @pytest.mark.parametrize(
@@ -507,10 +507,42 @@ def test_urls_must_be_absolute_http(url: str) -> None:
 )
 def test_action_phone_numbers_must_be_e164(make: Callable[[str], Any]) -> None:
     assert check(Message("hi", suggestions=[make("+33612345678")])) == []
+    # Seed 003's own dialer and compose examples: E.164 syntax, though no country issues it.
+    assert check(Message("hi", suggestions=[make("+1650253000")])) == []
     spaced = check(Message("hi", suggestions=[make("+33 6 12 34 56 78")]))
     assert [(v.path, v.rule) for v in spaced] == [("suggestions[0].phone_number", "phone_e164")]
-    assert "+33612345678" in spaced[0].limit
-    assert len(check(Message("hi", suggestions=[make("12")]))) == 1
+    assert spaced[0].limit == (
+        "must have only digits after + (no spaces or punctuation; found ' ') "
+        "(E.164: + then 1 to 15 digits, the first not 0)"
+    )
+
+
+_RULE = " (E.164: + then 1 to 15 digits, the first not 0)"
+
+
+@pytest.mark.parametrize(
+    ("number", "reason"),
+    [
+        ("16502530000", "must start with +"),
+        ("+", "has no digits after +"),
+        ("+1-650-253", "must have only digits after + (no spaces or punctuation; found '-')"),
+        ("+1650x253", "must have only digits after + (digits only; found 'x')"),
+        ("+0650253000", "the first digit after + must not be 0 (country codes start 1-9)"),
+        ("+1234567890123456", "has 16 digits, at most 15"),
+    ],
+)
+def test_action_phone_number_says_the_rule_it_breaks(number: str, reason: str) -> None:
+    (v,) = check(Message("hi", suggestions=[DialPhoneNumber("Call", number)]))
+    assert (v.path, v.value, v.limit, v.rule) == (
+        "suggestions[0].phone_number",
+        number,
+        reason + _RULE,
+        "phone_e164",
+    )
+
+
+def test_fifteen_digits_is_the_most_e164_allows() -> None:
+    assert check(Message("hi", suggestions=[DialPhoneNumber("Call", "+123456789012345")])) == []
 
 
 def test_calendar_times() -> None:

@@ -12,7 +12,8 @@ Every auth here offers it; it is optional for auths written elsewhere.
   authentication, cached and refreshed ahead of expiry, one refresh at a time however
   many coroutines ask.
 - :class:`CachedToken`: the base for other token flows (JWT bearer grants, two-step
-  exchanges): implement :meth:`CachedToken.fetch`, get the caching and locking for free;
+  exchanges): implement :meth:`CachedToken.fetch`, get the caching, the locking and the
+  backoff after a refusal for free;
   :func:`load_rsa_private_key` reads the RSA keys such flows sign with.
 
 Secrets are :class:`pydantic.SecretStr`; no repr, log line or exception shows them::
@@ -29,6 +30,7 @@ import asyncio
 import base64
 import binascii
 import logging
+import random
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
@@ -246,6 +248,18 @@ class CachedToken(ABC):
     """Base of token flows: caches the token, refreshes it ``refresh_margin`` seconds before
     it expires (at most half its lifetime ahead), one refresh at a time under a lock.
 
+    **One token request per refresh, then backoff.** However many coroutines need a token,
+    one request is made, and every coroutine that was waiting for it gets its outcome: the
+    token, or the same error, without a request of its own. When the provider *refused*
+    (:class:`~rcskit.errors.AuthError`: a wrong secret or key) or rate-limited the request
+    (:class:`~rcskit.errors.RateLimited`), every caller during the backoff that follows also
+    gets that error at once. The next request is allowed after ``backoff_base`` seconds,
+    doubling with each refusal in a row up to ``backoff_max``, with jitter (a random
+    50-100 % of the step, so that many processes do not retry in step); a longer
+    ``Retry-After`` is honoured as the delay. Other failures (5xx, no answer) are left to the
+    client's retry policy, which backs off itself. A success resets the backoff;
+    ``retry_at`` says when the next request may go.
+
     Subclasses implement :meth:`fetch` and may override :meth:`headers_for`.
     """
 
@@ -258,16 +272,33 @@ class CachedToken(ABC):
         refresh_margin: float = 60.0,
         default_expires_in: float = 3600.0,
         clock: Callable[[], float] = time.monotonic,
+        backoff_base: float = 1.0,
+        backoff_max: float = 60.0,
+        jitter: Callable[[], float] = random.random,
     ) -> None:
+        if backoff_base < 0 or backoff_max < backoff_base:
+            raise ValueError(
+                f"backoff_base ({backoff_base}) must be >= 0 and <= backoff_max ({backoff_max})"
+            )
         self.provider = provider
         self.refresh_margin = refresh_margin
         self.default_expires_in = default_expires_in
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
         self._clock = clock
+        self._jitter = jitter
         self._token: SecretStr | None = None
         self._headers: dict[str, str] = {}
         self._refresh_at = 0.0
         self._lock = asyncio.Lock()
+        self._failure: Exception | None = None
+        self._failures = 0
+        self.retry_at = 0.0
+        """When (on ``clock``) the next token request may go after a failure."""
         self.fetches = 0
+        """Token requests that succeeded."""
+        self.attempts = 0
+        """Token requests made (successful or not)."""
 
     @abstractmethod
     async def fetch(self, send: SendFn) -> AccessToken:
@@ -286,10 +317,36 @@ class CachedToken(ABC):
         The returned mapping is shared between calls: copy it before changing it.
         """
         if not self._valid():
+            self._raise_while_backing_off()
+            attempts = self.attempts
             async with self._lock:
                 if not self._valid():
+                    failure = self._failure
+                    if failure is not None and self.attempts != attempts:
+                        # the request this caller waited for failed: its error, no new request
+                        raise failure.with_traceback(None)
+                    self._raise_while_backing_off()
                     await self._refresh(send)
         return self._headers
+
+    def _raise_while_backing_off(self) -> None:
+        """Raise the last refusal while its backoff lasts (no request is made)."""
+        failure = self._failure
+        if failure is not None and self._clock() < self.retry_at:
+            raise failure.with_traceback(None)
+
+    def backoff_delay(self, failures: int, error: Exception) -> float:
+        """Seconds to wait after ``failures`` failed refreshes in a row, the last ``error``.
+
+        ``backoff_base * 2**(failures-1)`` capped at ``backoff_max``, times 0.5-1.0 (jitter);
+        a longer ``Retry-After`` (:class:`~rcskit.errors.RateLimited`) wins.
+        """
+        step = min(self.backoff_max, self.backoff_base * 2.0 ** min(failures - 1, 30))
+        delay = step * (0.5 + 0.5 * self._jitter())
+        retry_after: object = getattr(error, "retry_after", None)
+        if isinstance(retry_after, int | float) and retry_after > delay:
+            delay = float(retry_after)
+        return delay
 
     def ready_headers(self) -> dict[str, str] | None:
         """The headers of the cached token if it is still good, else ``None`` (then
@@ -300,7 +357,25 @@ class CachedToken(ABC):
 
     async def _refresh(self, send: SendFn) -> None:
         started = self._clock()
-        fresh = await self.fetch(send)
+        self.attempts += 1
+        try:
+            fresh = await self.fetch(send)
+        except Exception as err:
+            self._failure = err
+            if isinstance(err, AuthError | RateLimited):
+                self._failures += 1
+                delay = self.backoff_delay(self._failures, err)
+                self.retry_at = self._clock() + delay
+                log.warning(
+                    "%s: token request refused (%s); next attempt in %.1f s",
+                    self.provider,
+                    type(err).__name__,
+                    delay,
+                )
+            raise
+        self._failure = None
+        self._failures = 0
+        self.retry_at = 0.0
         self.fetches += 1
         lifetime = fresh.expires_in or self.default_expires_in
         margin = min(self.refresh_margin, lifetime / 2)
@@ -340,12 +415,18 @@ class ClientCredentials(CachedToken):
         refresh_margin: float = 60.0,
         default_expires_in: float = 3600.0,
         clock: Callable[[], float] = time.monotonic,
+        backoff_base: float = 1.0,
+        backoff_max: float = 60.0,
+        jitter: Callable[[], float] = random.random,
     ) -> None:
         super().__init__(
             provider=provider,
             refresh_margin=refresh_margin,
             default_expires_in=default_expires_in,
             clock=clock,
+            backoff_base=backoff_base,
+            backoff_max=backoff_max,
+            jitter=jitter,
         )
         self.token_url = token_url
         self.client_id = client_id

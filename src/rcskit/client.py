@@ -160,14 +160,6 @@ class RcsClient:
         self._checked: Message | None = None  # the last message found within the limits
         self._contacts: dict[str, Contact] = {}  # numbers as given -> contacts (immutable)
         self.transport: Transport = transport if transport is not None else AiohttpTransport()
-        # The production transport takes the encoded request directly (one copy fewer per
-        # call); a subclass that overrides ``send`` is always called through ``send``.
-        t = self.transport
-        self._send_wire = (
-            t.send_wire
-            if isinstance(t, AiohttpTransport) and type(t).send is AiohttpTransport.send
-            else None
-        )
         if limiter is None:
             self._limiters: dict[str, RateLimiter] = {}
         elif isinstance(limiter, Mapping):
@@ -543,16 +535,7 @@ class RcsClient:
                 if limiter is not None:  # paced right before sending, after any token wait
                     await limiter.acquire()
                 sent = True
-                if log.isEnabledFor(logging.DEBUG):
-                    response = await self._exchange(request, headers, name)
-                elif self._send_wire is not None:  # encoded once, headers merged on the way
-                    response = await self._send_wire(
-                        request.encode(extra_headers=headers), self.timeout
-                    )
-                else:
-                    response = await self.transport.send(
-                        request.with_headers(headers), self.timeout
-                    )
+                response = await self._exchange(request, headers, name)
                 if response.status == 401 and self.auth.refreshable:
                     response = await self._after_401(request, response, headers, name, limiter)
                 if response.status >= 300 or response.status < 200:

@@ -106,6 +106,8 @@ class Event(BaseModel):
     ``timestamp`` is when the provider says it happened; ``agent_id`` the bot it was sent to,
     when the body says so. ``raw`` is the decoded JSON object of the event (for a Pub/Sub-style
     envelope, the decoded ``message.data``), ``envelope`` the wrapper around it when there was one.
+    ``webhook_type`` is the request's ``X-Goog-Webhook-Type`` header (Google, since July 2026),
+    when it had one.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -119,6 +121,7 @@ class Event(BaseModel):
     agent_id: str | None = None
     raw: dict[str, Any] = Field(default_factory=dict, repr=False)
     envelope: dict[str, Any] | None = Field(default=None, repr=False)
+    webhook_type: str | None = None
 
     def _identity(self) -> str | None:
         """The provider's identity of this event, or ``None`` to fall back to a hash of ``raw``."""
@@ -341,7 +344,12 @@ class NewUser(Event):
 
 
 class Subscription(Event):
-    """The user subscribed to (``subscribed=True``) or unsubscribed from the agent (Google RBM)."""
+    """The user unsubscribed from the agent (``subscribed=False``, Google RBM ``UNSUBSCRIBE``)
+    or subscribed again (``subscribed=True``, ``SUBSCRIBE``; ``RESUBSCRIBE`` is read the same).
+
+    Google reports both since 2026 when the user (un)subscribes in Google Messages; handle
+    them with ``@bot.on_unsubscribe`` / ``@bot.on_resubscribe``.
+    """
 
     event_type: ClassVar[str] = "subscription"
 

@@ -67,7 +67,7 @@ from .message import (
     Text,
     parse_rfc3339,
 )
-from .phones import normalize_msisdn
+from .phones import e164_syntax_problem
 
 __all__ = [
     "KB",
@@ -107,8 +107,8 @@ _S004 = "seed 004 (SMSBOX RCS API 2.1.0)"
 _GD = "https://developers.google.com/business-communications/rcs-business-messaging/"
 _GREF = _GD + "reference/rest/v1/phones.agentMessages"
 _GCARDS = _GD + "guides/learn/rich-cards"
-_GMAAP = "shared/reference/gsma_maap.md"
-_GRBM = "shared/reference/google_rbm.md"
+_GMAAP = "GSMA MaaP chatbot API (FNW.11 / RCC.07) and the Samsung MaaP SDK"
+_GRBM = "Google RBM API reference"
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +170,7 @@ _TABLE: tuple[Limit, ...] = (
         "text_chars",
         3072,
         "characters",
-        f"Google RBM AgentContentMessage.text, {_GREF} ({_GRBM} section 4)",
+        f"Google RBM AgentContentMessage.text, {_GREF} ({_GRBM})",
         "GSMA MaaP documents no text limit (gsma_maap.md section 3): profiles without "
         "max_text_chars rely on the total payload limit.",
     ),
@@ -187,7 +187,7 @@ _TABLE: tuple[Limit, ...] = (
         250 * KB,
         "bytes",
         f"Google RBM send guide, {_GD}guides/build/messages/send: the stringified AgentMessage "
-        f"is limited to 250 KB ({_GRBM} section 4)",
+        f"is limited to 250 KB ({_GRBM})",
         "Also used for providers that relay to Google RBM (Orange, SMSBOX).",
     ),
     Limit(
@@ -195,7 +195,7 @@ _TABLE: tuple[Limit, ...] = (
         "text content must not be empty",
         "rule",
         f"Google RBM AgentContentMessage: text is the content member ({_GREF}); "
-        f"GSMA textMessage ({_GMAAP} section 2.4)",
+        f"GSMA textMessage ({_GMAAP})",
     ),
     # ---- suggestions
     Limit(
@@ -203,14 +203,14 @@ _TABLE: tuple[Limit, ...] = (
         11,
         "suggestions",
         f"Google RBM AgentContentMessage.suggestions 'maximum 11' ({_GREF}); GSMA "
-        f"suggestedChipList max 11 ({_GMAAP} section 3, Samsung MaaP SDK)",
+        f"suggestedChipList max 11 ({_GMAAP}, Samsung MaaP SDK)",
     ),
     Limit(
         "suggestions_per_card",
         4,
         "suggestions",
         f"Google RBM CardContent.suggestions 'maximum 4' ({_GREF}, {_GCARDS}); GSMA rich card "
-        f"max 4 ({_GMAAP} section 3)",
+        f"max 4 ({_GMAAP})",
         "The 2025-07 Google Java model says 10 (google_rbm.md section 4, uncertain): "
         "configurable per profile.",
     ),
@@ -219,7 +219,7 @@ _TABLE: tuple[Limit, ...] = (
         25,
         "characters",
         f"Google RBM SuggestedReply.text / SuggestedAction.text ({_GREF}); GSMA displayText "
-        f"({_GMAAP} section 3)",
+        f"({_GMAAP})",
     ),
     Limit(
         "suggestion_text_required",
@@ -231,15 +231,14 @@ _TABLE: tuple[Limit, ...] = (
         "postback_data_chars",
         2048,
         "characters",
-        f"Google RBM SuggestedAction.postbackData ({_GREF}); GSMA postback.data "
-        f"({_GMAAP} section 3)",
+        f"Google RBM SuggestedAction.postbackData ({_GREF}); GSMA postback.data ({_GMAAP})",
     ),
     Limit(
         "url_chars",
         2048,
         "characters",
         f"Google RBM SuggestedAction.fallbackUrl and OpenUrlAction.url: RFC 3986 URI of at most "
-        f"2048 characters ({_GREF}, {_GRBM} section 4)",
+        f"2048 characters ({_GREF}, {_GRBM})",
         "Applies to fallback_url and OpenUrl.url.",
     ),
     Limit(
@@ -255,46 +254,46 @@ _TABLE: tuple[Limit, ...] = (
         "card_title_chars",
         200,
         "characters",
-        f"Google RBM CardContent.title ({_GREF}); GSMA card title ({_GMAAP} section 3)",
+        f"Google RBM CardContent.title ({_GREF}); GSMA card title ({_GMAAP})",
     ),
     Limit(
         "card_description_chars",
         2000,
         "characters",
-        f"Google RBM CardContent.description ({_GREF}); GSMA card description ({_GMAAP} section 3)",
+        f"Google RBM CardContent.description ({_GREF}); GSMA card description ({_GMAAP})",
     ),
     Limit(
         "media_content_description_chars",
         200,
         "characters",
-        f"GSMA media contentDescription ({_GMAAP} section 3, Samsung MaaP SDK)",
+        f"GSMA media contentDescription ({_GMAAP}, Samsung MaaP SDK)",
     ),
     Limit(
         "carousel_cards",
         (2, 10),
         "cards",
         f"Google RBM CarouselCard.cardContents 'minimum 2, maximum 10' ({_GREF}); AWS "
-        f"API_RcsCarousel ({_GMAAP} section 3)",
+        f"API_RcsCarousel ({_GMAAP})",
     ),
     Limit(
         "image_alignment_requires_horizontal",
         "image_alignment only with orientation HORIZONTAL",
         "rule",
-        f"{_S003} Richcard setImageAlignment; GSMA layout.imageAlignment ({_GMAAP} section 2.4); "
-        f"Google thumbnailImageAlignment 'only for HORIZONTAL' ({_GRBM} section 2)",
+        f"{_S003} Richcard setImageAlignment; GSMA layout.imageAlignment ({_GMAAP}); "
+        f"Google thumbnailImageAlignment 'only for HORIZONTAL' ({_GRBM})",
     ),
     Limit(
         "carousel_card_layout",
         "no orientation or image_alignment on a card inside a carousel",
         "rule",
-        f"GSMA generalPurposeCardCarousel has no per-card layout ({_GMAAP} section 2.4); Google "
+        f"GSMA generalPurposeCardCarousel has no per-card layout ({_GMAAP}); Google "
         f"CarouselCard has no cardOrientation ({_GREF})",
     ),
     Limit(
         "carousel_media_height",
         "no TALL media height in a carousel",
         "rule",
-        f"Google rule, mirrored by AWS rcs-carousels ({_GMAAP} section 3)",
+        f"Google rule, mirrored by AWS rcs-carousels ({_GMAAP})",
         "Uncertain for MaaP clients (gsma_maap.md section 2.4): Profile.allow_tall_in_carousel.",
     ),
     Limit(
@@ -302,7 +301,7 @@ _TABLE: tuple[Limit, ...] = (
         "thumbnail_url requires the thumbnail content type and size",
         "rule",
         f"{_S003} Richcard setMedia: 'The thumbnailUrl property is optional, but if used, "
-        f"thumbnailContentType and thumbnailFileSize must be provided as well' ({_GMAAP} 2.4)",
+        f"thumbnailContentType and thumbnailFileSize must be provided as well' ({_GMAAP})",
         "Media: per profile (GSMA-format providers). File (thumbnail_mime_type, thumbnail_size): "
         "gsma profile only.",
     ),
@@ -311,20 +310,20 @@ _TABLE: tuple[Limit, ...] = (
         "calendar_title_chars",
         100,
         "characters",
-        f"Google RBM CreateCalendarEventAction.title ({_GREF}, {_GRBM} section 4)",
+        f"Google RBM CreateCalendarEventAction.title ({_GREF}, {_GRBM})",
     ),
     Limit(
         "calendar_description_chars",
         500,
         "characters",
-        f"Google RBM CreateCalendarEventAction.description ({_GREF}, {_GRBM} section 4)",
+        f"Google RBM CreateCalendarEventAction.description ({_GREF}, {_GRBM})",
     ),
     Limit(
         "calendar_times",
         "start_time and end_time RFC 3339, end after start",
         "rule",
         f"Google RBM CreateCalendarEventAction startTime/endTime are Timestamps ({_GREF}); GSMA "
-        f"createCalendarEvent ({_GMAAP} section 2.4)",
+        f"createCalendarEvent ({_GMAAP})",
     ),
     # ---- files and media
     Limit(
@@ -338,21 +337,20 @@ _TABLE: tuple[Limit, ...] = (
         "google_file_media_types",
         _GOOGLE_FILE_TYPES,
         "MIME types",
-        f"Google RBM CreateFileRequest supported types ({_GRBM} section 4; {_GMAAP} section 3)",
+        f"Google RBM CreateFileRequest supported types ({_GRBM}; {_GMAAP})",
     ),
     Limit(
         "rich_card_media_types",
         _RICH_CARD_TYPES,
         "MIME types",
         f"{_S002} section 4.2 table, rows with 'Works with rich cards: Yes' (PDF: No); "
-        f"image/jpg from Google RBM ({_GRBM} section 4)",
+        f"image/jpg from Google RBM ({_GRBM})",
     ),
     Limit(
         "file_bytes",
         100 * MB,
         "bytes",
-        f"{_S002} section 4.2: max size 100 MB per file; Google RBM ContentInfo 100 MB "
-        f"({_GRBM} section 4)",
+        f"{_S002} section 4.2: max size 100 MB per file; Google RBM ContentInfo 100 MB ({_GRBM})",
         "Applies to file and audio messages, not to rich card media (section 4.3 gives "
         "recommendations there).",
     ),
@@ -360,14 +358,13 @@ _TABLE: tuple[Limit, ...] = (
         "positive_size",
         "sizes, when given, are at least 1 byte",
         "rule",
-        f"GSMA fileSize 'should not be 0' (developers.webexconnect.io/reference/rcs-api, "
-        f"{_GMAAP} section 3)",
+        f"GSMA fileSize 'should not be 0' (developers.webexconnect.io/reference/rcs-api, {_GMAAP})",
     ),
     Limit(
         "thumbnail_bytes",
         100 * KB,
         "bytes",
-        f"Google RBM ContentInfo.thumbnailUrl max 100 kB ({_GCARDS}, {_GRBM} section 4); "
+        f"Google RBM ContentInfo.thumbnailUrl max 100 kB ({_GCARDS}, {_GRBM}); "
         f"{_S002} section 4.3 recommended maximum 100 KB",
     ),
     # ---- section 4.3 recommendations (advisory, never errors)
@@ -444,11 +441,14 @@ _TABLE: tuple[Limit, ...] = (
     # ---- phone numbers, templates
     Limit(
         "phone_e164",
-        "E.164 (+ and country code, digits only)",
+        "E.164 syntax: + then 1 to 15 digits, the first not 0",
         "rule",
-        f"Google RBM DialAction.phoneNumber '+E164' ({_GREF}); {_S002} section 2.1 "
-        "'User MSISDN in canonical form'",
-        "Dial and compose actions; checked with rcskit.phones.normalize_msisdn.",
+        f"ITU-T E.164 (at most 15 digits, country codes do not start with 0); Google RBM "
+        f"DialAction.phoneNumber '+E164' ({_GREF}); {_S003} dialer and compose examples "
+        "('+1650253000')",
+        "Numbers inside dial and compose actions: syntax only, so that any number the "
+        "platforms accept passes. Recipients are checked more strictly (a possible number "
+        "for its country) by rcskit.phones.normalize_msisdn.",
     ),
     Limit(
         "template_code",
@@ -515,7 +515,7 @@ _TABLE: tuple[Limit, ...] = (
         10000,
         "numbers",
         f"{_S000} 'BULK Capa ... max 10K MSISDN'; {_S002} section 2.6 'up to 10,000 phone "
-        f"numbers per bulk capability check'; Google users.batchGet ({_GRBM} section 4, "
+        f"numbers per bulk capability check'; Google users.batchGet ({_GRBM}, "
         "uncertain)",
     ),
     Limit(
@@ -591,8 +591,10 @@ class Profile:
     """The values of one provider (or wire format) that ``check`` applies.
 
     ``max_text_chars=None`` means no separate text limit (the payload limit applies);
-    ``*_media_types=None`` means the types are not checked. Derive a variant with
-    :meth:`replace`: ``profile("google").replace(suggestions_per_card=10)``.
+    ``*_media_types=None`` means the types are not checked. ``wire_format`` (``"gsma"`` or
+    ``"google"``) is the body the provider takes: rules of one format only (the GSMA thumbnail
+    metadata) apply only to it; :func:`check` can override it for a body of the other format.
+    Derive a variant with :meth:`replace`: ``profile("google").replace(suggestions_per_card=10)``.
     """
 
     name: str
@@ -612,6 +614,7 @@ class Profile:
     calendar_description_chars: int | None = _int("calendar_description_chars")
     max_file_bytes: int = _int("file_bytes")
     max_thumbnail_bytes: int | None = _int("thumbnail_bytes")
+    wire_format: str = "gsma"
     allow_tall_in_carousel: bool = False
     image_alignment_needs_horizontal: bool = True
     media_thumbnail_needs_metadata: bool = True
@@ -660,6 +663,7 @@ PROFILES: dict[str, Profile] = {
     # 3.2 Example 7 sends one): a recommendation there, an error for GSMA MaaP (seed 003).
     "google": Profile(
         name="google",
+        wire_format="google",
         media_thumbnail_needs_metadata=False,
         image_alignment_needs_horizontal=False,
         **_GOOGLE_LIKE,
@@ -670,12 +674,16 @@ PROFILES: dict[str, Profile] = {
     # Dotgo's Google-style API: Dotgo's own numbers (seed 002 section 4 is "common for both
     # the GSMA API and the Google API"), plus the text limit of the Google AgentContentMessage
     # it takes (3072 characters), which a Google-format message cannot exceed.
-    "dotgo_google": _DOTGO.replace(name="dotgo_google", max_text_chars=_int("text_chars")),
+    # Its thumbnails are plain URLs, as in Google's format (seed 002 section 3.2 Example 7).
+    "dotgo_google": _DOTGO.replace(
+        name="dotgo_google", wire_format="google", max_text_chars=_int("text_chars")
+    ),
     # Orange BotHub speaks GSMA but relays to Google RBM (providers.md section 2.3).
     "orange": Profile(name="orange", **_GOOGLE_LIKE),
     # SMSBOX sends Google's AgentContentMessage (providers.md section 1.3).
     "smsbox": Profile(
         name="smsbox",
+        wire_format="google",
         media_thumbnail_needs_metadata=False,
         image_alignment_needs_horizontal=False,
         **_GOOGLE_LIKE,
@@ -762,13 +770,7 @@ def _url_problem(url: str) -> str | None:
 
 @lru_cache(maxsize=4096)
 def _phone_problem(number: str) -> str | None:
-    try:
-        normal = normalize_msisdn(number)
-    except InvalidMessage:
-        return "must be an E.164 phone number (+ and country code, digits only)"
-    if normal != number:
-        return f"must be an E.164 phone number, e.g. {normal}"
-    return None
+    return e164_syntax_problem(number)
 
 
 def _mime(value: str) -> str:
@@ -917,7 +919,7 @@ def _media(out: list[LimitViolation], p: Profile, m: Media, base: Path, in_carou
         _url(out, m.url, (*base, "url"))
     if m.thumbnail_url is not None:
         _url(out, m.thumbnail_url, (*base, "thumbnail_url"))
-        if p.media_thumbnail_needs_metadata:
+        if p.media_thumbnail_needs_metadata and p.wire_format == "gsma":
             for name in ("thumbnail_content_type", "thumbnail_size"):
                 if getattr(m, name) is None:
                     _add(
@@ -1023,7 +1025,7 @@ def _file(out: list[LimitViolation], p: Profile, f: File, base: Path) -> None:
         _url(out, f.url, (*base, "url"))
     if f.thumbnail_url is not None:
         _url(out, f.thumbnail_url, (*base, "thumbnail_url"))
-        if p.file_thumbnail_needs_metadata:
+        if p.file_thumbnail_needs_metadata and p.wire_format == "gsma":
             for name in ("thumbnail_mime_type", "thumbnail_size"):
                 if getattr(f, name) is None:
                     _add(
@@ -1135,6 +1137,7 @@ def check(
     *,
     now: datetime | None = None,
     encoded_size: int | None = None,
+    wire_format: str | None = None,
 ) -> list[LimitViolation]:
     """Every limit ``message`` breaks under ``profile``, as a list (empty when it is fine).
 
@@ -1146,14 +1149,26 @@ def check(
     it; otherwise the payload size is estimated with :func:`estimate_payload_bytes`, but only
     when a cheap upper bound (6 bytes per string character plus 512 bytes per element) could
     exceed the profile's limit, so ordinary messages never pay for the encoding.
+    ``wire_format`` (``"gsma"`` or ``"google"``) names the body format the message came in or
+    goes out as, when it is not the profile's own (``validate -p dotgo`` of a Google body):
+    format-only rules, such as GSMA's thumbnail metadata, follow it.
+
+    Anything but a :class:`~rcskit.message.Message` raises
+    :class:`~rcskit.errors.InvalidMessage` naming ``message``.
 
     >>> from rcskit.message import Message
     >>> check(Message("hello"))
     []
     """
+    if type(message) is not Message and not isinstance(message, Message):
+        raise InvalidMessage([Violation("message", message, _NOT_A_MESSAGE)])
     p = profile if type(profile) is Profile else _resolve(profile)
-    if now is not None and now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
+    if wire_format is not None and wire_format != p.wire_format:
+        if wire_format not in _WIRE_FORMATS:
+            raise ValueError(f"wire_format must be gsma or google, not {wire_format!r}")
+        p = replace(p, wire_format=wire_format)
+    if now is not None and (not isinstance(now, datetime) or now.tzinfo is None):
+        raise ValueError("now must be a timezone-aware datetime")
     out: list[LimitViolation] = []
     chars, nodes = _content(out, p, message.content)
     if message.suggestions:
@@ -1206,8 +1221,18 @@ def check(
             estimated = True
     if size is not None and size > limit:
         how = "estimated " if estimated else ""
-        _add(out, (), size, f"at most {limit} bytes of JSON ({limit} < {how}{size})", _payload(p))
+        _add(
+            out,
+            (),
+            size,
+            f"payload size at most {limit} bytes of JSON ({limit} < {how}size {size})",
+            _payload(p),
+        )
     return out
+
+
+_NOT_A_MESSAGE = "must be a rcskit.message.Message"
+_WIRE_FORMATS = ("gsma", "google")
 
 
 def _payload(p: Profile) -> str:
@@ -1290,18 +1315,24 @@ def validate(
     *,
     now: datetime | None = None,
     encoded_size: int | None = None,
+    wire_format: str | None = None,
 ) -> list[LimitViolation]:
     """Check ``message`` and apply ``policy``; never truncates or rewrites anything.
 
     - ``Policy.STRICT``: raise :class:`~rcskit.errors.InvalidMessage` with every violation.
     - ``Policy.WARN``: log one warning per violation on the ``rcskit.limits`` logger, return them.
     - ``Policy.OFF``: return ``[]`` without checking.
+
+    Whatever the policy, anything but a :class:`~rcskit.message.Message` raises
+    :class:`~rcskit.errors.InvalidMessage` naming ``message``.
     """
+    if type(message) is not Message and not isinstance(message, Message):
+        raise InvalidMessage([Violation("message", message, _NOT_A_MESSAGE)])
     if type(policy) is not Policy:
         policy = Policy(policy)
     if policy is Policy.OFF:
         return []
-    found = check(message, profile, now=now, encoded_size=encoded_size)
+    found = check(message, profile, now=now, encoded_size=encoded_size, wire_format=wire_format)
     if found and policy is Policy.STRICT:
         raise InvalidMessage(found)
     for v in found:

@@ -24,12 +24,23 @@ Every model is frozen (a value); lists are stored as tuples. Construction errors
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from .errors import InvalidMessage, Violation
 from .phones import normalize_msisdn
@@ -79,18 +90,112 @@ __all__ = [
 def _violations(err: ValidationError, prefix: str = "") -> list[Violation]:
     out = []
     for e in err.errors():
-        path = ".".join(str(p) for p in e["loc"])
+        loc = [str(p) for p in e["loc"]]
+        value = e.get("input")
+        ctx = e.get("ctx")
+        nested = ctx.get("error") if ctx else None
+        if isinstance(nested, InvalidMessage):  # a nested model's own __init__ refused it
+            where = ".".join([prefix, *loc] if prefix else loc)
+            for v in nested.violations:
+                inner = v.path.split(".", 1)[1] if "." in v.path else ""
+                out.append(Violation(f"{where}.{inner}" if inner else where, v.value, v.limit))
+            continue
+        if ctx and "field" in ctx:  # a model-level rule that names the field it is about
+            field = str(ctx["field"])
+            loc.append(field)
+            head = field.split(".", 1)[0]
+            value = value.get(head) if isinstance(value, Mapping) else getattr(value, head, None)
+        path = ".".join(loc)
         if prefix:
             path = f"{prefix}.{path}" if path else prefix
         msg = e["msg"]
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
-        out.append(Violation(path or "(message)", e.get("input"), msg))
+        out.append(Violation(path or "(message)", value, msg))
     return out
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def surrogate_problem(text: str) -> str | None:
+    """Why ``text`` cannot be encoded as UTF-8 (a lone UTF-16 surrogate), or ``None``.
+
+    >>> surrogate_problem("caf\u00e9") is None
+    True
+    >>> surrogate_problem("a\ud800")
+    'contains a lone UTF-16 surrogate (U+D800 at index 1), which UTF-8 cannot encode'
+    """
+    if text.isascii():
+        return None
+    found = _SURROGATE.search(text)
+    if found is None:
+        return None
+    return (
+        f"contains a lone UTF-16 surrogate (U+{ord(found.group()):04X} at index "
+        f"{found.start()}), which UTF-8 cannot encode"
+    )
+
+
+def _field_error(field: str, message: str) -> PydanticCustomError:
+    """A model-level error that :func:`_violations` reports at ``field`` (and its value).
+
+    The value stays out of the error's context: pydantic renders the context as UTF-8, which
+    a value with a lone surrogate would break.
+    """
+    return PydanticCustomError("rcskit", message, {"field": field})
+
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+_MAX_PARAM_DEPTH = 32
+
+
+def _json_problem(value: Any, path: str, depth: int = 0) -> tuple[str, Any, str] | None:
+    """``(path, value, reason)`` of the first part of ``value`` that is not plain JSON."""
+    if depth > _MAX_PARAM_DEPTH:
+        return path, value, f"nested deeper than {_MAX_PARAM_DEPTH} levels"
+    if isinstance(value, str):
+        problem = surrogate_problem(value)
+        return None if problem is None else (path, value, problem)
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return None
+        return path, value, "must be a finite number (JSON has no NaN or infinity)"
+    if isinstance(value, _JSON_SCALARS):
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return path, key, f"keys must be strings, not {type(key).__name__}"
+            problem = surrogate_problem(key)
+            if problem is not None:
+                return path, key, f"a key {problem}"
+            found = _json_problem(item, f"{path}.{key}", depth + 1)
+            if found is not None:
+                return found
+        return None
+    if isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            found = _json_problem(item, f"{path}[{i}]", depth + 1)
+            if found is not None:
+                return found
+        return None
+    return (
+        path,
+        value,
+        (
+            "must be JSON-serialisable (str, int, float, bool, None, list, dict), "
+            f"not {type(value).__name__}"
+        ),
+    )
+
+
 class _Model(BaseModel):
-    """Base: frozen, no unknown fields, construction errors as InvalidMessage."""
+    """Base: frozen, no unknown fields, construction errors as InvalidMessage.
+
+    Every string field is checked for lone UTF-16 surrogates (text that no UTF-8 encoder can
+    write, see :func:`_validate`), so such a message can never be built, validated or sent.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
 
@@ -101,7 +206,16 @@ class _Model(BaseModel):
 def _validate(model: BaseModel, data: dict[str, Any]) -> None:
     """What ``BaseModel.__init__`` does, minus a Python frame and a dict repack (messages are
     built on the send path, once per recipient in a personalised campaign); errors become
-    :class:`InvalidMessage`."""
+    :class:`InvalidMessage`.
+
+    Strings are checked for lone surrogates here, on the way in: pydantic calls a model's
+    ``__init__`` for nested dicts too, so every string of every model passes this loop.
+    """
+    for name, value in data.items():
+        if isinstance(value, str) and not value.isascii():
+            problem = surrogate_problem(value)
+            if problem is not None:
+                raise InvalidMessage([Violation(f"{type(model).__name__}.{name}", value, problem)])
     try:
         model.__pydantic_validator__.validate_python(data, self_instance=model)
     except ValidationError as err:
@@ -168,7 +282,7 @@ class TrafficType(StrEnum):
     ``ADVERTISEMENT`` is GSMA ``advertisement`` and Google ``PROMOTION``. ``PAYMENT``,
     ``PREMIUM`` and ``SUBSCRIPTION`` exist only in GSMA; ``AUTHENTICATION``, ``TRANSACTION``,
     ``SERVICE_REQUEST`` and ``ACKNOWLEDGEMENT`` in both (GSMA spelling uncertain, see
-    ``shared/reference/gsma_maap.md`` 2.7). Any other string is kept as given.
+    the GSMA MaaP chatbot API). Any other string is kept as given.
     """
 
     ADVERTISEMENT = "advertisement"
@@ -190,10 +304,23 @@ _RFC3339_RE = re.compile(
 
 
 def format_ttl(value: timedelta | float | int | str) -> str:
-    """Render a duration as the wire's ``ttl`` string: ``timedelta(seconds=30)`` -> ``"30s"``."""
+    """Render a duration as the wire's ``ttl`` string: ``timedelta(seconds=30)`` -> ``"30s"``.
+
+    A value that is not a duration (a negative or non-finite number, another type) raises
+    :class:`~rcskit.errors.InvalidMessage` naming ``ttl``.
+    """
     if isinstance(value, str):
         return value
-    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        raise InvalidMessage(
+            [Violation("ttl", value, "a duration: '30s', seconds as a number, or a timedelta")]
+        )
+    if not math.isfinite(seconds) or seconds < 0:
+        raise InvalidMessage([Violation("ttl", value, "a finite, non-negative duration")])
     if seconds == int(seconds):
         return f"{int(seconds)}s"
     return f"{seconds:.9f}".rstrip("0") + "s"
@@ -225,12 +352,15 @@ def parse_rfc3339(value: str) -> datetime | None:
         return None
 
 
-def format_rfc3339(value: datetime | str) -> str:
-    """Render a datetime as RFC 3339 UTC "Zulu" (``2024-10-02T15:01:23Z``)."""
-    if isinstance(value, str):
+def format_rfc3339(value: datetime | str, field: str = "expire_time") -> str:
+    """Render a datetime as RFC 3339 UTC "Zulu" (``2024-10-02T15:01:23Z``).
+
+    A naive datetime raises :class:`~rcskit.errors.InvalidMessage` naming ``field``.
+    """
+    if not isinstance(value, datetime):
         return value
     if value.tzinfo is None:
-        raise InvalidMessage([Violation("expire_time", value, "datetime must be timezone-aware")])
+        raise InvalidMessage([Violation(field, value, "datetime must be timezone-aware")])
     value = value.astimezone(UTC)
     if value.microsecond:
         return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -240,11 +370,52 @@ def format_rfc3339(value: datetime | str) -> str:
 # ---------------------------------------------------------------- suggestions
 
 
+_S = str | None  # the type of a positional string argument, for the signatures below
+
+
 class _Suggestion(_Model):
-    """Fields every suggestion has: the displayed ``text`` and the ``postback_data``."""
+    """Fields every suggestion has: the displayed ``text`` and the ``postback_data``.
+
+    Suggestions take positionally ``text``, then their own required fields in the order they
+    are declared, then ``postback_data`` (``Reply("Yes", "yes")``, ``OpenUrl("Site", url)``,
+    ``CreateCalendarEvent(text, start_time, end_time, title)``). A positional field left out
+    counts as ``None``, so a missing one is "Input should be a valid string" at its name.
+    Each class states its signature for type checkers only (the pydantic mypy plugin would
+    otherwise make every argument keyword-only); one ``__init__`` serves them all.
+    """
+
+    _positional: ClassVar[tuple[str, ...]] = ("text", "postback_data")
 
     text: str
     postback_data: str | None = None
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        own = [n for n, f in cls.model_fields.items() if f.is_required() and n != "text"]
+        cls._positional = ("text", *own, "postback_data")
+
+    if not TYPE_CHECKING:
+
+        def __init__(self, /, *args: Any, **kw: Any) -> None:
+            names = self._positional
+            n = len(args)
+            if n == len(names) and not kw:  # the common Reply("Yes", "yes")
+                _validate(self, dict(zip(names, args, strict=True)))
+                return
+            if n > len(names):
+                raise TypeError(
+                    f"{type(self).__name__}() takes {len(names)} positional arguments "
+                    f"({', '.join(names)}) but {n} were given"
+                )
+            for name, value in zip(names, args, strict=False):
+                if name in kw:
+                    raise TypeError(f"{type(self).__name__}() got multiple values for {name!r}")
+                kw[name] = value
+            if n < len(names):
+                for name in names[n:]:
+                    if name not in kw:
+                        kw[name] = None
+            _validate(self, kw)
 
 
 class Reply(_Suggestion):
@@ -252,10 +423,9 @@ class Reply(_Suggestion):
 
     kind: Literal["reply"] = "reply"
 
-    def __init__(
-        self, text: str | None = None, postback_data: str | None = None, **kw: Any
-    ) -> None:
-        _Model.__init__(self, text=text, postback_data=postback_data, **kw)
+    if TYPE_CHECKING:
+
+        def __init__(self, text: _S = ..., postback_data: _S = ..., **kw: Any) -> None: ...
 
 
 class _Action(_Suggestion):
@@ -278,14 +448,15 @@ class OpenUrl(_Action):
     webview_view_mode: WebviewViewMode | None = None
     description: str | None = None
 
-    def __init__(
-        self,
-        text: str | None = None,
-        url: str | None = None,
-        postback_data: str | None = None,
-        **kw: Any,
-    ) -> None:
-        _Model.__init__(self, text=text, url=url, postback_data=postback_data, **kw)
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            text: _S = ...,
+            url: _S = ...,
+            postback_data: _S = ...,
+            **kw: Any,
+        ) -> None: ...
 
 
 class DialPhoneNumber(_Action):
@@ -295,16 +466,15 @@ class DialPhoneNumber(_Action):
     group: ClassVar[str] = "dialerAction"
     phone_number: str
 
-    def __init__(
-        self,
-        text: str | None = None,
-        phone_number: str | None = None,
-        postback_data: str | None = None,
-        **kw: Any,
-    ) -> None:
-        _Model.__init__(
-            self, text=text, phone_number=phone_number, postback_data=postback_data, **kw
-        )
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            text: _S = ...,
+            phone_number: _S = ...,
+            postback_data: _S = ...,
+            **kw: Any,
+        ) -> None: ...
 
 
 class DialEnrichedCall(_Action):
@@ -315,16 +485,15 @@ class DialEnrichedCall(_Action):
     phone_number: str
     subject: str | None = None
 
-    def __init__(
-        self,
-        text: str | None = None,
-        phone_number: str | None = None,
-        postback_data: str | None = None,
-        **kw: Any,
-    ) -> None:
-        _Model.__init__(
-            self, text=text, phone_number=phone_number, postback_data=postback_data, **kw
-        )
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            text: _S = ...,
+            phone_number: _S = ...,
+            postback_data: _S = ...,
+            **kw: Any,
+        ) -> None: ...
 
 
 class DialVideoCall(_Action):
@@ -334,16 +503,15 @@ class DialVideoCall(_Action):
     group: ClassVar[str] = "dialerAction"
     phone_number: str
 
-    def __init__(
-        self,
-        text: str | None = None,
-        phone_number: str | None = None,
-        postback_data: str | None = None,
-        **kw: Any,
-    ) -> None:
-        _Model.__init__(
-            self, text=text, phone_number=phone_number, postback_data=postback_data, **kw
-        )
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            text: _S = ...,
+            phone_number: _S = ...,
+            postback_data: _S = ...,
+            **kw: Any,
+        ) -> None: ...
 
 
 class ShowLocation(_Action):
@@ -359,10 +527,9 @@ class ShowLocation(_Action):
     label: str | None = None
     query: str | None = None
 
-    def __init__(
-        self, text: str | None = None, postback_data: str | None = None, **kw: Any
-    ) -> None:
-        _Model.__init__(self, text=text, postback_data=postback_data, **kw)
+    if TYPE_CHECKING:
+
+        def __init__(self, text: _S = ..., postback_data: _S = ..., **kw: Any) -> None: ...
 
     @model_validator(mode="after")
     def _where(self) -> Self:
@@ -380,10 +547,9 @@ class RequestLocationPush(_Action):
     kind: Literal["request_location_push"] = "request_location_push"
     group: ClassVar[str] = "mapAction"
 
-    def __init__(
-        self, text: str | None = None, postback_data: str | None = None, **kw: Any
-    ) -> None:
-        _Model.__init__(self, text=text, postback_data=postback_data, **kw)
+    if TYPE_CHECKING:
+
+        def __init__(self, text: _S = ..., postback_data: _S = ..., **kw: Any) -> None: ...
 
 
 class CreateCalendarEvent(_Action):
@@ -396,24 +562,22 @@ class CreateCalendarEvent(_Action):
     title: str
     description: str | None = None
 
-    def __init__(
-        self,
-        text: str | None = None,
-        start_time: str | datetime | None = None,
-        end_time: str | datetime | None = None,
-        title: str | None = None,
-        postback_data: str | None = None,
-        **kw: Any,
-    ) -> None:
-        _Model.__init__(
+    if TYPE_CHECKING:
+
+        def __init__(
             self,
-            text=text,
-            start_time=None if start_time is None else format_rfc3339(start_time),
-            end_time=None if end_time is None else format_rfc3339(end_time),
-            title=title,
-            postback_data=postback_data,
-            **kw,
-        )
+            text: _S = ...,
+            start_time: str | datetime | None = ...,
+            end_time: str | datetime | None = ...,
+            title: _S = ...,
+            postback_data: _S = ...,
+            **kw: Any,
+        ) -> None: ...
+
+    @field_validator("start_time", "end_time", mode="before")
+    @classmethod
+    def _rfc3339(cls, value: Any, info: ValidationInfo) -> Any:
+        return format_rfc3339(value, str(info.field_name))
 
 
 class ComposeTextMessage(_Action):
@@ -424,22 +588,16 @@ class ComposeTextMessage(_Action):
     phone_number: str
     draft: str
 
-    def __init__(
-        self,
-        text: str | None = None,
-        phone_number: str | None = None,
-        draft: str | None = None,
-        postback_data: str | None = None,
-        **kw: Any,
-    ) -> None:
-        _Model.__init__(
+    if TYPE_CHECKING:
+
+        def __init__(
             self,
-            text=text,
-            phone_number=phone_number,
-            draft=draft,
-            postback_data=postback_data,
-            **kw,
-        )
+            text: _S = ...,
+            phone_number: _S = ...,
+            draft: _S = ...,
+            postback_data: _S = ...,
+            **kw: Any,
+        ) -> None: ...
 
 
 class ComposeRecordingMessage(_Action):
@@ -450,22 +608,16 @@ class ComposeRecordingMessage(_Action):
     phone_number: str
     recording_type: RecordingType
 
-    def __init__(
-        self,
-        text: str | None = None,
-        phone_number: str | None = None,
-        recording_type: RecordingType | str | None = None,
-        postback_data: str | None = None,
-        **kw: Any,
-    ) -> None:
-        _Model.__init__(
+    if TYPE_CHECKING:
+
+        def __init__(
             self,
-            text=text,
-            phone_number=phone_number,
-            recording_type=recording_type,
-            postback_data=postback_data,
-            **kw,
-        )
+            text: _S = ...,
+            phone_number: _S = ...,
+            recording_type: RecordingType | str | None = ...,
+            postback_data: _S = ...,
+            **kw: Any,
+        ) -> None: ...
 
 
 class RequestDeviceSpecifics(_Action):
@@ -474,10 +626,9 @@ class RequestDeviceSpecifics(_Action):
     kind: Literal["request_device_specifics"] = "request_device_specifics"
     group: ClassVar[str] = "deviceAction"
 
-    def __init__(
-        self, text: str | None = None, postback_data: str | None = None, **kw: Any
-    ) -> None:
-        _Model.__init__(self, text=text, postback_data=postback_data, **kw)
+    if TYPE_CHECKING:
+
+        def __init__(self, text: _S = ..., postback_data: _S = ..., **kw: Any) -> None: ...
 
 
 class DisableAnonymization(_Action):
@@ -486,10 +637,9 @@ class DisableAnonymization(_Action):
     kind: Literal["disable_anonymization"] = "disable_anonymization"
     group: ClassVar[str] = "settingsAction"
 
-    def __init__(
-        self, text: str | None = None, postback_data: str | None = None, **kw: Any
-    ) -> None:
-        _Model.__init__(self, text=text, postback_data=postback_data, **kw)
+    if TYPE_CHECKING:
+
+        def __init__(self, text: _S = ..., postback_data: _S = ..., **kw: Any) -> None: ...
 
 
 class EnableDisplayedNotifications(_Action):
@@ -498,10 +648,9 @@ class EnableDisplayedNotifications(_Action):
     kind: Literal["enable_displayed_notifications"] = "enable_displayed_notifications"
     group: ClassVar[str] = "settingsAction"
 
-    def __init__(
-        self, text: str | None = None, postback_data: str | None = None, **kw: Any
-    ) -> None:
-        _Model.__init__(self, text=text, postback_data=postback_data, **kw)
+    if TYPE_CHECKING:
+
+        def __init__(self, text: _S = ..., postback_data: _S = ..., **kw: Any) -> None: ...
 
 
 Action = (
@@ -712,6 +861,9 @@ class Template(_Model):
     def __init__(
         self, code: str | None = None, params: dict[str, Any] | None = None, **kw: Any
     ) -> None:
+        found = _json_problem(params, "Template.params") if params else None
+        if found is not None:
+            raise InvalidMessage([Violation(*found)])
         _Model.__init__(self, code=code, params=params or {}, **kw)
 
     def __hash__(self) -> int:
@@ -805,13 +957,18 @@ class Message(_Model):
     @model_validator(mode="after")
     def _expiry(self) -> Self:
         if self.ttl is not None and self.expire_time is not None:
-            raise ValueError("give ttl or expire_time, never both")
+            raise _field_error("expire_time", "give ttl or expire_time, never both")
         if isinstance(self.content, IsTyping) and self.suggestions:
-            raise ValueError("a typing indicator carries no suggestions")
+            raise _field_error("suggestions", "a typing indicator carries no suggestions")
         return self
 
     def with_id(self, message_id: str) -> Message:
-        """A copy of this message with ``message_id`` set."""
+        """A copy of this message with ``message_id`` set (a string that UTF-8 can encode)."""
+        if not isinstance(message_id, str):
+            raise InvalidMessage([Violation("message_id", message_id, "must be a string")])
+        problem = surrogate_problem(message_id)
+        if problem is not None:
+            raise InvalidMessage([Violation("message_id", message_id, problem)])
         return self.model_copy(update={"message_id": message_id})
 
 

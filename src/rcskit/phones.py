@@ -8,7 +8,12 @@ import phonenumbers
 
 from .errors import InvalidMessage, Violation
 
-__all__ = ["normalize_msisdn", "region_of"]
+__all__ = ["E164_RULE", "e164_syntax_problem", "normalize_msisdn", "region_of"]
+
+E164_RULE = "E.164: + then 1 to 15 digits, the first not 0"
+"""The syntax every E.164 number has (ITU-T E.164: country codes start 1-9, 15 digits at most)."""
+
+_E164_MAX_DIGITS = 15
 
 
 @lru_cache(maxsize=65536)
@@ -39,6 +44,33 @@ def normalize_msisdn(number: str, region: str | None = None, *, field: str = "ms
         hint = "E.164 with a leading + and country code" if region is None else f"region {region}"
         raise InvalidMessage([Violation(field, number, f"not a possible phone number ({hint})")])
     return result
+
+
+def e164_syntax_problem(number: str) -> str | None:
+    """The E.164 syntax rule ``number`` breaks, in words, or ``None`` when it has the syntax.
+
+    Syntax only (``+1650253000`` passes although no country issues it): numbers inside
+    suggestions are checked this way, recipients with :func:`normalize_msisdn`.
+
+    >>> e164_syntax_problem("+1650253000") is None
+    True
+    >>> e164_syntax_problem("+33 6 12").split(" (E.164")[0]
+    "must have only digits after + (no spaces or punctuation; found ' ')"
+    """
+    if not number.startswith("+"):
+        return f"must start with + ({E164_RULE})"
+    digits = number[1:]
+    if not digits:
+        return f"has no digits after + ({E164_RULE})"
+    bad = next((c for c in digits if not ("0" <= c <= "9")), None)
+    if bad is not None:
+        hint = "digits only" if bad.isalnum() else "no spaces or punctuation"
+        return f"must have only digits after + ({hint}; found {bad!r}) ({E164_RULE})"
+    if digits[0] == "0":
+        return f"the first digit after + must not be 0 (country codes start 1-9) ({E164_RULE})"
+    if len(digits) > _E164_MAX_DIGITS:
+        return f"has {len(digits)} digits, at most {_E164_MAX_DIGITS} ({E164_RULE})"
+    return None
 
 
 def region_of(msisdn: str) -> str | None:

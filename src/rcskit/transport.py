@@ -19,7 +19,6 @@ Header values named in :data:`SECRET_HEADERS` are redacted in every repr.
 from __future__ import annotations
 
 import asyncio
-import functools
 import inspect
 import json as jsonlib
 import uuid
@@ -123,20 +122,13 @@ def _merge_headers(own: Mapping[str, str], extra: Mapping[str, str] | None) -> d
         return dict(own)
     if not own:
         return dict(extra)
-    global _last_merge
-    last = _last_merge
-    # The send path merges the same two small dicts (a provider's constant headers and the
-    # auth's current token) on every call: remember the last merge, compared by value.
-    if last is not None and last[0] == own and last[1] == extra:
-        return last[2].copy()
-    lowered = {k.lower() for k in extra}
-    merged = {k: v for k, v in own.items() if k.lower() not in lowered}
-    merged.update(extra)
-    _last_merge = (dict(own), dict(extra), merged)
-    return merged.copy()
-
-
-_last_merge: tuple[dict[str, str], dict[str, str], dict[str, str]] | None = None
+    merged = dict(own)
+    for key, value in extra.items():
+        lowered = key.lower()
+        for same in [k for k in merged if k.lower() == lowered]:
+            del merged[same]
+        merged[key] = value
+    return merged
 
 
 def _has_content_type(headers: Mapping[str, str]) -> bool:
@@ -375,17 +367,14 @@ class Transport(Protocol):
         ...
 
 
+_URLS_KEPT = 1024
+"""How many parsed URLs an :class:`AiohttpTransport` remembers."""
+
+
 def _where(url: str) -> str:
     """Scheme, host and path of ``url``: never the query (it may carry credentials)."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
-
-
-@functools.lru_cache(maxsize=1024)
-def _yarl_url(url: str) -> yarl.URL:
-    """The parsed URL (already percent-encoded by the provider): a provider sends to a few
-    URLs over and over, and parsing one costs more than looking it up."""
-    return yarl.URL(url, encoded=True)
 
 
 class AiohttpTransport:
@@ -409,9 +398,21 @@ class AiohttpTransport:
         self._session = session
         self._owns_session = session is None
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
+        self._urls: dict[str, yarl.URL] = {}
 
     def __repr__(self) -> str:
         return f"AiohttpTransport(limit={self._limit})"
+
+    def _url(self, url: str) -> yarl.URL:
+        """The parsed URL (already percent-encoded by the provider), remembered per transport:
+        a provider sends to a few URLs over and over, and parsing one costs more than a look-up
+        (at most :data:`_URLS_KEPT` are kept, then the memo starts afresh)."""
+        found = self._urls.get(url)
+        if found is None:
+            if len(self._urls) >= _URLS_KEPT:
+                self._urls.clear()
+            found = self._urls[url] = yarl.URL(url, encoded=True)
+        return found
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -438,13 +439,12 @@ class AiohttpTransport:
         return await self.send_wire(request.encode(), timeout)
 
     async def send_wire(self, wire: WireRequest, timeout: float) -> HttpResponse:
-        """Send an already encoded request (the client's fast path: see
-        :meth:`HttpRequest.encode` with ``extra_headers``)."""
+        """Send an already encoded request (bytes as :meth:`HttpRequest.encode` made them)."""
         session = self._get_session()
         try:
             async with session.request(
                 wire.method,
-                _yarl_url(wire.url),
+                self._url(wire.url),
                 data=wire.body,
                 headers=wire.headers,
                 timeout=self._timeout(timeout),

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from rcskit.app import Bot, InboxEntry, SqliteStore
+from rcskit.app import Bot, InboxEntry, SqliteInbox
 from rcskit.events import Event, UserMessage
 from rcskit.inbound.verify import StaticToken
 from tests.app.asgi_caller import call
@@ -155,7 +155,7 @@ async def test_a_failing_handler_is_recorded_and_never_run_again(
 
 async def test_an_entry_that_no_longer_parses_is_recorded_as_failed(tmp_path: Path) -> None:
     db = tmp_path / "bot.sqlite3"
-    store = SqliteStore(db)
+    store = SqliteInbox(db)
     bad = InboxEntry("bot:maap:message:gone:+1", "bot", "maap", b"{not json")
     moved = InboxEntry("bot:maap:message:other:+1", "bot", "maap", gsma_text("elsewhere"))
     assert await store.accept([bad, moved]) == [True, True]
@@ -180,7 +180,7 @@ async def test_requests_arriving_together_share_one_commit(tmp_path: Path) -> No
     db = tmp_path / "bot.sqlite3"
     bot, seen = recording(db, verifier=StaticToken("tok"))
     await bot.start()
-    assert isinstance(bot.inbox, SqliteStore)
+    assert isinstance(bot.inbox, SqliteInbox)
     before = bot.inbox.commits
     auth = {"Authorization": "Bearer tok"}
     answers = await asyncio.gather(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rcskit.app import InboxEntry, MemoryDedup, MemoryState, SqliteStore
+from rcskit.app import InboxEntry, MemoryDedup, MemoryState, SqliteInbox
 
 
 async def test_memory_dedup_window_and_bound() -> None:
@@ -26,7 +26,7 @@ async def test_memory_dedup_window_and_bound() -> None:
 
 
 async def test_sqlite_concurrent_claims_of_one_key_have_one_winner(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "d.sqlite3")
+    store = SqliteInbox(tmp_path / "d.sqlite3")
     results = await asyncio.gather(*(store.claim("same") for _ in range(50)))
     assert results.count(True) == 1
     others = await asyncio.gather(*(store.claim(f"k{i}") for i in range(200)))
@@ -39,10 +39,10 @@ async def test_sqlite_concurrent_claims_of_one_key_have_one_winner(tmp_path: Pat
 
 async def test_sqlite_survives_reopen_and_honours_the_window(tmp_path: Path) -> None:
     path = tmp_path / "d.sqlite3"
-    store = SqliteStore(path, window=0.2)
+    store = SqliteInbox(path, window=0.2)
     assert await store.claim("k") is True
     await store.close()
-    reopened = SqliteStore(path, window=0.2)
+    reopened = SqliteInbox(path, window=0.2)
     assert await reopened.claim("k") is False
     await asyncio.sleep(0.25)
     assert await reopened.claim("k") is True
@@ -50,13 +50,13 @@ async def test_sqlite_survives_reopen_and_honours_the_window(tmp_path: Path) -> 
 
 
 async def test_sqlite_state_round_trip(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "s.sqlite3")
+    store = SqliteInbox(tmp_path / "s.sqlite3")
     assert await store.load("bot", "+1") == {}
     await store.save("bot", "+1", {"step": "size", "cart": [1, 2]})
     await store.save("other-bot", "+1", {"x": 1})
     assert await store.load("bot", "+1") == {"step": "size", "cart": [1, 2]}
     await store.close()
-    again = SqliteStore(tmp_path / "s.sqlite3")
+    again = SqliteInbox(tmp_path / "s.sqlite3")
     assert await again.load("bot", "+1") == {"step": "size", "cart": [1, 2]}
     await again.save("bot", "+1", {})
     assert await again.load("bot", "+1") == {}
@@ -77,7 +77,7 @@ async def test_memory_state() -> None:
 
 
 async def test_sqlite_inbox_keeps_events_until_finished(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "i.sqlite3", finish_delay=0)
+    store = SqliteInbox(tmp_path / "i.sqlite3", finish_delay=0)
     a = InboxEntry("bot:k1", "bot", "maap", b'{"a": 1}')
     b = InboxEntry("bot:k2", "bot", "maap", b'{"b": 2}')
     other = InboxEntry("other:k1", "other", "google", b"{}")
@@ -102,7 +102,7 @@ async def test_sqlite_inbox_keeps_events_until_finished(tmp_path: Path) -> None:
 
 
 async def test_sqlite_pending_events_are_never_forgotten(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "i.sqlite3", window=0.05, purge_every=0)
+    store = SqliteInbox(tmp_path / "i.sqlite3", window=0.05, purge_every=0)
     pending = InboxEntry("bot:p", "bot", "maap", b"{}")
     finished = InboxEntry("bot:f", "bot", "maap", b"{}")
     assert await store.accept([pending, finished]) == [True, True]
@@ -124,7 +124,7 @@ async def test_sqlite_pending_events_are_never_forgotten(tmp_path: Path) -> None
 
 async def test_sqlite_finish_alone_is_committed_after_its_delay(tmp_path: Path) -> None:
     path = tmp_path / "i.sqlite3"
-    store = SqliteStore(path, finish_delay=0.02)
+    store = SqliteInbox(path, finish_delay=0.02)
     assert await store.accept([InboxEntry("bot:k", "bot", "maap", b"{}")]) == [True]
     commits = store.commits
     store.finish("bot:k")
@@ -140,7 +140,7 @@ async def test_sqlite_finish_alone_is_committed_after_its_delay(tmp_path: Path) 
 async def test_sqlite_a_failed_write_fails_its_requests_and_keeps_the_finishes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = SqliteStore(tmp_path / "i.sqlite3", finish_delay=0)
+    store = SqliteInbox(tmp_path / "i.sqlite3", finish_delay=0)
     assert await store.accept([InboxEntry("bot:k", "bot", "maap", b"{}")]) == [True]
     real_write = store._write
 
@@ -158,7 +158,7 @@ async def test_sqlite_a_failed_write_fails_its_requests_and_keeps_the_finishes(
 
 
 async def test_sqlite_state_saves_share_the_group_commit(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "s.sqlite3")
+    store = SqliteInbox(tmp_path / "s.sqlite3")
     await store.accept([InboxEntry("bot:k", "bot", "maap", b"{}")])
     commits = store.commits
     await asyncio.gather(
@@ -173,13 +173,13 @@ async def test_sqlite_state_saves_share_the_group_commit(tmp_path: Path) -> None
 
 def test_sqlite_store_arguments_are_checked(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="max_batch"):
-        SqliteStore(tmp_path / "x", max_batch=0)
+        SqliteInbox(tmp_path / "x", max_batch=0)
     with pytest.raises(ValueError, match="commit_interval"):
-        SqliteStore(tmp_path / "x", commit_interval=-1)
+        SqliteInbox(tmp_path / "x", commit_interval=-1)
     with pytest.raises(ValueError, match="finish_delay"):
-        SqliteStore(tmp_path / "x", finish_delay=-1)
+        SqliteInbox(tmp_path / "x", finish_delay=-1)
     with pytest.raises(ValueError, match="checkpoint_every"):
-        SqliteStore(tmp_path / "x", checkpoint_every=0)
+        SqliteInbox(tmp_path / "x", checkpoint_every=0)
     assert "1 bytes" in repr(InboxEntry("k", "b", "maap", b"x"))
 
 
@@ -187,7 +187,7 @@ async def test_sqlite_another_writer_holding_the_lock_never_blocks_the_loop(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "i.sqlite3"
-    store = SqliteStore(path)
+    store = SqliteInbox(path)
     assert await store.accept([InboxEntry("bot:first", "bot", "maap", b"{}")]) == [True]
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another process writing, for a while

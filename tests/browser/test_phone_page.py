@@ -171,3 +171,40 @@ def bubble(page: Any, text: str) -> Any:
 
 async def _found(received: list[SuggestionResponse], postback: str) -> SuggestionResponse | None:
     return next((e for e in received if e.postback_data == postback), None)
+
+
+async def test_at_phone_width_the_top_bar_fits_and_traffic_reads_in_causal_order(
+    browser: Any,
+) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    async with serving(create_demo) as demo:
+        page = await browser.new_page(viewport={"width": 390, "height": 844})
+        page.set_default_timeout(10_000)
+        errors: list[str] = []
+        page.on("pageerror", lambda err: errors.append(str(err)))
+        await page.goto(demo.base_url + phone_href(PHONE, DEMO_BOT_ID))
+        bar = await page.locator(".topbar").bounding_box()
+        assert bar is not None and bar["height"] <= 60  # one line, not four
+        for name in ("Phones", "Admin API", "Request log"):
+            link = await page.locator(".topbar nav a", has_text=name).bounding_box()
+            assert link is not None and link["x"] >= 0 and link["x"] + link["width"] <= 390
+
+        await page.fill("#composer input[name=text]", "hello")
+        await page.press("#composer input[name=text]", "Enter")
+        webhook = page.locator("#log .entry.webhook", has_text="message").first
+        await webhook.wait_for()
+        reply = page.locator("#log .entry.api", has_text="messages").last
+        await reply.wait_for()
+        seqs = [
+            int(s)
+            for s in await page.locator("#log .entry").evaluate_all(
+                "rows => rows.map(r => r.dataset.seq)"
+            )
+        ]
+        assert seqs == sorted(seqs)  # oldest first, each entry where it started
+        webhook_seq = int(await webhook.get_attribute("data-seq") or 0)
+        reply_seq = int(await reply.get_attribute("data-seq") or 0)
+        assert webhook_seq < reply_seq  # the webhook before the reply it caused
+        await page.screenshot(path=str(ARTIFACTS / "phone-page-390.png"), full_page=True)
+        await page.close()
+        assert errors == []

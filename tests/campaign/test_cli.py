@@ -81,23 +81,25 @@ def test_create_imports_and_counts(tmp_path: Path) -> None:
 def test_a_placeholder_without_a_column_is_refused_naming_it_and_the_line(tmp_path: Path) -> None:
     message = {"content": {"kind": "text", "text": "Hi {first_name}, your code {code}"}}
     code, out = _create(tmp_path, message=message)
-    assert code == 2
+    assert code == 1
     assert "msg.json line 4: placeholder {code} has no column in the CSV" in out
 
 
 def test_other_refusals(tmp_path: Path) -> None:
+    """A value of the wrong form is a usage error (exit 2); input that the campaign cannot
+    take is a failed check (exit 1, as every other command)."""
     cases = [
-        (["--template", "spring_offer"], "give --fallback-text"),
-        (["--quiet-hours", "late"], "--quiet-hours 'late'"),
-        (["--start", "tomorrow"], "--start 'tomorrow'"),
-        (["--capabilities", "maybe"], "--capabilities 'maybe'"),
-        (["--tps", "0"], "--tps 0: must be > 0"),
-        (["--phone-column", "mobile"], "no column 'mobile'"),
-        (["--ttl", "soon"], "--ttl 'soon'"),
+        (["--template", "spring_offer"], 1, "give --fallback-text"),
+        (["--quiet-hours", "late"], 1, "--quiet-hours 'late'"),
+        (["--start", "tomorrow"], 2, "'--start': 'tomorrow'"),
+        (["--capabilities", "maybe"], 2, "'--capabilities': 'maybe'"),
+        (["--tps", "0"], 1, "--tps 0: must be > 0"),
+        (["--phone-column", "mobile"], 1, "no column 'mobile'"),
+        (["--ttl", "soon"], 2, "'--ttl': 'soon'"),
     ]
-    for extra, error in cases:
+    for extra, status, error in cases:
         code, out = _create(tmp_path, *extra)
-        assert code == 2 and error in out, (extra, out)
+        assert code == status and error in out, (extra, out)
 
 
 def test_run_needs_the_secret_and_never_stores_it(tmp_path: Path) -> None:
@@ -161,7 +163,7 @@ def test_the_funnel_and_its_files() -> None:
         datetime.now(UTC), datetime.now(UTC),
     )  # fmt: skip
     page = html_report(campaign, f, png, generated=datetime(2025, 3, 1, tzinfo=UTC))
-    assert base64.b64encode(png).decode() in page
+    assert base64.b64encode(png).decode() in page  # the funnel chart is inlined
     assert "spring &lt;sale&gt;" in page and "+15550000015" in page
     assert "<script" not in page and "http" not in page.replace("https://", "")
 
@@ -235,3 +237,69 @@ def test_webhook_port_is_checked_and_a_busy_port_is_one_line(
     lines = busy.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: cannot listen on 127.0.0.1:{port}")
     assert not Path(db).exists()  # refused before the store was opened
+
+
+def test_create_prints_one_progress_line_per_thousand_off_a_terminal(tmp_path: Path) -> None:
+    csv_path = write_recipients(tmp_path / "r.csv", 2500)
+    msg = tmp_path / "msg.json"
+    msg.write_text(json.dumps({"content": {"kind": "text", "text": "Hi"}}), encoding="utf-8")
+    result = RUN.invoke(
+        app,
+        ["campaign", "create", "--name", "n", *PROVIDER, "--csv", str(csv_path),
+         "--message", str(msg), "--capabilities", "none", "--database", str(tmp_path / "c.db")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "imported 1,000 lines\nimported 2,000 lines\n" in result.stderr
+    assert "\r" not in result.output
+
+
+def test_status_list_and_report_as_json(tmp_path: Path) -> None:
+    code, out = _create(tmp_path, "--id", "c1", "--tps", "20")
+    assert code == 0, out
+    db = str(tmp_path / "c.db")
+    status = RUN.invoke(app, ["campaign", "status", "c1", "--database", db, "--json"])
+    assert status.exit_code == 0, status.output
+    record = json.loads(status.stdout)
+    assert record["id"] == "c1" and record["status"] == "created" and record["tps"] == 20
+    assert record["recipients"] == {"queued": 5, "invalid": 1, "duplicate": 1}
+    assert (record["total"], record["open"], record["ready"]) == (7, 5, 5)
+    assert record["unknown_outcome"] == 0 and record["messages"] == {}
+    listed = RUN.invoke(app, ["campaign", "list", "--database", db, "--json"])
+    [one] = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert (one["id"], one["provider"], one["status"]) == ("c1", "dotgo", "created")
+    assert datetime.fromisoformat(one["created_at"])
+    report = RUN.invoke(
+        app, ["campaign", "report", "c1", "--database", db, "--out", str(tmp_path), "--json"]
+    )
+    assert report.exit_code == 0, report.output
+    funnel_json = json.loads(report.stdout)
+    assert (funnel_json["recipients"], funnel_json["invalid"], funnel_json["duplicates"]) == (
+        7,
+        1,
+        1,
+    )
+    assert funnel_json["sent"] == 0 and funnel_json["unknown_lines"] == []
+    assert Path(funnel_json["report"]).exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b'{"content": {"kind": "text", "text": "caf\xe9"}}', "not UTF-8 text"),
+        (b"[" * 100 + b"]" * 100, "nested deeper than 64 levels"),
+        (b'{"content": {"kind": "text", "text": "\\ud800"}}', "lone UTF-16 surrogate"),
+    ],
+    ids=["not UTF-8", "deep", "lone surrogate"],
+)
+def test_a_bad_message_file_is_one_line(tmp_path: Path, data: bytes, reason: str) -> None:
+    csv_path = write_recipients(tmp_path / "r.csv", 2)
+    msg = tmp_path / "msg.json"
+    msg.write_bytes(data)
+    result = RUN.invoke(
+        app,
+        ["campaign", "create", "--name", "n", *PROVIDER, "--csv", str(csv_path),
+         "--message", str(msg), "--database", str(tmp_path / "c.db")],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"error: {msg}: ") and reason in lines[0]

@@ -56,7 +56,13 @@ IN_FLIGHT = 64
 
 
 def _create(
-    tmp_path: Path, server: EmulatorServer, db: str, bot: str, count: int, *extra: str
+    tmp_path: Path,
+    server: EmulatorServer,
+    db: str,
+    bot: str,
+    count: int,
+    *extra: str,
+    tps: str | None = "5000",
 ) -> str:
     csv_path = write_recipients(tmp_path / "recipients.csv", count)
     message = tmp_path / "msg.json"
@@ -68,7 +74,7 @@ def _create(
         "--provider", kind,
         "--csv", str(csv_path),
         "--message", str(message),
-        "--tps", "5000",
+        *(("--tps", tps) if tps else ()),
         "--bot-id", bot,
         "--client-id", CLIENTS[bot],
         "--server-root", server.server_root,
@@ -211,9 +217,9 @@ async def test_two_runner_processes_share_a_campaign_on_postgresql(
     tmp_path: Path, emulator_factory: Any, postgres_database_url: str
 ) -> None:
     database_url = postgres_database_url
-    count = 2000
+    count = 400
     server: EmulatorServer = emulator_factory(emulator_toml(count=count))
-    _create(tmp_path, server, database_url, GSMA_BOT, count)
+    _create(tmp_path, server, database_url, GSMA_BOT, count, tps=None)  # unpaced: no limiter
     runners = [
         start_cli("run", "kill", "--database", database_url, "--no-progress", "--concurrency", "16",
                   secret=SECRETS[GSMA_BOT])
@@ -229,3 +235,33 @@ async def test_two_runner_processes_share_a_campaign_on_postgresql(
     assert counts == {RecipientStatus.SENT: len(rcs), RecipientStatus.FALLBACK: len(not_rcs)}
     shares = [int(re.search(r"(\d+) sent,", err).group(1)) for _, err in outputs]  # type: ignore[union-attr]
     assert sum(shares) == len(rcs) and min(shares) > 0, "both runners did part of the work"
+
+
+async def test_a_second_runner_of_a_paced_campaign_without_a_shared_limiter_is_refused(
+    tmp_path: Path, emulator_factory: Any, postgres_database_url: str
+) -> None:
+    server: EmulatorServer = emulator_factory(emulator_toml(count=400))
+    _create(tmp_path, server, postgres_database_url, GSMA_BOT, 400, tps="20")
+    first = start_cli(
+        "run", "kill", "--database", postgres_database_url, "--no-progress",
+        secret=SECRETS[GSMA_BOT],
+    )  # fmt: skip
+    try:
+        async with await Store.open(postgres_database_url) as store:
+            for _ in range(200):
+                if await store.live_workers("kill"):
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                pytest.fail("the first runner never registered")
+        second = run_cli(
+            "run", "kill", "--database", postgres_database_url, "--no-progress",
+            secret=SECRETS[GSMA_BOT],
+        )  # fmt: skip
+        assert second.returncode != 0
+        lines = [line for line in second.stderr.strip().splitlines() if line.strip()]
+        assert len(lines) == 1, second.stderr
+        assert "paced at 20 TPS" in lines[0] and "--redis URL" in lines[0], lines[0]
+    finally:
+        first.kill()
+        first.communicate(timeout=30)

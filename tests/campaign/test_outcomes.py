@@ -54,6 +54,36 @@ def test_each_answer_has_one_meaning(err: RcsError, with_key: str, without_key: 
     assert _kind(err, idempotent=False).value == without_key
 
 
+@pytest.mark.parametrize(
+    "err",
+    [
+        ServerError("bad gateway", status=502, **P),
+        ServerError("gateway timeout", status=504, code="504-A", **P),
+        TransportError("no answer within 30 s"),
+    ],
+)
+def test_an_unclear_answer_is_looked_up_later_where_the_provider_has_lookups(
+    err: RcsError,
+) -> None:
+    outcome = outcome_of_error(
+        err, line=2, id="m1", idempotent=False, attempts=1, max_attempts=5, now=NOW, lookup=True
+    )
+    assert outcome.kind is OutcomeKind.AMBIGUOUS
+    assert outcome.retry_at is not None and outcome.retry_at > NOW
+    answered = ServerError("oops", status=500, code="500-A", **P)
+    kept = outcome_of_error(
+        answered,
+        line=2,
+        id="m1",
+        idempotent=False,
+        attempts=1,
+        max_attempts=5,
+        now=NOW,
+        lookup=True,
+    )
+    assert kept.kind is OutcomeKind.RETRY
+
+
 def test_a_duplicate_with_an_idempotency_key_counts_as_accepted_under_our_id() -> None:
     err = ProviderError("Duplicate messageId", status=409, **P)
     outcome = outcome_of_error(

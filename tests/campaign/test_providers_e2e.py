@@ -64,7 +64,7 @@ from rcskit.emulator.config import (
     rsa_key_pair,
 )
 from rcskit.emulator.config import default_config as emulator_default_config
-from rcskit.emulator.records import A2P, FMT_GOOGLE, FMT_GSMA
+from rcskit.emulator.core.records import A2P, FMT_GOOGLE, FMT_GSMA
 from rcskit.errors import TransportError
 from rcskit.providers.orange import OrangeConfig
 from rcskit.retry import NO_RETRY

@@ -14,6 +14,7 @@ from rcskit.cli.config import (
     EMULATOR_DEMO_SECRET,
     EMULATOR_PROFILE,
     EMULATOR_SECRET_ENV,
+    EMULATOR_URL_ENV,
     ConfigError,
     load_config,
 )
@@ -274,3 +275,34 @@ async def test_client_options_and_a_working_client(tmp_path: Path) -> None:
     assert transport.requests[0].header("Authorization") == f"App {CANARY}"
     async with config.client("mydotgo", transport=transport) as client:
         assert client.timeout == 5 and client.region == "IN"
+
+
+def test_the_builtin_emulator_can_be_aimed_at_another_port() -> None:
+    config = load_config(None, {EMULATOR_URL_ENV: "http://127.0.0.1:9000/"})
+    cfg = config.provider_config(EMULATOR_PROFILE)
+    assert isinstance(cfg, DotgoConfig)
+    assert cfg.server_root == "http://127.0.0.1:9000/dotgo/rcs"
+    assert cfg.auth_url == "http://127.0.0.1:9000/dotgo/auth/oauth/token"
+    assert config.emulator_admin_url() == "http://127.0.0.1:9000/_emulator"
+    default = load_config(None, {}).provider_config(EMULATOR_PROFILE)
+    assert isinstance(default, DotgoConfig)
+    assert default.server_root == "http://127.0.0.1:8000/dotgo/rcs"
+
+
+@pytest.mark.parametrize("url", ["127.0.0.1:9000", "ftp://host", "http://", "http://h/?x=1"])
+def test_a_bad_emulator_url_is_refused_naming_the_variable(url: str) -> None:
+    with pytest.raises(ConfigError, match=f"{EMULATOR_URL_ENV}: expected the emulator's base URL"):
+        load_config(None, {EMULATOR_URL_ENV: url})
+
+
+def test_every_registered_provider_is_a_kind_read_off_its_config_class() -> None:
+    from rcskit.cli.config import KINDS
+    from rcskit.providers import registry
+
+    assert set(KINDS) == set(registry.names())
+    assert KINDS["maap"].one_secret_of and KINDS["maap"].secrets == ("client_secret", "token")
+    assert KINDS["orange"].secrets == ("authorization_header", "private_key")
+    assert not KINDS["orange"].one_secret_of
+    assert "clock" not in KINDS["google"].settings and "clock" not in KINDS["google"].secrets
+    assert KINDS["orange"].settings["bulk_poll_interval"] == (int, float)
+    assert KINDS["dotgo"].required == {"bot_id", "client_id"}

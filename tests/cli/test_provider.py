@@ -271,3 +271,64 @@ def test_smsbox_from_the_toml(smsbox: tuple[typer.Typer, list[HttpRequest]]) -> 
     assert error_of(unsupported) == (
         "error: status is not supported by smsbox: the provider does not offer this operation"
     )
+
+
+# ---------------------------------------------------------------- --json and rcskit JSON
+
+
+def json_lines(result: Result) -> list[dict[str, Any]]:
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_status_and_capabilities_as_json(cli: typer.Typer, tmp_path: Path) -> None:
+    sent = run(cli, "send", "--to", RCS_USER, "--text", "hello")
+    message_id = sent.stdout.split()[1]
+    [status] = json_lines(run(cli, "status", message_id, "--json"))
+    assert status["message_id"] == message_id and status["provider"] == "dotgo"
+    assert set(status) == {"message_id", "status", "timestamp", "provider"}
+    [one] = json_lines(run(cli, "capabilities", RCS_USER, "--json"))
+    assert one["number"] == RCS_USER and one["rcs_enabled"] is True
+    assert "chatBotCommunication" in one["features"]
+    numbers = tmp_path / "numbers.txt"
+    numbers.write_text(f"{RCS_USER}\n{NOT_RCS}\n")
+    many = json_lines(run(cli, "capabilities", "--file", str(numbers), "--json"))
+    assert [(r["number"], r["rcs_enabled"], r["features"]) for r in many] == [
+        (RCS_USER, True, None),
+        (NOT_RCS, False, None),
+    ]
+
+
+def test_send_json_takes_rcskit_json(cli: typer.Typer, tmp_path: Path) -> None:
+    body = tmp_path / "card.json"
+    message = {
+        "content": {"kind": "text", "text": "from rcskit JSON"},
+        "suggestions": [{"kind": "reply", "text": "Yes", "postback_data": "yes"}],
+    }
+    body.write_text(json.dumps(message))
+    sent = run(cli, "send", "--to", RCS_USER, "--json", str(body))
+    assert sent.exit_code == 0, sent.output
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps({"content": {"kind": "text"}}))
+    line = error_of(run(cli, "send", "--to", RCS_USER, "--json", str(wrong)))
+    assert line.startswith(f"error: --json: {wrong}: ") and "text" in line
+
+
+BAD_FILES = {
+    "not UTF-8": (b'{"RCSMessage": {"textMessage": "caf\xe9"}}', "not UTF-8 text"),
+    "deep": (b"[" * 100 + b"]" * 100, "nested"),
+    "huge integer": (b'{"RCSMessage": {"textMessage": "x"}, "n": ' + b"9" * 5000 + b"}", "number"),
+    "lone surrogate": (b'{"RCSMessage": {"textMessage": "\\ud800"}}', "surrogate"),
+    "not JSON": (b"{nope", "not JSON"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_FILES, ids=str)
+def test_send_json_refuses_every_bad_file_in_one_line(
+    cli: typer.Typer, tmp_path: Path, case: str
+) -> None:
+    data, reason = BAD_FILES[case]
+    path = tmp_path / "bad.json"
+    path.write_bytes(data)
+    line = error_of(run(cli, "send", "--to", RCS_USER, "--json", str(path)))
+    assert reason in line

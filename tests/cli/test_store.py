@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -104,3 +106,33 @@ async def test_messages_to_must_be_a_possible_number(tmp_path: Path) -> None:
     result = await invoke("messages", "--to", "123", "--database", db)
     assert result.exit_code == 1
     assert "--to" in result.output and "'123'" in result.output
+
+
+async def test_messages_and_message_as_json(tmp_path: Path) -> None:
+    db = str(tmp_path / "rcs.db")
+    async with await Store.open(db) as store:
+        await store.create_campaign("Spring", "dotgo", id="c1", template="t")
+        long_id = "m-" + "x" * 70  # never folded over lines, in a table or in JSON
+        await store.record_outbound(
+            long_id, "dotgo", "+33612345678", Message("Hi"), campaign_id="c1"
+        )
+        await store.record_outbound("m-2", "dotgo", "+33612345679", Message("Yo"))
+        await store.begin_attempt(long_id)
+        await store.mark_sent(long_id, "prov-77")
+        await store.apply_status("dotgo", "prov-77", "delivered")
+    listing = await invoke("messages", "--database", db, "--json")
+    assert listing.exit_code == 0, listing.output
+    rows = [json.loads(line) for line in listing.stdout.splitlines()]
+    assert {r["id"] for r in rows} == {long_id, "m-2"}
+    sent = next(r for r in rows if r["id"] == long_id)
+    assert sent["state"] == "delivered" and sent["provider_message_id"] == "prov-77"
+    assert sent["to"] == "+33612345678" and sent["campaign_id"] == "c1" and sent["attempts"] == 1
+    assert datetime.fromisoformat(sent["updated_at"])
+    shown = await invoke("message", long_id, "--database", db, "--json")
+    assert shown.exit_code == 0, shown.output
+    [record] = [json.loads(line) for line in shown.stdout.splitlines()]
+    assert record["content"]["content"]["text"] == "Hi"
+    assert [h["to_state"] for h in record["history"]][-1] == "delivered"
+    narrow = CliRunner(env={"COLUMNS": "80"})
+    table = await asyncio.to_thread(narrow.invoke, app(), ["messages", "--database", db])
+    assert any(long_id in line for line in table.stdout.splitlines())  # one line, off a tty

@@ -8,7 +8,7 @@ import pytest
 
 from rcskit.emulator import ManualClock, create_app, default_config
 from rcskit.emulator.config import EmulatorConfig, PhoneConfig
-from rcskit.emulator.state import EmulatorState
+from rcskit.emulator.core.state import EmulatorState
 
 from .asgi_call import AsgiClient, basic, bearer
 from .receiver import Receiver

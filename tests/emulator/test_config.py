@@ -17,7 +17,7 @@ from rcskit.emulator.config import (
     load_config,
     parse_config,
 )
-from rcskit.emulator.phones import PhoneDirectory
+from rcskit.emulator.core.phones import PhoneDirectory
 
 TOML = """
 request_log_size = 500

@@ -14,7 +14,7 @@ import pytest
 
 from rcskit.emulator import ManualClock
 from rcskit.emulator.config import BotConfig, EmulatorConfig
-from rcskit.emulator.records import StoredFile
+from rcskit.emulator.core.records import StoredFile
 from tests.seeds import entries, load
 
 from .asgi_call import Reply, basic, bearer, multipart

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from rcskit.emulator.config import FaultConfig
-from rcskit.emulator.faults import FaultInjector
+from rcskit.emulator.core.faults import FaultInjector
 
 from .conftest import GSMA_BOT, Emu, text_body
 

@@ -16,8 +16,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from rcskit.emulator import ManualClock
 from rcskit.emulator.config import EmulatorConfig
-from rcskit.emulator.google_rbm_users import SAMPLE_MINIMUM, TESTER_INVITES_PER_DAY
-from rcskit.emulator.user_actions import send_file, send_text, share_location, start_typing, tap
+from rcskit.emulator.core.user_actions import (
+    send_file,
+    send_text,
+    share_location,
+    start_typing,
+    tap,
+)
+from rcskit.emulator.flavours.google_rbm.users import SAMPLE_MINIMUM, TESTER_INVITES_PER_DAY
 from tests.seeds import load
 
 from .asgi_call import Reply, bearer
@@ -288,7 +294,7 @@ async def test_send_errors(google: Google) -> None:
                     "action": {
                         "text": "Call",
                         "postbackData": "c",
-                        "dialAction": {"phoneNumber": "+1650"},
+                        "dialAction": {"phoneNumber": "+16502530000"},
                     }
                 }
             ],
@@ -521,3 +527,36 @@ async def test_signed_pubsub_webhooks_for_user_actions(
     assert location["location"] == {"latitude": 37.42, "longitude": -122.08}
     assert file["userFile"]["payload"]["mimeType"] == "image/gif"
     assert typing["eventType"] == "IS_TYPING"
+    kinds = [h["X-Goog-Webhook-Type"] for h in hooks.headers]
+    assert kinds == ["USER_MESSAGE"] * 4 + ["USER_EVENT"]
+
+
+async def test_unsubscribe_and_resubscribe_are_user_events(
+    google: Google, hooks: HeaderReceiver
+) -> None:
+    text = {"contentMessage": {"text": "hello"}}
+    action = f"/_emulator/phones/{USER}/actions"
+    gone = await google.client.post(action, json={"bot_id": AGENT, "type": "unsubscribe"})
+    assert gone.status == 200 and gone.json()["subscribed"] is False
+    await google.state.run_due()
+    (unsubscribed,) = decoded(hooks)
+    assert hooks.headers[0]["X-Goog-Webhook-Type"] == "USER_EVENT"
+    assert unsubscribed["event"]["eventType"] == "UNSUBSCRIBE"
+    assert unsubscribed["event"]["senderPhoneNumber"] == USER
+    assert unsubscribed["event"]["eventId"] == gone.json()["msg_id"]
+    refused = await google.call("POST", f"/v1/phones/{USER}/agentMessages?messageId=u1", text)
+    assert "blocked this agent" in assert_google_error(refused, 403, "PERMISSION_DENIED")
+    back = await google.client.post(action, json={"bot_id": AGENT, "type": "resubscribe"})
+    assert back.status == 200 and back.json()["subscribed"] is True
+    await google.state.run_due()
+    assert decoded(hooks)[1]["event"]["eventType"] == "SUBSCRIBE"
+    sent = await google.call("POST", f"/v1/phones/{USER}/agentMessages?messageId=u2", text)
+    assert sent.status == 200, sent.body
+
+
+async def test_the_ttl_server_event_is_typed_as_one(google: Google, hooks: HeaderReceiver) -> None:
+    body = {"contentMessage": {"text": "soon gone"}, "ttl": "5s"}
+    sent = await google.call("POST", f"/v1/phones/{OFFLINE}/agentMessages?messageId=t1", body)
+    assert sent.status == 200, sent.body
+    await google.state.advance(6)
+    assert [h["X-Goog-Webhook-Type"] for h in hooks.headers] == ["SERVER_EVENT"]

@@ -12,8 +12,7 @@ import pytest
 from aiohttp import web
 
 from rcskit.emulator import ManualClock
-from rcskit.emulator.maap_contacts import chat_id
-from rcskit.emulator.user_actions import (
+from rcskit.emulator.core.user_actions import (
     UserActionError,
     disable_anonymization,
     open_chat,
@@ -21,6 +20,7 @@ from rcskit.emulator.user_actions import (
     start_typing,
     tap,
 )
+from rcskit.emulator.flavours.maap.contacts import chat_id
 from tests.seeds import entries, load
 
 from .asgi_call import Reply, basic, bearer, multipart
@@ -193,6 +193,8 @@ CONTENTS: dict[str, dict[str, Any]] = {
             "fileMIMEType": "image/jpeg",
             "fileSize": 1000,
             "thumbnailUrl": "https://example.com/t.jpg",
+            "thumbnailMIMEType": "image/jpeg",
+            "thumbnailFileSize": 100,
         }
     },
     "audio": {"audioMessage": {"fileUrl": "https://example.com/a.mp3", "playingLength": 12}},
@@ -499,4 +501,5 @@ async def test_new_user_and_alias_need_an_rcs_user(maap: Maap) -> None:
     bad = await maap.client.post(
         f"/_emulator/phones/{USER}/actions", json={"bot_id": BOT, "type": "wave"}
     )
-    assert bad.status == 400 and "new_user or alias" in bad.json()["error"]
+    assert bad.status == 400
+    assert "new_user, alias, unsubscribe or resubscribe" in bad.json()["error"]

@@ -6,10 +6,10 @@ import sys
 import tracemalloc
 import uuid
 
-from rcskit.emulator.clock import ManualClock
 from rcskit.emulator.config import BotConfig, EmulatorConfig
-from rcskit.emulator.records import A2P, FMT_GSMA, StoredMessage, compact_json
-from rcskit.emulator.state import EmulatorState
+from rcskit.emulator.core.clock import ManualClock
+from rcskit.emulator.core.records import A2P, FMT_GSMA, StoredMessage, compact_json
+from rcskit.emulator.core.state import EmulatorState
 
 
 def test_stored_message_footprint() -> None:

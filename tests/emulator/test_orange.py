@@ -24,10 +24,10 @@ from rcskit.emulator.config import (
     load_config,
     parse_config,
 )
-from rcskit.emulator.orange_auth import JWT_AUDIENCE
-from rcskit.emulator.orange_capabilities import BULK_PROCESSING_S
-from rcskit.emulator.orange_window import WINDOW_MESSAGE, in_window, paris_time
-from rcskit.emulator.user_actions import send_text
+from rcskit.emulator.core.user_actions import send_text
+from rcskit.emulator.flavours.orange.auth import JWT_AUDIENCE
+from rcskit.emulator.flavours.orange.capabilities import BULK_PROCESSING_S
+from rcskit.emulator.flavours.orange.window import WINDOW_MESSAGE, in_window, paris_time
 from tests.seeds import load
 
 from .asgi_call import Reply, basic, bearer

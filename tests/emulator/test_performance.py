@@ -13,9 +13,8 @@ from datetime import UTC, datetime
 import pytest
 from starlette.responses import JSONResponse
 
-from rcskit.emulator.clock import OffsetClock, SystemClock, UtcSecondFormat
-from rcskit.emulator.dotgo_gsma import _pending
-from rcskit.emulator.records import (
+from rcskit.emulator.core.clock import OffsetClock, SystemClock, UtcSecondFormat
+from rcskit.emulator.core.records import (
     A2P,
     FMT_GOOGLE,
     FMT_GSMA,
@@ -24,9 +23,10 @@ from rcskit.emulator.records import (
     StoredMessage,
     compact_json,
 )
-from rcskit.emulator.request_log import RequestLog
-from rcskit.emulator.scheduler import Scheduler
-from rcskit.emulator.state import EmulatorState
+from rcskit.emulator.core.request_log import RequestLog
+from rcskit.emulator.core.scheduler import Scheduler
+from rcskit.emulator.core.state import EmulatorState
+from rcskit.emulator.flavours.dotgo.gsma_api import _pending
 
 
 @pytest.mark.parametrize("fmt", ["%Y-%m", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"])

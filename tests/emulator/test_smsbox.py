@@ -9,15 +9,15 @@ import pytest
 
 from rcskit.emulator import ManualClock
 from rcskit.emulator.config import BotConfig, EmulatorConfig, PhoneConfig
-from rcskit.emulator.smsbox import normalise_number
-from rcskit.emulator.smsbox_errors import DESCRIPTIONS
-from rcskit.emulator.user_actions import (
+from rcskit.emulator.core.user_actions import (
     send_file,
     send_text,
     share_location,
     start_typing,
     tap,
 )
+from rcskit.emulator.flavours.smsbox import normalise_number
+from rcskit.emulator.flavours.smsbox.errors import DESCRIPTIONS
 from tests.seeds import entries, load
 
 from .asgi_call import Reply

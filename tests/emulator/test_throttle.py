@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rcskit.emulator.throttle import SlidingWindow, allow_group1, allow_per_minute
+from rcskit.emulator.core.throttle import SlidingWindow, allow_group1, allow_per_minute
 from tests.seeds import load
 
 from .asgi_call import basic

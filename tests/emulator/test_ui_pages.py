@@ -10,7 +10,7 @@ from html import unescape
 from importlib import resources
 from typing import Any
 
-from rcskit.emulator.records import StoredFile
+from rcskit.emulator.core.records import StoredFile
 
 from .conftest import GOOGLE_BOT, GSMA_BOT, Emu
 from .receiver import Receiver
@@ -289,3 +289,14 @@ async def test_a_phone_that_is_not_rcs_cannot_message_and_says_so(emu: Emu) -> N
         json={"bot_id": GSMA_BOT, "type": "text", "text": "hi"},
     )
     assert reply.status == 409 and "not RCS-enabled" in reply.json()["error"]
+
+
+async def test_a_google_bot_page_has_the_subscription_switch(emu: Emu) -> None:
+    agent = "rcskit-demo-agent"
+    page = (await emu.client.get(f"/phones/{PHONE}?bot={agent}")).body.decode()
+    assert 'id="subscribe-toggle" checked' in page
+    await emu.client.post(ACTIONS, json={"bot_id": agent, "type": "unsubscribe"})
+    page = (await emu.client.get(f"/phones/{PHONE}?bot={agent}")).body.decode()
+    assert 'id="subscribe-toggle">' in page
+    dotgo = (await emu.client.get(f"/phones/{PHONE}?bot={GSMA_BOT}")).body.decode()
+    assert "subscribe-toggle" not in dotgo

@@ -7,9 +7,9 @@ import re
 from html import unescape
 from typing import Any
 
-from rcskit.emulator.records import A2P, FMT_GSMA, FMT_USER, P2A, StoredMessage
-from rcskit.emulator.records import compact_json as dump
-from rcskit.emulator.request_log import RequestLog
+from rcskit.emulator.core.records import A2P, FMT_GSMA, FMT_USER, P2A, StoredMessage
+from rcskit.emulator.core.records import compact_json as dump
+from rcskit.emulator.core.request_log import RequestLog
 from rcskit.emulator.ui.render import (
     chips_html,
     format_size,

@@ -264,3 +264,17 @@ async def test_a_reconnecting_page_resumes_from_its_last_event_id(emu: Emu) -> N
         msg_id = await inject(emu, "three")
         name, data = await again.event()
         assert name == "messages" and data["items"][0]["id"] == f"m-{msg_id}"
+
+
+async def test_the_state_change_hook_subscribes_and_unsubscribes(emu: Emu) -> None:
+    calls: list[int] = []
+    unsubscribe = emu.state.subscribe(lambda: calls.append(1))
+    await emu.client.get("/_emulator/phones")  # a read is no change
+    assert calls == []
+    await emu.client.post(f"/_emulator/phones/{PHONE}/offline")
+    assert calls  # the admin change told the observer
+    seen = len(calls)
+    unsubscribe()
+    await emu.client.post(f"/_emulator/phones/{PHONE}/online")
+    assert len(calls) == seen
+    unsubscribe()  # twice is harmless

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from rcskit.emulator.records import A2P, FMT_GOOGLE, FMT_GSMA, FMT_USER, P2A, StoredMessage
-from rcskit.emulator.records import compact_json as dump
-from rcskit.emulator.suggestions import suggestions_in
+from rcskit.emulator.core.records import A2P, FMT_GOOGLE, FMT_GSMA, FMT_USER, P2A, StoredMessage
+from rcskit.emulator.core.records import compact_json as dump
+from rcskit.emulator.core.suggestions import suggestions_in
 from rcskit.emulator.ui.view import (
     ACTION_NAMES,
     AudioView,

@@ -246,3 +246,18 @@ async def test_user_read_marks_displayed(emu: Emu, receiver: Receiver) -> None:
     reply = await act(emu, GSMA_BOT, type="read", msg_id=msg_id)
     assert reply.json() == {"ok": True}
     assert receiver.statuses_of(msg_id) == ["sent", "delivered", "displayed"]
+
+
+async def test_unsubscribing_where_the_provider_has_no_such_event(
+    emu: Emu, receiver: Receiver
+) -> None:
+    action = f"/_emulator/phones/{PHONE}/actions"
+    gone = await emu.client.post(action, json={"bot_id": GSMA_BOT, "type": "unsubscribe"})
+    assert gone.status == 200, gone.body
+    await emu.state.run_due()
+    assert receiver.received == []  # Dotgo reports no unsubscribe
+    refused = await emu.send_gsma(text_body(PHONE))
+    assert refused.status == 403 and refused.json()["reason"]["code"] == "403-B"
+    back = await emu.client.post(action, json={"bot_id": GSMA_BOT, "type": "resubscribe"})
+    assert back.status == 200
+    assert (await emu.send_gsma(text_body(PHONE))).status == 202

@@ -451,19 +451,68 @@ METADATA_PATHS = [
     "content.cards[0].media.size",
     "content.cards[0].media.thumbnail_content_type",
     "content.cards[0].media.thumbnail_size",
-    "content.cards[0].media.content_description",
     "content.cards[1].orientation",
     "content.cards[1].image_alignment",
 ]
 
 
-def test_metadata_raises_one_error_listing_every_field() -> None:
+def test_strict_raises_one_error_listing_every_field() -> None:
     with pytest.raises(UnsupportedFeature) as err:
-        google.encode(_metadata_message())
+        google.encode(_metadata_message(), strict=True)
     text = str(err.value)
     assert all(path in text for path in METADATA_PATHS)
     assert "drop_metadata=True" in text
     assert "Google" in text
+
+
+def test_by_default_only_what_google_cannot_recompute_is_refused() -> None:
+    with pytest.raises(UnsupportedFeature) as err:
+        google.encode(_metadata_message(), dropped=[])
+    assert str(err.value).startswith(
+        "metadata (content.cards[1].orientation, content.cards[1].image_alignment) is not "
+        "supported by Google RBM format: it has no per-card layout in a carousel"
+    )
+
+
+def test_by_default_mime_types_and_sizes_are_dropped_and_reported() -> None:
+    media = Media(
+        url="https://example.com/a.jpg",
+        content_type="image/jpeg",
+        size=1000,
+        thumbnail_url="https://example.com/t.jpg",
+        thumbnail_content_type="image/jpeg",
+        thumbnail_size=10,
+        content_description="A red bicycle",
+    )
+    dropped: list[str] = []
+    body = google.encode(Message(Card(title="t", media=media)), dropped=dropped)
+    assert dropped == [
+        "content.media.content_type",
+        "content.media.size",
+        "content.media.thumbnail_content_type",
+        "content.media.thumbnail_size",
+    ]
+    assert body["contentMessage"]["richCard"]["standaloneCard"]["cardContent"]["media"] == {
+        "contentInfo": {
+            "fileUrl": "https://example.com/a.jpg",
+            "thumbnailUrl": "https://example.com/t.jpg",
+        },
+        "contentDescription": "A red bicycle",
+    }
+
+
+def test_content_description_is_google_alt_text_both_ways() -> None:
+    media = Media(url="https://example.com/a.jpg", content_description="A red bicycle")
+    message = Message(Card(title="t", media=media))
+    body = google.encode(message)
+    assert google.decode(body).message == message
+    path = google.wire_path(message, ("content", "media", "content_description"))
+    assert path == "contentMessage.richCard.standaloneCard.cardContent.media.contentDescription"
+
+
+def test_strict_and_drop_metadata_contradict() -> None:
+    with pytest.raises(ValueError, match="contradict"):
+        google.encode(Message("x"), strict=True, drop_metadata=True)
 
 
 def test_drop_metadata_drops_and_reports_each_path() -> None:
@@ -480,6 +529,7 @@ def test_drop_metadata_drops_and_reports_each_path() -> None:
                             "media": {
                                 "height": "SHORT",
                                 "contentInfo": {"fileUrl": "https://example.com/a.jpg"},
+                                "contentDescription": "a cat",
                             },
                         },
                         {"title": "b"},
@@ -674,10 +724,11 @@ def test_template_params_are_a_json_string() -> None:
     }
 
 
-def test_template_params_that_are_not_json_are_invalid() -> None:
+def test_template_params_that_are_not_json_are_refused_when_built() -> None:
     with pytest.raises(InvalidMessage) as err:
-        google.encode(Message(Template("t1", {"when": object()})))
-    assert _paths(err) == ["content.params"]
+        Template("t1", {"when": object()})
+    assert _paths(err) == ["Template.params.when"]
+    assert "must be JSON-serialisable" in err.value.violations[0].limit
 
 
 # ---------------------------------------------------------------- strict decode

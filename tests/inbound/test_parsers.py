@@ -103,8 +103,11 @@ def test_gsma_malformed_members_name_their_path(rcs: dict[str, Any], reason: str
     ("body", "reason"),
     [
         (b"", "empty"),
-        (b"{not json", "not JSON: Expecting property name enclosed in double quotes at line 1"),
-        (b"[1, 2]", "a JSON list; expected an object"),
+        (b"{not json", "not JSON: unexpected character, expected a string key at character 1"),
+        (b"[1, 2]", "a JSON array; expected an object"),
+        (b"[" * 70 + b"]" * 70, "JSON nested deeper than 64 levels"),
+        (b'{"n": ' + b"9" * 5000 + b"}", "number out of range"),
+        (b'{"t": "\\ud800"}', "lone UTF-16 surrogate"),
         (b"\xff\xfe{}", "not UTF-8"),
         (b'{"RCSMessage": "text", "event": "message"}', "$.RCSMessage is a str"),
         (b'{"event": 3, "RCSMessage": {}}', "$.event is a int"),

@@ -9,7 +9,7 @@ import pytest
 from rcskit.client import DotgoConfig, DotgoGoogleConfig, RcsClient
 from rcskit.emulator.app import create_app
 from rcskit.emulator.config import default_config
-from rcskit.emulator.user_actions import send_text
+from rcskit.emulator.core.user_actions import send_text
 from rcskit.errors import NotFound, UnsupportedFeature
 from rcskit.message import Card, Media, Message, Reply, Template
 from rcskit.transport import AsgiTransport

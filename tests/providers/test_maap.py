@@ -19,7 +19,7 @@ from rcskit.message import (
     OpenUrl,
     Reply,
 )
-from rcskit.providers import maap
+from rcskit.providers import gsma_api, maap
 from rcskit.providers.base import StatusArgs
 from rcskit.retry import NO_RETRY
 from rcskit.transport import HttpResponse
@@ -274,6 +274,6 @@ def test_config_checks() -> None:
 
 
 def test_build_functions_are_pure() -> None:
-    first = maap.build_status(BASE, StatusArgs("M/1"))
-    assert first == maap.build_status(BASE, StatusArgs("M/1"))
+    first = gsma_api.build_status(BASE, StatusArgs("M/1"))
+    assert first == gsma_api.build_status(BASE, StatusArgs("M/1"))
     assert first.url == f"{BASE}/messages/M%2F1/status"

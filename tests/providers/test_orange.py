@@ -570,9 +570,9 @@ def test_window_helpers_cross_dst() -> None:
 
 async def test_every_operation_against_the_emulator() -> None:
     """The other side of the wire: the emulator's Orange flavour, in-process."""
-    from rcskit.emulator import orange as orange_flavour
     from rcskit.emulator.app import create_app
     from rcskit.emulator.config import default_config
+    from rcskit.emulator.flavours import orange as orange_flavour
     from rcskit.transport import AsgiTransport
 
     emulated = default_config()

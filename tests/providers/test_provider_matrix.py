@@ -35,9 +35,9 @@ from rcskit.cli.provider import register
 from rcskit.client import RcsClient
 from rcskit.emulator.app import create_app
 from rcskit.emulator.config import BotConfig, default_config
-from rcskit.emulator.records import A2P, FMT_GSMA, StoredMessage
-from rcskit.emulator.state import EmulatorState
-from rcskit.emulator.user_actions import send_text
+from rcskit.emulator.core.records import A2P, FMT_GSMA, StoredMessage
+from rcskit.emulator.core.state import EmulatorState
+from rcskit.emulator.core.user_actions import send_text
 from rcskit.errors import NotFound, ProviderError, UnsupportedFeature
 from rcskit.message import Card, File, Media, Message, Reply, Template
 from rcskit.providers import dotgo, dotgo_google, google_rbm, maap, orange, registry, smsbox

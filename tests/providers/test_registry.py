@@ -154,3 +154,31 @@ def test_bulk_window_is_all_or_nothing() -> None:
         BulkCheck(10, window_start=time(22))
     with pytest.raises(ValueError, match="max_numbers"):
         BulkCheck(0)
+
+
+def test_config_fields_are_read_from_the_config_class() -> None:
+    maap = registry.get("maap").config_fields()
+    assert maap.secrets == ("client_secret", "token") and maap.one_secret_of
+    assert maap.required == {"server_root", "bot_id"}
+    assert maap.settings["api_path"] == (str,) and "client_secret" not in maap.settings
+    orange = registry.get("orange").config_fields()
+    assert orange.secrets == ("authorization_header", "private_key") and not orange.one_secret_of
+    assert orange.settings["bulk_poll_interval"] == (int, float)
+    assert orange.settings["enforce_bulk_window"] == (bool,)
+    assert not {"bulk_window", "clock", "monotonic", "key"} & set(orange.settings)
+    google = registry.get("google").config_fields()
+    assert google.secrets == ("service_account",) and google.required == {"agent_id"}
+    assert google.settings["file_style"] == (str,)  # a Literal of strings
+    smsbox = registry.get("smsbox").config_fields()
+    assert smsbox.settings["default_validity_minutes"] == (int,)  # int | None
+
+
+def test_webhook_json_documented_only_where_the_docs_say_so() -> None:
+    documented = {s.name for s in registry.all() if s.webhook_json_documented}
+    assert documented == {"google", "smsbox"}
+
+
+def test_each_emulator_flavour_named_is_one_the_emulator_has() -> None:
+    from rcskit.emulator.config import PROVIDERS as EMULATOR_FLAVOURS
+
+    assert {s.emulator_flavour for s in registry.all()} <= set(EMULATOR_FLAVOURS)

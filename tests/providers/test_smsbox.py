@@ -381,9 +381,9 @@ def test_smsbox_in_the_capability_table() -> None:
 
 async def test_every_operation_against_the_emulator() -> None:
     """The other side of the wire: the emulator's SMSBOX flavour, in-process."""
-    from rcskit.emulator import smsbox as smsbox_flavour
     from rcskit.emulator.app import create_app
     from rcskit.emulator.config import default_config
+    from rcskit.emulator.flavours import smsbox as smsbox_flavour
     from rcskit.transport import AsgiTransport
 
     emulated = default_config()

@@ -282,7 +282,7 @@ async def test_asgi_transport_timeout() -> None:
 
 
 def test_repeated_header_merges_follow_the_dicts_as_they_are_now() -> None:
-    """``encode`` remembers its last header merge; it must never serve a stale one."""
+    """Each merge reads the dicts as they are now, and each call gets a dict of its own."""
     own = {"Content-Type": "application/json", "X-Trace": "1"}
     auth = {"Authorization": "Bearer a"}
     req = HttpRequest("POST", "https://h/x", headers=own, json={})
@@ -305,3 +305,83 @@ def test_repeated_header_merges_follow_the_dicts_as_they_are_now() -> None:
     # a request without a content type still gets one with extra headers
     bare = HttpRequest("POST", "https://h/x", json={}).encode(extra_headers=auth).headers
     assert bare == {"Authorization": "Bearer b", "Content-Type": "application/json"}
+
+
+def test_the_transport_and_client_modules_keep_no_mutable_state() -> None:
+    """No module-level cache (a merge remembered across clients, parsed URLs...): what a
+    transport remembers lives on the transport."""
+    import ast
+    import inspect
+
+    import rcskit.client
+    import rcskit.transport
+
+    for module in (rcskit.transport, rcskit.client):
+        mutable = [
+            name
+            for name, value in vars(module).items()
+            if not name.startswith("__")
+            and not inspect.ismodule(value)
+            and getattr(value, "__module__", module.__name__) == module.__name__
+            and (
+                isinstance(value, dict | list | set | bytearray)
+                or hasattr(value, "cache_info")  # functools.lru_cache / cache
+            )
+        ]
+        assert mutable == [], module.__name__
+        tree = ast.parse(inspect.getsource(module))
+        rebinds = [ast.unparse(n) for n in ast.walk(tree) if isinstance(n, ast.Global)]
+        assert rebinds == [], module.__name__  # a module global rebound at run time
+
+
+def test_the_client_talks_only_to_the_transport_protocol() -> None:
+    """``client.py`` never asks which transport it has, nor reaches for one's own methods."""
+    import ast
+    import inspect
+
+    import rcskit.client
+
+    tree = ast.parse(inspect.getsource(rcskit.client))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "isinstance":
+            assert "Transport" not in ast.unparse(node), ast.unparse(node)
+        if isinstance(node, ast.Attribute) and node.attr.startswith("transport"):
+            continue
+        if isinstance(node, ast.Attribute):
+            assert node.attr != "send_wire", ast.unparse(node)
+
+
+async def test_a_subclass_overriding_send_is_called_through_send() -> None:
+    from rcskit.client import RcsClient
+    from rcskit.providers import MaapConfig
+
+    class Recording(AiohttpTransport):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen: list[HttpRequest] = []
+
+        async def send(self, request: HttpRequest, timeout: float) -> HttpResponse:
+            self.seen.append(request)
+            return HttpResponse.of_json(202, {"RCSMessage": {"msgId": "m1", "status": "pending"}})
+
+    transport = Recording()
+    client = RcsClient(MaapConfig("https://m.example", "bot", token="t"), transport=transport)
+    sent = await client.send("+14251234567", "hello")
+    assert sent.message_id == "m1"
+    assert transport.seen[0].header("Authorization") == "Bearer t"
+    await transport.close()
+
+
+def test_aiohttp_transport_remembers_parsed_urls_per_transport_within_a_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import rcskit.transport as transport_module
+
+    monkeypatch.setattr(transport_module, "_URLS_KEPT", 2)
+    first, second = AiohttpTransport(), AiohttpTransport()
+    url = first._url("https://h/a%2Fb")
+    assert first._url("https://h/a%2Fb") is url and str(url) == "https://h/a%2Fb"
+    assert second._urls == {}  # nothing shared between transports
+    first._url("https://h/2")
+    first._url("https://h/3")  # over the bound: the memo starts afresh
+    assert len(first._urls) == 1

@@ -34,6 +34,7 @@ TABLES = {
     "capability_results",
     "campaigns",
     "campaign_recipients",
+    "workers",
 }
 
 

@@ -11,25 +11,26 @@
         await reply(f"You wrote: {event.text}")
 
 See :class:`Bot` for the options, :mod:`rcskit.app.handlers` for what a handler may ask for,
-:mod:`rcskit.app.stores` for the durable inbox (de-duplication, no lost events) and
+:mod:`rcskit.store.inbox` for the durable inbox (de-duplication, no lost events) and
 conversation state.
 """
 
 from __future__ import annotations
 
-from .bot import DEFAULT_DB, Bot, HttpAnswer, Middleware
-from .context import ConversationState, MessageSender, Responder, build_message
-from .router import Router
-from .stores import (
+from ..store.inbox import (
     DedupStore,
     Inbox,
     InboxEntry,
     InboxRecord,
     MemoryDedup,
     MemoryState,
-    SqliteStore,
     StateStore,
+    open_inbox,
 )
+from ..store.inbox_sqlite import SqliteInbox
+from .bot import DEFAULT_DB, Bot, HttpAnswer, Middleware
+from .context import ConversationState, MessageSender, Responder, build_message
+from .router import Router
 
 __all__ = [
     "DEFAULT_DB",
@@ -46,7 +47,8 @@ __all__ = [
     "Middleware",
     "Responder",
     "Router",
-    "SqliteStore",
+    "SqliteInbox",
     "StateStore",
     "build_message",
+    "open_inbox",
 ]

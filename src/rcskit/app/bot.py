@@ -17,7 +17,7 @@ per contact, in order. A failing handler is logged with the event's id and never
 HTTP error (a 5xx would make the provider retry an event that was already handled).
 
 With the default SQLite store, the 200 is sent only once the event is committed to the durable
-inbox (:mod:`rcskit.app.stores`), in the same write as its de-duplication key; the handler's
+inbox (:mod:`rcskit.store.inbox`), in the same write as its de-duplication key; the handler's
 end marks it ``done`` (or ``failed``, with the error: never retried). A bot that starts runs the
 events still ``pending`` first: an acknowledged event is not lost if the process dies before
 its handler ran or finished (its handler may then run again: at least once). With
@@ -44,24 +44,24 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidSignature, UnknownPayload, WebhookError
 from ..events import Event
-from ..inbound import PROVIDERS, MalformedPayload, parse_payload
+from ..inbound import PROVIDERS, MalformedPayload, parse_payload, webhook_type_of
 from ..inbound import google as google_format
-from ..inbound.body import decode_body, load_json
+from ..inbound.body import BodyTooLarge, UnsupportedEncoding, decode_body, load_json
 from ..inbound.verify import GoogleSignature, Verifier, WebhookRequest, as_verifier
 from ..providers import registry
-from .context import ConversationState, MessageSender, Responder
-from .dispatch import Dispatcher
-from .router import Middleware, Router
-from .stores import (
+from ..store.inbox import (
     DEFAULT_WINDOW,
     DedupStore,
     Inbox,
     InboxEntry,
     MemoryDedup,
     MemoryState,
-    SqliteStore,
     StateStore,
+    open_inbox,
 )
+from .context import ConversationState, MessageSender, Responder
+from .dispatch import Dispatcher
+from .router import Middleware, Router
 
 if TYPE_CHECKING:
     from .asgi import AsgiApp
@@ -92,43 +92,68 @@ class HttpAnswer:
 
 _OK = HttpAnswer(200, b"OK")
 _UNAVAILABLE = HttpAnswer(503, b"storage unavailable")
+_UNAUTHORIZED = HttpAnswer(401, b"unauthorized")
+
+JSON_CONTENT_TYPES: tuple[str, ...] = ("application/json",)
+"""The media type of a JSON webhook (any ``application/*+json`` is accepted too). Parameters
+such as ``charset`` are ignored."""
+
+_DOCUMENTED_JSON = frozenset(s.name for s in registry.all() if s.webhook_json_documented)
+"""Providers whose documentation states the webhook's ``Content-Type`` (``application/json``:
+Google's webhooks guide, SMSBOX's OpenAPI ``webhooks``; ``webhook_json_documented`` in the
+registry). For the others (Dotgo, Orange, MaaP platforms) nothing public says what they send,
+so a bot accepts any declared type unless given ``content_types``."""
+
+_DEFAULT: Any = object()
 
 
-def _sqlite(
-    value: str | os.PathLike[str], window: timedelta | float, shared: dict[str, SqliteStore]
-) -> SqliteStore:
-    """One SqliteStore per file, shared by de-duplication and state."""
-    key = str(Path(os.fspath(value)).resolve())
+def media_type(content_type: str) -> str:
+    """The media type of a ``Content-Type`` value, lower case, without parameters."""
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def _inbox_key(value: str | os.PathLike[str]) -> str:
+    text = os.fspath(value)
+    return text if "://" in text else str(Path(text).resolve())
+
+
+def _open_inbox(
+    value: str | os.PathLike[str], window: timedelta | float, shared: dict[str, Any]
+) -> Any:
+    """One inbox per database (file or URL), shared by de-duplication and state."""
+    key = _inbox_key(value)
     if key not in shared:
-        shared[key] = SqliteStore(value, window=window)
+        shared[key] = open_inbox(value, window=window)
     return shared[key]
 
 
 def _dedup_store(
     value: DedupStore | str | os.PathLike[str] | None,
     window: timedelta | float,
-    shared: dict[str, SqliteStore],
+    shared: dict[str, Any],
 ) -> DedupStore | None:
     if value is None or isinstance(value, DedupStore):
         return value
     if os.fspath(value) == "memory":
         return MemoryDedup(window)
-    return _sqlite(value, window, shared)
+    store: DedupStore = _open_inbox(value, window, shared)
+    return store
 
 
 def _state_store(
     value: StateStore | str | os.PathLike[str] | None,
     dedup: DedupStore | None,
     window: timedelta | float,
-    shared: dict[str, SqliteStore],
+    shared: dict[str, Any],
 ) -> StateStore:
     if value is None:
-        return dedup if isinstance(dedup, SqliteStore) else MemoryState()
+        return dedup if isinstance(dedup, StateStore) else MemoryState()
     if isinstance(value, StateStore):
         return value
     if os.fspath(value) == "memory":
         return MemoryState()
-    return _sqlite(value, window, shared)
+    store: StateStore = _open_inbox(value, window, shared)
+    return store
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,20 +174,25 @@ class Bot(Router):
     - ``verifier``: a :mod:`rcskit.inbound.verify` verifier or a list of them (all must pass).
       ``None`` accepts any request and logs a warning at start: fine against the local
       emulator, never in production.
-    - ``dedup``: a SQLite file path (default ``rcskit-bot.sqlite3``): the durable inbox, where
-      every event is committed before the webhook is acknowledged and re-dispatched after a
-      restart if its handler had not finished (see :mod:`rcskit.app.stores`); ``"memory"``
+    - ``dedup``: the durable inbox's database, where every event is committed before the
+      webhook is acknowledged and re-dispatched after a restart if its handler had not
+      finished (see :mod:`rcskit.store.inbox`): a SQLite file path (default
+      ``rcskit-bot.sqlite3``) or a ``postgresql://`` URL; ``"memory"``
       (de-duplication in memory: faster, but an acknowledged event whose handler has not run
-      is lost if the process dies); a :class:`~rcskit.app.stores.DedupStore` (or
-      :class:`~rcskit.app.stores.Inbox`); or ``None`` to turn de-duplication off.
+      is lost if the process dies); a :class:`~rcskit.store.inbox.DedupStore` (or
+      :class:`~rcskit.store.inbox.Inbox`); or ``None`` to turn de-duplication off.
       ``dedup_window`` is how long a seen event is remembered.
-    - ``state``: conversation state; ``None`` uses the de-duplication SQLite file when there
-      is one, memory otherwise; or a path, ``"memory"``, or a
-      :class:`~rcskit.app.stores.StateStore`.
+    - ``state``: conversation state; ``None`` uses the inbox's database when there is one,
+      memory otherwise; or a path or URL, ``"memory"``, or a
+      :class:`~rcskit.store.inbox.StateStore`.
     - ``concurrency``: handlers running at once (events of one contact always run one at a
       time, in order); ``queue_size``: events queued before new webhooks wait; ``path``: the
-      webhook route; ``max_body_bytes``: larger bodies get 413; ``name``: namespaces keys and
-      state when several bots share a file.
+      webhook route; ``max_body_bytes``: larger bodies get 413, compressed ones as well once
+      their decompressed size passes it; ``content_types``: the media types a request may
+      declare in ``Content-Type`` (others get 415; a request without the header is read as
+      JSON; ``None`` accepts any). The default is ``application/json`` for the providers that
+      document it (``google``, ``smsbox``) and any type for the others; ``name``: namespaces
+      keys and state when several bots share a database.
     """
 
     def __init__(
@@ -178,6 +208,7 @@ class Bot(Router):
         path: str = "/webhook",
         max_body_bytes: int = 1_048_576,
         queue_size: int = 10_000,
+        content_types: Sequence[str] | None = _DEFAULT,
         name: str = "bot",
     ) -> None:
         if provider not in PROVIDERS:
@@ -193,8 +224,13 @@ class Bot(Router):
         self.path = "/" + path.strip("/")
         self.max_body_bytes = max_body_bytes
         self.queue_size = queue_size
+        if content_types is _DEFAULT:
+            content_types = JSON_CONTENT_TYPES if provider in _DOCUMENTED_JSON else None
+        self.content_types = (
+            None if content_types is None else frozenset(media_type(t) for t in content_types)
+        )
         self.name = name
-        shared: dict[str, SqliteStore] = {}
+        shared: dict[str, Any] = {}
         self.dedup: DedupStore | None = _dedup_store(dedup, dedup_window, shared)
         self.state: StateStore = _state_store(state, self.dedup, dedup_window, shared)
         self.inbox: Inbox | None = self.dedup if isinstance(self.dedup, Inbox) else None
@@ -207,6 +243,19 @@ class Bot(Router):
         self._google_family = _google_family(provider)
         self._asgi: AsgiApp | None = None
         self._wsgi: WsgiApp | None = None
+        self._on_shutdown: list[Callable[[], Awaitable[Any]]] = []
+
+    def on_shutdown(self, callback: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
+        """Run ``callback`` (async, no arguments) when the bot stops, after its stores close.
+
+        ::
+
+            @bot.on_shutdown
+            async def close_database():
+                await store.close()
+        """
+        self._on_shutdown.append(callback)
+        return callback
 
     def __repr__(self) -> str:
         return (
@@ -386,6 +435,8 @@ class Bot(Router):
             if store is not None and id(store) not in closed:
                 closed.add(id(store))
                 await store.close()
+        for callback in self._on_shutdown:
+            await callback()
 
     def enqueue(self, event: Event) -> None:
         """Hand ``event`` to the background runners as a webhook would, without de-duplication.
@@ -440,18 +491,45 @@ class Bot(Router):
         log.info("answered the Google webhook set-up handshake")
         return HttpAnswer(200, secret.encode("utf-8"))
 
+    def _refused_content_type(self, headers: dict[str, str]) -> HttpAnswer | None:
+        """415 when the declared ``Content-Type`` is not one this bot reads."""
+        if self.content_types is None:
+            return None
+        declared = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
+        if declared is None or not declared.strip():
+            return None
+        kind = media_type(declared)
+        if kind in self.content_types or (
+            kind.startswith("application/") and kind.endswith("+json")
+        ):
+            return None
+        self.stats["unsupported_media_type"] += 1
+        expected = ", ".join(sorted(self.content_types))
+        log.warning("webhook rejected (415): Content-Type %.60r", kind)
+        return HttpAnswer(415, f"Content-Type must be {expected}".encode())
+
     async def receive(
         self, body: bytes, headers: dict[str, str] | None = None, client_ip: str | None = None
     ) -> HttpAnswer:
-        """Accept one webhook request: verify, parse, de-duplicate, queue, and answer.
+        """Accept one webhook request: verify, bound, parse, de-duplicate, queue, and answer.
 
-        With the durable inbox, the answer (200) comes once the events are committed. The
-        body must already be within ``max_body_bytes`` (the ASGI/WSGI adapters check).
+        In this order, each step refusing with its own status before the next runs: the
+        declared ``Content-Type`` (415), verification of the raw bytes as received (401; a
+        Google set-up handshake is answered before it), decompression capped at
+        ``max_body_bytes`` (413), bounded JSON (400 with a short reason), the provider's
+        format (400; an unknown event type is 200). With the durable inbox, the answer (200)
+        comes once the events are committed. The body must already be within
+        ``max_body_bytes`` (the ASGI/WSGI adapters check).
         """
         started = self._started
         if started is None or not started.done() or self._loop is not asyncio.get_running_loop():
             await self.start()
-        request = WebhookRequest(body, headers or {}, client_ip)
+        headers = headers or {}
+        if self.content_types is not None and headers:
+            refused = self._refused_content_type(headers)
+            if refused is not None:
+                return refused
+        request = WebhookRequest(body, headers, client_ip)
         if self._google_family and b"clientToken" in body:
             answer = self._handshake(request)
             if answer is not None:
@@ -462,11 +540,20 @@ class Bot(Router):
             except InvalidSignature as err:
                 self.stats["unauthorized"] += 1
                 log.warning("webhook rejected (401) from %s: %s", client_ip or "?", err)
-                return HttpAnswer(401, b"unauthorized")
+                return _UNAUTHORIZED
         try:
             if "content-encoding" in request.headers:
-                body = decode_body(body, request.headers)
-            events = parse_payload(self.provider, load_json(body))
+                body = decode_body(body, request.headers, max_bytes=self.max_body_bytes)
+            webhook_type = webhook_type_of(request.headers) if self._google_family else None
+            events = parse_payload(self.provider, load_json(body), webhook_type=webhook_type)
+        except BodyTooLarge as err:
+            self.stats["too_large"] += 1
+            log.warning("webhook rejected (413): %s", err)
+            return HttpAnswer(413, str(err).encode("utf-8"))
+        except UnsupportedEncoding as err:
+            self.stats["unsupported_media_type"] += 1
+            log.warning("webhook rejected (415): %s", err)
+            return HttpAnswer(415, str(err).encode("utf-8"))
         except MalformedPayload as err:
             self.stats["malformed"] += 1
             log.warning("webhook rejected (400): %s", err.reason)
@@ -479,6 +566,11 @@ class Bot(Router):
             self.stats["malformed"] += 1
             log.warning("webhook rejected (400): %s", err)
             return HttpAnswer(400, str(err).encode("utf-8"))
+        except (ValueError, TypeError, LookupError, AttributeError):
+            # a parser bug on an input nobody foresaw: still the sender's input, never a 5xx
+            self.stats["malformed"] += 1
+            log.exception("webhook rejected (400): the body could not be read")
+            return HttpAnswer(400, b"the body could not be read as a webhook event")
         return await self._accept(events, body)
 
     async def _accept(self, events: list[Event], body: bytes) -> HttpAnswer:

@@ -20,6 +20,7 @@ from ..events import (
     MessageStatus,
     NewUser,
     StatusEvent,
+    Subscription,
     SuggestionResponse,
     Typing,
     UserMessage,
@@ -287,6 +288,41 @@ class Router:
                 await reply("Welcome! Type 'menu' to start.")
         """
         return self._simple((NewUser,), callback)
+
+    def on_unsubscribe(self, callback: Any = None) -> Any:
+        """Handle a user unsubscribing from the agent (Google RBM ``UNSUBSCRIBE`` user event).
+
+        Stop sending to that user until they resubscribe::
+
+            @bot.on_unsubscribe
+            async def stopped(event):
+                optouts.add(event.contact.msisdn)
+        """
+
+        def is_unsubscribe(e: Event) -> bool:
+            return isinstance(e, Subscription) and not e.subscribed
+
+        if callback is not None:
+            return self._add(callback, (Subscription,), is_unsubscribe, specific=True)
+        return self._decorator((Subscription,), [is_unsubscribe])
+
+    def on_resubscribe(self, callback: Any = None) -> Any:
+        """Handle a user subscribing again (Google RBM ``SUBSCRIBE`` user event).
+
+        ::
+
+            @bot.on_resubscribe
+            async def back(event, reply):
+                optouts.discard(event.contact.msisdn)
+                await reply("Welcome back!")
+        """
+
+        def is_resubscribe(e: Event) -> bool:
+            return isinstance(e, Subscription) and e.subscribed
+
+        if callback is not None:
+            return self._add(callback, (Subscription,), is_resubscribe, specific=True)
+        return self._decorator((Subscription,), [is_resubscribe])
 
     def on_event(self, *event_types: Any) -> Any:
         """Handle events of the given classes (or every event when none is given).

@@ -1,17 +1,23 @@
 """How a provider call's result or error becomes a recorded outcome: a pure function.
 
 The rule (``idempotent``: the provider deduplicates on the message id, e.g. Dotgo's Google
-API ``messageId``):
+API ``messageId``; ``lookup``: it answers status lookups by our id, e.g. GSMA MaaP's
+``GET messages/{msgId}/status``):
 
 ============================================  ===========================================
 accepted                                      ``sent``
 409 with an idempotency key                   ``sent``: an earlier attempt got through
 the user cannot be reached over RCS (404)     ``not_rcs``: the fallback takes it
 429, 5xx answered, connection refused,        ``retry`` later (the provider answered: it did
-curfew (503-A), 504 or timeout *with* a key   not take the message, or the key makes a
-                                              resend safe)
-504 or no answer *without* a key              ``unknown``: it may have been accepted;
+curfew (503-A), 502/504 or timeout *with* a   not take the message, or the key makes a
+key                                           resend safe)
+502/504 or no answer, with a status lookup    ``ambiguous``: the attempt stays open; the
+                                              provider is asked (later) before any resend
+504 or no answer, neither key nor lookup      ``unknown``: it may have been accepted;
                                               not resent unless asked
+502 without key or lookup                     ``retry``: a gateway that answers 502 has, as a
+                                              rule, not passed the request on (the rare
+                                              exception is a possible duplicate)
 credentials refused, 402, monthly limit       the run stops (:class:`RunStopped`): every
                                               later send would fail the same way
 anything else (400, 403 ...)                  ``failed`` with the provider's code and reason
@@ -42,7 +48,16 @@ from ..store import OutcomeKind, SendOutcome
 from ..transport import ConnectError
 from .errors import CampaignError
 
-__all__ = ["RunStopped", "backoff", "outcome_of_error", "outcome_of_success"]
+__all__ = [
+    "AMBIGUOUS_STATUSES",
+    "RunStopped",
+    "backoff",
+    "outcome_of_error",
+    "outcome_of_success",
+]
+
+AMBIGUOUS_STATUSES = frozenset({502, 504})
+"""Answers from a gateway in front of the provider: the request may have reached it."""
 
 
 class RunStopped(CampaignError):
@@ -86,6 +101,7 @@ def outcome_of_error(
     attempts: int,
     max_attempts: int,
     now: datetime,
+    lookup: bool = False,
 ) -> SendOutcome:
     """The outcome of a failed send (see the module docstring); raises :class:`RunStopped`
     for account-level errors."""
@@ -116,16 +132,33 @@ def outcome_of_error(
             return _retry(ctx, code, reason, wait if wait is not None else 900.0, cap=False)
         if isinstance(err, ServerError) or (status is not None and status >= 500):
             if status == 504 and not idempotent:
-                return SendOutcome(line, id, OutcomeKind.UNKNOWN, code=code, reason=reason)
+                return _unclear(ctx, lookup, code, reason)
+            if status in AMBIGUOUS_STATUSES and lookup and not idempotent:
+                return _unclear(ctx, lookup, code, reason)
             return _retry(ctx, code, reason, None)
         return SendOutcome(line, id, OutcomeKind.FAILED, code=code, reason=reason)
     if isinstance(err, TransportError):
         if isinstance(err, ConnectError) or idempotent:
             return _retry(ctx, None, reason, None)
-        return SendOutcome(line, id, OutcomeKind.UNKNOWN, reason=f"no answer: {reason}")
+        return _unclear(ctx, lookup, None, f"no answer: {reason}")
     if isinstance(err, InvalidMessage | UnsupportedFeature):
         return SendOutcome(line, id, OutcomeKind.FAILED, code="invalid", reason=reason)
     return SendOutcome(line, id, OutcomeKind.FAILED, code=code, reason=reason)
+
+
+def _unclear(ctx: _Ctx, lookup: bool, code: str | None, reason: str) -> SendOutcome:
+    """No clear answer and no idempotency key: ask the provider later where it answers
+    status lookups, else the outcome is unknown."""
+    if lookup:
+        return SendOutcome(
+            ctx.line,
+            ctx.id,
+            OutcomeKind.AMBIGUOUS,
+            code=code,
+            reason=reason,
+            retry_at=ctx.now + timedelta(seconds=backoff(ctx.attempts)),
+        )
+    return SendOutcome(ctx.line, ctx.id, OutcomeKind.UNKNOWN, code=code, reason=reason)
 
 
 def _retry(

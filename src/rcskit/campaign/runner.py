@@ -37,17 +37,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import re
 import socket
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from ..client import RcsClient
-from ..errors import ProviderError, RcsError, TransportError
+from ..errors import NotFound, ProviderError, RateLimited, RcsError, TransportError
 from ..ratelimit import RateLimiter
 from ..store import (
     Campaign,
@@ -67,9 +68,10 @@ from ..store.core import utc_now
 from ..transport import ConnectError
 from .capcheck import CapabilityChecker
 from .create import Renderer, import_csv, renderer_of
+from .delivery import DeliveryFacts, delivery_facts
 from .fallback import FallbackItem, FallbackSender, plain_text
 from .journal import GroupWriter
-from .outcomes import RunStopped, outcome_of_error, outcome_of_success
+from .outcomes import RunStopped, backoff, outcome_of_error, outcome_of_success
 from .pacing import QuietHours, quiet_until, send_limiter
 from .personalize import MissingValue, fill
 from .settings import CampaignSettings
@@ -99,6 +101,32 @@ _USERINFO = re.compile(r"//[^/\s@]*@")
 _URL_PATH = re.compile(r"(https?://[^/\s]+)/[^\s:]*")
 
 JournalItem = SendStart | SendOutcome | Release
+
+
+SHARED_IDLE_SLEEP_S = 1.0
+"""The longest idle sleep on PostgreSQL, where other workers' releases make work ready."""
+
+CLAIM_AHEAD_S = 2.0
+"""Seconds of sends (at the campaign's TPS) one send-stage claim takes at most."""
+
+HALTED = (CampaignStatus.PAUSED, CampaignStatus.CANCELLED)
+"""Campaign statuses in which no worker sends."""
+
+WATCH_S = 0.25
+"""Seconds between two reads of the campaign's status by a running worker."""
+
+BEAT_S = 1.0
+"""Seconds between two beats of a worker (see :mod:`rcskit.store.workers`)."""
+
+REAP_S = 5.0
+"""Seconds between two runs of the reaper by one worker."""
+
+
+def _halt_text(campaign_id: str, status: CampaignStatus) -> str:
+    if status is CampaignStatus.PAUSED:
+        resume = f"rcskit campaign resume {campaign_id}"
+        return f"campaign {campaign_id} is paused: `{resume}` resumes it"
+    return f"campaign {campaign_id} is cancelled: its open recipients are not sent"
 
 
 def worker_name() -> str:
@@ -147,6 +175,12 @@ class RunOptions:
     - ``wait``: keep running until nothing is left, waiting for quiet hours, check windows
       and retry times; when false, return once only future work remains;
     - ``worker_id``: defaults to :func:`worker_name`;
+    - ``shared_limiter``: ``limiter`` is shared by every worker (Redis): several workers may
+      then serve a paced campaign on PostgreSQL (else a second one is refused);
+    - ``delivery``: the provider's guards against duplicates (default: from the registry,
+      :func:`~rcskit.campaign.delivery.delivery_facts`);
+    - ``register``: register this worker in the store (refused beside unsafe company, see
+      :mod:`rcskit.store.workers`); ``False`` when the caller (``rcskit worker``) did;
     - ``smoothing``: pace the requests a second time, right before they go out, with a limiter
       of this process at the campaign's TPS: the campaign limiter's slots are taken before an
       attempt is recorded (so that few attempts are open at any moment), and a slow commit can
@@ -163,6 +197,9 @@ class RunOptions:
     wait: bool = True
     worker_id: str | None = None
     idle_poll_s: float = 0.5
+    shared_limiter: bool = False
+    delivery: DeliveryFacts | None = None
+    register: bool = True
 
 
 @dataclass
@@ -240,14 +277,20 @@ class Runner:
             self._spacing = send_limiter(client.provider.name, campaign.tps)
         self.settings = CampaignSettings.of(campaign)
         self.kind = client.provider.name
-        self.idempotent = client.provider.client_message_ids
+        facts = self.options.delivery or delivery_facts(client.provider)
+        self.idempotent = facts.dedupes_message_id
+        self.lookup = facts.status_lookup
+        self._keep_id = facts.keeps_client_id
         self.quiet = QuietHours.parse(campaign.quiet_hours) if campaign.quiet_hours else None
         self.progress = Progress()
         self._clock = clock
         self._on_progress = on_progress
         self._notify = notify or (lambda text: log.info("%s", text))
         self._notes: list[str] = []
-        self._held: set[int] = set()
+        self._held: dict[int, int] = {}  # line -> fence of this worker's claim
+        self._claimed_at: dict[int, float] = {}  # line -> monotonic time of the claim
+        self._renewed_at = 0.0  # monotonic time of the last renewal of every lease held
+        self._halt: CampaignStatus | None = None  # paused or cancelled, seen by the watch
         self._renderer: Renderer = renderer_of(campaign, self.settings)
         self._checker = CapabilityChecker(
             store, check_client or client, self.settings.capabilities, clock=clock
@@ -276,6 +319,8 @@ class Runner:
             releases=[i for i in items if isinstance(i, tuple)],
             starts=starts,
             resend_open=self.idempotent or self.options.resend_unknown,
+            lookup=self.lookup,
+            fences=dict(self._held),
         )
         by_start = dict(zip((id(s) for s in starts), begun, strict=True))
         return [by_start.get(id(i)) for i in items]
@@ -328,8 +373,8 @@ class Runner:
         """A send got an answer from the provider (accepted or refused): it is reachable."""
         self._unreachable = False
 
-    def _finished(self, status: RecipientStatus, line: int) -> None:
-        self._held.discard(line)
+    def _finished(self, status: RecipientStatus, line: int, fence: int | None = None) -> None:
+        self._drop(line, fence)
         p = self.progress
         p.done += 1
         if status is RecipientStatus.SENT:
@@ -361,7 +406,29 @@ class Runner:
                 return self._summary(started, finished=False)
             self.note(f"waiting for the campaign's start at {starts:%Y-%m-%d %H:%M} UTC")
             await asyncio.sleep(max(0.0, (starts - self._clock()).total_seconds()))
-        await self.store.set_campaign_status(cid, CampaignStatus.RUNNING)
+        current = await self.store.get_campaign(cid)
+        if current is not None and current.status in HALTED:
+            self._halt = current.status
+            self.note(_halt_text(cid, current.status))
+            self.progress.waiting = (await self.store.work_left(cid)).open
+            return self._summary(started, finished=False)
+        if self.options.register:
+            await self.store.register_worker(
+                self.worker, campaign_id=cid, shared_limiter=self.options.shared_limiter
+            )
+        try:
+            return await self._run_registered(started)
+        finally:
+            if self.options.register:
+                with contextlib.suppress(RcsError):
+                    await self.store.unregister_worker(self.worker)
+
+    async def _run_registered(self, started: float) -> RunSummary:
+        cid = self.campaign.id
+        status = await self.store.mark_running(cid)
+        if status in HALTED:
+            self._halt = status
+            return await self._halted(started)
         for owner in await self.store.claim_owners(cid):
             if _dead_local_worker(owner):
                 freed = await self.store.drop_leases(cid, owner)
@@ -375,12 +442,15 @@ class Runner:
         if self._on_progress is not None:
             self._on_progress(self.progress)  # the total, before anything finishes
         heartbeat = asyncio.create_task(self._heartbeat())
+        watch = asyncio.create_task(self._watch())
         try:
             while True:
                 await self._requeue_ended()
                 await self._stages()
                 if self._stop is not None:
                     raise self._stop
+                if self._halt is not None:
+                    return await self._halted(started)
                 left = await self.store.work_left(cid)
                 if left.open == 0:
                     await self._requeue_ended()
@@ -398,15 +468,71 @@ class Runner:
                     if not self.options.wait:
                         self.progress.waiting = left.open
                         return self._summary(started, finished=False)
-                await asyncio.sleep(min(wait, IDLE_SLEEP_S))
+                # on PostgreSQL other workers may release recipients at any moment
+                idle = IDLE_SLEEP_S if self.store.dialect == "sqlite" else SHARED_IDLE_SLEEP_S
+                await self._sleep(min(wait, idle))
+                if self._halt is not None:
+                    return await self._halted(started)
         finally:
-            heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await heartbeat
+            for task in (heartbeat, watch):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await self._journal.close()
             if self._held:
                 with contextlib.suppress(RcsError):
-                    await self.store.release(cid, self.worker, sorted(self._held))
+                    await self.store.release(
+                        cid, self.worker, sorted(self._held), fences=dict(self._held)
+                    )
+
+    def _going(self) -> bool:
+        """Neither stopped by an account-level error nor paused or cancelled."""
+        return self._stop is None and self._halt is None
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep up to ``seconds``, waking early when the campaign is paused or cancelled."""
+        end = time.monotonic() + seconds
+        while self._halt is None and (left := end - time.monotonic()) > 0:
+            await asyncio.sleep(min(left, WATCH_S))
+
+    async def _watch(self) -> None:
+        """Every :data:`WATCH_S`: read the campaign's status (a pause or cancel by any process
+        reaches this worker within a second); beat; now and then reap dead workers' leases."""
+        beat = reap = 0.0
+        while True:
+            with contextlib.suppress(RcsError):
+                current = await self.store.get_campaign(self.campaign.id)
+                if current is not None and current.status in HALTED:
+                    self._halt = current.status
+                now = time.monotonic()
+                if self.options.register and now - beat >= BEAT_S:
+                    beat = now
+                    if not await self.store.beat_worker(self.worker):
+                        await self.store.register_worker(
+                            self.worker,
+                            campaign_id=self.campaign.id,
+                            shared_limiter=self.options.shared_limiter,
+                        )
+                if now - reap >= REAP_S:
+                    reap = now
+                    await self.store.reap()
+            await asyncio.sleep(WATCH_S)
+
+    async def _halted(self, started: float) -> RunSummary:
+        """The campaign was paused or cancelled: in-flight sends are recorded (the stages
+        returned), held recipients go back; a cancel ends every open recipient."""
+        assert self._halt is not None
+        await self._journal.close()
+        if self._held:
+            await self.store.release(
+                self.campaign.id, self.worker, sorted(self._held), fences=dict(self._held)
+            )
+            self._held.clear()
+        if self._halt is CampaignStatus.CANCELLED:
+            await self.store.cancel_open(self.campaign.id)
+        self.note(_halt_text(self.campaign.id, self._halt))
+        self.progress.waiting = (await self.store.work_left(self.campaign.id)).open
+        return self._summary(started, finished=False)
 
     async def _describe_waits(self, left: WorkLeft) -> None:
         """Say how many recipients wait, until when and why: one note per reason and time,
@@ -515,26 +641,53 @@ class Runner:
         every = self.options.lease_s / 3
         while True:
             await asyncio.sleep(every)
-            held = sorted(self._held)
+            started = time.monotonic()
+            fences = dict(self._held)
+            held = sorted(fences)
+            renewed = True
             for i in range(0, len(held), 1000):
-                with contextlib.suppress(RcsError):
+                try:
                     await self.store.renew(
-                        self.campaign.id, self.worker, held[i : i + 1000], self.options.lease_s
+                        self.campaign.id,
+                        self.worker,
+                        held[i : i + 1000],
+                        self.options.lease_s,
+                        fences=fences,
                     )
+                except RcsError:
+                    renewed = False
+            if renewed:
+                self._renewed_at = started
 
     async def _claim(self, status: RecipientStatus, n: int) -> list[Recipient]:
         batch = await self.store.claim_batch(
             self.campaign.id, self.worker, n, self.options.lease_s, statuses=[status]
         )
-        self._held.update(r.line_number for r in batch)
+        now = time.monotonic()
+        for r in batch:
+            self._held[r.line_number] = r.fence
+            self._claimed_at[r.line_number] = now
         return batch
+
+    def _drop(self, line: int, fence: int | None = None) -> None:
+        """This worker no longer holds ``line`` under the claim of ``fence`` (released,
+        finished or lost); a later claim of the same line by this worker stays held."""
+        if fence is None or self._held.get(line) == fence:
+            self._held.pop(line, None)
+            self._claimed_at.pop(line, None)
+
+    def _lease_safe(self, line: int) -> bool:
+        """Whether this worker's lease on ``line`` surely still runs (by its own clock, with
+        a margin): a worker that was frozen past it must not send (another may hold it)."""
+        since = max(self._claimed_at.get(line, 0.0), self._renewed_at)
+        return time.monotonic() - since < self.options.lease_s * 0.8
 
     # ------------------------------------------------------------ stage 1: capabilities
 
     async def _check_stage(self) -> None:
         try:
             limit = self._checker.batch_size
-            while self._stop is None:
+            while self._going():
                 await self._wait_until_needed()
                 batch: list[Recipient] = []
                 while len(batch) < limit:  # claimed in parts: no long write transaction
@@ -561,7 +714,8 @@ class Runner:
                     await self._record_many(
                         [(r.line_number, RecipientStatus.QUEUED, None, retry) for r in batch]
                     )
-                    self._held.difference_update(r.line_number for r in batch)
+                    for r in batch:
+                        self._drop(r.line_number, r.fence)
                     return
                 for text in result.notes:
                     self.note(text)
@@ -586,7 +740,8 @@ class Runner:
                 for i in range(0, len(releases), CLAIM_PART):
                     # in parts, so that the sends' own records go in between
                     await self._record_many(releases[i : i + CLAIM_PART])
-                self._held.difference_update(r.line_number for r in batch)
+                for r in batch:
+                    self._drop(r.line_number, r.fence)
         finally:
             self._checking = False
 
@@ -598,7 +753,7 @@ class Runner:
         tps = self.campaign.tps or 1000.0
         most = 2 * self._checker.batch_size  # an unpaced run: two checks ahead
         enough = max(2 * self.options.batch, min(most, int(tps * LOOK_AHEAD_S)))
-        while self._stop is None and not self._starved.is_set():
+        while self._going() and not self._starved.is_set():
             # the count includes recipients put off to a later time: when those are all the
             # send stage has (it is starved), the next check is needed now
             ready = (await self.store.count_recipients(self.campaign.id)).get(
@@ -613,14 +768,25 @@ class Runner:
 
     # ------------------------------------------------------------ stage 2: sends
 
+    def _send_claim_size(self) -> int:
+        """Recipients the send stage claims at a time: ``batch``, but no more than about
+        :data:`CLAIM_AHEAD_S` seconds of sends at the campaign's TPS (at least
+        ``concurrency``), so that a worker never sits on recipients others could send."""
+        tps = self.campaign.tps
+        if not tps:
+            return self.options.batch
+        ahead = max(self.options.concurrency, math.ceil(tps * CLAIM_AHEAD_S))
+        return max(1, min(self.options.batch, ahead))
+
     async def _send_stage(self) -> None:
         queue: asyncio.Queue[Recipient | None] = asyncio.Queue(maxsize=self.options.batch * 2)
         workers = [
             asyncio.create_task(self._send_worker(queue)) for _ in range(self.options.concurrency)
         ]
         try:
-            while self._stop is None:
-                batch = await self._claim(RecipientStatus.RCS, self.options.batch)
+            size = self._send_claim_size()
+            while self._going():
+                batch = await self._claim(RecipientStatus.RCS, size)
                 if not batch:
                     if queue.empty():
                         self._starved.set()
@@ -642,7 +808,7 @@ class Runner:
             r = await queue.get()
             if r is None:
                 return
-            if self._stop is not None:
+            if self._stop is not None or self._halt is not None:
                 continue  # leave it leased: released at the end of the run
             try:
                 await self._send_one(r)
@@ -650,7 +816,7 @@ class Runner:
                 self._stop = stop
             except RcsError as err:
                 log.warning("line %d: %s", r.line_number, err)
-                self._held.discard(r.line_number)
+                self._drop(r.line_number, r.fence)
 
     async def _send_one(self, r: Recipient) -> None:
         assert r.msisdn is not None
@@ -660,28 +826,39 @@ class Runner:
             self.progress.deferred += 1
             self._waits_changed = True
             await self._record((r.line_number, RecipientStatus.RCS, None, until))
-            self._held.discard(r.line_number)
+            self._drop(r.line_number, r.fence)
             return
         id = deterministic_id(self.campaign.id, r.msisdn)
         try:
             message = self._renderer.render(r.params).with_id(id)
         except (MissingValue, RcsError) as err:
             await self._record((r.line_number, RecipientStatus.FAILED, str(err), None))
-            self._finished(RecipientStatus.FAILED, r.line_number)
+            self._finished(RecipientStatus.FAILED, r.line_number, r.fence)
             return
+        # Every pacing wait comes before the attempt is recorded: an attempt is begun only
+        # when its request goes out at once, so few are open at any moment (those a crash
+        # leaves to be looked up, resent under their key, or unknown).
         if self.limiter is not None:
-            # Paced before the attempt is recorded: an attempt is begun only when its request
-            # may go out at once, so few are open at any moment (those a crash leaves unknown).
             await self.limiter.acquire()
-        begun = await self._begin(SendStart(r.line_number, id, r.msisdn, message.model_dump_json()))
+        if self._spacing is not None:
+            await self._spacing.acquire()
+        if self._halt is not None or not self._lease_safe(r.line_number):
+            return  # paused or cancelled meanwhile, or frozen past the lease: not sent
+        start = SendStart(r.line_number, id, r.msisdn, message.model_dump_json())
+        begun = await self._begin(start)
+        if begun.decision is SendDecision.LOOKUP:
+            looked = await self._look_up(r, start)
+            if looked is None:
+                return
+            begun = looked
         if begun.decision is SendDecision.LOST:
-            self._held.discard(r.line_number)
+            self._drop(r.line_number, r.fence)
             return
         if begun.decision is SendDecision.ALREADY_SENT:
-            self._finished(RecipientStatus.SENT, r.line_number)
+            self._finished(RecipientStatus.SENT, r.line_number, r.fence)
             return
         if begun.decision is SendDecision.UNKNOWN:
-            self._finished(RecipientStatus.UNKNOWN, r.line_number)
+            self._finished(RecipientStatus.UNKNOWN, r.line_number, r.fence)
             return
         if begun.decision is SendDecision.ENDED:
             fallback = begun.state in self.settings.fallback_on
@@ -689,14 +866,12 @@ class Runner:
             why = f"RCS message {begun.state.value if begun.state else 'ended'} earlier"
             await self._record((r.line_number, status, why, None))
             if status is RecipientStatus.FAILED:
-                self._finished(status, r.line_number)
+                self._finished(status, r.line_number, r.fence)
             else:
-                self._held.discard(r.line_number)
+                self._drop(r.line_number, r.fence)
             return
-        wire = message if self.idempotent else message.model_copy(update={"message_id": None})
+        wire = message if self._keep_id else message.model_copy(update={"message_id": None})
         self.progress.calls += 1
-        if self._spacing is not None:
-            await self._spacing.acquire()
         try:
             result = await self.client.send(r.msisdn, wire)
         except RcsError as err:
@@ -711,6 +886,7 @@ class Runner:
                     attempts=begun.attempts,
                     max_attempts=self.options.max_attempts,
                     now=self._clock(),
+                    lookup=self.lookup,
                 )
             except RunStopped:
                 # The provider answered, so this attempt is closed (not an unknown outcome):
@@ -719,8 +895,10 @@ class Runner:
                 await self._record(
                     SendOutcome(r.line_number, id, OutcomeKind.RETRY, code=code, reason=str(err))
                 )
-                self._held.discard(r.line_number)
+                self._drop(r.line_number, r.fence)
                 raise
+            if isinstance(err, RateLimited):
+                await self._slow_down(err.retry_after)
             if outcome.kind is OutcomeKind.RETRY:
                 if isinstance(err, ConnectError):
                     self._provider_unreachable(err, outcome.retry_at, sends=True)
@@ -731,20 +909,56 @@ class Runner:
             outcome = outcome_of_success(r.line_number, id, result.message_id)
         await self._record(outcome)
         if outcome.kind is OutcomeKind.SENT:
-            self._finished(RecipientStatus.SENT, r.line_number)
+            self._finished(RecipientStatus.SENT, r.line_number, r.fence)
         elif outcome.kind is OutcomeKind.FAILED:
-            self._finished(RecipientStatus.FAILED, r.line_number)
+            self._finished(RecipientStatus.FAILED, r.line_number, r.fence)
         elif outcome.kind is OutcomeKind.UNKNOWN:
-            self._finished(RecipientStatus.UNKNOWN, r.line_number)
+            self._finished(RecipientStatus.UNKNOWN, r.line_number, r.fence)
+        elif outcome.kind is OutcomeKind.AMBIGUOUS:
+            self._waits_changed = True
+            self._drop(r.line_number, r.fence)
         else:
             if outcome.kind is OutcomeKind.NOT_RCS:
                 self.progress.not_rcs += 1
-            self._held.discard(r.line_number)
+            self._drop(r.line_number, r.fence)
+
+    async def _slow_down(self, retry_after: float | None) -> None:
+        """The provider answered 429: a shared limiter that adapts (``throttled``, AIMD in
+        Redis) lowers the rate of every worker; others are left as they are."""
+        throttled = getattr(self.limiter, "throttled", None)
+        if throttled is not None:
+            with contextlib.suppress(RcsError, OSError):
+                await throttled(retry_after)
+
+    async def _look_up(self, r: Recipient, start: SendStart) -> SendBegun | None:
+        """An earlier attempt's outcome is open: ask the provider for our id. Found: it was
+        accepted (recorded ``sent``). Not found (404): begin again, confirmed absent, and
+        return the decision. No answer: the recipient waits and is asked about later."""
+        try:
+            status = await self.client.status(start.id)
+        except NotFound:
+            return await self._begin(replace(start, confirmed_absent=True))
+        except RcsError as err:
+            retry = self._clock() + timedelta(seconds=backoff(2))
+            self.note(f"status lookups fail ({_one_line(err)}); asking again later")
+            await self._record((r.line_number, RecipientStatus.RCS, None, retry))
+            self._drop(r.line_number, r.fence)
+            return None
+        found = SendOutcome(
+            r.line_number,
+            start.id,
+            OutcomeKind.SENT,
+            provider_message_id=status.message_id or start.id,
+            note=f"found by status lookup ({status.status or 'known'})",
+        )
+        await self._record(found)
+        self._finished(RecipientStatus.SENT, r.line_number, r.fence)
+        return None
 
     # ------------------------------------------------------------ stage 3: fallback
 
     async def _fallback_stage(self) -> None:
-        while self._stop is None:
+        while self._going():
             batch = await self._claim(RecipientStatus.NOT_RCS, self.options.batch)
             if not batch:
                 if self._checking or self._sending:
@@ -766,7 +980,7 @@ class Runner:
                 [(r.line_number, RecipientStatus.FALLBACK, r.error, None) for r in batch]
             )
             for r in batch:
-                self._finished(RecipientStatus.FALLBACK, r.line_number)
+                self._finished(RecipientStatus.FALLBACK, r.line_number, r.fence)
 
     def _fallback_text(self, r: Recipient) -> str:
         params = {k: str(v) for k, v in r.params.items()}

@@ -1,40 +1,42 @@
-"""A webhook endpoint that feeds a provider's events into the store, for campaign statuses.
+"""The campaign's webhook endpoint: a provider's events into the store, for campaign statuses.
 
-``rcskit campaign webhook --provider dotgo --port 9000`` serves :func:`webhook_app`:
-``POST /webhook`` (or ``/``) parses the body with :func:`rcskit.inbound.parse` and stores
-every event: message statuses move the outbox (:meth:`~rcskit.store.Store.apply_status_event`:
-never backwards, early statuses kept until the send is recorded), suggestion taps and user
-messages are stored once each (the report counts the taps), billing events likewise.
+``rcskit campaign webhook --provider dotgo --port 9000`` serves :func:`webhook_app`, which is
+a :class:`~rcskit.app.Bot` (:func:`webhook_bot`) whose one handler stores every event: message
+statuses move the outbox (:meth:`~rcskit.store.Store.apply_status_event`: never backwards,
+early statuses kept until the send is recorded), suggestion taps and user messages are stored
+once each (the report counts the taps), billing events likewise.
 
-A bot built with :mod:`rcskit.app` can do the same from its status handler instead::
+Being a Bot, it answers exactly as a bot does (the README's webhook error table): Google's
+set-up handshake with the secret, 401 when the verifier refuses, 413/415/400 for bodies that
+are too large, of another type or malformed, 200 for an event type rcskit does not know. Each
+event is committed to the durable inbox in the store's own database (same SQLite file, or the
+same PostgreSQL schema) before the 200, de-duplicated there, and stored by the handler right
+after; one accepted before a crash is stored at the next start.
+
+A bot of your own can do the same from its handlers::
 
     @bot.on_status()
     async def status(event):
-        await store.apply_status_event(event)
-
-Answers: 200 once stored (a provider retries anything else), 400 for a body that is not a
-webhook payload, 401 when a configured verifier refuses the request; an event type rcskit
-does not know is logged and acknowledged (200) so that it is not redelivered forever.
+        await store_event(store, event)
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from typing import Any
 
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
-
-from ..errors import InvalidSignature, MalformedPayload, UnknownPayload
+from ..app import Bot
+from ..app.asgi import AsgiApp
 from ..events import BillingEvent, Event, StatusEvent
-from ..inbound import PROVIDERS, NoVerification, Verifier, WebhookRequest, parse
+from ..inbound import PROVIDERS, Verifier
 from ..store import Store
+from ..store.engine import sqlite_path
+from ..store.inbox import Inbox
+from ..store.inbox_postgres import PostgresInbox
+from ..store.inbox_sqlite import SqliteInbox
 from .errors import CampaignError
 
-__all__ = ["store_event", "webhook_app"]
+__all__ = ["store_event", "store_inbox", "webhook_app", "webhook_bot"]
 
 log = logging.getLogger("rcskit.campaign.webhook")
 
@@ -52,56 +54,67 @@ async def store_event(store: Store, event: Event) -> bool:
     return await store.record_inbound(event)
 
 
+def store_inbox(store: Store) -> Inbox:
+    """The durable webhook inbox in ``store``'s database: its SQLite file, or its PostgreSQL
+    connections (and so its schema)."""
+    engine = store.engine
+    if engine.dialect.name == "postgresql":
+        return PostgresInbox.on_engine(engine)
+    path = sqlite_path(engine.url)
+    if path is None:
+        raise CampaignError(f"the store's database {engine.url.render_as_string()} has no file")
+    return SqliteInbox(path)
+
+
+def webhook_bot(
+    store: Store,
+    provider: str,
+    *,
+    verifier: Verifier | None = None,
+    inbox: Inbox | str | None = None,
+    close_store: bool = False,
+    **bot_options: Any,
+) -> Bot:
+    """A :class:`~rcskit.app.Bot` that stores ``provider``'s webhook events in ``store``.
+
+    ``inbox`` is where accepted events wait for their handler: by default the store's own
+    database (:func:`store_inbox`); ``"memory"`` keeps them in memory only. ``close_store``
+    closes the store when the bot stops. Other keywords go to :class:`~rcskit.app.Bot`
+    (``path``, ``max_body_bytes`` ...).
+    """
+    if provider not in PROVIDERS:
+        raise CampaignError(f"--provider {provider!r}: one of {', '.join(sorted(PROVIDERS))}")
+    bot = Bot(
+        provider=provider,
+        verifier=verifier,
+        dedup=store_inbox(store) if inbox is None else inbox,
+        name="campaign-webhook",
+        **bot_options,
+    )
+
+    @bot.on_event
+    async def into_the_store(event: Event) -> None:
+        await store_event(store, event)
+
+    if close_store:
+
+        @bot.on_shutdown
+        async def close() -> None:
+            await store.close()
+
+    return bot
+
+
 def webhook_app(
     store: Store,
     provider: str,
     *,
     verifier: Verifier | None = None,
     close_store: bool = False,
-) -> Starlette:
-    """An ASGI app receiving ``provider``'s webhooks into ``store`` (see the module
-    docstring); ``close_store`` closes the store when the app shuts down."""
-    if provider not in PROVIDERS:
-        raise CampaignError(f"--provider {provider!r}: one of {', '.join(sorted(PROVIDERS))}")
-    check = verifier or NoVerification()
-
-    async def receive(request: Request) -> Response:
-        body = await request.body()
-        try:
-            check.verify(
-                WebhookRequest(
-                    body,
-                    dict(request.headers),
-                    request.client.host if request.client else None,
-                    request.method,
-                )
-            )
-        except InvalidSignature as err:
-            return JSONResponse({"error": str(err)}, status_code=401)
-        try:
-            events = parse(provider, body, dict(request.headers))
-        except MalformedPayload as err:
-            return JSONResponse({"error": err.reason}, status_code=400)
-        except UnknownPayload as err:
-            log.info("unknown webhook payload acknowledged: %s", err)
-            return JSONResponse({"ok": True, "stored": 0})
-        stored = 0
-        for event in events:
-            stored += await store_event(store, event)
-        return JSONResponse({"ok": True, "stored": stored})
-
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        try:
-            yield
-        finally:
-            if close_store:
-                await store.close()
-
-    return Starlette(
-        routes=[
-            Route("/", receive, methods=["POST"]),
-            Route("/webhook", receive, methods=["POST"]),
-        ],
-        lifespan=lifespan,
-    )
+    inbox: Inbox | str | None = None,
+) -> AsgiApp:
+    """The ASGI app of :func:`webhook_bot` (``POST /webhook``; ``GET /health``);
+    ``close_store`` closes the store when the app shuts down."""
+    return webhook_bot(
+        store, provider, verifier=verifier, inbox=inbox, close_store=close_store
+    ).asgi

@@ -23,11 +23,13 @@ import typer
 
 from .. import __version__
 from . import bodies, bot, campaign, demo, emulator, provider, store
+from .help import PlainGroup, tidy
 
 __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="rcskit",
+    cls=PlainGroup,
     help="RCS Business Messaging toolkit: validate, convert, send, run bots and a local emulator.",
     no_args_is_help=True,
     add_completion=False,
@@ -60,6 +62,7 @@ store.register(app)
 emulator.register(app)
 demo.register(app)
 campaign.register(app)
+tidy(app)
 
 
 def main() -> None:

@@ -3,57 +3,113 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from .help import lazy_help
+from .messagefile import (
+    NEUTRAL,
+    BadMessageFile,
+    DecodedMessage,
+    decode_message,
+    form_of,
+    read_json_file,
+)
+from .output import EXIT_USAGE, fail
+
 if TYPE_CHECKING:
     from ..errors import Violation
+    from ..message import Message
 
 __all__ = ["register"]
 
 
 def _read_json(source: str) -> tuple[Any, int]:
-    """Read JSON from a file path or ``-`` (stdin); exit 1 with a one-line reason on failure."""
+    """The JSON of ``source`` and its size; exit 1 with one line for a bad file."""
     try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-    except OSError as err:
-        typer.echo(f"error: cannot read {source}: {err.strerror or err}", err=True)
-        raise typer.Exit(1) from None
+        return read_json_file(source)
+    except BadMessageFile as err:
+        fail(str(err))
+
+
+def _decode(body: Any, source: str, form: str | None) -> DecodedMessage:
+    """:func:`decode_message`, or exit 1 printing each violation (or the one reason)."""
     try:
-        return json.loads(text), len(text.encode("utf-8"))
-    except json.JSONDecodeError as err:
-        typer.echo(
-            f"error: {source} is not JSON: {err.msg} at line {err.lineno} column {err.colno}",
-            err=True,
-        )
+        return decode_message(body, source, form)
+    except BadMessageFile as err:
+        if not err.violations:
+            fail(str(err))
+        _print_violations(source, err.violations)
         raise typer.Exit(1) from None
 
 
-def _print_violations(source: str, violations: list[Violation] | tuple[Violation, ...]) -> None:
+def _print_violations(source: str, violations: Sequence[Violation]) -> None:
     for v in violations:
         typer.echo(f"{source}: {v}")
 
 
-FORMAT_CHOICES = ("auto", "gsma", "google")
+FORMAT_CHOICES = ("auto", NEUTRAL, "gsma", "google")
+
+NEUTRAL_PROFILE = "gsma"
+"""The limits profile rcskit JSON is checked against when ``--provider`` is not given."""
+
+
+def _profiles_help() -> str:
+    """The ``--provider`` help of ``validate``, naming every limits profile."""
+    from ..limits import PROFILES
+
+    return (
+        f"Limits profile: {', '.join(PROFILES)} (default: the format's; "
+        f"{NEUTRAL_PROFILE} for rcskit JSON)."
+    )
+
+
+def _encode_neutral(
+    message: Message, to: str, strict: bool, drop_metadata: bool, dropped: list[str]
+) -> dict[str, Any]:
+    """rcskit JSON's ``message`` in the ``to`` format; ``dropped`` gets the rcskit JSON paths
+    of what was left out. Raises ``InvalidMessage`` for what the target format refuses."""
+    from datetime import UTC, datetime
+
+    from ..errors import InvalidMessage
+    from ..formats import get_format
+    from ..limits import check, profile
+
+    if to == "google":
+        from ..formats import google
+
+        out = google.encode(message, strict=strict, drop_metadata=drop_metadata, dropped=dropped)
+    else:
+        from ..formats import gsma
+
+        out = gsma.encode(message)
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)  # expiry belongs to the moment of sending
+    found = check(get_format(to).decode(out).message, profile(to), now=epoch, wire_format=to)
+    if found:
+        raise InvalidMessage(found)
+    return out
 
 
 def register(app: typer.Typer) -> None:
     """Add ``validate`` and ``convert`` to the ``rcskit`` command line."""
 
-    @app.command()
+    @app.command(cls=lazy_help(provider=_profiles_help))
     def validate(
-        file: Annotated[str, typer.Argument(help="A JSON message body, or - for standard input.")],
+        file: Annotated[
+            str,
+            typer.Argument(
+                help="A message file (rcskit JSON, a GSMA or a Google body), or - for "
+                "standard input."
+            ),
+        ],
         format: Annotated[
-            str, typer.Option("--format", "-f", help="gsma, google or auto (detect).")
+            str, typer.Option("--format", "-f", help="rcskit, gsma, google or auto (detect).")
         ] = "auto",
         provider: Annotated[
             str | None,
-            typer.Option(
-                "--provider", "-p", help="Limits profile: gsma, google, dotgo, orange or smsbox."
-            ),
+            typer.Option("--provider", "-p", help="Limits profile (default: the format's)."),
         ] = None,
         at: Annotated[
             str | None,
@@ -66,17 +122,20 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Check a message body against the format and every limit; print each violation."""
         from .. import limits
-        from ..errors import InvalidMessage
-        from ..formats import detect_format, get_format, in_wire_terms
+        from ..formats import in_wire_terms
         from ..formats.bodies import body_kind, check_body
         from ..message import parse_rfc3339
 
         if format not in FORMAT_CHOICES:
-            typer.echo(
-                f"error: --format must be one of {', '.join(FORMAT_CHOICES)}, not {format!r}",
-                err=True,
-            )
-            raise typer.Exit(2)
+            fail(f"--format must be one of {', '.join(FORMAT_CHOICES)}, not {format!r}", EXIT_USAGE)
+        now = None
+        if at is not None:
+            now = parse_rfc3339(at)
+            if now is None:
+                fail(
+                    f"--at must be an RFC 3339 time like 2024-01-01T00:00:00Z, not {at!r}",
+                    EXIT_USAGE,
+                )
         body, size = _read_json(file)
         kind = body_kind(body) if format == "auto" else None
         if kind is not None:
@@ -86,93 +145,90 @@ def register(app: typer.Typer) -> None:
                 raise typer.Exit(1)
             typer.echo(f"OK: {file} is a valid {kind}")
             return
-        fmt_name = detect_format(body) if format == "auto" else format
-        if fmt_name is None:
-            typer.echo(
-                f"{file}: cannot tell the format: expected a GSMA body (RCSMessage) or a "
-                "Google body (contentMessage); pass --format",
-                err=True,
+        form = form_of(body) if format == "auto" else format
+        if form is None:
+            fail(
+                f'{file}: cannot tell the format: expected rcskit JSON ({{"content": ...}}), '
+                "a GSMA body (RCSMessage) or a Google body (contentMessage); pass --format"
             )
-            raise typer.Exit(1)
-        fmt = get_format(fmt_name)
         try:
-            profile = limits.profile(provider or fmt_name)
+            profile = limits.profile(provider or (NEUTRAL_PROFILE if form == NEUTRAL else form))
         except (KeyError, ValueError) as err:
-            typer.echo(f"error: {err}", err=True)
-            raise typer.Exit(2) from None
-        try:
-            message = fmt.decode(body).message
-        except InvalidMessage as err:
-            _print_violations(file, err.violations)
-            raise typer.Exit(1) from None
-        now = None
-        if at is not None:
-            now = parse_rfc3339(at)
-            if now is None:
-                typer.echo(
-                    f"error: --at must be an RFC 3339 time like 2024-01-01T00:00:00Z, not {at!r}",
-                    err=True,
-                )
-                raise typer.Exit(2)
-        found = limits.check(message, profile, encoded_size=size, now=now)
+            fail(str(err), EXIT_USAGE)
+        message = _decode(body, file, form).message
+        wire = form != NEUTRAL
+        found = limits.check(
+            message,
+            profile,
+            encoded_size=size if wire else None,
+            now=now,
+            wire_format=form if wire else None,
+        )
         if found:
-            _print_violations(file, in_wire_terms(fmt_name, message, found))
+            _print_violations(file, in_wire_terms(form, message, found) if wire else found)
             typer.echo(f"{len(found)} violation(s)", err=True)
             raise typer.Exit(1)
         notes = limits.recommendations(message, profile)
-        for note in in_wire_terms(fmt_name, message, notes):
+        for note in in_wire_terms(form, message, notes) if wire else notes:
             typer.echo(f"{file}: note: {note}", err=True)
         typer.echo(
-            f"OK: {file} is a valid {fmt_name} {message.content.kind} message "
-            f"({profile.name} limits)"
+            f"OK: {file} is a valid {form} {message.content.kind} message ({profile.name} limits)"
         )
 
     @app.command()
     def convert(
-        file: Annotated[str, typer.Argument(help="A JSON message body, or - for standard input.")],
+        file: Annotated[
+            str,
+            typer.Argument(
+                help="A message file (rcskit JSON, a GSMA or a Google body), or - for "
+                "standard input."
+            ),
+        ],
         to: Annotated[str, typer.Option("--to", help="Target format: gsma or google.")],
+        strict: Annotated[
+            bool,
+            typer.Option(
+                "--strict",
+                help="Refuse, rather than drop, the MIME types and sizes Google recomputes.",
+            ),
+        ] = False,
         drop_metadata: Annotated[
             bool,
             typer.Option(
                 "--drop-metadata",
-                help="Drop file/media metadata (MIME types, sizes, names) the target cannot carry; "
-                "each dropped field is listed on stderr.",
+                help="Also drop file names and per-card carousel layout Google cannot carry "
+                "(MIME types and sizes are dropped by default); each is listed on stderr.",
             ),
         ] = False,
     ) -> None:
-        """Convert a message body between the GSMA and Google formats (through the neutral
-        model)."""
+        """Convert a message between the GSMA and Google formats (through the neutral model);
+        the result always passes validate. To Google, the MIME types and sizes Google
+        recomputes are dropped, each named on stderr."""
         from ..errors import InvalidMessage, UnsupportedFeature
-        from ..formats import detect_format, get_format
+        from ..formats.convert import convert_body
 
         if to not in ("gsma", "google"):
-            typer.echo(f"error: --to must be gsma or google, not {to!r}", err=True)
-            raise typer.Exit(2)
+            fail(f"--to must be gsma or google, not {to!r}", EXIT_USAGE)
         body, _ = _read_json(file)
-        source = detect_format(body)
-        if source is None:
-            typer.echo(
-                f"{file}: cannot tell the format (no RCSMessage or contentMessage)", err=True
-            )
-            raise typer.Exit(1)
+        form = form_of(body)
+        dropped: list[str] = []
         try:
-            envelope = get_format(source).decode(body)
-            dropped: list[str] = []
-            if to == "google":
-                from ..formats import google
-
-                out = google.encode(envelope.message, drop_metadata=drop_metadata, dropped=dropped)
+            if form == NEUTRAL:  # rcskit JSON: the neutral model already, encode it once
+                decoded = _decode(body, file, NEUTRAL)
+                out = _encode_neutral(decoded.message, to, strict, drop_metadata, dropped)
             else:
-                from ..formats import gsma
-
-                out = gsma.encode(envelope.message, envelope.to)
+                _decode(body, file, form)  # a body that does not decode: its violations
+                out = convert_body(
+                    body, to, strict=strict, drop_metadata=drop_metadata, dropped=dropped
+                )
         except InvalidMessage as err:
             _print_violations(file, err.violations)
             raise typer.Exit(1) from None
         except UnsupportedFeature as err:
             hint = str(err).replace("pass drop_metadata=True", "pass --drop-metadata")
-            typer.echo(f"{file}: cannot convert to {to}: {hint}", err=True)
-            raise typer.Exit(1) from None
+            if strict:
+                hint = hint.replace("pass --drop-metadata to drop", "leave out --strict to drop")
+            fail(f"{file}: cannot convert to {to}: {hint}")
         for path in dropped:
             typer.echo(f"dropped: {path}", err=True)
         typer.echo(json.dumps(out, indent=2, ensure_ascii=False))

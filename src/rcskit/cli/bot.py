@@ -19,16 +19,24 @@ if TYPE_CHECKING:
     from ..app.bot import Bot
     from ..events import Event
 
-__all__ = ["DEFAULT_PORT", "register", "register_with_emulator", "tail_bot"]
+__all__ = ["DEFAULT_PORT", "format_label", "register", "register_with_emulator", "tail_bot"]
 
 DEFAULT_PORT = 8080
 """Where ``rcskit run`` and ``rcskit tail`` listen by default (the emulator has 8000)."""
 
 
-_FORMAT_LABELS = {"maap": "gsma", "dotgo": "billing"}
-"""``--provider auto`` names events after their body's format: the parser calls GSMA bodies
-``maap`` and Dotgo billing bodies ``dotgo`` (see ``rcskit.inbound``), so one Dotgo bot's
-messages and its billing events would carry two provider names."""
+def format_label(event: Event) -> str:
+    """What ``tail --provider auto`` prints in its second column: the event's body format
+    (``gsma``, ``google``, ``orange``, ``smsbox``) or ``billing``. A body does not tell which
+    platform sent it: the parser names GSMA bodies after the generic MaaP provider, and Dotgo
+    billing events after Dotgo, so one Dotgo bot's messages and its billing events would
+    otherwise carry two provider names."""
+    from ..providers import registry
+
+    if event.event_type == "billing":
+        return "billing"
+    spec = registry.find(event.provider)
+    return spec.webhook_format if spec is not None else event.provider
 
 
 def _line(event: Event, label: str | None = None) -> str:
@@ -50,7 +58,7 @@ def tail_bot(provider: str = "auto", path: str = "/webhook", *, show_raw: bool =
 
     @bot.on_event
     def print_event(event: Event) -> None:
-        label = _FORMAT_LABELS.get(event.provider) if provider == "auto" else None
+        label = format_label(event) if provider == "auto" else None
         typer.echo(_line(event, label))
         if show_raw:
             import json

@@ -9,6 +9,7 @@ The client secret is never stored: ``run`` takes it from ``--client-secret`` or 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 from collections.abc import Callable, Coroutine, Mapping
@@ -18,14 +19,16 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from .options import DEFAULT_CONFIG_FILE, DEFAULT_DATABASE, DatabaseOption
-from .output import end_progress, progress_note
+from .help import tidy
+from .messagefile import BadMessageFile, read_json_file
+from .options import DEFAULT_CONFIG_FILE, DEFAULT_DATABASE, DatabaseOption, JsonOption
+from .output import end_progress, json_line, progress_note, run_coroutine, table_console
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
     from rich.console import Console
 
-    from ..campaign import ProviderRef, RunSummary
+    from ..campaign import Funnel, ProviderRef, RunSummary
     from ..providers.base import ProviderConfig
     from ..store import Campaign, Store
 
@@ -122,11 +125,11 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def _ttl_seconds(text: str) -> float:
-    from ..campaign import CampaignError
-
     m = _TTL.match(text)
     if m is None:
-        raise CampaignError(f"--ttl {text!r}: give a duration like 3600s, 90m, 2h or 1d")
+        raise typer.BadParameter(
+            f"{text!r}: give a duration like 3600s, 90m, 2h or 1d", param_hint="'--ttl'"
+        )
     return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
 
 
@@ -180,14 +183,234 @@ def _run_loop(main: Coroutine[Any, Any, T]) -> T:
     try:
         import uvloop
     except ImportError:
-        return asyncio.run(main)
+        return run_coroutine(main)
     result: T = uvloop.run(main)
     return result
 
 
+def funnel_record(campaign: Campaign, f: Funnel) -> dict[str, Any]:
+    """A campaign's funnel as ``campaign report --json`` prints it."""
+    return {
+        "campaign_id": campaign.id,
+        "name": campaign.name,
+        "recipients": f.recipients,
+        "invalid": f.invalid,
+        "duplicates": f.duplicates,
+        "not_rcs": f.not_rcs,
+        "sent": f.sent,
+        "delivered": f.delivered,
+        "displayed": f.displayed,
+        "clicked": f.clicked,
+        "failed": f.failed,
+        "failures": [{"reason": reason, "count": n} for reason, n in f.failures],
+        "fallen_back": f.fallen_back,
+        "fallen_back_after_send": f.fallen_back_after_send,
+        "expired": f.expired,
+        "revoked": f.revoked,
+        "unknown": f.unknown,
+        "unknown_lines": [{"line": line, "number": number} for line, number in f.unknown_lines],
+        "waiting": f.waiting,
+    }
+
+
+def campaign_record(c: Campaign) -> dict[str, Any]:
+    """One campaign as ``campaign list --json`` prints it."""
+    return {
+        "id": c.id,
+        "name": c.name,
+        "provider": c.provider,
+        "status": c.status.value,
+        "tps": c.tps,
+        "created_at": c.created_at,
+    }
+
+
+RedisOption = Annotated[
+    str | None,
+    typer.Option(
+        "--redis",
+        envvar="RCSKIT_REDIS_URL",
+        help="A redis:// URL: every worker paces under one shared rate limit per provider "
+        "account (or RCSKIT_REDIS_URL). Needed to run several workers of a paced campaign.",
+        show_default=False,
+    ),
+]
+
+
+def _account(campaign: Campaign) -> str:
+    """The provider account a campaign sends from (the shared limiter's key)."""
+    from ..campaign import CampaignSettings
+
+    ref = CampaignSettings.of(campaign).provider
+    return str(getattr(ref, "bot_id", None) or getattr(ref, "name", None) or ref.kind)
+
+
+async def _run_campaign(
+    store: Store,
+    campaign: Campaign,
+    *,
+    secret: str | None,
+    concurrency: int | None,
+    resend_unknown: bool,
+    wait: bool,
+    lease: float,
+    redis: Any | None,
+    worker_id: str | None = None,
+    register: bool = True,
+    **runner_kw: Any,
+) -> RunSummary:
+    """Build the clients and limiters of ``campaign`` and run it to its end (or pause).
+    ``redis``: a Redis client for the shared limiters (``None``: this process paces alone)."""
+    from ..campaign import CampaignSettings, Runner, RunOptions, build_client
+    from ..campaign.fallback import load_sender
+    from ..campaign.pacing import bulk_limiter, default_concurrency, send_limiter
+    from ..ratelimit import RateLimiter
+    from ..retry import NO_RETRY
+    from ..transport import AiohttpTransport
+
+    settings = CampaignSettings.of(campaign)
+    config, configured_tps = provider_config(settings.provider, environ=os.environ, secret=secret)
+    tps = campaign.tps or configured_tps or DEFAULT_TPS
+    kind = settings.provider.kind
+    pace: RateLimiter
+    bulk: RateLimiter
+    if redis is not None:
+        from ..campaign import redis_limiter
+
+        account = _account(campaign)
+        pace = redis_limiter.send_limiter(redis, kind, account, tps)
+        bulk = redis_limiter.bulk_capability_limiter(redis, kind, account, settings.bulk_per_minute)
+    else:
+        pace = send_limiter(kind, tps, spike=settings.spike, catch_up=RESERVE_CATCH_UP_S)
+        bulk = bulk_limiter(settings.bulk_per_minute)
+    transport = AiohttpTransport()
+    try:
+        sender_client = build_client(config, transport=transport, retry=NO_RETRY)
+        check_client = build_client(
+            config,
+            transport=transport,
+            auth=sender_client.auth,
+            limiter={"send": pace, "bulk": bulk},
+        )
+        sender = load_sender(settings.fallback, campaign.id)
+        options = RunOptions(
+            concurrency=concurrency or default_concurrency(tps),
+            resend_unknown=resend_unknown,
+            wait=wait,
+            lease_s=lease,
+            # the shared limiter spaces the sends itself, on Redis's clock
+            smoothing=redis is None,
+            shared_limiter=redis is not None,
+            worker_id=worker_id,
+            register=register,
+        )
+        runner = Runner(
+            store,
+            campaign,
+            sender_client,
+            sender,
+            limiter=pace,
+            check_client=check_client,
+            options=options,
+            **runner_kw,
+        )
+        try:
+            return await runner.run()
+        finally:
+            await sender.close()
+    finally:
+        await transport.close()
+
+
+def _redis_client(url: str | None) -> Any | None:
+    """A Redis client for ``url`` (``None`` for none); a bad URL is refused naming it."""
+    if url is None:
+        return None
+    from ..campaign import CampaignError
+    from ..campaign.redis_limiter import connect, redacted_url
+
+    try:
+        return connect(url)
+    except ValueError as err:
+        raise CampaignError(f"--redis {redacted_url(url)}: {err}") from None
+
+
 def register(app: typer.Typer) -> None:
-    """Add the ``campaign`` command group to the ``rcskit`` command line."""
+    """Add the ``campaign`` command group and ``worker`` to the ``rcskit`` command line."""
     app.add_typer(commands(), name="campaign")
+    app.command("worker")(worker)
+
+
+def worker(
+    client_secret: Annotated[
+        str | None,
+        typer.Option(
+            "--client-secret",
+            envvar="RCSKIT_CLIENT_SECRET",
+            help="The provider client secret (or RCSKIT_CLIENT_SECRET).",
+            show_default=False,
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option("--concurrency", min=1, help="Sends in flight per campaign."),
+    ] = None,
+    lease: Annotated[float, typer.Option("--lease", help="Lease length in seconds.")] = 30.0,
+    redis_url: RedisOption = None,
+    database: DatabaseOption = DEFAULT_DATABASE,
+) -> None:
+    """Serve every running campaign of the store until stopped (Ctrl-C, SIGTERM).
+
+    Start as many as needed, on one host or several, on one PostgreSQL database (with --redis
+    when a campaign has a TPS). `rcskit campaign resume ID` starts a campaign for them;
+    `campaign pause|cancel ID` reach every worker within a second."""
+    import signal
+
+    from rich.console import Console
+
+    from ..campaign.worker import WorkerPool
+    from ..errors import RcsError
+
+    console = Console(stderr=True)
+    show = _printer(console)
+
+    async def go() -> None:
+        redis = _redis_client(redis_url)
+        try:
+            async with await _open(database, must_exist=True) as store:
+
+                def run_one(campaign: Campaign, worker_id: str) -> Any:
+                    return _run_campaign(
+                        store,
+                        campaign,
+                        secret=client_secret,
+                        concurrency=concurrency,
+                        resend_unknown=False,
+                        wait=True,
+                        lease=lease,
+                        redis=redis,
+                        worker_id=worker_id,
+                        register=False,
+                        notify=lambda text: show(f"{campaign.id}: {text}"),
+                    )
+
+                pool = WorkerPool(store, run_one, shared_limiter=redis is not None, notify=show)
+                serving = asyncio.ensure_future(pool.serve())
+                loop = asyncio.get_running_loop()
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    loop.add_signal_handler(sig, serving.cancel)
+                show(f"worker {pool.worker} serving the running campaigns (Ctrl-C stops it)")
+                with contextlib.suppress(asyncio.CancelledError):
+                    await serving
+                show(f"worker {pool.worker} stopped")
+        finally:
+            if redis is not None:
+                await redis.aclose()
+
+    try:
+        _run_loop(go())
+    except RcsError as err:
+        raise _fail(str(err)) from None
 
 
 def commands() -> typer.Typer:
@@ -267,12 +490,23 @@ def commands() -> typer.Typer:
         campaign_id: Annotated[
             str | None, typer.Option("--id", help="The campaign id (default: random).")
         ] = None,
-        bot_id: Annotated[str | None, typer.Option("--bot-id")] = None,
-        client_id: Annotated[str | None, typer.Option("--client-id")] = None,
+        bot_id: Annotated[
+            str | None,
+            typer.Option("--bot-id", help="The bot id, with --provider KIND (no rcskit.toml)."),
+        ] = None,
+        client_id: Annotated[
+            str | None,
+            typer.Option("--client-id", help="The OAuth client id, with --provider KIND."),
+        ] = None,
         server_root: Annotated[
             str | None, typer.Option("--server-root", help="e.g. http://127.0.0.1:8000/dotgo/rcs")
         ] = None,
-        auth_url: Annotated[str | None, typer.Option("--auth-url")] = None,
+        auth_url: Annotated[
+            str | None,
+            typer.Option(
+                "--auth-url", help="The token URL, with --provider KIND (default: the kind's)."
+            ),
+        ] = None,
         bulk_per_minute: Annotated[
             float, typer.Option("--bulk-per-minute", help="Bulk capability checks per minute.")
         ] = 60.0,
@@ -307,13 +541,14 @@ def commands() -> typer.Typer:
             body: MessageTemplate | None = None
             if message is not None:
                 try:
-                    text = message.read_text(encoding="utf-8")
-                except OSError as err:
-                    raise CampaignError(f"{message}: cannot read ({err.strerror})") from None
+                    read_json_file(str(message))  # bounded: one line for a bad file
+                except BadMessageFile as err:
+                    raise CampaignError(str(err)) from None
+                text = message.read_text(encoding="utf-8")
                 body = MessageTemplate.from_json(text, source=str(message))
             if ttl is not None:
                 if body is None:
-                    raise CampaignError("--ttl applies to --message campaigns")
+                    raise typer.BadParameter("applies to --message campaigns", param_hint="'--ttl'")
                 seconds = _ttl_seconds(ttl)
                 timed = Message.model_validate({**body.base, "ttl": f"{seconds:g}s"})
                 body = MessageTemplate(
@@ -326,22 +561,23 @@ def commands() -> typer.Typer:
             if start is not None:
                 starts_at = parse_rfc3339(start)
                 if starts_at is None:
-                    raise CampaignError(
-                        f"--start {start!r}: give an ISO time like 2025-05-01T09:00:00+02:00"
+                    raise typer.BadParameter(
+                        f"{start!r}: give an ISO time like 2025-05-01T09:00:00+02:00",
+                        param_hint="'--start'",
                     )
             try:
                 mode = CapabilityMode(capabilities)
             except ValueError:
-                raise CampaignError(
-                    f"--capabilities {capabilities!r}: check, cache-only or none"
+                raise typer.BadParameter(
+                    f"{capabilities!r}: check, cache-only or none", param_hint="'--capabilities'"
                 ) from None
             try:
                 endings = tuple(
                     MessageState(w.strip()) for w in fallback_on.split(",") if w.strip()
                 )
             except ValueError:
-                raise CampaignError(
-                    f"--fallback-on {fallback_on!r}: states like expired,revoked"
+                raise typer.BadParameter(
+                    f"{fallback_on!r}: states like expired,revoked", param_hint="'--fallback-on'"
                 ) from None
 
             async def go() -> tuple[Campaign, list[tuple[int, str]]]:
@@ -372,11 +608,11 @@ def commands() -> typer.Typer:
                     return made, await _rejected(store, made.id, SHOWN_REJECTED)
 
             try:
-                made, rejected = asyncio.run(go())
+                made, rejected = run_coroutine(go())
             finally:
                 end_progress()
         except RcsError as err:
-            raise _fail(str(err), 2) from None
+            raise _fail(str(err)) from None
         imported = CampaignSettings.of(made).imported
         typer.echo(
             f"campaign {made.id} created: {imported.queued} recipient(s), "
@@ -426,9 +662,11 @@ def commands() -> typer.Typer:
             bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")
         ] = True,
         lease: Annotated[float, typer.Option("--lease", help="Lease length in seconds.")] = 30.0,
+        redis_url: RedisOption = None,
         database: DatabaseOption = DEFAULT_DATABASE,
     ) -> None:
-        """Run (or resume) a campaign until every recipient is done."""
+        """Run (or resume) a campaign until every recipient is done. Several processes (hosts)
+        on one PostgreSQL database share the work; with a TPS they need --redis."""
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -440,62 +678,35 @@ def commands() -> typer.Typer:
             TimeRemainingColumn,
         )
 
-        from ..campaign import CampaignSettings, Runner, RunOptions, RunStopped, build_client
         from ..campaign import Progress as RunProgress
-        from ..campaign.fallback import load_sender
-        from ..campaign.pacing import bulk_limiter, default_concurrency, send_limiter
+        from ..campaign import RunStopped
         from ..errors import RcsError
         from ..gcpolicy import freeze_startup
-        from ..retry import NO_RETRY
-        from ..transport import AiohttpTransport
 
         console = Console(stderr=True)
 
         async def go() -> RunSummary:
-            async with await _open(database, must_exist=True) as store:
-                campaign = await _campaign(store, campaign_id)
-                settings = CampaignSettings.of(campaign)
-                config, configured_tps = provider_config(
-                    settings.provider, environ=os.environ, secret=client_secret
-                )
-                tps = campaign.tps or configured_tps or DEFAULT_TPS
-                kind = settings.provider.kind
-                pace = send_limiter(kind, tps, spike=settings.spike, catch_up=RESERVE_CATCH_UP_S)
-                transport = AiohttpTransport()
-                sender_client = build_client(config, transport=transport, retry=NO_RETRY)
-                check_client = build_client(
-                    config,
-                    transport=transport,
-                    auth=sender_client.auth,
-                    limiter={"send": pace, "bulk": bulk_limiter(settings.bulk_per_minute)},
-                )
-                sender = load_sender(settings.fallback, campaign.id)
-                freeze_startup()  # a long full collection mid-run would stall the pace
-                options = RunOptions(
-                    concurrency=concurrency or default_concurrency(tps),
-                    resend_unknown=resend_unknown,
-                    wait=not no_wait,
-                    lease_s=lease,
-                )
+            redis = _redis_client(redis_url)
+            try:
+                async with await _open(database, must_exist=True) as store:
+                    campaign = await _campaign(store, campaign_id)
+                    freeze_startup()  # a long full collection mid-run would stall the pace
 
-                def runner(**kw: Any) -> Runner:
-                    return Runner(
-                        store,
-                        campaign,
-                        sender_client,
-                        sender,
-                        limiter=pace,
-                        check_client=check_client,
-                        options=options,
-                        **kw,
-                    )
+                    def run_it(**kw: Any) -> Coroutine[Any, Any, RunSummary]:
+                        return _run_campaign(
+                            store,
+                            campaign,
+                            secret=client_secret,
+                            concurrency=concurrency,
+                            resend_unknown=resend_unknown,
+                            wait=not no_wait,
+                            lease=lease,
+                            redis=redis,
+                            **kw,
+                        )
 
-                try:
                     if not progress_bar:
-                        try:
-                            return await runner(notify=_printer(console)).run()
-                        finally:
-                            await sender.close()
+                        return await run_it(notify=_printer(console))
                     with Progress(
                         TextColumn("[bold]{task.description}"),
                         BarColumn(),
@@ -512,16 +723,12 @@ def commands() -> typer.Typer:
                         def show(p: RunProgress) -> None:
                             bar.update(task, total=p.total, completed=p.done, rate=p.rate())
 
-                        try:
-                            summary = await runner(
-                                on_progress=show, notify=_printer(bar.console)
-                            ).run()
-                        finally:
-                            await sender.close()
+                        summary = await run_it(on_progress=show, notify=_printer(bar.console))
                         show(summary.progress)
                         return summary
-                finally:
-                    await transport.close()
+            finally:
+                if redis is not None:
+                    await redis.aclose()
 
         try:
             summary = _run_loop(go())
@@ -535,29 +742,61 @@ def commands() -> typer.Typer:
     def status(
         campaign_id: Annotated[str, typer.Argument(help="The campaign id.")],
         database: DatabaseOption = DEFAULT_DATABASE,
+        as_json: JsonOption = False,
     ) -> None:
         """Show where a campaign's recipients and messages are."""
-        from rich.console import Console
         from rich.table import Table
 
         from ..errors import RcsError
-        from ..store import MessageState, RecipientStatus, WorkLeft
+        from ..store import LiveWorker, MessageState, RecipientStatus, WorkLeft
 
         async def go() -> tuple[
-            Campaign, dict[RecipientStatus, int], dict[MessageState, int], int, WorkLeft
+            Campaign,
+            dict[RecipientStatus, int],
+            dict[MessageState, int],
+            int,
+            WorkLeft,
+            list[LiveWorker],
         ]:
             async with await _open(database, must_exist=True) as store:
                 campaign = await _campaign(store, campaign_id)
                 counts = await store.campaign_counts(campaign_id, unknown_limit=1)
                 unknown = counts.recipients.get(RecipientStatus.UNKNOWN, 0)
                 left = await store.work_left(campaign_id)
-                return campaign, counts.recipients, counts.states, unknown, left
+                live = await store.live_workers(campaign_id)
+                return campaign, counts.recipients, counts.states, unknown, left, live
 
         try:
-            campaign, recipients, states, unknown, left = asyncio.run(go())
+            campaign, recipients, states, unknown, left, live = run_coroutine(go())
         except RcsError as err:
             raise _fail(str(err)) from None
-        console = Console()
+        if as_json:
+            record = campaign_record(campaign)
+            record["recipients"] = {
+                s.value: recipients[s] for s in RecipientStatus if s in recipients
+            }
+            record["total"] = sum(recipients.values())
+            record["messages"] = {st.value: states[st] for st in MessageState if st in states}
+            record["unknown_outcome"] = unknown
+            record["open"] = left.open
+            record["ready"] = left.ready
+            record["next_at"] = left.next_at
+            record["workers"] = [
+                {
+                    "id": w.id,
+                    "host": w.host,
+                    "pid": w.pid,
+                    "campaign_id": w.campaign_id,
+                    "shared_limiter": w.shared_limiter,
+                    "leases": w.leases,
+                    "lease_until": w.lease_until,
+                    "seen_at": w.seen_at,
+                }
+                for w in live
+            ]
+            json_line(record)
+            return
+        console = table_console()
         console.print(
             f"campaign {campaign.id} ({campaign.name}): {campaign.status.value}, "
             f"provider {campaign.provider}, {campaign.tps or '-'} TPS"
@@ -586,6 +825,80 @@ def commands() -> typer.Typer:
                 else ""
             )
             console.print(f"open: {left.open} ({left.ready} ready now{later})")
+        console.print(f"workers: {len(live)}")
+        for w in live:
+            serves = w.campaign_id or "every running campaign"
+            limiter = "shared limiter" if w.shared_limiter else "own limiter"
+            until = f" until {w.lease_until:%H:%M:%S} UTC" if w.lease_until is not None else ""
+            console.print(
+                f"  {w.host} pid {w.pid} ({serves}, {limiter}): {w.leases} lease(s){until}, "
+                f"seen {w.seen_at:%H:%M:%S} UTC",
+                markup=False,
+                highlight=False,
+            )
+
+    def _set_status(campaign_id: str, database: str, wanted: str) -> None:
+        from ..campaign import CampaignError
+        from ..errors import RcsError
+        from ..store import CampaignStatus
+
+        async def go() -> str:
+            async with await _open(database, must_exist=True) as store:
+                campaign = await _campaign(store, campaign_id)
+                now = campaign.status
+                if now in (CampaignStatus.DONE, CampaignStatus.CANCELLED):
+                    why = f"campaign {campaign_id} is {now.value}: nothing to {wanted}"
+                    raise CampaignError(why)
+                if wanted == "pause":
+                    await store.set_campaign_status(campaign_id, CampaignStatus.PAUSED)
+                    return (
+                        f"campaign {campaign_id} paused: every worker stops sending within a "
+                        f"second (`rcskit campaign resume {campaign_id}` resumes it)"
+                    )
+                if wanted == "resume":
+                    if now is CampaignStatus.RUNNING:
+                        raise CampaignError(f"campaign {campaign_id} is running already")
+                    await store.set_campaign_status(campaign_id, CampaignStatus.RUNNING)
+                    return (
+                        f"campaign {campaign_id} resumed: running workers (`rcskit worker`) "
+                        f"take it up within a second, or run `rcskit campaign run {campaign_id}`"
+                    )
+                await store.set_campaign_status(campaign_id, CampaignStatus.CANCELLED)
+                cancelled = await store.cancel_open(campaign_id)
+                return (
+                    f"campaign {campaign_id} cancelled: {cancelled} open recipient(s) will not "
+                    "be sent; workers stop within a second (sends in flight are recorded)"
+                )
+
+        try:
+            typer.echo(run_coroutine(go()))
+        except RcsError as err:
+            raise _fail(str(err)) from None
+
+    @group.command("pause")
+    def pause(
+        campaign_id: Annotated[str, typer.Argument(help="The campaign id.")],
+        database: DatabaseOption = DEFAULT_DATABASE,
+    ) -> None:
+        """Pause a campaign on every worker (within a second); resume continues it."""
+        _set_status(campaign_id, database, "pause")
+
+    @group.command("resume")
+    def resume(
+        campaign_id: Annotated[str, typer.Argument(help="The campaign id.")],
+        database: DatabaseOption = DEFAULT_DATABASE,
+    ) -> None:
+        """Resume a paused campaign, or start a new one, for the running `rcskit worker`
+        processes (they take it up within a second)."""
+        _set_status(campaign_id, database, "resume")
+
+    @group.command("cancel")
+    def cancel(
+        campaign_id: Annotated[str, typer.Argument(help="The campaign id.")],
+        database: DatabaseOption = DEFAULT_DATABASE,
+    ) -> None:
+        """Cancel a campaign: its open recipients are never sent (workers stop in a second)."""
+        _set_status(campaign_id, database, "cancel")
 
     @group.command("report")
     def report(
@@ -594,9 +907,9 @@ def commands() -> typer.Typer:
             Path, typer.Option("--out", help="Folder for the PNG chart and the HTML report.")
         ] = Path("."),
         database: DatabaseOption = DEFAULT_DATABASE,
+        as_json: JsonOption = False,
     ) -> None:
         """Print the funnel; write a PNG chart and a self-contained HTML report."""
-        from rich.console import Console
         from rich.table import Table
 
         from ..campaign.report import (
@@ -617,14 +930,20 @@ def commands() -> typer.Typer:
                 return campaign, counts, rejected, await campaign_details(store, campaign_id)
 
         try:
-            campaign, counts, rejected, details = asyncio.run(go())
+            campaign, counts, rejected, details = run_coroutine(go())
             f = funnel(counts)
             png, page = write_report(
                 campaign, f, out, generated=datetime.now(UTC), rejected=rejected, details=details
             )
         except RcsError as err:
             raise _fail(str(err)) from None
-        console = Console()
+        if as_json:
+            record = funnel_record(campaign, f)
+            record["chart"] = str(png)
+            record["report"] = str(page)
+            json_line(record)
+            return
+        console = table_console()
         table = Table(title=f"campaign {campaign.id} ({campaign.name})")
         table.add_column("stage")
         table.add_column("recipients", justify="right")
@@ -641,9 +960,10 @@ def commands() -> typer.Typer:
         console.print(f"chart: {png}\nreport: {page}")
 
     @group.command("list")
-    def list_campaigns(database: DatabaseOption = DEFAULT_DATABASE) -> None:
-        """List campaigns, newest first."""
-        from rich.console import Console
+    def list_campaigns(
+        database: DatabaseOption = DEFAULT_DATABASE, as_json: JsonOption = False
+    ) -> None:
+        """List campaigns, newest first (with --json, one object per line)."""
         from rich.table import Table
 
         from ..errors import RcsError
@@ -653,9 +973,13 @@ def commands() -> typer.Typer:
                 return await store.list_campaigns()
 
         try:
-            found = asyncio.run(go())
+            found = run_coroutine(go())
         except RcsError as err:
             raise _fail(str(err)) from None
+        if as_json:
+            for c in found:
+                json_line(campaign_record(c))
+            return
         table = Table(title=f"{len(found)} campaign(s)")
         for column in ("id", "name", "provider", "status", "created (UTC)"):
             table.add_column(column)
@@ -663,14 +987,14 @@ def commands() -> typer.Typer:
             table.add_row(
                 c.id, c.name, c.provider, c.status.value, f"{c.created_at:%Y-%m-%d %H:%M}"
             )
-        Console().print(table)
+        table_console().print(table)
 
     @group.command("webhook")
     def webhook(
         provider: Annotated[
             str, typer.Option("--provider", help="The webhook format: dotgo, dotgo_google ...")
         ],
-        host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+        host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
         port: Annotated[
             int, typer.Option("--port", min=0, max=65535, help="0: any free port.")
         ] = 9000,
@@ -711,10 +1035,11 @@ def commands() -> typer.Typer:
             await server.serve(sockets=[sock])
 
         try:
-            asyncio.run(go())
+            run_coroutine(go())
         except RcsError as err:
             raise _fail(str(err)) from None
         finally:
             sock.close()
 
+    tidy(group)
     return group

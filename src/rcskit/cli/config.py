@@ -31,8 +31,9 @@ Kinds (:data:`KINDS`): ``dotgo``, ``dotgo_google``, ``maap``, ``orange``, ``smsb
 (seconds per request), ``region`` (for national numbers) and ``tps`` (client pacing).
 
 A built-in provider named ``emulator`` (:data:`EMULATOR_PROFILE`) points at the local
-emulator's Dotgo bot on ``http://127.0.0.1:8000``; its client secret comes from
-``RCSKIT_EMULATOR_CLIENT_SECRET`` or is the demo secret :data:`EMULATOR_DEMO_SECRET`. A
+emulator's Dotgo bot on ``http://127.0.0.1:8000`` (or ``RCSKIT_EMULATOR_URL``); its client
+secret comes from ``RCSKIT_EMULATOR_CLIENT_SECRET`` or is the demo secret
+:data:`EMULATOR_DEMO_SECRET`. A
 ``[providers.emulator]`` table replaces it.
 
 :func:`load_config` takes the environment as an argument (the CLI passes ``os.environ``):
@@ -51,13 +52,8 @@ from pydantic import SecretStr
 
 from ..client import RcsClient
 from ..emulator.config import DEMO_CLIENT_SECRET
+from ..providers import registry
 from ..providers.base import ProviderConfig
-from ..providers.dotgo import DotgoConfig
-from ..providers.dotgo_google import DotgoGoogleConfig
-from ..providers.google_rbm import GoogleRbmConfig
-from ..providers.maap import MaapConfig
-from ..providers.orange import OrangeConfig
-from ..providers.smsbox import SmsboxConfig
 from ..ratelimit import DotgoWindowLimiter, RateLimiter, TokenBucket
 from .options import DEFAULT_CONFIG_FILE
 
@@ -69,6 +65,7 @@ __all__ = [
     "EMULATOR_PROFILE",
     "EMULATOR_SECRET_ENV",
     "EMULATOR_URL",
+    "EMULATOR_URL_ENV",
     "KINDS",
     "Config",
     "ConfigError",
@@ -87,6 +84,9 @@ EMULATOR_URL = "http://127.0.0.1:8000"
 EMULATOR_BOT_ID = "OsOsQ0GwNvUdLTV9Bd"
 EMULATOR_CLIENT_ID = "dotgo-demo-client"
 EMULATOR_SECRET_ENV = "RCSKIT_EMULATOR_CLIENT_SECRET"
+EMULATOR_URL_ENV = "RCSKIT_EMULATOR_URL"
+"""Where the built-in ``emulator`` provider finds the emulator when it is not on
+:data:`EMULATOR_URL` (``rcskit emulator --port 9000`` → ``http://127.0.0.1:9000``)."""
 EMULATOR_DEMO_SECRET = DEMO_CLIENT_SECRET
 """The demo client secret of the emulator's Dotgo bot when ``RCSKIT_EMULATOR_CLIENT_SECRET``
 is not set (a local development credential, not a secret)."""
@@ -126,81 +126,12 @@ _CLIENT_OPTIONS: Mapping[str, tuple[type, ...]] = {"timeout": _F, "region": _S, 
 """Keys every kind takes; they configure the :class:`~rcskit.client.RcsClient`."""
 
 KINDS: Mapping[str, Kind] = {
-    "dotgo": Kind(
-        "dotgo",
-        DotgoConfig,
-        {"bot_id": _S, "client_id": _S, "server_root": _S, "auth_url": _S, "scope": _S},
-        frozenset({"bot_id", "client_id"}),
-        ("client_secret",),
-    ),
-    "dotgo_google": Kind(
-        "dotgo_google",
-        DotgoGoogleConfig,
-        {
-            "bot_id": _S,
-            "client_id": _S,
-            "server_root": _S,
-            "auth_url": _S,
-            "scope": _S,
-            "file_style": _S,
-            "drop_metadata": _B,
-        },
-        frozenset({"bot_id", "client_id"}),
-        ("client_secret",),
-    ),
-    "maap": Kind(
-        "maap",
-        MaapConfig,
-        {
-            "server_root": _S,
-            "bot_id": _S,
-            "client_id": _S,
-            "scope": _S,
-            "token_url": _S,
-            "api_path": _S,
-            "revoke_status": _S,
-        },
-        frozenset({"server_root", "bot_id"}),
-        ("client_secret", "token"),
-        one_secret_of=True,
-    ),
-    "orange": Kind(
-        "orange",
-        OrangeConfig,
-        {
-            "bot_id": _S,
-            "token_url": _S,
-            "api_url": _S,
-            "unitary_capabilities_per_minute": _I,
-            "enforce_bulk_window": _B,
-            "bulk_poll_interval": _F,
-            "bulk_max_wait": _F,
-        },
-        frozenset({"bot_id"}),
-        ("authorization_header", "private_key"),
-    ),
-    "smsbox": Kind(
-        "smsbox",
-        SmsboxConfig,
-        {
-            "agent_id": _S,
-            "base_url": _S,
-            "default_validity_minutes": _I,
-            "file_style": _S,
-            "drop_metadata": _B,
-        },
-        frozenset({"agent_id"}),
-        ("api_key",),
-    ),
-    "google": Kind(
-        "google",
-        GoogleRbmConfig,
-        {"agent_id": _S, "api_url": _S, "token_url": _S, "file_style": _S, "drop_metadata": _B},
-        frozenset({"agent_id"}),
-        ("service_account",),
-    ),
+    s.name: Kind(s.name, s.config, f.settings, f.required, f.secrets, f.one_secret_of)
+    for s in registry.all()
+    for f in (s.config_fields(),)
 }
-"""Every provider kind a ``rcskit.toml`` table may name."""
+"""Every provider kind a ``rcskit.toml`` table may name, with the keys of its config class
+(:meth:`rcskit.providers.registry.ProviderSpec.config_fields`)."""
 
 
 # ---------------------------------------------------------------- values
@@ -297,7 +228,7 @@ class Config:
         if tps is not None:
             limiter: RateLimiter = (
                 DotgoWindowLimiter(float(tps))
-                if entry.kind in ("dotgo", "dotgo_google")
+                if registry.get(entry.kind).rate_rule == "dotgo_window"
                 else TokenBucket.per_second(float(tps))
             )
             options["limiter"] = limiter
@@ -465,6 +396,22 @@ def emulator_entry(environ: Mapping[str, str], url: str = EMULATOR_URL) -> Provi
     )
 
 
+def emulator_url(environ: Mapping[str, str]) -> str:
+    """The emulator's base URL: ``RCSKIT_EMULATOR_URL`` if set (an ``http(s)://host:port``
+    URL, a trailing ``/`` ignored), else :data:`EMULATOR_URL`."""
+    value = environ.get(EMULATOR_URL_ENV)
+    if value is None or not value.strip():
+        return EMULATOR_URL
+    url = value.strip().rstrip("/")
+    scheme, sep, rest = url.partition("://")
+    if scheme not in ("http", "https") or not sep or not rest or any(c in rest for c in "?#"):
+        raise ConfigError(
+            f"{EMULATOR_URL_ENV}: expected the emulator's base URL like http://127.0.0.1:9000, "
+            f"not {value!r}"
+        )
+    return url
+
+
 def load_config(path: str | Path | None, environ: Mapping[str, str]) -> Config:
     """Read ``path`` (``None``: no file, only the built-in ``emulator``) with secrets from
     ``environ``. Raises :class:`ConfigError` naming the file, provider and key at fault.
@@ -472,7 +419,9 @@ def load_config(path: str | Path | None, environ: Mapping[str, str]) -> Config:
     Only the variables a provider names are kept (and the emulator's); secret files are
     read when the provider is used.
     """
-    providers: dict[str, ProviderEntry] = {EMULATOR_PROFILE: emulator_entry(environ)}
+    providers: dict[str, ProviderEntry] = {
+        EMULATOR_PROFILE: emulator_entry(environ, emulator_url(environ))
+    }
     if path is None:
         return Config(providers)
     file = Path(path)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 from typing import Annotated
 
 import typer
+
+from .output import run_coroutine
 
 __all__ = ["register"]
 
@@ -39,7 +40,7 @@ def register(app: typer.Typer) -> None:
         from ..serving import cannot_listen
 
         try:
-            asyncio.run(
+            run_coroutine(
                 run_demo(host, port, open_browser=not no_browser and _has_gui(), echo=typer.echo)
             )
         except OSError as exc:

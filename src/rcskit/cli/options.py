@@ -53,7 +53,7 @@ DatabaseOption = Annotated[
         "--database",
         "-d",
         envvar="RCSKIT_DATABASE",
-        help="A SQLite file path or a postgresql:// URL (or RCSKIT_DATABASE).",
+        help="A SQLite file path or a postgresql:// URL.",
     ),
 ]
 

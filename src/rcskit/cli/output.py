@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
-from typing import Any, NoReturn
+from collections.abc import Coroutine, Mapping
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+T = TypeVar("T")
 
 __all__ = [
     "EXIT_FAILED",
@@ -22,7 +27,12 @@ __all__ = [
     "note",
     "one_line",
     "progress_note",
+    "run_coroutine",
+    "table_console",
 ]
+
+TABLE_WIDTH_OFF_TERMINAL = 1000
+"""Columns a table may take when standard output is not a terminal (ids are never folded)."""
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -34,6 +44,14 @@ EXIT_USAGE = 2
 def one_line(err: BaseException | str) -> str:
     """``err`` as one line: its text with every run of whitespace made one space."""
     return " ".join(str(err).split())
+
+
+def run_coroutine(main: Coroutine[Any, Any, T]) -> T:
+    """Run ``main`` on a new event loop until it completes (asyncio is imported here, when a
+    command runs: ``rcskit --help`` does not need it)."""
+    import asyncio
+
+    return asyncio.run(main)
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
@@ -57,6 +75,16 @@ def _json_default(value: Any) -> Any:
     if callable(iso):
         return iso()
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def table_console() -> Console:
+    """A rich console for tables on standard output: the terminal's width on a terminal;
+    elsewhere (a pipe, a file) wide enough that no row wraps."""
+    from rich.console import Console
+
+    if sys.stdout.isatty():
+        return Console()
+    return Console(width=TABLE_WIDTH_OFF_TERMINAL)
 
 
 def progress_note(message: str) -> None:

@@ -15,8 +15,6 @@ The CLI adds them with ``register(app)``.
 
 from __future__ import annotations
 
-import asyncio
-import json
 import os
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
@@ -25,7 +23,9 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from .options import DEFAULT_CONFIG_FILE, ConfigOption, ProviderOption
+from .messagefile import BadMessageFile, decode_message, read_json_file
+from .options import DEFAULT_CONFIG_FILE, ConfigOption, JsonOption, ProviderOption
+from .output import json_line, run_coroutine
 
 if TYPE_CHECKING:
     from ..client import RcsClient
@@ -135,13 +135,12 @@ class _Runner:
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
+    return run_coroutine(coro)
 
 
 def _message(
     text: str | None, json_file: str | None, file_url: str | None, replies: list[str]
 ) -> Message:
-    from ..formats import detect_format, get_format
     from ..message import File, Message, Text
 
     given = [
@@ -161,18 +160,11 @@ def _message(
         return Message(File(file_url), suggestions=suggestions)
     assert json_file is not None
     try:
-        body = json.loads(Path(json_file).read_text(encoding="utf-8"))
-    except OSError as err:
-        raise _Fail(f"--json: cannot read {json_file} ({err.strerror or err})") from None
-    except json.JSONDecodeError as err:
-        raise _Fail(f"--json: {json_file} is not JSON ({err.msg}, line {err.lineno})") from None
-    fmt = detect_format(body) if isinstance(body, dict) else None
-    if fmt is None:
-        raise _Fail(
-            f"--json: {json_file} is neither a GSMA body (RCSMessage) nor a Google body "
-            "(contentMessage)"
-        )
-    envelope = get_format(fmt).decode(body)
+        body, _ = read_json_file(json_file)
+        envelope = decode_message(body, json_file)
+    except BadMessageFile as err:
+        detail = "; ".join(str(v) for v in err.violations)
+        raise _Fail(f"--json: {err}" + (f": {detail}" if detail else "")) from None
     if envelope.to is not None:
         typer.echo(
             f"note: --json: the file's recipient ({envelope.to}) is ignored; sending to --to",
@@ -201,6 +193,29 @@ def _caps_line(caps: Capabilities) -> str:
         return f"{caps.number}  not RCS"
     features = ", ".join(sorted(caps.features)) or "-"
     return f"{caps.number}  RCS  {features}"
+
+
+def caps_record(caps: Capabilities) -> dict[str, Any]:
+    """One number's capabilities as ``capabilities --json`` prints them."""
+    return {
+        "number": caps.number,
+        "rcs_enabled": caps.rcs_enabled,
+        "features": sorted(caps.features),
+        "provider": caps.provider,
+    }
+
+
+def bulk_records(numbers: list[str], result: BulkCapabilities) -> list[dict[str, Any]]:
+    """A bulk check as ``capabilities --json`` prints it: one record per number, in the order
+    asked; ``rcs_enabled`` is ``null`` when the provider did not say, ``features`` is ``null``
+    (a bulk check does not list them)."""
+    records = []
+    for n in numbers:
+        enabled = True if n in result.reachable else False if n in result.unreachable else None
+        records.append(
+            {"number": n, "rcs_enabled": enabled, "features": None, "provider": result.provider}
+        )
+    return records
 
 
 def _bulk_lines(numbers: list[str], result: BulkCapabilities) -> list[str]:
@@ -268,22 +283,35 @@ def register(app: typer.Typer, *, transport: TransportFactory | None = None) -> 
         ] = None,
         provider: ProviderOption = None,
         config: ConfigOption = None,
+        as_json: JsonOption = False,
     ) -> None:
-        """Check which numbers are RCS-reachable (a bulk check when there are several)."""
+        """Check which numbers are RCS-reachable (a bulk check when there are several).
+        With --json, one object per number and line."""
+
+        def show(caps: Capabilities) -> None:
+            if as_json:
+                json_line(caps_record(caps))
+            else:
+                typer.echo(_caps_line(caps))
 
         async def work(client: RcsClient, name: str) -> None:
             wanted = read_numbers(numbers or [], file)
             if not wanted:
                 raise _Fail("give numbers as arguments or --file numbers.txt")
             if len(wanted) == 1:
-                typer.echo(_caps_line(await client.capabilities(wanted[0])))
+                show(await client.capabilities(wanted[0]))
                 return
             if "bulk_capabilities" in client.provider.offers:
-                for line in _bulk_lines(wanted, await client.bulk_capabilities(wanted)):
+                result = await client.bulk_capabilities(wanted)
+                if as_json:
+                    for record in bulk_records(wanted, result):
+                        json_line(record)
+                    return
+                for line in _bulk_lines(wanted, result):
                     typer.echo(line)
                 return
             for number in wanted:
-                typer.echo(_caps_line(await client.capabilities(number)))
+                show(await client.capabilities(number))
 
         runner.run(config, provider, work)
 
@@ -312,11 +340,22 @@ def register(app: typer.Typer, *, transport: TransportFactory | None = None) -> 
         message_id: Annotated[str, typer.Argument(help="The id the send returned.")],
         provider: ProviderOption = None,
         config: ConfigOption = None,
+        as_json: JsonOption = False,
     ) -> None:
         """Show the status of a sent message."""
 
         async def work(client: RcsClient, name: str) -> None:
             found = await client.status(message_id)
+            if as_json:
+                json_line(
+                    {
+                        "message_id": found.message_id,
+                        "status": found.status,
+                        "timestamp": found.timestamp,
+                        "provider": found.provider,
+                    }
+                )
+                return
             when = f" at {found.timestamp}" if found.timestamp else ""
             typer.echo(f"{found.message_id}  {found.status or 'unknown'}{when}")
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .options import DEFAULT_DATABASE, DatabaseOption
+from .options import DEFAULT_DATABASE, DatabaseOption, JsonOption
+from .output import json_line, run_coroutine, table_console
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -38,6 +38,38 @@ async def _open_existing(database: str) -> Store:
     if path is not None and not path.exists():
         raise _fail(f"no database at {path} (run `rcskit db upgrade --database {path}` first)")
     return await Store.open(url)
+
+
+def message_record(m: OutboundMessage) -> dict[str, Any]:
+    """One outbound message as ``messages --json`` prints it (times in UTC, ISO 8601)."""
+    return {
+        "id": m.id,
+        "to": m.recipient,
+        "provider": m.provider,
+        "state": m.state.value,
+        "attempts": m.attempts,
+        "provider_message_id": m.provider_message_id,
+        "campaign_id": m.campaign_id,
+        "created_at": m.created_at,
+        "updated_at": m.updated_at,
+        "last_error_code": m.last_error_code,
+        "last_error_reason": m.last_error_reason,
+    }
+
+
+def history_record(e: HistoryEntry) -> dict[str, Any]:
+    """One history entry as ``message --json`` prints it."""
+    return {
+        "recorded_at": e.recorded_at,
+        "at": e.at,
+        "status": e.status,
+        "from_state": e.from_state.value if e.from_state else None,
+        "to_state": e.to_state.value if e.to_state else None,
+        "moved": e.moved,
+        "source": e.source,
+        "code": e.code,
+        "reason": e.reason,
+    }
 
 
 def _messages_table(rows: list[OutboundMessage]) -> Table:
@@ -93,7 +125,7 @@ def register(app: typer.Typer) -> None:
         from ..store import database_url, display_url, migrate
 
         try:
-            revision = asyncio.run(migrate(database))
+            revision = run_coroutine(migrate(database))
         except RcsError as err:
             raise _fail(str(err)) from None
         typer.echo(f"{display_url(database_url(database))} is at revision {revision} (newest)")
@@ -114,8 +146,9 @@ def register(app: typer.Typer) -> None:
         to: Annotated[str | None, typer.Option("--to", help="Only to this number.")] = None,
         limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 50,
         database: DatabaseOption = DEFAULT_DATABASE,
+        as_json: JsonOption = False,
     ) -> None:
-        """List outbound messages, newest first."""
+        """List outbound messages, newest first (with --json, one object per line)."""
         from ..errors import RcsError
         from ..phones import normalize_msisdn
         from ..store import MessageState
@@ -133,20 +166,22 @@ def register(app: typer.Typer) -> None:
                 return await store.find_messages(campaign=campaign, state=state, to=to, limit=limit)
 
         try:
-            rows = asyncio.run(run())
+            rows = run_coroutine(run())
         except RcsError as err:
             raise _fail(str(err)) from None
-        from rich.console import Console
-
-        Console().print(_messages_table(rows))
+        if as_json:
+            for row in rows:
+                json_line(message_record(row))
+            return
+        table_console().print(_messages_table(rows))
 
     @app.command("message")
     def message(
         id: Annotated[str, typer.Argument(help="The message id (rcskit's, not the provider's).")],
         database: DatabaseOption = DEFAULT_DATABASE,
+        as_json: JsonOption = False,
     ) -> None:
         """Show one outbound message: its fields, content and history."""
-        from rich.console import Console
         from rich.table import Table
 
         from ..errors import RcsError
@@ -156,12 +191,18 @@ def register(app: typer.Typer) -> None:
                 return await store.get_message(id), await store.get_history(id)
 
         try:
-            found, history = asyncio.run(run())
+            found, history = run_coroutine(run())
         except RcsError as err:
             raise _fail(str(err)) from None
         if found is None:
             raise _fail(f"no message with id {id!r}")
-        console = Console()
+        if as_json:
+            record = message_record(found)
+            record["content"] = json.loads(found.content_json)
+            record["history"] = [history_record(e) for e in history]
+            json_line(record)
+            return
+        console = table_console()
         fields = Table(show_header=False, title=f"message {found.id}")
         fields.add_column("field")
         fields.add_column("value")

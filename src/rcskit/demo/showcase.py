@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from ..app import DEFAULT_DB, Bot, ConversationState, MessageSender, Responder
-from ..app.stores import DedupStore, StateStore
 from ..events import StatusEvent, SuggestionResponse, UserMessage
 from ..inbound.verify import Verifier
 from ..message import (
@@ -71,6 +70,7 @@ from ..message import (
     Template,
     Text,
 )
+from ..store.inbox import DedupStore, StateStore
 from .media import media_files
 
 __all__ = [

@@ -21,17 +21,16 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Router
 
-from . import dotgo, google_rbm, maap, orange, smsbox
-from .admin import admin_routes
-from .clock import Clock
 from .config import (
     EmulatorConfig,
     EmulatorConfigError,
     default_config,
 )
-from .flavours import Flavour
-from .recorder import RequestRecorder
-from .state import EmulatorState
+from .core.admin import admin_routes
+from .core.clock import Clock
+from .core.recorder import RequestRecorder
+from .core.state import EmulatorState
+from .flavours import Flavour, dotgo, google_rbm, maap, orange, smsbox
 from .ui import mount_ui
 
 __all__ = ["ADMIN_PREFIX", "FLAVOURS", "banner", "create_app", "serve"]

@@ -287,6 +287,9 @@ class BotConfig(_Config):
     JWTs (Orange) or service-account assertions (Google). ``account_id`` is the SMSBOX
     ``clientId``; ``capability_tpm`` limits Orange's unitary capability checks per minute;
     ``anonymous_contacts`` makes MaaP webhooks carry a ``chatId`` instead of the number.
+    ``strictness``: ``strict`` (default) refuses message bodies the real platform refuses
+    (checked with rcskit's validators, answered in the provider's error format); ``lenient``
+    keeps only the emulator's structural checks.
     """
 
     id: str
@@ -324,6 +327,7 @@ class BotConfig(_Config):
     account_id: int = Field(12123, ge=0)
     capability_tpm: int = Field(60, gt=0)
     anonymous_contacts: bool = False
+    strictness: Literal["strict", "lenient"] = "strict"
 
     @model_validator(mode="before")
     @classmethod

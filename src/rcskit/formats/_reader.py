@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from ..errors import InvalidMessage, Violation
 
-__all__ = ["WireReader"]
+__all__ = ["WireReader", "in_json_terms"]
+
+_M = TypeVar("_M")
+
+
+def in_json_terms(
+    err: InvalidMessage, path: str, fields: Mapping[str, str] | None = None
+) -> list[Violation]:
+    """The violations of a model constructor's error, placed at JSON ``path``.
+
+    A constructor names ``Model.field``; ``fields`` maps a neutral field to its JSON member
+    under ``path`` (``{"content_description": "contentDescription"}``; ``""`` for ``path``
+    itself). A field without a mapping is reported at ``path``, its neutral name in the rule.
+    """
+    out = []
+    for v in err.violations:
+        rest = v.path.split(".", 1)[1] if "." in v.path else ""
+        field = rest.split(".", 1)[0].split("[", 1)[0]
+        wire = fields.get(field) if fields and field else None
+        if wire is not None:
+            out.append(Violation(_join(path, wire) if wire else path, v.value, v.limit))
+        else:
+            out.append(
+                Violation(path or "(body)", v.value, f"{rest}: {v.limit}" if rest else v.limit)
+            )
+    return out
 
 
 class WireReader:
@@ -98,6 +123,22 @@ class WireReader:
             self.problem(_join(path, key), value, "must be one of " + ", ".join(mapping))
             return None
         return mapping[value]
+
+    def build(
+        self,
+        cls: Callable[..., _M],
+        path: str,
+        fields: Mapping[str, str] | None = None,
+        /,
+        *args: Any,
+        **kw: Any,
+    ) -> _M | None:
+        """``cls(*args, **kw)``, or ``None`` with its complaints recorded at JSON paths."""
+        try:
+            return cls(*args, **kw)
+        except InvalidMessage as err:
+            self.problems.extend(in_json_terms(err, path, fields))
+            return None
 
     def raise_if_problems(self) -> None:
         """Raise :class:`InvalidMessage` with every recorded problem, if there is any."""

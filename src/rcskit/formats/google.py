@@ -75,6 +75,7 @@ from ..message import (
     parse_rfc3339,
     ttl_seconds,
 )
+from ._reader import in_json_terms
 
 __all__ = [
     "FORMAT_NAME",
@@ -99,7 +100,7 @@ FileStyle = Literal["fileName", "uploadedRbmFile"]
 _log = logging.getLogger(__name__)
 
 # Neutral traffic type <-> Google messageTrafficType. The Google values are UNCERTAIN
-# (shared/reference/google_rbm.md section 2: from memory of the reference page).
+# (not confirmed against the current Google reference page: kept configurable).
 _TRAFFIC_TO_GOOGLE = {
     "advertisement": "PROMOTION",
     "authentication": "AUTHENTICATION",
@@ -131,8 +132,19 @@ _MEDIA_METADATA = (
     "size",
     "thumbnail_content_type",
     "thumbnail_size",
-    "content_description",
 )
+RECOMPUTED = frozenset(
+    {
+        "mime_type",
+        "size",
+        "thumbnail_mime_type",
+        "content_type",
+        "thumbnail_content_type",
+        "thumbnail_size",
+    }
+)
+"""Neutral fields Google computes itself from the file (MIME types and sizes): dropped by
+default when a message carrying them is encoded, each reported."""
 
 _GSMA_ONLY_ACTION = "a GSMA MaaP action with no Google RBM equivalent"
 
@@ -145,6 +157,7 @@ def encode(
     *,
     file_style: FileStyle = "fileName",
     drop_metadata: bool = False,
+    strict: bool = False,
     dropped: list[str] | None = None,
 ) -> dict[str, Any]:
     """The Google RBM ``AgentMessage`` body of ``message``.
@@ -154,16 +167,28 @@ def encode(
     of the body (it is the ``messageId`` URL query parameter) and is left out.
 
     ``file_style`` chooses how an uploaded file (``file_id``) is referenced, see
-    :data:`FileStyle`. Metadata Google cannot carry (file names, MIME types, sizes, content
-    descriptions, a card's orientation or image alignment inside a carousel) raises one
-    :class:`~rcskit.errors.UnsupportedFeature` listing every such field; with
-    ``drop_metadata=True`` they are dropped instead and their paths (``"content.name"``,
-    ``"content.media.content_type"``, ...) appended to ``dropped``.
+    :data:`FileStyle`. A media ``content_description`` becomes the card media's alt text
+    (``media.contentDescription``, Google release notes, November 2026).
+
+    GSMA metadata Google cannot carry is handled in three ways:
+
+    - by default, what Google recomputes from the file itself (MIME types and sizes, see
+      :data:`RECOMPUTED`) is dropped, and each dropped field's neutral path
+      (``"content.media.content_type"``) is appended to ``dropped`` (logged at INFO when
+      ``dropped`` is ``None``); the rest (file names, a card's orientation or image alignment
+      inside a carousel) raises one :class:`~rcskit.errors.UnsupportedFeature` listing every
+      such field;
+    - ``strict=True`` refuses every such field, MIME types and sizes included;
+    - ``drop_metadata=True`` drops every such field, reporting each.
 
     Raises :class:`~rcskit.errors.UnsupportedFeature` for anything else Google RBM cannot
     express (GSMA-only actions and contents, ``in_reply_to``, horizontal carousels, GSMA-only
     traffic types), naming the feature and where it is.
     """
+    if not isinstance(message, Message):
+        raise InvalidMessage([Violation("message", message, "must be a rcskit.message.Message")])
+    if strict and drop_metadata:
+        raise ValueError("strict=True and drop_metadata=True contradict each other")
     meta: list[str] = []
     content = message.content
     encoder = _CONTENT_ENCODERS.get(type(content))
@@ -194,15 +219,18 @@ def encode(
     elif message.expire_time is not None:
         body["expireTime"] = message.expire_time
     if meta:
-        if not drop_metadata:
-            layout = any(p.endswith((".orientation", ".image_alignment")) for p in meta)
-            files = any(not p.endswith((".orientation", ".image_alignment")) for p in meta)
+        refused = (
+            meta if strict else [] if drop_metadata else [p for p in meta if not _recomputed(p)]
+        )
+        if refused:
+            layout = any(p.endswith((".orientation", ".image_alignment")) for p in refused)
+            files = any(not p.endswith((".orientation", ".image_alignment")) for p in refused)
             why = [
                 *(["Google RBM derives file metadata itself"] if files else []),
                 *(["it has no per-card layout in a carousel"] if layout else []),
             ]
             raise UnsupportedFeature(
-                "metadata (" + ", ".join(meta) + ")",
+                "metadata (" + ", ".join(refused) + ")",
                 FORMAT_NAME,
                 " and ".join(why) + "; pass drop_metadata=True to drop these fields",
             )
@@ -211,6 +239,10 @@ def encode(
         else:
             _log.info("dropped fields Google RBM cannot carry: %s", ", ".join(meta))
     return body
+
+
+def _recomputed(path: str) -> bool:
+    return path.rsplit(".", 1)[-1] in RECOMPUTED
 
 
 def encode_typing() -> dict[str, Any]:
@@ -313,6 +345,8 @@ def _encode_media(
     if media.height is not None:
         out["height"] = media.height.value
     out.update(_file_source(media, file_style, path))
+    if media.content_description is not None:
+        out["contentDescription"] = media.content_description
     return out
 
 
@@ -556,7 +590,8 @@ def decode(body: Mapping[str, Any]) -> Envelope:
         raise InvalidMessage(r.errors or [Violation("contentMessage", None, "invalid")])
     message = r.build(
         Message,
-        "(message)",
+        "",
+        {**_MESSAGE_FIELDS, "suggestions": "contentMessage.suggestions"},
         content=fields[0],
         suggestions=fields[1],
         traffic_type=traffic,
@@ -566,6 +601,16 @@ def decode(body: Mapping[str, Any]) -> Envelope:
     r.raise_if_errors()
     assert message is not None  # build() returned None only with errors recorded
     return Envelope(message=message)
+
+
+_MEDIA_MEMBERS = {
+    "height": "height",
+    "url": "contentInfo.fileUrl",
+    "thumbnail_url": "contentInfo.thumbnailUrl",
+    "content_description": "contentDescription",
+}
+_REPLY_MEMBERS = {"text": "text", "postback_data": "postbackData"}
+_ACTION_COMMON = {"text": "text", "postback_data": "postbackData", "fallback_url": "fallbackUrl"}
 
 
 class _Reader:
@@ -631,13 +676,20 @@ class _Reader:
             return None
         return values[value]
 
-    def build(self, cls: Callable[..., _M], path: str, **kw: Any) -> _M | None:
-        """``cls(**kw)``, or None with the model's complaints recorded at ``path``."""
+    def build(
+        self,
+        cls: Callable[..., _M],
+        path: str,
+        fields: Mapping[str, str] | None = None,
+        /,
+        **kw: Any,
+    ) -> _M | None:
+        """``cls(**kw)``, or None with the model's complaints recorded at JSON paths under
+        ``path`` (``fields`` maps neutral fields to their members, see ``in_json_terms``)."""
         try:
             return cls(**kw)
         except InvalidMessage as err:
-            for v in err.violations:
-                self.fail(path, v.value, f"{v.path}: {v.limit}" if v.path else v.limit)
+            self.errors.extend(in_json_terms(err, path, fields))
             return None
 
     def one_of(self, d: Mapping[str, Any], path: str, keys: Sequence[str]) -> str | None:
@@ -660,7 +712,11 @@ class _Reader:
         content: Any = None
         if key == "text":
             text = self.str_(cm, "text", path)
-            content = None if text is None else self.build(Text, _join(path, "text"), text=text)
+            content = (
+                None
+                if text is None
+                else self.build(Text, _join(path, "text"), {"text": ""}, text=text)
+            )
         elif key in ("fileName", "uploadedRbmFile", "contentInfo"):
             src = self.file_source(cm, key, path)
             content = None if src is None else self.build(File, _join(path, key), **src)
@@ -757,15 +813,24 @@ class _Reader:
 
     def media(self, value: Any, path: str) -> Media | None:
         d = self.obj(value, path)
-        self.only(d, path, frozenset({"height", "contentInfo", "fileName", "uploadedRbmFile"}))
+        self.only(
+            d,
+            path,
+            frozenset(
+                {"height", "contentInfo", "fileName", "uploadedRbmFile", "contentDescription"}
+            ),
+        )
         height = self.enum(d, "height", path, _HEIGHTS)
+        alt = self.str_(d, "contentDescription", path)
         key = self.one_of(d, path, ("contentInfo", "fileName", "uploadedRbmFile"))
         if key is None:
             return None
         src = self.file_source(d, key, path)
         if src is None:
             return None
-        return self.build(Media, path, height=height, **src)
+        if alt is not None:
+            src["content_description"] = alt
+        return self.build(Media, path, _MEDIA_MEMBERS, height=height, **src)
 
     def template(self, value: Any, path: str) -> Template | None:
         d = self.obj(value, path)
@@ -815,7 +880,7 @@ class _Reader:
         postback = self.str_(d, "postbackData", path)
         if text is None:
             return None
-        return self.build(Reply, path, text=text, postback_data=postback)
+        return self.build(Reply, path, _REPLY_MEMBERS, text=text, postback_data=postback)
 
     def action(self, value: Any, path: str) -> Any:
         d = self.obj(value, path)
@@ -895,7 +960,9 @@ class _Reader:
                 }
         if len(self.errors) != n or common["text"] is None:
             return None
-        return self.build(cls, path, **common, **fields)
+        member, names = _ACTION_FIELDS[cls]
+        wire = {f: f"{member}.{w}" for f, w in names.items()}
+        return self.build(cls, path, {**wire, **_ACTION_COMMON}, **common, **fields)
 
 
 def _join(path: str, key: str) -> str:
@@ -981,7 +1048,7 @@ def _neutral(path: Sequence[str | int]) -> str:
 
 def _wire_path(message: Message, path: tuple[str | int, ...], style: FileStyle) -> str | None:
     if not path:
-        return ""
+        return "(body)"
     head, rest = path[0], path[1:]
     if head == "suggestions":
         return _suggestions_path(message.suggestions, rest, "contentMessage.suggestions")
@@ -1063,6 +1130,8 @@ def _card_path(card: Card, rest: tuple[str | int, ...], base: str, style: FileSt
     if head == "media" and card.media is not None:
         if rest[1:] == ("height",):
             return base + ".media.height"
+        if rest[1:] == ("content_description",):
+            return base + ".media.contentDescription"
         return _source_path(card.media, rest[1:], base + ".media", style)
     return None
 

@@ -18,7 +18,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..errors import InvalidMessage, UnsupportedFeature
+from ..errors import InvalidMessage, UnsupportedFeature, Violation
 from ..message import (
     Audio,
     Card,
@@ -52,7 +52,7 @@ from ..message import (
     Text,
     UrlApplication,
 )
-from ._reader import WireReader
+from ._reader import WireReader, in_json_terms
 
 __all__ = ["FORMAT_NAME", "decode", "encode", "encode_suggestion", "wire_path"]
 
@@ -80,7 +80,14 @@ def encode(message: Message, to: Contact | None = None) -> dict[str, Any]:
     >>> body = encode(Message("hello world"), Contact("+914253136789"))
     >>> body["RCSMessage"], body["messageContact"]
     ({'textMessage': 'hello world'}, {'userContact': '+914253136789'})
+
+    Anything but a :class:`~rcskit.message.Message` (and a :class:`~rcskit.message.Contact`
+    or ``None`` for ``to``) raises :class:`~rcskit.errors.InvalidMessage` naming it.
     """
+    if not isinstance(message, Message):
+        raise InvalidMessage([Violation("message", message, "must be a rcskit.message.Message")])
+    if to is not None and not isinstance(to, Contact):
+        raise InvalidMessage([Violation("to", to, "must be a rcskit.message.Contact or None")])
     body: dict[str, Any] = {}
     if message.in_reply_to is not None:
         body["msgId"] = message.in_reply_to
@@ -414,8 +421,10 @@ def decode(body: Mapping[str, Any]) -> Envelope:
             try:
                 to = Contact(msisdn=user, chat_id=chat)
             except InvalidMessage as err:
+                # normalize_msisdn names "msisdn" alone; the model names "Contact.chat_id".
                 for v in err.violations:
-                    r.problem("messageContact.userContact", v.value, v.limit)
+                    member = "chatId" if v.path.endswith("chat_id") else "userContact"
+                    r.problem(f"messageContact.{member}", v.value, v.limit)
     fields = {
         "traffic_type": r.str_(rcs, "trafficType", "RCSMessage"),
         "message_id": r.str_(rcs, "msgId", "RCSMessage"),
@@ -423,10 +432,19 @@ def decode(body: Mapping[str, Any]) -> Envelope:
         "ttl": r.str_(body, "ttl", ""),
         "expire_time": r.str_(body, "expireTime", ""),
     }
+    if fields["ttl"] is not None and fields["expire_time"] is not None:
+        r.problem("ttl", fields["ttl"], "give ttl or expireTime, never both")
     r.raise_if_problems()
-    message = Message(
-        content, suggestions=suggestions, **{k: v for k, v in fields.items() if v is not None}
+    message = r.build(
+        Message,
+        "",
+        _MESSAGE_FIELDS,
+        content,
+        suggestions=suggestions,
+        **{k: v for k, v in fields.items() if v is not None},
     )
+    r.raise_if_problems()
+    assert message is not None  # build() returns None only with problems recorded
     return Envelope(message=message, to=to)
 
 
@@ -454,7 +472,7 @@ def _decode_content(r: WireReader, key: str, value: Any, path: str) -> Any:
         if not isinstance(value, str):
             r.problem(path, value, "must be a string")
             return Text("")
-        return Text(value)
+        return r.build(Text, path, {"text": ""}, value)
     if key == "isTyping":
         if value not in ("active", "idle"):
             r.problem(path, value, "must be active or idle")
@@ -465,19 +483,19 @@ def _decode_content(r: WireReader, key: str, value: Any, path: str) -> Any:
         if "url" not in fields:
             r.problem(f"{path}.fileUrl", None, "required field is missing")
             r.raise_if_problems()
-        return File(**fields)
+        return r.build(File, path, _CONTENT_FIELDS[File], **fields)
     if key == "audioMessage":
         fields = _mapped(r, d, path, _AUDIO_KEYS)
         if "url" not in fields:
             r.problem(f"{path}.fileUrl", None, "required field is missing")
             r.raise_if_problems()
-        return Audio(**fields)
+        return r.build(Audio, path, _CONTENT_FIELDS[Audio], **fields)
     if key == "geolocationPushMessage":
         fields = _mapped(r, d, path, _GEO_KEYS)
         if "pos" not in fields:
             r.problem(f"{path}.pos", None, "required field is missing")
             r.raise_if_problems()
-        return GeolocationPush(**fields)
+        return r.build(GeolocationPush, path, _CONTENT_FIELDS[GeolocationPush], **fields)
     if key == "templateMessage":
         r.only(d, path, ("templateCode", "customParams"))
         code = r.str_(d, "templateCode", path, required=True)
@@ -496,7 +514,7 @@ def _decode_content(r: WireReader, key: str, value: Any, path: str) -> Any:
             r.problem(f"{path}.customParams", raw, "must encode a JSON object")
             params = {}
         r.raise_if_problems()
-        return Template(code, params)
+        return r.build(Template, path, _CONTENT_FIELDS[Template], code, params)
     # richcardMessage
     r.only(d, path, ("message",))
     inner = r.obj(d.get("message"), f"{path}.message")
@@ -517,14 +535,25 @@ def _decode_content(r: WireReader, key: str, value: Any, path: str) -> Any:
             _decode_card_content(r, item, f"{cpath}.content[{i}]")
             for i, item in enumerate(r.array(cd.get("content"), f"{cpath}.content"))
         ]
+        built = [
+            r.build(Card, f"{cpath}.content[{i}]", _CARD_CONTENT_FIELDS, **c)
+            for i, c in enumerate(cards)
+        ]
         r.raise_if_problems()
-        return Carousel(cards=[Card(**c) for c in cards], card_width=width, orientation=orientation)
+        return r.build(
+            Carousel,
+            cpath,
+            {"card_width": "layout.cardWidth", "orientation": "layout.cardOrientation"},
+            cards=built,
+            card_width=width,
+            orientation=orientation,
+        )
     r.problem(f"{path}.message", inner, "needs generalPurposeCard or generalPurposeCardCarousel")
     r.raise_if_problems()
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _decode_card(r: WireReader, value: Any, path: str, *, standalone: bool) -> Card:
+def _decode_card(r: WireReader, value: Any, path: str, *, standalone: bool) -> Card | None:
     d = r.obj(value, path)
     r.only(d, path, ("layout", "content"))
     layout = r.obj(d.get("layout", {}), f"{path}.layout")
@@ -533,7 +562,14 @@ def _decode_card(r: WireReader, value: Any, path: str, *, standalone: bool) -> C
     orientation = r.enum(layout, "cardOrientation", f"{path}.layout", _ORIENT_IN)
     alignment = r.enum(layout, "imageAlignment", f"{path}.layout", _ALIGN_IN)
     r.raise_if_problems()
-    return Card(**fields, orientation=orientation, image_alignment=alignment)
+    return r.build(
+        Card,
+        path,
+        _CARD_FIELDS,
+        **fields,
+        orientation=orientation,
+        image_alignment=alignment,
+    )
 
 
 def _decode_card_content(r: WireReader, value: Any, path: str) -> dict[str, Any]:
@@ -546,7 +582,7 @@ def _decode_card_content(r: WireReader, value: Any, path: str) -> dict[str, Any]
         if "url" not in media:
             r.problem(f"{mpath}.mediaUrl", None, "required field is missing")
         else:
-            out["media"] = Media(**media)
+            out["media"] = r.build(Media, mpath, _MEDIA_FIELDS, **media)
     for key in ("title", "description"):
         value = r.str_(d, key, path)
         if value is not None:
@@ -595,7 +631,9 @@ def _decode_suggestion(r: WireReader, value: Any, path: str) -> Any:
         r.only(reply, rpath, ("displayText", "postback"))
         text = r.str_(reply, "displayText", rpath, required=True)
         postback = _postback(r, reply, rpath)
-        return Reply(text, postback) if text is not None else None
+        if text is None:
+            return None
+        return r.build(Reply, rpath, _SUGGESTION_FIELD, text, postback)
     apath = f"{path}.action"
     a = r.obj(d["action"], apath)
     groups = [g for g in _ACTION_MEMBERS if g in a]
@@ -699,8 +737,9 @@ def _decode_suggestion(r: WireReader, value: Any, path: str) -> Any:
         }[member]
         return simple(**common)
     except InvalidMessage as err:
-        for v in err.violations:
-            r.problem(mpath, v.value, v.limit)
+        fields = _ACTION_FIELD[_MEMBER_CLASS[member]][1]
+        for v in in_json_terms(err, mpath, {**fields, "fallback_url": "fallbackUrl"}):
+            r.problem(v.path, v.value, v.limit)
         return None
 
 
@@ -764,12 +803,31 @@ _CONTENT_FIELDS: dict[type, dict[str, str]] = {
     Template: {"code": "templateCode", "params": "customParams"},
 }
 _MEDIA_FIELDS = {v: k for k, v in _MEDIA_KEYS.items()}
+_CARD_CONTENT_FIELDS = {
+    "title": "title",
+    "description": "description",
+    "media": "media",
+    "suggestions": "suggestions",
+}
+_CARD_FIELDS = {
+    **{k: f"content.{v}" for k, v in _CARD_CONTENT_FIELDS.items()},
+    "orientation": "layout.cardOrientation",
+    "image_alignment": "layout.imageAlignment",
+}
+_MEMBER_CLASS: dict[str, type] = {
+    member.rsplit(".", 1)[1]: cls for cls, (member, _) in _ACTION_FIELD.items()
+}
 _ENVELOPE_FIELDS = {
     "ttl": "ttl",
     "expire_time": "expireTime",
     "in_reply_to": "msgId",
     "traffic_type": "RCSMessage.trafficType",
     "message_id": "RCSMessage.msgId",
+}
+_MESSAGE_FIELDS = {
+    **_ENVELOPE_FIELDS,
+    "suggestions": "RCSMessage.suggestedChipList",
+    "content": "RCSMessage",
 }
 
 
@@ -782,7 +840,7 @@ def wire_path(message: Message, path: Sequence[str | int]) -> str:
     """
     parts = list(path)
     if not parts:
-        return "RCSMessage"
+        return "(body)"
     head = parts.pop(0)
     if isinstance(head, str) and head in _ENVELOPE_FIELDS:
         return _ENVELOPE_FIELDS[head]

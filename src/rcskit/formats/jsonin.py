@@ -73,7 +73,8 @@ def load_json(
         raise JsonInputError(_reason(err)) from None
     except RecursionError:  # pragma: no cover - orjson stops at 1024 levels itself
         raise JsonInputError(f"JSON nested deeper than {max_depth} levels") from None
-    check_depth(value, max_depth)
+    if isinstance(data, memoryview) or data.count(b"[") + data.count(b"{") > max_depth:
+        check_depth(value, max_depth)  # fewer brackets than that cannot nest deeper
     return value
 
 

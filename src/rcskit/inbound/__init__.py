@@ -64,10 +64,12 @@ __all__ = [
     "StaticToken",
     "Verifier",
     "WebhookRequest",
+    "auto_label",
     "detect_format",
     "google_signature",
     "parse",
     "parse_payload",
+    "webhook_type_of",
 ]
 
 _Reader = Callable[[Mapping[str, Any], str], list[Event]]
@@ -102,7 +104,7 @@ def _with_billing(reader: _Reader) -> _Reader:
     return read
 
 
-def _auto_label(fmt: str) -> str:
+def auto_label(fmt: str) -> str:
     """The provider an ``auto`` event is labelled with: the one provider whose webhooks are
     exactly ``fmt`` (``gsma`` -> ``maap``); billing events are Dotgo's (``dotgo``)."""
     if fmt == "billing":
@@ -114,7 +116,7 @@ def _auto_label(fmt: str) -> str:
 
 def _auto(payload: Mapping[str, Any], provider: str) -> list[Event]:
     fmt = detect_format(payload)
-    name = _auto_label(fmt) if provider == "auto" else provider
+    name = auto_label(fmt) if provider == "auto" else provider
     return _FORMATS[fmt](payload, name)
 
 
@@ -160,13 +162,34 @@ def detect_format(payload: Mapping[str, Any]) -> str:
     raise UnknownPayload("cannot tell the webhook format from the body's members")
 
 
-def parse_payload(provider: str, payload: Mapping[str, Any]) -> list[Event]:
-    """Parse an already decoded JSON body (see :func:`parse`)."""
+def parse_payload(
+    provider: str, payload: Mapping[str, Any], *, webhook_type: str | None = None
+) -> list[Event]:
+    """Parse an already decoded JSON body (see :func:`parse`).
+
+    ``webhook_type`` (Google's ``X-Goog-Webhook-Type`` header) routes a Google-format body
+    by the kind it names (:data:`rcskit.inbound.google.WEBHOOK_TYPES`).
+    """
     reader = PROVIDERS.get(provider)
     if reader is None:
         known = ", ".join(sorted(PROVIDERS))
         raise ValueError(f"unknown provider {provider!r}; expected one of {known}")
+    if webhook_type is not None and detect_format(payload) == "google":
+        return google.parse(
+            payload,
+            provider="google" if provider == "auto" else provider,
+            webhook_type=webhook_type,
+        )
     return reader(payload, provider)
+
+
+def webhook_type_of(headers: Mapping[str, str] | None) -> str | None:
+    """The ``X-Goog-Webhook-Type`` header (any case of its name), or ``None``."""
+    wanted = google.WEBHOOK_TYPE_HEADER.lower()
+    for name, value in (headers or {}).items():
+        if name.lower() == wanted:
+            return value.strip() or None
+    return None
 
 
 def parse(
@@ -174,7 +197,8 @@ def parse(
 ) -> list[Event]:
     """Parse a webhook request body into normalized events.
 
-    ``headers`` are used for ``Content-Encoding`` (gzip, deflate). Raises
+    ``headers`` are used for ``Content-Encoding`` (gzip, deflate) and Google's
+    ``X-Goog-Webhook-Type``. Raises
     :class:`MalformedPayload` or :class:`~rcskit.errors.UnknownPayload`; a provider key that
     is not in :data:`PROVIDERS` raises ``ValueError``.
 
@@ -186,4 +210,4 @@ def parse(
         known = ", ".join(sorted(PROVIDERS))
         raise ValueError(f"unknown provider {provider!r}; expected one of {known}")
     raw = body.encode("utf-8") if isinstance(body, str) else decode_body(body, headers)
-    return parse_payload(provider, load_json(raw))
+    return parse_payload(provider, load_json(raw), webhook_type=webhook_type_of(headers))

@@ -7,23 +7,25 @@ members are never an error: providers add fields, and the whole body stays on ``
 
 from __future__ import annotations
 
-import gzip
-import json
+import sys
 import zlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-import orjson
-
-from ..errors import InvalidMessage, MalformedPayload
+from ..errors import InvalidMessage, MalformedPayload, WebhookError
+from ..formats.jsonin import JsonInputError
+from ..formats.jsonin import load_json as load_bounded_json
 from ..message import Contact, parse_rfc3339
 from ..phones import normalize_msisdn
 
 __all__ = [
+    "BodyTooLarge",
     "MalformedPayload",
+    "UnsupportedEncoding",
     "contact_of",
+    "content_encoding",
     "decode_body",
     "load_json",
     "member",
@@ -34,46 +36,105 @@ __all__ = [
 ]
 
 
-def decode_body(body: bytes, headers: Mapping[str, str] | None = None) -> bytes:
-    """Undo a ``Content-Encoding`` of ``gzip`` or ``deflate`` (header names in any case)."""
-    encoding = ""
+class BodyTooLarge(WebhookError):
+    """A body over the size limit once decompressed (answer 413); ``limit`` is that size."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"body larger than {limit} bytes once decompressed")
+
+
+class UnsupportedEncoding(WebhookError):
+    """A ``Content-Encoding`` other than gzip, deflate or identity (answer 415)."""
+
+
+def content_encoding(headers: Mapping[str, str] | None) -> str:
+    """The ``Content-Encoding`` header, lower case and stripped (``""`` when absent)."""
     for name, value in (headers or {}).items():
         if name.lower() == "content-encoding":
-            encoding = value.strip().lower()
+            return value.strip().lower()
+    return ""
+
+
+def decode_body(
+    body: bytes, headers: Mapping[str, str] | None = None, *, max_bytes: int | None = None
+) -> bytes:
+    """Undo a ``Content-Encoding`` of ``gzip`` or ``deflate`` (header names in any case).
+
+    Decompression is streamed: it stops as soon as the output passes ``max_bytes`` and raises
+    :class:`BodyTooLarge`, so a small body cannot expand into gigabytes. Corrupt data raises
+    :class:`MalformedPayload`; another encoding raises :class:`UnsupportedEncoding`.
+    """
+    encoding = content_encoding(headers)
+    if encoding in ("", "identity"):
+        return body
+    if encoding in ("gzip", "x-gzip"):
+        wbits = 16 + zlib.MAX_WBITS
+    elif encoding == "deflate":
+        # RFC 9110's deflate is the zlib format; some senders send raw deflate
+        wbits = -zlib.MAX_WBITS if body[:1] and (body[0] & 0x0F) != 8 else zlib.MAX_WBITS
+    else:
+        raise UnsupportedEncoding(
+            f"Content-Encoding {encoding[:40]!r} is not supported (use gzip, deflate or none)"
+        )
+    limit = max_bytes if max_bytes is not None else sys.maxsize - 1
     try:
-        if encoding == "gzip":
-            return gzip.decompress(body)
-        if encoding == "deflate":
-            return zlib.decompress(body)
-    except (OSError, zlib.error, EOFError) as err:
+        return _inflate(body, wbits, limit)
+    except zlib.error as err:
         raise MalformedPayload(f"body is not valid {encoding} data ({err})") from None
-    return body
+
+
+def _inflate(data: bytes, wbits: int, limit: int) -> bytes:
+    """Decompress every member of ``data`` (gzip allows several), at most ``limit`` bytes.
+
+    Each ``decompress`` call may write only the room left under the limit (plus one byte, to
+    notice the overflow), so memory stays within ``limit`` whatever the ratio.
+    """
+    out = bytearray()
+    rest = data
+    while rest:
+        inflater = zlib.decompressobj(wbits)
+        buf = rest
+        while buf and not inflater.eof:
+            out += inflater.decompress(buf, limit + 1 - len(out))
+            if len(out) > limit:
+                raise BodyTooLarge(limit)
+            buf = inflater.unconsumed_tail
+        if not inflater.eof:
+            raise zlib.error("the compressed data is truncated")
+        rest = inflater.unused_data.lstrip(b"\0")
+        if wbits < 16:  # zlib/raw deflate: one stream; gzip: members may follow
+            break
+    return bytes(out)
 
 
 def load_json(body: bytes | str) -> dict[str, Any]:
-    """Decode a JSON object; anything else raises :class:`MalformedPayload` with the reason."""
+    """Decode a JSON object within :mod:`rcskit.formats.jsonin`'s bounds (depth, number
+    range, UTF-8, lone surrogates); anything else raises :class:`MalformedPayload` with a
+    short reason."""
     if not body or not body.strip():
         raise MalformedPayload("the body is empty; expected a JSON object")
-    try:  # the fast path (orjson); the json module below gives the precise error message
-        fast = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        pass
-    else:
-        if isinstance(fast, dict):
-            return fast
+    if isinstance(body, bytes) and body.startswith(b"\xef\xbb\xbf"):
+        body = body[3:]  # a UTF-8 byte order mark
     try:
-        text = body.decode("utf-8-sig") if isinstance(body, bytes) else body
-    except UnicodeDecodeError as err:
-        raise MalformedPayload(f"body is not UTF-8 text ({err.reason})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise MalformedPayload(
-            f"body is not JSON: {err.msg} at line {err.lineno} column {err.colno}"
-        ) from None
+        data = load_bounded_json(body)
+    except JsonInputError as err:
+        raise MalformedPayload(err.reason) from None
     if not isinstance(data, dict):
-        raise MalformedPayload(f"body is a JSON {type(data).__name__}; expected an object")
+        raise MalformedPayload(f"body is a JSON {_json_type(data)}; expected an object")
     return data
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    return "number"
 
 
 def member(obj: Mapping[str, Any], key: str, path: str) -> dict[str, Any] | None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,6 +40,7 @@ from ..message import Audio, File, Text
 from .body import (
     MalformedPayload,
     contact_of,
+    load_json,
     member,
     optional_float,
     optional_int,
@@ -52,7 +52,10 @@ from .gsma import template_metadata
 
 __all__ = [
     "EVENT_TYPES",
+    "WEBHOOK_TYPES",
+    "WEBHOOK_TYPE_HEADER",
     "decode_envelope",
+    "envelope_data",
     "handshake_secret",
     "is_envelope",
     "is_handshake",
@@ -81,22 +84,26 @@ def is_envelope(payload: Mapping[str, Any]) -> bool:
     return isinstance(message, dict) and isinstance(message.get("data"), str)
 
 
-def decode_envelope(payload: Mapping[str, Any]) -> tuple[bytes, dict[str, Any]]:
-    """The decoded ``message.data`` bytes and the JSON object they hold."""
+def envelope_data(payload: Mapping[str, Any]) -> bytes:
+    """The base64-decoded ``message.data`` bytes of an envelope (what Google signs)."""
     data = payload["message"]["data"]
     try:
-        decoded = base64.b64decode(data, validate=True)
+        return base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
         try:
-            decoded = base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
+            return base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
         except (binascii.Error, ValueError):
             raise MalformedPayload("$.message.data is not base64") from None
+
+
+def decode_envelope(payload: Mapping[str, Any]) -> tuple[bytes, dict[str, Any]]:
+    """The decoded ``message.data`` bytes and the JSON object they hold (read within
+    :func:`rcskit.inbound.body.load_json`'s bounds)."""
+    decoded = envelope_data(payload)
     try:
-        inner = json.loads(decoded)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise MalformedPayload("$.message.data does not decode to JSON") from None
-    if not isinstance(inner, dict):
-        raise MalformedPayload("$.message.data decodes to JSON that is not an object")
+        inner = load_json(decoded)
+    except MalformedPayload as err:
+        raise MalformedPayload(f"$.message.data does not decode to JSON ({err.reason})") from None
     return decoded, inner
 
 
@@ -121,8 +128,27 @@ def handshake_secret(payload: Mapping[str, Any], client_token: str | None) -> st
     return str(payload["secret"])
 
 
-def parse(payload: Mapping[str, Any], *, provider: str = "google") -> list[Event]:
+WEBHOOK_TYPE_HEADER = "X-Goog-Webhook-Type"
+"""The header naming what a Google webhook carries (Google release notes, July 13 2026)."""
+
+WEBHOOK_TYPES: dict[str, str] = {
+    "USER_MESSAGE": "message",
+    "USER_EVENT": "event",
+    "SERVER_EVENT": "event",
+}
+"""``X-Goog-Webhook-Type`` values and the body each one announces. The values are read
+case-insensitively; a value not listed here (Google may add platform events) is kept on the
+event and the body is read by its members, as without the header."""
+
+
+def parse(
+    payload: Mapping[str, Any], *, provider: str = "google", webhook_type: str | None = None
+) -> list[Event]:
     """Parse one Google-format body (plain or enveloped) into events.
+
+    ``webhook_type`` is the ``X-Goog-Webhook-Type`` header: when it names a known kind
+    (:data:`WEBHOOK_TYPES`) the body is read as that kind, and a body that is not one is
+    :class:`MalformedPayload`; it is kept on every event's ``webhook_type``.
 
     >>> parse({"senderPhoneNumber": "+14251234567", "messageId": "m1", "text": "hi"})[0].text
     'hi'
@@ -145,7 +171,20 @@ def parse(payload: Mapping[str, Any], *, provider: str = "google") -> list[Event
         "agent_id": _agent(body),
         "raw": dict(body),
         "envelope": envelope,
+        "webhook_type": webhook_type,
     }
+    kind = WEBHOOK_TYPES.get(webhook_type.strip().upper()) if webhook_type else None
+    if kind == "event":
+        if "eventType" not in body:
+            raise MalformedPayload(f"{WEBHOOK_TYPE_HEADER} {webhook_type}: $.eventType is missing")
+        return [_event(body, common)]
+    if kind == "message" and not any(
+        k in body for k in ("suggestionResponse", "text", "userFile", "location")
+    ):
+        raise MalformedPayload(
+            f"{WEBHOOK_TYPE_HEADER} {webhook_type}: no text, userFile, location "
+            "or suggestionResponse"
+        )
     if "suggestionResponse" in body:
         return [_suggestion(body, common)]
     if any(k in body for k in ("text", "userFile", "location")):
@@ -236,8 +275,8 @@ def _event(body: Mapping[str, Any], common: dict[str, Any]) -> Event:
     key = word.strip().upper()
     if key == "IS_TYPING":
         return Typing(event_id=event_id, active=True, **common)
-    if key in ("SUBSCRIBE", "UNSUBSCRIBE"):
-        return Subscription(event_id=event_id, subscribed=key == "SUBSCRIBE", **common)
+    if key in ("SUBSCRIBE", "RESUBSCRIBE", "UNSUBSCRIBE"):
+        return Subscription(event_id=event_id, subscribed=key != "UNSUBSCRIBE", **common)
     status = EVENT_TYPES.get(key)
     if status is None:
         raise UnknownPayload(f"unknown Google RBM event type {word!r}")

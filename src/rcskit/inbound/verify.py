@@ -147,13 +147,16 @@ class GoogleSignature:
         if not given:
             raise InvalidSignature(f"missing {self.header} header")
         signed = request.body
+        # Google signs the decoded message.data, so the envelope must be read first: within
+        # bounds (depth, numbers, size: the adapters cap the body), and nothing else of it
+        # is parsed before the signature matches.
         try:
             payload = load_json(request.body)
         except WebhookError:
             payload = None
         if payload is not None and google.is_envelope(payload):
             try:
-                signed, _ = google.decode_envelope(payload)
+                signed = google.envelope_data(payload)
             except WebhookError:
                 raise InvalidSignature(
                     f"{self.header}: message.data cannot be decoded to verify it"

@@ -13,6 +13,10 @@ is what :class:`rcskit.client.RcsClient` is built from:
 Each module's ``SPEC`` describes its provider; :mod:`rcskit.providers.registry` collects them
 (``registry.get("dotgo")``, ``registry.all()``) and every per-provider table is derived from
 it. :func:`capability_table` tells which provider offers which operation.
+
+Shared request builders and parsers: :mod:`~rcskit.providers.gsma_api` (the GSMA MaaP API:
+MaaP, Dotgo's GSMA API, Orange) and :mod:`~rcskit.providers.google_api` (the Google RBM API:
+Google RBM and Dotgo's Google API, which differ in URLs and names).
 """
 
 from __future__ import annotations

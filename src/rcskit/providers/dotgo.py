@@ -43,7 +43,7 @@ from ..errors import (
 from ..limits import LIMITS
 from ..results import BulkCapabilities
 from ..transport import HttpRequest, HttpResponse, path_segment
-from . import maap
+from . import gsma_api
 from .base import BulkArgs, Operation, Provider, error_details, provider_code
 from .registry import BulkCheck, ProviderSpec
 
@@ -151,24 +151,28 @@ def describe(config: DotgoConfig) -> Provider:
         templates=SPEC.templates,
         client_message_ids=SPEC.dedupes_message_id,
         send=Operation(
-            partial(maap.build_send, base, "messages/async"),
-            partial(maap.parse_send, NAME),
+            partial(gsma_api.build_send, base, "messages/async"),
+            partial(gsma_api.parse_send, NAME),
             idempotent=False,
         ),
         send_typing=Operation(
-            partial(maap.build_typing, base, "messages/async"), maap.parse_nothing, idempotent=False
+            partial(gsma_api.build_typing, base, "messages/async"),
+            gsma_api.parse_nothing,
+            idempotent=False,
         ),
         mark_read=Operation(
-            partial(maap.build_mark_read, base), maap.parse_nothing, rate_group=None
+            partial(gsma_api.build_mark_read, base), gsma_api.parse_nothing, rate_group=None
         ),
         status=Operation(
-            partial(maap.build_status, base), partial(maap.parse_status, NAME), rate_group=None
+            partial(gsma_api.build_status, base),
+            partial(gsma_api.parse_status, NAME),
+            rate_group=None,
         ),
         revoke=Operation(
-            partial(maap.build_revoke, base, "cancelled"), partial(maap.parse_revoke, NAME)
+            partial(gsma_api.build_revoke, base, "cancelled"), partial(gsma_api.parse_revoke, NAME)
         ),
         capabilities=Operation(
-            partial(maap.build_capabilities, base), partial(maap.parse_capabilities, NAME)
+            partial(gsma_api.build_capabilities, base), partial(gsma_api.parse_capabilities, NAME)
         ),
         bulk_capabilities=Operation(
             partial(build_bulk_capabilities, base),
@@ -177,16 +181,18 @@ def describe(config: DotgoConfig) -> Provider:
             batch_size=BULK_BATCH,
         ),
         upload_file=Operation(
-            partial(maap.build_upload, base),
-            partial(maap.parse_file, NAME),
+            partial(gsma_api.build_upload, base),
+            partial(gsma_api.parse_file, NAME),
             idempotent=False,
             rate_group=None,
         ),
         file_info=Operation(
-            partial(maap.build_file_info, base), partial(maap.parse_file, NAME), rate_group=None
+            partial(gsma_api.build_file_info, base),
+            partial(gsma_api.parse_file, NAME),
+            rate_group=None,
         ),
         delete_file=Operation(
-            partial(maap.build_delete_file, base), maap.parse_nothing, rate_group=None
+            partial(gsma_api.build_delete_file, base), gsma_api.parse_nothing, rate_group=None
         ),
     )
 
@@ -243,7 +249,7 @@ def map_dotgo_error(provider: str, response: HttpResponse, operation: str) -> Pr
     maap_label = maap_name(code)
     if maap_label:
         message = f"{message} (MaaP {maap_label})"
-    raw = maap.raw_body(response)
+    raw = gsma_api.raw_body(response)
     kw: dict[str, Any] = {"provider": provider, "status": status, "code": code, "raw": raw}
     upper = (code or "").upper()
     lowered = reason.lower()
@@ -259,7 +265,7 @@ def map_dotgo_error(provider: str, response: HttpResponse, operation: str) -> Pr
         return RateLimited(message, retry_after=response.retry_after(), retryable=False, **kw)
     if status == 503 and upper == "503-A":
         return OutsideAllowedWindow(message, **kw)
-    return maap.classify(provider, response, operation, message, code, raw)
+    return gsma_api.classify(provider, response, operation, message, code, raw)
 
 
 def map_error(response: HttpResponse, operation: str) -> ProviderError:
@@ -323,8 +329,8 @@ SPEC = ProviderSpec(
 """Dotgo's GSMA API.
 
 Idempotency: the message id is assigned by the platform ("Message Identifier for the message
-sent", a field of the send response, seed 002 section 2.1; the status and revoke paths take
-the "Reference message-id (received from the Dotgo RBM platform)", section 2.2): a client id
+sent", a field of the send response, seed 002 section 2.1; the status query of section 2.2.3
+takes the "Reference message-id (received from the Dotgo RBM platform)"): a client id
 cannot be given, so nothing is de-duplicated (``dedupes_message_id=False``) and a status
 request cannot be made with an id of ours before the answer came (``status_lookup=False``).
 Webhooks: Dotgo documents no signature (``default_verifier=None``). Pacing: seed 002

@@ -27,34 +27,26 @@ from typing import ClassVar
 from pydantic import SecretStr
 
 from ..auth import Auth, secret
-from ..errors import InvalidMessage, ProviderError, UnsupportedFeature, Violation
+from ..errors import ProviderError, UnsupportedFeature
 from ..formats import google
-from ..message import Contact
 from ..results import FileInfo, RevokeResult, SendResult, TesterResult
 from ..transport import HttpRequest, HttpResponse, path_segment
-from . import dotgo, maap
+from . import dotgo, google_api, gsma_api
 from .base import (
-    CapabilitiesArgs,
     Operation,
     Provider,
-    ReadArgs,
     RevokeArgs,
     SendArgs,
     TesterArgs,
-    TypingArgs,
     UploadArgs,
 )
+from .google_api import GoogleApi
 from .registry import ProviderSpec
 
 __all__ = [
     "SPEC",
     "DotgoGoogleConfig",
-    "build_add_tester",
-    "build_capabilities",
-    "build_mark_read",
-    "build_revoke",
-    "build_send",
-    "build_typing",
+    "api_of",
     "build_upload",
     "describe",
     "map_error",
@@ -110,18 +102,21 @@ class DotgoGoogleConfig:
 
 def describe(config: DotgoGoogleConfig) -> Provider:
     """The :class:`Provider` of the Dotgo Google API with ``config``."""
+    api = api_of(config)
     return Provider(
         name=NAME,
         map_error=map_error,
         limits_profile=SPEC.limits_profile,
         templates=SPEC.templates,
         client_message_ids=SPEC.dedupes_message_id,
-        send=Operation(partial(build_send, config), parse_send),
-        send_typing=Operation(partial(build_typing, config), maap.parse_nothing),
-        mark_read=Operation(partial(build_mark_read, config), maap.parse_nothing, rate_group=None),
-        revoke=Operation(partial(build_revoke, config), parse_revoke),
+        send=Operation(partial(google_api.build_send, api), parse_send),
+        send_typing=Operation(partial(google_api.build_typing, api), gsma_api.parse_nothing),
+        mark_read=Operation(
+            partial(google_api.build_mark_read, api), gsma_api.parse_nothing, rate_group=None
+        ),
+        revoke=Operation(partial(google_api.build_revoke, api), parse_revoke),
         capabilities=Operation(
-            partial(build_capabilities, config), partial(maap.parse_capabilities, NAME)
+            partial(google_api.build_capabilities, api), partial(gsma_api.parse_capabilities, NAME)
         ),
         bulk_capabilities=Operation(
             partial(
@@ -135,93 +130,29 @@ def describe(config: DotgoGoogleConfig) -> Provider:
         upload_file=Operation(
             partial(build_upload, config), parse_upload, idempotent=False, rate_group=None
         ),
-        add_tester=Operation(partial(build_add_tester, config), parse_add_tester, rate_group=None),
+        add_tester=Operation(
+            partial(google_api.build_add_tester, api), parse_add_tester, rate_group=None
+        ),
     )
 
 
 # ---------------------------------------------------------------- request builders (pure)
 
 
-def _phone(contact: Contact | None, operation: str) -> str:
-    contact = maap.contact_for(contact, NAME, operation)
-    if contact.msisdn is None:
-        raise InvalidMessage(
-            [Violation("to", str(contact), "the Google API addresses users by phone number only")]
-        )
-    return path_segment(contact.msisdn)
-
-
-def _phones(config: DotgoGoogleConfig, contact: Contact | None, operation: str) -> str:
-    return f"{config.server_root}/v1/phones/{_phone(contact, operation)}"
-
-
-def build_send(config: DotgoGoogleConfig, args: SendArgs) -> HttpRequest:
-    """``POST .../agentMessages/async?botId=&messageId=`` with the Google ``AgentMessage`` body."""
-    message_id = args.message.message_id
-    if not message_id:
-        raise InvalidMessage([Violation("message_id", None, "dotgo_google sends always carry one")])
-    body = google.encode(
-        args.message, file_style=config.file_style, drop_metadata=config.drop_metadata
-    )
-    return HttpRequest(
-        "POST",
-        f"{_phones(config, args.to, 'send')}/agentMessages/async",
-        headers=_JSON,
-        params={"botId": config.bot_id, "messageId": message_id},
-        json=body,
-    )
-
-
-def _event(
-    config: DotgoGoogleConfig, to: Contact | None, event_id: str, body: dict[str, str], op: str
-) -> HttpRequest:
-    return HttpRequest(
-        "POST",
-        f"{_phones(config, to, op)}/agentEvents",
-        headers=_JSON,
-        params={"botId": config.bot_id, "eventId": event_id},
-        json=body,
-    )
-
-
-def build_typing(config: DotgoGoogleConfig, args: TypingArgs) -> HttpRequest:
-    """An ``IS_TYPING`` agent event. Google has no "stopped typing" event: ``active=False``
-    raises :class:`UnsupportedFeature` (the indicator stops by itself after ~20 s or with
-    the next message)."""
-    if not args.active:
-        raise UnsupportedFeature(
-            "typing indicator off",
-            NAME,
-            "the Google API has no idle event; the indicator ends with the next message",
-        )
-    return _event(config, args.to, args.event_id, google.encode_typing(), "send_typing")
-
-
-def build_mark_read(config: DotgoGoogleConfig, args: ReadArgs) -> HttpRequest:
-    """A ``READ`` agent event for the user's message (needs ``to``)."""
-    return _event(config, args.to, args.event_id, google.encode_read(args.message_id), "mark_read")
-
-
-def build_revoke(config: DotgoGoogleConfig, args: RevokeArgs) -> HttpRequest:
-    """``DELETE .../agentMessages/{messageId}?botId=`` (body only with a ``conversationId``)."""
-    url = f"{_phones(config, args.to, 'revoke')}/agentMessages/{path_segment(args.message_id)}"
-    if args.conversation_id:
-        return HttpRequest(
-            "DELETE",
-            url,
-            headers=_JSON,
-            params={"botId": config.bot_id},
-            json={"conversationId": args.conversation_id},
-        )
-    return HttpRequest("DELETE", url, params={"botId": config.bot_id})
-
-
-def build_capabilities(config: DotgoGoogleConfig, args: CapabilitiesArgs) -> HttpRequest:
-    """``GET .../capabilities?botId=&requestId=``."""
-    return HttpRequest(
-        "GET",
-        f"{_phones(config, args.contact, 'capabilities')}/capabilities",
-        params={"botId": config.bot_id, "requestId": args.request_id},
+def api_of(config: DotgoGoogleConfig) -> GoogleApi:
+    """Where Dotgo's Google API lives for ``config``: ``{server_root}/v1/phones/...``, the bot
+    named by ``botId`` (first in the query), messages posted to ``agentMessages/async``."""
+    return GoogleApi(
+        NAME,
+        "the Google API",
+        config.server_root,
+        "botId",
+        config.bot_id,
+        send_path="agentMessages/async",
+        file_style=config.file_style,
+        drop_metadata=config.drop_metadata,
+        bot_param_first=True,
+        revoke_conversation=True,
     )
 
 
@@ -241,15 +172,6 @@ def build_upload(config: DotgoGoogleConfig, args: UploadArgs) -> HttpRequest:
         headers={"Content-Type": args.mime_type},
         params={"botId": config.bot_id},
         content=args.content,
-    )
-
-
-def build_add_tester(config: DotgoGoogleConfig, args: TesterArgs) -> HttpRequest:
-    """``POST .../testers?botId=`` with no body."""
-    return HttpRequest(
-        "POST",
-        f"{_phones(config, args.contact, 'add_tester')}/testers",
-        params={"botId": config.bot_id},
     )
 
 
@@ -367,7 +289,7 @@ SPEC = ProviderSpec(
 """Dotgo's Google-format API.
 
 Idempotency: the send's ``messageId`` query parameter is ours: "In case of duplicate
-messageId, request will be rejected" (seed 002 section 3, send message parameters), so one id
+messageId, request will be rejected" (seed 002 section 3.2, the send's parameters), so one id
 is never delivered twice (``dedupes_message_id=True``; the resend is answered with an error,
 not a silent success). The Google-format API has no status request (``status_lookup=False``).
 Webhooks: Dotgo documents no signature (``default_verifier=None``). Pacing and the bulk check

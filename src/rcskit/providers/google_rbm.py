@@ -1,4 +1,4 @@
-"""Google RCS Business Messaging, directly (``shared/reference/google_rbm.md`` sections 1-5).
+"""Google RCS Business Messaging, directly (its public REST API, ``rcsbusinessmessaging`` v1).
 
 Auth: a service account (its JSON key: ``client_email``, ``private_key``, ``token_uri``).
 rcskit signs an RS256 JWT (``iss`` = ``client_email``, ``scope`` =
@@ -57,26 +57,23 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
 from ..auth import AccessToken, CachedToken, SendFn, load_rsa_private_key, parse_token_response
-from ..errors import InvalidMessage, ProviderError, UnsupportedFeature, Violation
+from ..errors import InvalidMessage, ProviderError, Violation
 from ..formats import google
-from ..message import Contact
 from ..results import BulkCapabilities, FileInfo, RevokeResult, SendResult, TesterResult
-from ..transport import HttpRequest, HttpResponse, path_segment
-from . import maap
+from ..transport import HttpRequest, HttpResponse
+from . import google_api, gsma_api
 from .base import (
     BulkArgs,
-    CapabilitiesArgs,
     Operation,
     Provider,
-    ReadArgs,
     RevokeArgs,
     SendArgs,
     TesterArgs,
-    TypingArgs,
     UploadArgs,
     error_details,
     provider_code,
 )
+from .google_api import GoogleApi
 from .registry import BulkCheck, ProviderSpec
 
 if TYPE_CHECKING:
@@ -92,13 +89,8 @@ __all__ = [
     "GoogleRbmConfig",
     "ServiceAccount",
     "ServiceAccountToken",
-    "build_add_tester",
+    "api_of",
     "build_bulk_capabilities",
-    "build_capabilities",
-    "build_mark_read",
-    "build_revoke",
-    "build_send",
-    "build_typing",
     "build_upload",
     "describe",
     "map_error",
@@ -293,6 +285,7 @@ class GoogleRbmConfig:
 
 def describe(config: GoogleRbmConfig) -> Provider:
     """The :class:`Provider` of Google RBM with ``config``."""
+    api = api_of(config)
     return Provider(
         name=NAME,
         map_error=map_error,
@@ -300,12 +293,14 @@ def describe(config: GoogleRbmConfig) -> Provider:
         templates=SPEC.templates,
         client_message_ids=SPEC.dedupes_message_id,
         upload_thumbnails=True,
-        send=Operation(partial(build_send, config), parse_send),
-        send_typing=Operation(partial(build_typing, config), maap.parse_nothing),
-        mark_read=Operation(partial(build_mark_read, config), maap.parse_nothing, rate_group=None),
-        revoke=Operation(partial(build_revoke, config), parse_revoke),
+        send=Operation(partial(google_api.build_send, api), parse_send),
+        send_typing=Operation(partial(google_api.build_typing, api), gsma_api.parse_nothing),
+        mark_read=Operation(
+            partial(google_api.build_mark_read, api), gsma_api.parse_nothing, rate_group=None
+        ),
+        revoke=Operation(partial(google_api.build_revoke, api), parse_revoke),
         capabilities=Operation(
-            partial(build_capabilities, config), partial(maap.parse_capabilities, NAME)
+            partial(google_api.build_capabilities, api), partial(gsma_api.parse_capabilities, NAME)
         ),
         bulk_capabilities=Operation(
             partial(build_bulk_capabilities, config),
@@ -316,79 +311,27 @@ def describe(config: GoogleRbmConfig) -> Provider:
         upload_file=Operation(
             partial(build_upload, config), parse_upload, idempotent=False, rate_group=None
         ),
-        add_tester=Operation(partial(build_add_tester, config), parse_add_tester, rate_group=None),
+        add_tester=Operation(
+            partial(google_api.build_add_tester, api), parse_add_tester, rate_group=None
+        ),
     )
 
 
 # ---------------------------------------------------------------- request builders (pure)
 
 
-def _phones(config: GoogleRbmConfig, contact: Contact | None, operation: str) -> str:
-    contact = maap.contact_for(contact, NAME, operation)
-    if contact.msisdn is None:
-        raise InvalidMessage(
-            [Violation("to", str(contact), "Google RBM addresses users by phone number only")]
-        )
-    return f"{config.api_url}/v1/phones/{path_segment(contact.msisdn)}"
-
-
-def build_send(config: GoogleRbmConfig, args: SendArgs) -> HttpRequest:
-    """``POST .../agentMessages?messageId=&agentId=`` with the ``AgentMessage`` body."""
-    message_id = args.message.message_id
-    if not message_id:
-        raise InvalidMessage([Violation("message_id", None, "Google RBM sends always carry one")])
-    body = google.encode(
-        args.message, file_style=config.file_style, drop_metadata=config.drop_metadata
-    )
-    return HttpRequest(
-        "POST",
-        f"{_phones(config, args.to, 'send')}/agentMessages",
-        headers=_JSON,
-        params={"messageId": message_id, "agentId": config.agent_id},
-        json=body,
-    )
-
-
-def _event(
-    config: GoogleRbmConfig, to: Contact | None, event_id: str, body: dict[str, str], op: str
-) -> HttpRequest:
-    return HttpRequest(
-        "POST",
-        f"{_phones(config, to, op)}/agentEvents",
-        headers=_JSON,
-        params={"eventId": event_id, "agentId": config.agent_id},
-        json=body,
-    )
-
-
-def build_typing(config: GoogleRbmConfig, args: TypingArgs) -> HttpRequest:
-    """An ``IS_TYPING`` agent event. Google has no "stopped typing" event: ``active=False``
-    raises :class:`UnsupportedFeature` (the indicator ends by itself or with the next
-    message)."""
-    if not args.active:
-        raise UnsupportedFeature(
-            "typing indicator off", NAME, "Google RBM has no idle event; it ends by itself"
-        )
-    return _event(config, args.to, args.event_id, google.encode_typing(), "send_typing")
-
-
-def build_mark_read(config: GoogleRbmConfig, args: ReadArgs) -> HttpRequest:
-    """A ``READ`` agent event for the user's message ``message_id`` (needs ``to``)."""
-    return _event(config, args.to, args.event_id, google.encode_read(args.message_id), "mark_read")
-
-
-def build_revoke(config: GoogleRbmConfig, args: RevokeArgs) -> HttpRequest:
-    """``DELETE .../agentMessages/{messageId}?agentId=``."""
-    url = f"{_phones(config, args.to, 'revoke')}/agentMessages/{path_segment(args.message_id)}"
-    return HttpRequest("DELETE", url, params={"agentId": config.agent_id})
-
-
-def build_capabilities(config: GoogleRbmConfig, args: CapabilitiesArgs) -> HttpRequest:
-    """``GET .../capabilities?requestId=&agentId=``."""
-    return HttpRequest(
-        "GET",
-        f"{_phones(config, args.contact, 'capabilities')}/capabilities",
-        params={"requestId": args.request_id, "agentId": config.agent_id},
+def api_of(config: GoogleRbmConfig) -> GoogleApi:
+    """Where Google RBM lives for ``config``: ``{api_url}/v1/phones/...``, the agent named by
+    ``agentId`` (last in the query), messages posted to ``agentMessages``."""
+    return GoogleApi(
+        NAME,
+        "Google RBM",
+        config.api_url,
+        "agentId",
+        config.agent_id,
+        send_path="agentMessages",
+        file_style=config.file_style,
+        drop_metadata=config.drop_metadata,
     )
 
 
@@ -419,15 +362,6 @@ def build_upload(config: GoogleRbmConfig, args: UploadArgs) -> HttpRequest:
         headers={"Content-Type": args.mime_type},
         params={"uploadType": "media", "agentId": config.agent_id},
         content=args.content,
-    )
-
-
-def build_add_tester(config: GoogleRbmConfig, args: TesterArgs) -> HttpRequest:
-    """``POST .../testers?agentId=`` (no body, as Google's samples send it)."""
-    return HttpRequest(
-        "POST",
-        f"{_phones(config, args.contact, 'add_tester')}/testers",
-        params={"agentId": config.agent_id},
     )
 
 
@@ -502,13 +436,13 @@ def map_error(response: HttpResponse, operation: str) -> ProviderError:
     """Google's ``{"error": {"code", "message", "status"}}`` as an exception (see the
     module docstring for the 403 decision); the ``status`` word is the ``code``."""
     message, code = error_details(response.json(), response.text())
-    return maap.classify(
+    return gsma_api.classify(
         NAME,
         response,
         operation,
         message,
         provider_code(code, response.status),
-        maap.raw_body(response),
+        gsma_api.raw_body(response),
     )
 
 
@@ -539,6 +473,7 @@ SPEC = ProviderSpec(
     ),
     templates=False,
     webhook_format="google",
+    webhook_json_documented=True,  # Google's webhooks guide
     default_verifier=_signature_verifier,
     campaigns=True,
     dedupes_message_id=True,
@@ -546,7 +481,7 @@ SPEC = ProviderSpec(
     bulk_check=BulkCheck(
         BULK_BATCH,
         requests_per_minute=600,
-        source="reference/google_rbm.md: users.batchGet, 600 queries per minute; 10,000 numbers "
+        source="Google RBM API reference: users.batchGet, 600 queries per minute; 10,000 numbers "
         "per call (Google's helper, uncertain)",
     ),
     emulator_flavour="google",
@@ -555,7 +490,7 @@ SPEC = ProviderSpec(
 
 Idempotency: ``phones.agentMessages.create`` takes an agent-chosen ``messageId``, and "a
 messageId that reuses an id already used by this agent for a message or event is silently
-ignored" (Google's AgentMessage reference, in google_rbm.md section 2):
-``dedupes_message_id=True``. The API has no GET of an agent message (the surface is create
-and delete): ``status_lookup=False``. Webhooks are signed with ``X-Goog-Signature``
-(google_rbm.md section 3)."""
+ignored" (Google's RBM API reference, ``phones.agentMessages.create``):
+``dedupes_message_id=True``. The API has no GET of an agent message (``agentMessages`` has
+create and delete only): ``status_lookup=False``. Webhooks are signed with
+``X-Goog-Signature`` (Google's RBM webhooks guide)."""

@@ -1,4 +1,4 @@
-"""Orange RCS BotHub (seeds 000 and 001; ``shared/reference/providers.md`` section 2).
+"""Orange RCS BotHub (its FAQ and API documentation at Orange Developer).
 
 Two-layer authentication, both tokens cached and refreshed ahead of expiry independently,
 one refresh at a time each:
@@ -86,7 +86,7 @@ from ..formats import gsma
 from ..limits import LIMITS
 from ..results import BulkCapabilities, BulkJob
 from ..transport import HttpRequest, HttpResponse, path_segment
-from . import maap
+from . import gsma_api
 from .base import (
     BulkArgs,
     BulkJobOperations,
@@ -493,7 +493,7 @@ def build_send(config: OrangeConfig, args: SendArgs) -> HttpRequest:
 def build_typing(config: OrangeConfig, args: TypingArgs) -> HttpRequest:
     """The FNW.11 ``isTyping`` message through ``/messages`` (inferred from the GSMA
     standard; Orange documents only messages)."""
-    return maap.build_typing(config.base, "messages", args).with_headers(_ACCEPT)
+    return gsma_api.build_typing(config.base, "messages", args).with_headers(_ACCEPT)
 
 
 def build_capabilities(
@@ -502,7 +502,7 @@ def build_capabilities(
     """``GET {api}/bot/v1/{botId}/contactCapabilities?userContact=+...``; counts the call
     (a warning is logged above ``unitary_capabilities_per_minute``)."""
     counter.record()
-    return maap.build_capabilities(config.base, args).with_headers(_ACCEPT)
+    return gsma_api.build_capabilities(config.base, args).with_headers(_ACCEPT)
 
 
 def _check_window(config: OrangeConfig) -> None:
@@ -536,7 +536,7 @@ _JOB_ID_KEYS = ("requestId", "jobId", "bulkId", "id", "ticket", "correlationId")
 def parse_bulk_submit(config: OrangeConfig, args: BulkArgs, response: HttpResponse) -> BulkJob:
     """The POST's answer as an opaque :class:`BulkJob` (its ``raw``), with a ``job_id``
     when one of the usual keys (``requestId``, ``jobId``, ``id`` ...) carries a string."""
-    body = maap.raw_body(response)
+    body = gsma_api.raw_body(response)
     job_id = None
     if isinstance(body, dict):
         job_id = next((body[k] for k in _JOB_ID_KEYS if isinstance(body.get(k), str)), None)
@@ -641,7 +641,7 @@ def parse_bulk_result(job: BulkJob, response: HttpResponse) -> BulkCapabilities 
     :class:`BulkCapabilities` read by :func:`read_bulk_answer` with the raw answer kept."""
     if response.status in (202, 204):
         return None
-    body = maap.raw_body(response)
+    body = gsma_api.raw_body(response)
     sets = read_bulk_answer(body, job.numbers)
     if sets is None:
         return None
@@ -668,7 +668,7 @@ def _details(response: HttpResponse) -> tuple[str, str | None, Any]:
     """Reason, code and raw body of an Orange answer: the gateway's ``{"code": 41,
     "message", "description"}`` or any shape :func:`error_details` reads."""
     body = response.json()
-    raw = maap.raw_body(response)
+    raw = gsma_api.raw_body(response)
     if isinstance(body, dict) and isinstance(body.get("message"), str) and "code" in body:
         message = body["message"].strip()
         description = body.get("description")
@@ -706,7 +706,7 @@ def map_error(
     ``next_allowed`` the next start of ``window`` (22:00 Paris time) after ``clock()``;
     gateway 401s (codes 40, 41, 42) and 403s (50-52) are :class:`AuthError`, code 53 or a
     429 :class:`RateLimited`;
-    the rest follows :func:`rcskit.providers.maap.classify` (404 on a send or capability
+    the rest follows :func:`rcskit.providers.gsma_api.classify` (404 on a send or capability
     check: :class:`~rcskit.errors.NotRcsCapable`).
     """
     message, code, raw = _details(response)
@@ -719,7 +719,7 @@ def map_error(
         return RateLimited(text, retry_after=response.retry_after(), provider=NAME, **kw)
     if status == 403 and code in ("50", "51", "52"):
         return AuthError(text, provider=NAME, **kw)
-    return maap.classify(NAME, response, operation, text, code, raw)
+    return gsma_api.classify(NAME, response, operation, text, code, raw)
 
 
 # ---------------------------------------------------------------- the description
@@ -735,11 +735,13 @@ def describe(config: OrangeConfig) -> Provider:
         templates=SPEC.templates,
         client_message_ids=SPEC.dedupes_message_id,
         send=Operation(
-            partial(build_send, config), partial(maap.parse_send, NAME), idempotent=False
+            partial(build_send, config), partial(gsma_api.parse_send, NAME), idempotent=False
         ),
-        send_typing=Operation(partial(build_typing, config), maap.parse_nothing, idempotent=False),
+        send_typing=Operation(
+            partial(build_typing, config), gsma_api.parse_nothing, idempotent=False
+        ),
         capabilities=Operation(
-            partial(build_capabilities, config, counter), partial(maap.parse_capabilities, NAME)
+            partial(build_capabilities, config, counter), partial(gsma_api.parse_capabilities, NAME)
         ),
         bulk_job=BulkJobOperations(
             submit=Operation(
@@ -782,7 +784,7 @@ SPEC = ProviderSpec(
 )
 """Orange RCS BotHub.
 
-Idempotency: the send's response and any handling of a client message id are undocumented
-(providers.md, Orange section: "Response body and status are [U]"): the safe values
+Idempotency: seeds 000 and 001 document neither the send's response nor any handling of a
+client message id (unverified): the safe values
 ``dedupes_message_id=False`` and ``status_lookup=False``. Webhooks: Orange documents no
 signature (``default_verifier=None``). Bulk checks only 22:00-07:00 Paris time (seed 000)."""

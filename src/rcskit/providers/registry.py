@@ -44,13 +44,18 @@ this package, and a flavour of its own is written there.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import functools
 import importlib
 import pkgutil
-from collections.abc import Callable
+import types
+import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from pydantic import SecretStr
 
 from .base import OPERATIONS, ProviderConfig
 
@@ -62,10 +67,12 @@ __all__ = [
     "WEBHOOK_FORMATS",
     "WIRE_FORMATS",
     "BulkCheck",
+    "ConfigFields",
     "ProviderSpec",
     "all",
     "capability_markdown",
     "capability_table",
+    "config_fields",
     "find",
     "get",
     "names",
@@ -119,7 +126,8 @@ class ProviderSpec:
       templates;
     - ``webhook_format``: the :mod:`rcskit.inbound` parser of its webhooks
       (:data:`WEBHOOK_FORMATS`); ``billing_events``: its webhooks may also carry Dotgo billing
-      events;
+      events; ``webhook_json_documented``: its documentation states that webhooks are sent as
+      ``application/json`` (a bot then refuses other content types);
     - ``default_verifier``: a factory of the verifier its webhooks are checked with when the
       provider documents one (its arguments are the secrets that verifier needs), else
       ``None`` (the provider documents nothing to check);
@@ -151,6 +159,7 @@ class ProviderSpec:
     status_lookup: bool
     emulator_flavour: str
     billing_events: bool = False
+    webhook_json_documented: bool = False
     rate_rule: str = "even"
     bulk_check: BulkCheck | None = None
     campaign_options: Callable[..., ProviderConfig] | None = None
@@ -180,6 +189,73 @@ class ProviderSpec:
     def offers(self, operation: str) -> bool:
         """Whether it offers ``operation`` (a name of :data:`~rcskit.providers.base.OPERATIONS`)."""
         return operation in self.operations
+
+    def config_fields(self) -> ConfigFields:
+        """What a configuration file may give for this provider, read from its config class
+        (see :class:`ConfigFields`)."""
+        return config_fields(self.config)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigFields:
+    """The fields of a provider's config class as a configuration file gives them.
+
+    - ``settings``: each plain setting (a string, number or flag; not a secret, not an
+      injected object such as a clock) and the Python types a file may give for it;
+    - ``required``: the settings without a default;
+    - ``secrets``: the fields typed as secrets (``SecretStr``), in declaration order;
+    - ``one_secret_of``: the secrets all have defaults, so exactly one is required (a MaaP takes
+      a client secret or a static token); otherwise all are.
+    """
+
+    settings: Mapping[str, tuple[type, ...]]
+    required: frozenset[str]
+    secrets: tuple[str, ...]
+    one_secret_of: bool
+
+
+def _accepted(annotation: Any) -> tuple[type, ...] | None:
+    """The types a file may give for a field annotated ``annotation`` (``None``: not a plain
+    setting). ``float`` fields take integers too; ``X | None`` takes what ``X`` takes; a
+    ``Literal`` of strings is a string."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) is typing.Literal:
+        return (str,) if builtins.all(isinstance(a, str) for a in args) else None
+    if typing.get_origin(annotation) in (types.UnionType, typing.Union):
+        return _accepted(args[0]) if len(args) == 1 else None
+    plain: dict[Any, tuple[type, ...]] = {str: (str,), int: (int,), float: (int, float)}
+    return (bool,) if annotation is bool else plain.get(annotation)
+
+
+def _is_secret(annotation: Any) -> bool:
+    return annotation is SecretStr or SecretStr in typing.get_args(annotation)
+
+
+def config_fields(config: type) -> ConfigFields:
+    """The :class:`ConfigFields` of the dataclass ``config`` (a provider's config class)."""
+    hints = typing.get_type_hints(config)
+    settings: dict[str, tuple[type, ...]] = {}
+    required: set[str] = set()
+    secrets: list[str] = []
+    secret_defaults: list[bool] = []
+    for f in dataclasses.fields(config):
+        if not f.init:
+            continue
+        has_default = f.default is not dataclasses.MISSING or (
+            f.default_factory is not dataclasses.MISSING
+        )
+        if _is_secret(hints[f.name]):
+            secrets.append(f.name)
+            secret_defaults.append(has_default)
+            continue
+        accepted = _accepted(hints[f.name])
+        if accepted is None:
+            continue
+        settings[f.name] = accepted
+        if not has_default:
+            required.add(f.name)
+    one_of = len(secrets) > 1 and builtins.all(secret_defaults)
+    return ConfigFields(settings, frozenset(required), tuple(secrets), one_of)
 
 
 _SKIPPED_MODULES = frozenset({"base", "registry"})

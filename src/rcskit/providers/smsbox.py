@@ -1,4 +1,4 @@
-"""SMSBOX RCS API 2.x (seed 004; ``shared/reference/providers.md`` section 1).
+"""SMSBOX RCS API 2.x (its public API documentation, version 2.1.0).
 
 Every call is ``POST {base_url}/rcs/1.0/json/{agentId}/<operation>`` with a JSON body and
 the header ``Authorization: App <API key>``; ``base_url`` defaults to
@@ -65,7 +65,7 @@ from ..results import (
     TesterResult,
 )
 from ..transport import HttpRequest, HttpResponse, path_segment
-from . import maap
+from . import gsma_api
 from .base import (
     BulkArgs,
     CapabilitiesArgs,
@@ -191,7 +191,9 @@ def describe(config: SmsboxConfig) -> Provider:
             idempotent=False,
             batch_size=SEND_BATCH,
         ),
-        mark_read=Operation(partial(build_mark_read, config), maap.parse_nothing, rate_group=None),
+        mark_read=Operation(
+            partial(build_mark_read, config), gsma_api.parse_nothing, rate_group=None
+        ),
         revoke=Operation(partial(build_revoke, config), parse_revoke),
         capabilities=Operation(partial(build_capabilities, config), parse_capabilities),
         bulk_capabilities=Operation(
@@ -292,7 +294,7 @@ def build_send(config: SmsboxConfig, args: SendArgs) -> HttpRequest:
 
 def build_revoke(config: SmsboxConfig, args: RevokeArgs) -> HttpRequest:
     """``POST .../revoke`` with ``{"recipients": [to], "reference": message_id}``."""
-    to = maap.contact_for(args.to, NAME, "revoke")
+    to = gsma_api.contact_for(args.to, NAME, "revoke")
     return _post(
         config, "revoke", {"recipients": _numbers((to,), "to"), "reference": args.message_id}
     )
@@ -301,7 +303,7 @@ def build_revoke(config: SmsboxConfig, args: RevokeArgs) -> HttpRequest:
 def build_mark_read(config: SmsboxConfig, args: ReadArgs) -> HttpRequest:
     """``POST .../event`` with ``{"recipients": [to], "event": "READ"}`` (no message id:
     SMSBOX's READ event applies to the user's conversation)."""
-    to = maap.contact_for(args.to, NAME, "mark_read")
+    to = gsma_api.contact_for(args.to, NAME, "mark_read")
     return _post(config, "event", {"recipients": _numbers((to,), "to"), "event": "READ"})
 
 
@@ -494,7 +496,7 @@ def map_error(response: HttpResponse, operation: str) -> ProviderError:
     """
     body = response.json()
     status = response.status
-    raw = maap.raw_body(response)
+    raw = gsma_api.raw_body(response)
     message: str | None = None
     code: Any = None
     if isinstance(body, dict) and ("response" in body or "error" in body):
@@ -550,6 +552,7 @@ SPEC = ProviderSpec(
     ),
     templates=False,
     webhook_format="smsbox",
+    webhook_json_documented=True,  # SMSBOX's OpenAPI ``webhooks``
     default_verifier=_ip_verifier,
     campaigns=True,
     dedupes_message_id=False,

@@ -21,42 +21,49 @@ Message states follow :mod:`rcskit.store.states` (never backwards); worker lease
 
 from __future__ import annotations
 
-from .campaigns import AddedRecipients
-from .engine import DEFAULT_DATABASE, create_engine, database_url, display_url
-from .migrate import head_revision, migrate
-from .records import (
-    BillingRecord,
-    Campaign,
-    CampaignStatus,
-    CapabilityResult,
-    DatabaseUnavailable,
-    HistoryEntry,
-    InboundRecord,
-    InvalidRecord,
-    NewRecipient,
-    OutboundMessage,
-    Recipient,
-    RecipientStatus,
-    Recorded,
-    SchemaOutdated,
-    StoreConflict,
-    StoreError,
-    UnknownRecord,
-    deterministic_id,
-)
-from .sends import (
-    OPEN_STATUSES,
-    CampaignCounts,
-    ImportCounts,
-    OutcomeKind,
-    SendBegun,
-    SendDecision,
-    SendOutcome,
-    SendStart,
-    WorkLeft,
-)
-from .states import MessageState, is_final, moves, next_state, state_for_status
-from .store import Store
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .campaigns import AddedRecipients
+    from .engine import DEFAULT_DATABASE, create_engine, database_url, display_url
+    from .migrate import head_revision, migrate
+    from .records import (
+        BillingRecord,
+        Campaign,
+        CampaignStatus,
+        CapabilityResult,
+        DatabaseUnavailable,
+        HistoryEntry,
+        InboundRecord,
+        InvalidRecord,
+        NewRecipient,
+        OutboundMessage,
+        Recipient,
+        RecipientStatus,
+        Recorded,
+        SchemaOutdated,
+        StoreConflict,
+        StoreError,
+        UnknownRecord,
+        deterministic_id,
+    )
+    from .sends import (
+        OPEN_STATUSES,
+        CampaignCounts,
+        ImportCounts,
+        OutcomeKind,
+        SendBegun,
+        SendDecision,
+        SendOutcome,
+        SendStart,
+        WorkLeft,
+    )
+    from .states import MessageState, is_final, moves, next_state, state_for_status
+    from .store import Store
+    from .workers import LiveWorker, WorkerRefused
 
 __all__ = [
     "DEFAULT_DATABASE",
@@ -72,6 +79,7 @@ __all__ = [
     "ImportCounts",
     "InboundRecord",
     "InvalidRecord",
+    "LiveWorker",
     "MessageState",
     "NewRecipient",
     "OutboundMessage",
@@ -89,6 +97,7 @@ __all__ = [
     "StoreError",
     "UnknownRecord",
     "WorkLeft",
+    "WorkerRefused",
     "create_engine",
     "database_url",
     "deterministic_id",
@@ -100,3 +109,33 @@ __all__ = [
     "next_state",
     "state_for_status",
 ]
+
+# The names above are loaded on first use (PEP 562): importing a module of this package that
+# needs none of them, such as the bot's inbox (``store.inbox*``), does not load SQLAlchemy and
+# Alembic. The first access to any of them loads them all.
+_MODULES = ("campaigns", "engine", "migrate", "records", "sends", "states", "store", "workers")
+
+
+def __getattr__(name: str) -> Any:
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    package = sys.modules[__name__]
+    for module_name in _MODULES:
+        module = importlib.import_module(f"{__name__}.{module_name}")
+        for exported in __all__:
+            if exported in module.__dict__ and exported not in package.__dict__:
+                object.__setattr__(package, exported, module.__dict__[exported])
+    return package.__dict__[name]
+
+
+class _Package(types.ModuleType):
+    """This package; loading a submodule never replaces an exported function of the same name
+    (``rcskit.store.migrate`` stays the function, as with eager imports)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and name in __all__:
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

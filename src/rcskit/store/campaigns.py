@@ -15,7 +15,7 @@ a time, and comes back to the pool when its lease expires (see :mod:`rcskit.stor
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,7 +24,7 @@ from sqlalchemy import Row, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..message import Message
-from .claims import claim_rows, release_rows, renew_rows
+from .claims import claim_rows, held, release_rows, renew_rows
 from .core import StoreCore, check_aware, check_text, chunks, require_positive
 from .records import (
     Campaign,
@@ -87,6 +87,7 @@ def _recipient(row: Row[Any]) -> Recipient:
         claim_owner=m["claim_owner"],
         lease_expires_at=m["lease_expires_at"],
         updated_at=m["updated_at"],
+        fence=int(m["fence"]),
     )
 
 
@@ -289,16 +290,23 @@ class CampaignStore(StoreCore):
         return [_recipient(r) for r in rows]
 
     async def renew(
-        self, campaign_id: str, worker_id: str, line_numbers: Sequence[int], lease_s: float
+        self,
+        campaign_id: str,
+        worker_id: str,
+        line_numbers: Sequence[int],
+        lease_s: float,
+        *,
+        fences: Mapping[int, int] | None = None,
     ) -> int:
         """Extend ``worker_id``'s leases on these recipients to ``lease_s`` seconds from now;
-        return how many it still held (fewer: another worker took some over after expiry)."""
+        return how many it still held (fewer: another worker took some over after expiry).
+        ``fences`` (line -> fence of the claim) limits it to rows not claimed again since."""
         require_positive("lease_s", lease_s)
         async with self._write() as conn:
             return await renew_rows(
                 conn,
                 _R,
-                [_R.c.campaign_id == campaign_id, _R.c.line_number.in_(list(line_numbers))],
+                [_R.c.campaign_id == campaign_id, held(_R, "line_number", line_numbers, fences)],
                 worker_id=worker_id,
                 expires=self._now() + timedelta(seconds=lease_s),
             )
@@ -312,10 +320,12 @@ class CampaignStore(StoreCore):
         status: RecipientStatus | str | None = None,
         error: str | None = None,
         due_at: datetime | None = None,
+        fences: Mapping[int, int] | None = None,
     ) -> int:
         """Give back ``worker_id``'s leases on these recipients, optionally setting their
         ``status``, ``error`` and ``due_at`` (not before then will they be claimed again);
-        return how many it still held (only those are changed)."""
+        return how many it still held (only those are changed; with ``fences``, only those
+        not claimed again since)."""
         check_aware("due_at", due_at)
         values: dict[str, Any] = {"updated_at": self._now()}
         if status is not None:
@@ -328,7 +338,7 @@ class CampaignStore(StoreCore):
             return await release_rows(
                 conn,
                 _R,
-                [_R.c.campaign_id == campaign_id, _R.c.line_number.in_(list(line_numbers))],
+                [_R.c.campaign_id == campaign_id, held(_R, "line_number", line_numbers, fences)],
                 worker_id=worker_id,
                 values=values,
             )

@@ -12,20 +12,37 @@ the rows over. How the claim is made safe against a second worker doing the same
 * SQLite: the same statement runs in a ``BEGIN IMMEDIATE`` transaction, which holds the
   database's single write lock: claims are serialised, never interleaved.
 
+**Fences.** A table with a ``fence`` column (campaign recipients) gets it incremented by every
+claim, and the claim returns the new value. Every later write of the row by the claimer
+names that value (:func:`held`), so a worker frozen past its lease (SIGSTOP, a long pause)
+whose rows were claimed again, even by a worker of the same name, writes nothing: its fence
+is stale. :func:`reap_expired` clears leases that ran out (they are claimable anyway; the
+reaper keeps ``status`` and lease counts true).
+
 Leases compare against the store's clock; hosts sharing a database should keep their clocks in
 sync (NTP) and use leases much longer than any clock skew.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Table, or_, select, update
+from sqlalchemy import ColumnElement, Row, Table, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-__all__ = ["claim_rows", "release_rows", "renew_rows"]
+__all__ = ["claim_rows", "held", "reap_expired", "release_rows", "renew_rows"]
+
+
+def held(
+    table: Table, key: str, keys: Sequence[Any], fences: Mapping[Any, int] | None
+) -> ColumnElement[bool]:
+    """The rows of ``keys``; with ``fences`` (key -> fence of the claim), only those whose
+    fence is still that claim's (not claimed again since)."""
+    if fences is None or "fence" not in table.c:
+        return table.c[key].in_(list(keys))
+    return tuple_(table.c[key], table.c.fence).in_([(k, fences[k]) for k in keys if k in fences])
 
 
 def _free(table: Table, now: datetime) -> ColumnElement[bool]:
@@ -62,7 +79,11 @@ async def claim_rows(
     statement = (
         update(table)
         .where(*where, key_column.in_(select(chosen.c[key])))
-        .values(claim_owner=worker_id, lease_expires_at=now + timedelta(seconds=lease_s))
+        .values(
+            claim_owner=worker_id,
+            lease_expires_at=now + timedelta(seconds=lease_s),
+            **({"fence": table.c.fence + 1} if "fence" in table.c else {}),
+        )
         .returning(*table.c)
     )
     rows = list((await conn.execute(statement)).all())
@@ -104,5 +125,23 @@ async def release_rows(
         update(table)
         .where(*conditions, table.c.claim_owner == worker_id)
         .values(claim_owner=None, lease_expires_at=None, **values)
+    )
+    return int(result.rowcount)
+
+
+async def reap_expired(
+    conn: AsyncConnection,
+    table: Table,
+    conditions: Sequence[ColumnElement[bool]],
+    *,
+    now: datetime,
+) -> int:
+    """Clear the leases of rows matching ``conditions`` that ran out before ``now``; return
+    how many. Their fence stays: a late write by the old holder is refused all the same."""
+    lease = table.c.lease_expires_at
+    result = await conn.execute(
+        update(table)
+        .where(*conditions, lease.is_not(None), lease <= now)
+        .values(claim_owner=None, lease_expires_at=None)
     )
     return int(result.rowcount)

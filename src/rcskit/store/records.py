@@ -94,6 +94,8 @@ class RecipientStatus(StrEnum):
     """Sent to a provider without idempotency keys, and the process stopped (or the answer was
     lost) before the outcome was recorded: it may or may not have been accepted. Not resent
     unless asked (``rcskit campaign run --resend-unknown``)."""
+    CANCELLED = "cancelled"
+    """Still open when the campaign was cancelled (``rcskit campaign cancel``). Never sent."""
 
 
 class CampaignStatus(StrEnum):
@@ -291,3 +293,6 @@ class Recipient:
     claim_owner: str | None
     lease_expires_at: datetime | None
     updated_at: datetime
+    fence: int = 0
+    """Incremented by every claim: the claimer's later writes name it (see
+    :mod:`rcskit.store.claims`)."""

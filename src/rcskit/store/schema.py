@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -39,6 +40,7 @@ __all__ = [
     "message_history",
     "metadata",
     "outbound_messages",
+    "workers",
 ]
 
 NAMING = {
@@ -111,6 +113,7 @@ campaign_recipients = Table(
     Column("claim_owner", String(128), nullable=True),
     Column("lease_expires_at", UtcDateTime, nullable=True),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("fence", BigInteger, nullable=False, server_default=text("0")),
     PrimaryKeyConstraint("campaign_id", "line_number"),
     UniqueConstraint("campaign_id", "msisdn"),
     Index(None, "campaign_id", "status"),
@@ -213,3 +216,18 @@ capability_results = Table(
     PrimaryKeyConstraint("provider", "number"),
     Index(None, "provider", "checked_at"),
 )
+
+workers = Table(
+    "workers",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("campaign_id", String(64), nullable=True),
+    Column("shared_limiter", Boolean, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("seen_at", UtcDateTime, nullable=False),
+    Index(None, "seen_at"),
+)
+"""Live campaign workers: each beats every few seconds (``seen_at``); a row not seen for
+:data:`~rcskit.store.workers.WORKER_TIMEOUT_S` is dead and the reaper removes it."""

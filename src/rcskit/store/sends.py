@@ -21,14 +21,17 @@ worker's row and never sends a second time. What it finds for an existing row de
 * ``pending`` and no provider call begun, or the last call ended in a recorded error: send;
 * ``pending`` with a call begun whose outcome was never recorded (the process died, or the
   answer was lost): the **in-flight case**. With idempotency keys (``resend_open=True``) it is
-  sent again under the same id; otherwise it is :attr:`SendDecision.UNKNOWN`;
+  sent again under the same id; where the provider answers status lookups by our id
+  (``lookup=True``) it is :attr:`SendDecision.LOOKUP`: the worker asks, and begins again with
+  :attr:`SendStart.confirmed_absent` when the provider never saw it; otherwise it is
+  :attr:`SendDecision.UNKNOWN`;
 * accepted (``sent`` or further): nothing to send; ended (``failed``, ``expired``,
   ``revoked``): nothing to send either.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -37,9 +40,11 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from .claims import held
 from .core import check_aware, check_text, chunks
 from .outbox import OutboxStore
 from .records import (
+    CampaignStatus,
     InvalidRecord,
     NewRecipient,
     RecipientStatus,
@@ -105,6 +110,9 @@ class SendDecision(StrEnum):
     """It ended earlier (failed, expired, revoked); ``state`` says how."""
     LOST = "lost"
     """This worker no longer holds the recipient (its lease expired): leave it alone."""
+    LOOKUP = "lookup"
+    """An earlier call's outcome is unknown and the provider answers status lookups by our
+    id: ask it before sending (nothing was written)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +123,9 @@ class SendStart:
     id: str
     recipient: str
     content_json: str
+    confirmed_absent: bool = False
+    """The provider said (status lookup: 404) it never received this id: an open earlier
+    attempt may be made again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +147,7 @@ class OutcomeKind(StrEnum):
     FAILED = "failed"
     NOT_RCS = "not_rcs"
     UNKNOWN = "unknown"
+    AMBIGUOUS = "ambiguous"
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +157,9 @@ class SendOutcome:
     ``kind``: ``sent`` (accepted; ``provider_message_id`` names it), ``retry`` (a retryable
     error; sent again at ``retry_at``), ``failed`` (for good), ``not_rcs`` (the provider says
     the user is not reachable over RCS: the recipient goes to the fallback), ``unknown`` (no
-    answer, and no idempotency key: the recipient is set to ``unknown``).
+    answer, and no idempotency key: the recipient is set to ``unknown``), ``ambiguous`` (no
+    clear answer, but the provider answers status lookups: the attempt stays open and the
+    recipient waits until ``retry_at``, when the worker asks the provider before any resend).
     """
 
     line_number: int
@@ -361,11 +375,16 @@ class CampaignSendStore(OutboxStore):
         starts: Sequence[SendStart],
         *,
         resend_open: bool = False,
+        lookup: bool = False,
+        fences: Mapping[int, int] | None = None,
     ) -> list[SendBegun]:
         """Record, in one transaction, that these sends begin (see the module docstring).
 
         ``resend_open``: the provider deduplicates on the outbox id (or the user asked to
         resend unknown outcomes), so an attempt whose outcome was never recorded is made again.
+        ``lookup``: the provider answers status lookups by the outbox id, so such an attempt
+        is :attr:`SendDecision.LOOKUP` instead of ``unknown``. ``fences`` (line -> fence of
+        the claim): only recipients not claimed again since are written.
         Recipients found ``sent`` or ``unknown`` are released with that status here.
         """
         check_text("worker_id", worker_id, 128)
@@ -375,7 +394,9 @@ class CampaignSendStore(OutboxStore):
         if not starts:
             return []
         async with self._write() as conn:
-            return await self._begin_in(conn, campaign_id, worker_id, provider, starts, resend_open)
+            return await self._begin_in(
+                conn, campaign_id, worker_id, provider, starts, resend_open, lookup, fences
+            )
 
     async def _begin_in(
         self,
@@ -385,10 +406,12 @@ class CampaignSendStore(OutboxStore):
         provider: str,
         starts: Sequence[SendStart],
         resend_open: bool,
+        lookup: bool,
+        fences: Mapping[int, int] | None,
     ) -> list[SendBegun]:
         now = self._now()
         by_line = {s.line_number: s for s in starts}
-        owned = await self._still_held(conn, campaign_id, worker_id, list(by_line), now)
+        owned = await self._still_held(conn, campaign_id, worker_id, list(by_line), now, fences)
         out: dict[int, SendBegun] = {
             line: SendBegun(line, s.id, SendDecision.LOST, 0, None)
             for line, s in by_line.items()
@@ -447,7 +470,7 @@ class CampaignSendStore(OutboxStore):
         released: list[tuple[int, RecipientStatus, str | None]] = []
         if existing:
             decided = await self._decide_existing(
-                conn, campaign_id, provider, existing, resend_open, now, history
+                conn, campaign_id, provider, existing, resend_open, lookup, now, history
             )
             for begun in decided:
                 out[begun.line_number] = begun
@@ -464,7 +487,14 @@ class CampaignSendStore(OutboxStore):
         if history:
             await conn.execute(_H.insert(), history)
         if released:
-            await self._release_many(conn, campaign_id, worker_id, released, now)
+            await self._release_due(
+                conn,
+                campaign_id,
+                worker_id,
+                [(n, st, e, None) for n, st, e in released],
+                now,
+                fences,
+            )
         return [out[s.line_number] for s in starts]
 
     async def _still_held(
@@ -474,13 +504,15 @@ class CampaignSendStore(OutboxStore):
         worker_id: str,
         lines: list[int],
         now: datetime,
+        fences: Mapping[int, int] | None = None,
     ) -> set[int]:
-        """Lines of ``lines`` whose lease ``worker_id`` still holds (and has not let expire)."""
+        """Lines of ``lines`` whose lease ``worker_id`` still holds (and has not let expire;
+        with ``fences``, under the same claim)."""
         result = await conn.execute(
             update(_R)
             .where(
                 _R.c.campaign_id == campaign_id,
-                _R.c.line_number.in_(lines),
+                held(_R, "line_number", lines, fences),
                 _R.c.claim_owner == worker_id,
                 _R.c.lease_expires_at > now,
             )
@@ -496,6 +528,7 @@ class CampaignSendStore(OutboxStore):
         provider: str,
         existing: list[SendStart],
         resend_open: bool,
+        lookup: bool,
         now: datetime,
         history: list[dict[str, Any]],
     ) -> list[SendBegun]:
@@ -522,14 +555,15 @@ class CampaignSendStore(OutboxStore):
                 decided.append(SendBegun(s.line_number, s.id, decision, attempts, state))
                 continue
             open_call = attempts > 0 and last_step.get(s.id) in ("attempt", "unknown")
-            if open_call and not resend_open:
-                decided.append(
-                    SendBegun(s.line_number, s.id, SendDecision.UNKNOWN, attempts, state)
-                )
+            if open_call and not resend_open and not s.confirmed_absent:
+                decision = SendDecision.LOOKUP if lookup else SendDecision.UNKNOWN
+                decided.append(SendBegun(s.line_number, s.id, decision, attempts, state))
                 continue
             again.append(s.id)
             reason = f"attempt {attempts + 1}"
-            if open_call:
+            if open_call and s.confirmed_absent:
+                reason += " (the provider never received the previous one: status lookup)"
+            elif open_call:
                 reason += " (the outcome of the previous one was never recorded)"
             history.append(
                 _history_row(
@@ -570,9 +604,12 @@ class CampaignSendStore(OutboxStore):
         worker_id: str,
         provider: str,
         outcomes: Sequence[SendOutcome],
+        *,
+        fences: Mapping[int, int] | None = None,
     ) -> None:
         """Record, in one transaction, how these sends ended, and release their recipients
-        (only those ``worker_id`` still holds; the outbox is written in any case)."""
+        (only those ``worker_id`` still holds, under the claim of ``fences`` when given; the
+        outbox is written in any case: it records what the provider was told)."""
         if len(outcomes) > GROUP_LIMIT:
             raise InvalidRecord("outcomes", len(outcomes), f"at most {GROUP_LIMIT} per call")
         if not outcomes:
@@ -582,7 +619,7 @@ class CampaignSendStore(OutboxStore):
             if o.kind is OutcomeKind.SENT:
                 check_text("provider_message_id", o.provider_message_id, 128)
         async with self._write() as conn:
-            await self._finish_in(conn, campaign_id, worker_id, provider, outcomes)
+            await self._finish_in(conn, campaign_id, worker_id, provider, outcomes, fences)
 
     async def _finish_in(
         self,
@@ -591,6 +628,7 @@ class CampaignSendStore(OutboxStore):
         worker_id: str,
         provider: str,
         outcomes: Sequence[SendOutcome],
+        fences: Mapping[int, int] | None = None,
     ) -> None:
         now = self._now()
         rows = {
@@ -745,9 +783,14 @@ class CampaignSendStore(OutboxStore):
                         code=o.code,
                     )
                 )
-                released.append(
-                    (o.line_number, RecipientStatus.UNKNOWN, o.reason or "no answer", None)
-                )
+                if o.kind is OutcomeKind.AMBIGUOUS:
+                    # the attempt stays open ("unknown" is its last step): the next begin
+                    # asks the provider (SendDecision.LOOKUP) before any resend
+                    released.append((o.line_number, RecipientStatus.RCS, None, o.retry_at))
+                else:
+                    released.append(
+                        (o.line_number, RecipientStatus.UNKNOWN, o.reason or "no answer", None)
+                    )
         if history:
             await conn.execute(_H.insert(), history)
         if updates:
@@ -764,7 +807,7 @@ class CampaignSendStore(OutboxStore):
                 ),
                 updates,
             )
-        await self._release_due(conn, campaign_id, worker_id, released, now)
+        await self._release_due(conn, campaign_id, worker_id, released, now, fences)
 
     async def journal(
         self,
@@ -776,10 +819,13 @@ class CampaignSendStore(OutboxStore):
         releases: Sequence[tuple[int, RecipientStatus, str | None, datetime | None]] = (),
         starts: Sequence[SendStart] = (),
         resend_open: bool = False,
+        lookup: bool = False,
+        fences: Mapping[int, int] | None = None,
     ) -> list[SendBegun]:
         """:meth:`finish_sends`, :meth:`release_each` and :meth:`begin_sends` in **one**
         transaction (in that order): what a runner's group commit writes. Returns the
-        decisions for ``starts``."""
+        decisions for ``starts``. ``fences`` (line -> fence of the claim) guards every
+        recipient write (see :mod:`rcskit.store.claims`)."""
         check_text("worker_id", worker_id, 128)
         check_text("provider", provider, 32)
         for name, items in (("outcomes", outcomes), ("releases", releases), ("starts", starts)):
@@ -793,12 +839,16 @@ class CampaignSendStore(OutboxStore):
             check_aware("due_at", due)
         async with self._write() as conn:
             if outcomes:
-                await self._finish_in(conn, campaign_id, worker_id, provider, outcomes)
+                await self._finish_in(conn, campaign_id, worker_id, provider, outcomes, fences)
             if releases:
-                await self._release_due(conn, campaign_id, worker_id, list(releases), self._now())
+                await self._release_due(
+                    conn, campaign_id, worker_id, list(releases), self._now(), fences
+                )
             if not starts:
                 return []
-            return await self._begin_in(conn, campaign_id, worker_id, provider, starts, resend_open)
+            return await self._begin_in(
+                conn, campaign_id, worker_id, provider, starts, resend_open, lookup, fences
+            )
 
     async def _waiting_ids(
         self, conn: AsyncConnection, provider: str, sent: list[SendOutcome]
@@ -820,18 +870,6 @@ class CampaignSendStore(OutboxStore):
         ).all()
         return {p for (p,) in rows}
 
-    async def _release_many(
-        self,
-        conn: AsyncConnection,
-        campaign_id: str,
-        worker_id: str,
-        released: list[tuple[int, RecipientStatus, str | None]],
-        now: datetime,
-    ) -> None:
-        await self._release_due(
-            conn, campaign_id, worker_id, [(n, s, e, None) for n, s, e in released], now
-        )
-
     async def _release_due(
         self,
         conn: AsyncConnection,
@@ -839,16 +877,20 @@ class CampaignSendStore(OutboxStore):
         worker_id: str,
         released: list[tuple[int, RecipientStatus, str | None, datetime | None]],
         now: datetime,
+        fences: Mapping[int, int] | None = None,
     ) -> None:
         if not released:
             return
+        where = [
+            _R.c.campaign_id == campaign_id,
+            _R.c.line_number == bindparam("b_line"),
+            _R.c.claim_owner == worker_id,
+        ]
+        if fences is not None:
+            where.append(_R.c.fence == bindparam("b_fence"))
         await conn.execute(
             update(_R)
-            .where(
-                _R.c.campaign_id == campaign_id,
-                _R.c.line_number == bindparam("b_line"),
-                _R.c.claim_owner == worker_id,
-            )
+            .where(*where)
             .values(
                 status=bindparam("b_status"),
                 error=bindparam("b_error"),
@@ -858,7 +900,13 @@ class CampaignSendStore(OutboxStore):
                 updated_at=now,
             ),
             [
-                {"b_line": line, "b_status": status.value, "b_error": error, "b_due": due}
+                {
+                    "b_line": line,
+                    "b_status": status.value,
+                    "b_error": error,
+                    "b_due": due,
+                    **({} if fences is None else {"b_fence": fences.get(line, -1)}),
+                }
                 for line, status, error, due in released
             ],
         )
@@ -868,14 +916,16 @@ class CampaignSendStore(OutboxStore):
         campaign_id: str,
         worker_id: str,
         released: Sequence[tuple[int, RecipientStatus, str | None, datetime | None]],
+        *,
+        fences: Mapping[int, int] | None = None,
     ) -> None:
         """Release ``(line, status, error, due_at)`` recipients in one transaction, each with
-        its own status (only those ``worker_id`` still holds)."""
+        its own status (only those ``worker_id`` still holds, under ``fences`` if given)."""
         for _, _, _, due in released:
             check_aware("due_at", due)
         for batch in chunks(released, GROUP_LIMIT):
             async with self._write() as conn:
-                await self._release_due(conn, campaign_id, worker_id, batch, self._now())
+                await self._release_due(conn, campaign_id, worker_id, batch, self._now(), fences)
 
     # ------------------------------------------------------------ leases and queues
 
@@ -955,6 +1005,55 @@ class CampaignSendStore(OutboxStore):
                 .values(status=RecipientStatus.NOT_RCS.value, error=reason, updated_at=self._now())
             )
         return int(result.rowcount)
+
+    async def mark_running(self, campaign_id: str) -> CampaignStatus:
+        """Set the campaign ``running`` unless it is paused or cancelled (a pause by another
+        process is never undone by a worker starting); return its status after."""
+        halted = [CampaignStatus.PAUSED.value, CampaignStatus.CANCELLED.value]
+        async with self._write() as conn:
+            await conn.execute(
+                update(_C)
+                .where(_C.c.id == campaign_id, _C.c.status.not_in(halted))
+                .values(status=CampaignStatus.RUNNING.value, updated_at=self._now())
+            )
+            status = await conn.scalar(select(_C.c.status).where(_C.c.id == campaign_id))
+        if status is None:
+            raise UnknownRecord(f"no campaign with id {campaign_id!r}")
+        return CampaignStatus(status)
+
+    async def cancel_open(self, campaign_id: str) -> int:
+        """Set every open recipient (:data:`OPEN_STATUSES`) that no live lease holds to
+        ``cancelled``, in chunks; return how many. Held ones are left to their worker, which
+        stops at once and calls this again once its sends in flight are recorded."""
+        total = 0
+        open_ = [s.value for s in OPEN_STATUSES]
+        while True:
+            now = self._now()
+            async with self._write() as conn:
+                lines = (
+                    select(_R.c.line_number)
+                    .where(
+                        _R.c.campaign_id == campaign_id,
+                        _R.c.status.in_(open_),
+                        (_R.c.lease_expires_at.is_(None)) | (_R.c.lease_expires_at <= now),
+                    )
+                    .limit(IMPORT_CHUNK)
+                )
+                result = await conn.execute(
+                    update(_R)
+                    .where(_R.c.campaign_id == campaign_id, _R.c.line_number.in_(lines))
+                    .values(
+                        status=RecipientStatus.CANCELLED.value,
+                        error="the campaign was cancelled",
+                        claim_owner=None,
+                        lease_expires_at=None,
+                        fence=_R.c.fence + 1,
+                        updated_at=now,
+                    )
+                )
+            total += int(result.rowcount)
+            if result.rowcount < IMPORT_CHUNK:
+                return total
 
     async def work_left(self, campaign_id: str) -> WorkLeft:
         """How many recipients still have work (see :data:`OPEN_STATUSES`), how many of them a

@@ -118,7 +118,7 @@ _STATUS_WORDS: dict[str, MessageState | None] = {
     "ttl_expiration_revoked": MessageState.EXPIRED,
     "ttl_expiration_revoke_failed": None,
     "ttl_expiration_revoked_failed": None,
-    # SMSBOX status_update (reference/providers.md): REJECTED means the device refused it
+    # SMSBOX status_update (its webhook documentation): REJECTED means the device refused it
     "rejected": MessageState.FAILED,
 }
 

@@ -15,11 +15,14 @@ from .migrate import current_revision, head_revision, upgrade_engine
 from .outbox import OutboxStore
 from .records import SchemaOutdated
 from .sends import CampaignSendStore
+from .workers import WorkerStore
 
 __all__ = ["Store"]
 
 
-class Store(CampaignSendStore, OutboxStore, CampaignStore, InboundStore, CapabilityStore):
+class Store(
+    CampaignSendStore, OutboxStore, CampaignStore, InboundStore, CapabilityStore, WorkerStore
+):
     """Everything rcskit persists: the outbox and message history, inbound and billing events,
     capability answers, campaigns and their recipients.
 
@@ -32,8 +35,9 @@ class Store(CampaignSendStore, OutboxStore, CampaignStore, InboundStore, Capabil
 
     Methods are grouped in :class:`~rcskit.store.outbox.OutboxStore`,
     :class:`~rcskit.store.campaigns.CampaignStore`, :class:`~rcskit.store.inbound.InboundStore`
-    :class:`~rcskit.store.capabilities.CapabilityStore` and (batched, for campaign workers)
-    :class:`~rcskit.store.sends.CampaignSendStore`. Every method runs in its own
+    :class:`~rcskit.store.capabilities.CapabilityStore`, (batched, for campaign workers)
+    :class:`~rcskit.store.sends.CampaignSendStore` and (live workers, the reaper)
+    :class:`~rcskit.store.workers.WorkerStore`. Every method runs in its own
     transaction; a store may be shared by the tasks of one event loop.
     """
 

@@ -15,15 +15,15 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 
-from ..state import EmulatorState
-from .feed import ChangeFeed, NotifyAfterAdmin, feed_of
+from ..core.state import EmulatorState
+from .feed import ChangeFeed, feed_of
 from .routes import ui_routes
 
 __all__ = ["ChangeFeed", "feed_of", "mount_ui", "ui_routes"]
 
 
 def mount_ui(app: Starlette, state: EmulatorState, admin_prefix: str) -> None:
-    """Add the web UI to the emulator ``app`` (after its other routes) and the middleware that
-    tells the live pages about admin API changes."""
+    """Add the web UI to the emulator ``app`` (after its other routes); its live pages follow
+    the state through :func:`feed_of`."""
     app.router.routes.extend(ui_routes(state, admin_prefix))
-    app.add_middleware(NotifyAfterAdmin, feed=feed_of(state), prefix=admin_prefix)
+    feed_of(state)

@@ -1,36 +1,23 @@
 """Change notifications for the live views: a version number bumped whenever the platform
 changes, and a way for the event streams to wait for the next change without polling.
 
-The emulator core has no change hook of its own, so the feed observes the places every change
-goes through:
-
-- ``EmulatorState.emit``: every status change, user action, typing event and billing event
-  (including the ones timers produce: delivered, displayed, expired);
-- ``RequestLog.add``: every API request the flavours served (sends, typing, read receipts,
-  revocations) and every webhook delivery attempt, with its outcome;
-- :class:`NotifyAfterAdmin`: admin API calls that change state without either (a phone going
-  online, a reset, an injected message).
-
-Observing means replacing the bound method on that one instance by a wrapper that calls the
-original, then :meth:`ChangeFeed.notify` (a counter increment and, when a stream is waiting, an
-``asyncio.Event``): the platform's behaviour and results are unchanged. Streams coalesce
-bursts themselves (see :mod:`rcskit.emulator.ui.stream`).
+The feed of a state subscribes to the state's change hook
+(:meth:`~rcskit.emulator.core.state.EmulatorState.subscribe`), which fires after every webhook
+event, every request-log entry (API requests and webhook delivery attempts) and every admin call
+that may change the platform. :meth:`ChangeFeed.notify` is a counter increment and, when a stream
+is waiting, an ``asyncio.Event``. Streams coalesce bursts themselves (see
+:mod:`rcskit.emulator.ui.stream`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import weakref
-from collections.abc import Callable
-from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from ..core.state import EmulatorState
 
-from ..state import EmulatorState
-
-__all__ = ["ChangeFeed", "NotifyAfterAdmin", "feed_of"]
+__all__ = ["ChangeFeed", "feed_of"]
 
 
 class ChangeFeed:
@@ -83,56 +70,13 @@ class ChangeFeed:
         self.notify()
 
 
-def _observe(owner: object, name: str, after: Callable[[], None]) -> None:
-    """Make ``owner.<name>(...)`` call ``after()`` once the original returned (or raised)."""
-    original: Callable[..., Any] = getattr(owner, name)
-
-    @functools.wraps(original)
-    def observed(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return original(*args, **kwargs)
-        finally:
-            after()
-
-    setattr(owner, name, observed)
-
-
 _FEEDS: weakref.WeakKeyDictionary[EmulatorState, ChangeFeed] = weakref.WeakKeyDictionary()
 
 
 def feed_of(state: EmulatorState) -> ChangeFeed:
-    """The change feed of ``state``, created (and the state observed) on first use."""
+    """The change feed of ``state``, created (and subscribed to the state) on first use."""
     feed = _FEEDS.get(state)
     if feed is None:
         feed = _FEEDS[state] = ChangeFeed()
-        _observe(state, "emit", feed.notify)
-        _observe(state.log, "add", feed.notify)
+        state.subscribe(feed.notify)
     return feed
-
-
-class NotifyAfterAdmin:
-    """ASGI middleware: after each state-changing admin request (not GET), notify the feed.
-
-    Every other request passes straight through.
-    """
-
-    def __init__(self, app: ASGIApp, feed: ChangeFeed, prefix: str) -> None:
-        self.app = app
-        self.feed = feed
-        self.prefix = prefix.rstrip("/") + "/"
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
-            await self.app(scope, receive, send)
-            return
-        path: str = scope["path"]
-        root: str = scope.get("root_path", "")
-        if root and path.startswith(root):
-            path = path[len(root) :]
-        if not path.startswith(self.prefix):
-            await self.app(scope, receive, send)
-            return
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            self.feed.notify()

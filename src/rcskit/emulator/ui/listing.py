@@ -10,8 +10,8 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 
-from ..records import A2P, DELIVERED, Conversation, StoredMessage
-from ..state import EmulatorState
+from ..core.records import A2P, DELIVERED, Conversation, StoredMessage
+from ..core.state import EmulatorState
 from .view import (
     AudioView,
     CardView,

@@ -11,8 +11,10 @@ from urllib.parse import quote
 
 import phonenumbers
 
-from ..request_log import mask_url
-from ..state import EmulatorState
+from ..config import BotConfig
+from ..core.phones import Phone
+from ..core.request_log import mask_url
+from ..core.state import EmulatorState
 from .icons import icon
 from .listing import PhoneRow, phone_rows, range_summaries
 from .render import h, log_entry_html, message_html, phone_href, time_html
@@ -212,6 +214,18 @@ def _sheets() -> str:
     )
 
 
+def _subscription_switch(bot: BotConfig | None, phone: Phone | None) -> str:
+    """The "Subscribed" switch for a Google RBM bot (unsubscribe and resubscribe are Google
+    user events); nothing for other providers or an unknown phone."""
+    if bot is None or phone is None or bot.provider != "google":
+        return ""
+    subscribed = not phone.opted_out_of(bot.id)
+    return (
+        '<label class="switch"><input type="checkbox" id="subscribe-toggle"'
+        f"{' checked' if subscribed else ''}><span>Subscribed to this bot</span></label>"
+    )
+
+
 def phone_page(state: EmulatorState, view: PhoneView, rev: int, admin_prefix: str) -> str:
     """``/phones/{number}``: the conversation with one bot, in a phone frame, and the traffic."""
     number, bot_id = view.number, view.bot_id
@@ -276,6 +290,7 @@ def phone_page(state: EmulatorState, view: PhoneView, rev: int, admin_prefix: st
         f"{' checked' if online else ''}><span>Online</span></label>"
         '<label class="switch"><input type="checkbox" id="receipts-toggle" checked>'
         "<span>Send read receipts</span></label>"
+        f"{_subscription_switch(bot, phone)}"
         f"{_bot_picker(state, number, bot_id)}</section>"
     )
     traffic = (

@@ -17,7 +17,8 @@ from html import escape
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from ..request_log import LogEntry
+from ...formats.jsonin import JsonInputError, load_json
+from ..core.request_log import LogEntry
 from .icons import icon
 from .view import (
     AudioView,
@@ -339,12 +340,13 @@ def message_html(view: MessageView) -> str:
 
 
 def pretty_body(text: str) -> str:
-    """A logged body for reading: indented when it is JSON, as logged otherwise."""
+    """A logged body for reading: indented when it is JSON (within the bounds of
+    :func:`~rcskit.formats.jsonin.load_json`), as logged otherwise."""
     stripped = text.strip()
     if stripped[:1] in ("{", "["):
         try:
-            value: Any = json.loads(stripped)
-        except ValueError:
+            value: Any = load_json(stripped)
+        except JsonInputError:
             return text
         return json.dumps(value, indent=2, ensure_ascii=False)
     return text

@@ -30,8 +30,8 @@ from starlette.responses import (
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..phones import is_e164
-from ..state import EmulatorState
+from ..core.phones import is_e164
+from ..core.state import EmulatorState
 from .feed import feed_of
 from .listing import default_bot
 from .pages import error_page, phone_list_html, phone_list_page, phone_page

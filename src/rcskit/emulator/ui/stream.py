@@ -9,7 +9,8 @@ difference from what this page already has:
                 status changed (replace the element with that id, or append)
 ``chips``       ``{"html"}``: the suggestion chips of the latest message
 ``typing``      ``{"active", "ms"}``: the bot's typing indicator and how long it lasts
-``log``         ``{"html", "seq"}``: new traffic entries, newest first
+``log``         ``{"html", "seq"}``: new traffic entries (each ``<li>`` carries its
+                ``data-seq``: the page puts it in causal order, oldest first)
 ``phone``       ``{"online", "rcs"}``
 ``reset``       everything (``conversation``, ``chips``, ``typing``, ``log``, ``phone``),
                 after the emulator was reset or when the page missed changes
@@ -30,9 +31,9 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..records import A2P, CANCELLED, FAILED, REVOKED, Conversation
-from ..request_log import LogEntry
-from ..state import EmulatorState
+from ..core.records import A2P, CANCELLED, FAILED, REVOKED, Conversation
+from ..core.request_log import LogEntry
+from ..core.state import EmulatorState
 from .feed import ChangeFeed
 from .render import chips_html, dom_id, log_entry_html, message_html
 from .view import FileLookup, MessageView, message_view
@@ -122,9 +123,10 @@ class PhoneView:
         return self.bot_id is not None and entry.bot_id == self.bot_id
 
     def log_entries(self, since: int = 0) -> list[LogEntry]:
-        """Relevant entries after ``since``, newest first, at most :data:`LOG_LIMIT`."""
-        found = [e for e in self.state.log if e.seq > since and self.relevant(e)]
-        return found[-LOG_LIMIT:][::-1]
+        """Relevant entries written after ``since`` (an ``added`` count), in causal order
+        (oldest first, by ``seq``), at most the last :data:`LOG_LIMIT`."""
+        found = [e for e in self.state.log if e.added > since and self.relevant(e)]
+        return found[-LOG_LIMIT:]
 
     def phone(self) -> tuple[bool, bool]:
         """``(online, rcs)`` of the phone."""
@@ -132,11 +134,8 @@ class PhoneView:
         return (phone.online, phone.rcs) if phone is not None else (False, False)
 
     def last_seq(self) -> int:
-        """The sequence number of the newest log entry (0 when the log is empty)."""
-        last = 0
-        for entry in self.state.log:
-            last = entry.seq
-        return last
+        """The ``added`` count of the last log entry written (0 when the log is empty)."""
+        return max((entry.added for entry in self.state.log), default=0)
 
     # ------------------------------------------------------------ what was sent
 
@@ -203,7 +202,7 @@ class PhoneView:
             out.append(sse("typing", self.typing_data(typing)))
         entries = self.log_entries(self._log_seq)
         if entries:
-            self._log_seq = entries[0].seq
+            self._log_seq = max(e.added for e in entries)
             html = "".join(log_entry_html(e) for e in entries)
             out.append(sse("log", {"html": html, "seq": self._log_seq}))
         phone = self.phone()

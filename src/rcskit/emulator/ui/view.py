@@ -9,7 +9,7 @@ recognise becomes a :class:`RawView` showing the JSON, never an error.
 
 Suggestions keep the address the user-action API taps them by (``card_index`` ``None`` for the
 chip list, the card's position otherwise, and ``index`` in that list), the same addressing as
-:mod:`rcskit.emulator.suggestions`.
+:mod:`rcskit.emulator.core.suggestions`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from ..records import A2P, FMT_GOOGLE, FMT_USER, StoredMessage
+from ..core.records import A2P, FMT_GOOGLE, FMT_USER, StoredMessage
 
 __all__ = [
     "ACTION_NAMES",

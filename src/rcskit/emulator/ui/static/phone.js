@@ -216,14 +216,29 @@
       }
     }
 
+    /* The traffic reads in causal order, oldest first: each entry goes to its place by
+       data-seq (a webhook can be written after the bot's call it caused). */
+    function logAtBottom() {
+      return log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+    }
+
     function addLog(html) {
+      var stick = logAtBottom();
       var holder = document.createElement("ol");
       holder.innerHTML = html;
-      var first = log.firstChild;
-      while (holder.firstChild) log.insertBefore(holder.firstChild, first);
-      while (log.children.length > 300) log.removeChild(log.lastChild);
+      while (holder.firstChild) {
+        var entry = holder.firstChild;
+        holder.removeChild(entry);
+        if (entry.nodeType !== 1) continue;
+        var seq = Number(entry.dataset.seq);
+        var after = log.lastElementChild;
+        while (after && Number(after.dataset.seq) > seq) after = after.previousElementSibling;
+        log.insertBefore(entry, after ? after.nextSibling : log.firstChild);
+      }
+      while (log.children.length > 300) log.removeChild(log.firstElementChild);
       localTimes(log);
       applyFilter();
+      if (stick) log.scrollTop = log.scrollHeight;
     }
 
     function upsert(item) {
@@ -252,6 +267,7 @@
         settle(document);
         applyFilter();
         scrollDown(true);
+        log.scrollTop = log.scrollHeight;
         readVisible();
       },
       messages: function (data) {
@@ -423,6 +439,19 @@
         online.checked = !online.checked;
       });
     });
+
+    var subscribe = $("subscribe-toggle");
+    if (subscribe) {
+      subscribe.addEventListener("change", function () {
+        act({ type: subscribe.checked ? "resubscribe" : "unsubscribe" })
+          .then(function () {
+            showToast(subscribe.checked ? "Subscribed again" : "Unsubscribed from this bot");
+          })
+          .catch(function () {
+            subscribe.checked = !subscribe.checked;
+          });
+      });
+    }
 
     receipts.addEventListener("change", readVisible);
     document.addEventListener("visibilitychange", readVisible);

@@ -1,0 +1,157 @@
+"""Reading a GSMA MaaP send body: ``{"RCSMessage": {...}, "messageContact": {...}}``.
+
+Used by every GSMA-flavoured surface (Dotgo now; Orange and generic MaaP later). Checks the
+structure, the single content member, the user's number, the content limits (see
+:mod:`rcskit.emulator.bodies.checks`) and the expiry fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..core.phones import is_e164
+from .checks import (
+    MAX_CARD_DESCRIPTION,
+    MAX_CARD_SUGGESTIONS,
+    MAX_CARD_TITLE,
+    MAX_CAROUSEL_CARDS,
+    MAX_CHIPS,
+    MAX_POSTBACK,
+    MAX_SUGGESTION_TEXT,
+    MIN_CAROUSEL_CARDS,
+    WireError,
+    check_count,
+    check_length,
+)
+from .expiry import ExpiryError, expiry_of
+
+__all__ = ["CONTENT_KINDS", "GsmaSend", "check_suggestions", "parse_gsma_send"]
+
+CONTENT_KINDS = {
+    "textMessage": "text",
+    "fileMessage": "file",
+    "audioMessage": "audio",
+    "geolocationPushMessage": "geolocation",
+    "richcardMessage": "richcard",
+    "templateMessage": "template",
+    "isTyping": "typing",
+}
+"""GSMA ``RCSMessage`` content members and the kind names the emulator uses."""
+
+
+@dataclass(frozen=True, slots=True)
+class GsmaSend:
+    """A checked GSMA send: to whom, the ``RCSMessage`` object, its kind and expiry."""
+
+    phone: str
+    rcs_message: dict[str, Any]
+    kind: str
+    expire_at: float | None
+
+
+def check_suggestions(items: Any, path: str, high: int) -> None:
+    """Check a list of GSMA suggestions (``reply`` or ``action`` each) against the limits."""
+    for i, item in enumerate(check_count(items, 0, high, path)):
+        where = f"{path}[{i}]"
+        if not isinstance(item, dict) or len([k for k in ("reply", "action") if k in item]) != 1:
+            raise WireError("json", f"{where}: must hold exactly one of reply or action")
+        body = item.get("reply") or item.get("action")
+        if not isinstance(body, dict):
+            raise WireError("json", f"{where}: reply/action must be an object")
+        check_length(body.get("displayText"), MAX_SUGGESTION_TEXT, f"{where}.displayText")
+        postback = body.get("postback")
+        if isinstance(postback, dict):
+            check_length(postback.get("data"), MAX_POSTBACK, f"{where}.postback.data")
+
+
+def _check_card(card: Any, path: str) -> None:
+    if not isinstance(card, dict):
+        raise WireError("json", f"{path}: must be an object")
+    check_length(card.get("title"), MAX_CARD_TITLE, f"{path}.title")
+    check_length(card.get("description"), MAX_CARD_DESCRIPTION, f"{path}.description")
+    if "suggestions" in card:
+        check_suggestions(card["suggestions"], f"{path}.suggestions", MAX_CARD_SUGGESTIONS)
+
+
+def _check_content(kind: str, rcs: dict[str, Any]) -> None:
+    value = rcs[next(k for k, v in CONTENT_KINDS.items() if v == kind)]
+    if kind == "text":
+        if not isinstance(value, str) or not value:
+            raise WireError("type", "RCSMessage.textMessage must be a non-empty string")
+    elif kind in ("file", "audio"):
+        if not isinstance(value, dict) or not isinstance(value.get("fileUrl"), str):
+            raise WireError("type", f"RCSMessage.{kind}Message needs a fileUrl string")
+    elif kind == "geolocation":
+        if not isinstance(value, dict) or not isinstance(value.get("pos"), str):
+            raise WireError("type", "RCSMessage.geolocationPushMessage needs a pos string")
+    elif kind == "typing":
+        if value not in ("active", "idle"):
+            raise WireError("type", f"RCSMessage.isTyping {value!r} must be 'active' or 'idle'")
+        if "suggestedChipList" in rcs:
+            raise WireError("type", "an isTyping indication carries no suggestedChipList")
+    elif kind == "template":
+        if not isinstance(value, dict) or not isinstance(value.get("templateCode"), str):
+            raise WireError("type", "RCSMessage.templateMessage needs a templateCode string")
+    elif kind == "richcard":
+        message = value.get("message") if isinstance(value, dict) else None
+        if not isinstance(message, dict):
+            raise WireError("type", "RCSMessage.richcardMessage needs a message object")
+        if isinstance(message.get("generalPurposeCard"), dict):
+            _check_card(
+                message["generalPurposeCard"].get("content"),
+                "RCSMessage.richcardMessage.message.generalPurposeCard.content",
+            )
+        elif isinstance(message.get("generalPurposeCardCarousel"), dict):
+            path = "RCSMessage.richcardMessage.message.generalPurposeCardCarousel.content"
+            cards = check_count(
+                message["generalPurposeCardCarousel"].get("content"),
+                MIN_CAROUSEL_CARDS,
+                MAX_CAROUSEL_CARDS,
+                path,
+            )
+            for i, card in enumerate(cards):
+                _check_card(card, f"{path}[{i}]")
+        else:
+            raise WireError(
+                "type",
+                "RCSMessage.richcardMessage.message needs generalPurposeCard or "
+                "generalPurposeCardCarousel",
+            )
+
+
+def parse_gsma_send(body: Any, now: float) -> GsmaSend:
+    """Check a GSMA send body; raises :class:`~rcskit.emulator.bodies.checks.WireError`."""
+    if not isinstance(body, dict):
+        raise WireError("json", "the body must be a JSON object")
+    rcs = body.get("RCSMessage")
+    if not isinstance(rcs, dict):
+        raise WireError("json", "RCSMessage (an object) is required")
+    contact = body.get("messageContact")
+    phone = contact.get("userContact") if isinstance(contact, dict) else None
+    if not is_e164(phone):
+        raise WireError(
+            "phone", f"messageContact.userContact {phone!r} is not an E.164 number (+ and digits)"
+        )
+    present = [k for k in CONTENT_KINDS if k in rcs]
+    if len(present) != 1:
+        found = ", ".join(present) or "none"
+        raise WireError(
+            "type",
+            f"RCSMessage needs exactly one of {', '.join(CONTENT_KINDS)} (found: {found})",
+        )
+    kind = CONTENT_KINDS[present[0]]
+    _check_content(kind, rcs)
+    if "suggestedChipList" in rcs:
+        chips = rcs["suggestedChipList"]
+        if not isinstance(chips, dict):
+            raise WireError("json", "RCSMessage.suggestedChipList must be an object")
+        check_suggestions(
+            chips.get("suggestions"), "RCSMessage.suggestedChipList.suggestions", MAX_CHIPS
+        )
+    try:
+        expire_at = expiry_of(body, now)
+    except ExpiryError as exc:
+        raise WireError("expiry", str(exc)) from None
+    assert isinstance(phone, str)
+    return GsmaSend(phone=phone, rcs_message=rcs, kind=kind, expire_at=expire_at)

@@ -1,0 +1,442 @@
+"""The chaos driver: several campaign workers on PostgreSQL (+ a private Redis) against the
+fake Dotgo platform, with a ``kill -9``, a ``SIGSTOP`` past the lease and a Redis restart
+mid-run; then the checks of issue 12 point 7, each reported as holding or not.
+
+:func:`run_chaos` takes a :class:`ChaosPlan` and returns a :class:`ChaosResult` (a list of
+:class:`Check`), so the CI test and ``bench/chaos.py`` assert or print the same checks:
+
+- ``terminal``: every recipient ends in a terminal status (nothing queued or claimed);
+- ``no_duplicates``: where the platform de-duplicates or offers the status lookup, no
+  recipient got the message twice (counted on the platform's side);
+- ``unknown_bounded``: "unknown" only where the platform has neither, and never more than
+  the requests in flight at the kill (the killed worker's ``--concurrency``);
+- ``delivered``: every recipient that is ``sent`` in the store was accepted by the platform;
+- ``second``: the worst sliding 1 s of arrivals on the platform is at most ``1.2 x TPS``;
+- ``window30``: the worst sliding 30 s is at most ``30 x TPS``.
+
+Workers are ``python -m rcskit.campaign run ID`` processes (``--redis URL`` is passed when
+that command offers it; ``rcskit worker`` is used instead when it exists).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+
+from rcskit.store import migrate
+from tests.chaos.fake_provider import Faults
+from tests.chaos.redis_server import RedisServer, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+CAMPAIGN = "chaos"
+SECRET = "chaos-secret"
+TERMINAL = frozenset(
+    {"sent", "fallback", "failed", "unknown", "invalid", "duplicate", "cancelled", "skipped"}
+)
+
+
+@dataclass
+class ChaosPlan:
+    """One chaos run. Fractions are of the recipients the platform has accepted."""
+
+    recipients: int = 2000
+    tps: float = 100.0
+    workers: int = 3
+    concurrency: int = 32
+    lease: float = 3.0
+    dedupe: bool = True
+    status_lookup: bool = True
+    faults: Faults = field(
+        default_factory=lambda: Faults(
+            rate_429=0.01, rate_5xx=0.01, rate_timeout=0.005, rate_lost=0.005, timeout_s=2.0
+        )
+    )
+    kill_at: float = 0.2
+    stop_at: float = 0.35
+    redis_restart_at: float = 0.55
+    deadline_s: float = 50.0
+    """Seconds the workers get from their start to finish every recipient."""
+    seed: int = 12
+
+
+@dataclass(frozen=True)
+class Check:
+    """One assertion of the run, and whether it held."""
+
+    name: str
+    holds: bool
+    detail: str
+
+
+@dataclass
+class ChaosResult:
+    """What a run found: the checks, the store's counts and the platform's report."""
+
+    checks: list[Check]
+    statuses: dict[str, int]
+    report: dict[str, Any]
+    events: list[str]
+    command: list[str]
+
+    def failed(self) -> list[Check]:
+        """The checks that did not hold."""
+        return [c for c in self.checks if not c.holds]
+
+    def summary(self) -> str:
+        """One line per check."""
+        return "\n".join(
+            f"{'ok  ' if c.holds else 'FAIL'} {c.name}: {c.detail}" for c in self.checks
+        )
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "rcskit.campaign", *args]
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["RCSKIT_CLIENT_SECRET"] = SECRET
+    return env
+
+
+def _help(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "rcskit.cli", *args, "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    return done.stdout if done.returncode == 0 else ""
+
+
+def worker_command(database: str, redis_url: str, plan: ChaosPlan) -> list[str]:
+    """The command of one worker: ``rcskit worker`` when it exists (it serves running
+    campaigns: :func:`start_command` starts this one), else ``campaign run ID``."""
+    worker_help = _help("worker")
+    if worker_help:
+        cmd = [sys.executable, "-m", "rcskit.cli", "worker", "--database", database]
+        options = worker_help
+    else:
+        cmd = _cli("run", CAMPAIGN, "--database", database, "--no-progress")
+        options = _help("campaign", "run")
+    if "--concurrency" in options:
+        cmd += ["--concurrency", str(plan.concurrency)]
+    if "--lease" in options:
+        cmd += ["--lease", str(plan.lease)]
+    if "--redis" in options:
+        cmd += ["--redis", redis_url]
+    return cmd
+
+
+def start_command(database: str, worker: list[str]) -> list[str] | None:
+    """What makes the campaign running for ``rcskit worker`` processes (``campaign resume
+    ID``), or ``None`` when the workers are ``campaign run ID`` themselves."""
+    if "worker" not in worker[2:4]:
+        return None
+    return _cli("resume", CAMPAIGN, "--database", database)
+
+
+async def _count(session: aiohttp.ClientSession, base: str) -> dict[str, int]:
+    async with session.get(f"{base}/_chaos/count") as r:
+        data: dict[str, int] = await r.json()
+        return data
+
+
+async def _report(base: str) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as session, session.get(f"{base}/_chaos/report") as r:
+        data: dict[str, Any] = await r.json()
+        return data
+
+
+async def _wait_up(base: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            try:
+                await _count(session, base)
+                return
+            except aiohttp.ClientError:
+                await asyncio.sleep(0.1)
+    raise RuntimeError(f"the fake platform at {base} did not start")
+
+
+async def recipient_statuses(database: str, campaign: str) -> dict[str, int]:
+    """How many recipients of ``campaign`` are in each status (straight from the table)."""
+    conn = await asyncpg.connect(database)
+    try:
+        rows = await conn.fetch(
+            "SELECT status, count(*) AS n FROM campaign_recipients"
+            " WHERE campaign_id = $1 GROUP BY status",
+            campaign,
+        )
+    finally:
+        await conn.close()
+    return {str(r["status"]): int(r["n"]) for r in rows}
+
+
+def _all_terminal(statuses: dict[str, int]) -> bool:
+    return bool(statuses) and all(s in TERMINAL for s in statuses)
+
+
+def _write_inputs(folder: Path, count: int) -> tuple[Path, Path]:
+    recipients = folder / "recipients.csv"
+    with recipients.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["phone", "first_name"])
+        for i in range(count):
+            writer.writerow([f"+1555{i:07d}", f"Ada{i}"])
+    message = folder / "message.json"
+    message.write_text(json.dumps({"content": {"kind": "text", "text": "Hi {first_name}"}}))
+    return recipients, message
+
+
+async def _create(database: str, base: str, plan: ChaosPlan, folder: Path) -> None:
+    recipients, message = _write_inputs(folder, plan.recipients)
+    cmd = _cli(
+        "create",
+        "--name", "chaos",
+        "--provider", "dotgo",
+        "--csv", str(recipients),
+        "--message", str(message),
+        "--tps", f"{plan.tps:g}",
+        "--bot-id", "chaosbot",
+        "--client-id", "chaos-client",
+        "--server-root", f"{base}/rcs",
+        "--auth-url", f"{base}/auth/oauth/token",
+        "--capabilities", "none",
+        "--fallback", f"csv:{folder / 'fallback.csv'}",
+        "--id", CAMPAIGN,
+        "--database", database,
+    )  # fmt: skip
+    done = await asyncio.to_thread(
+        subprocess.run, cmd, capture_output=True, text=True, cwd=ROOT, env=_env(), timeout=120
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"campaign create failed: {done.stderr.strip()[-2000:]}")
+
+
+class _Database:
+    """A fresh PostgreSQL database for one run (created, then dropped)."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url
+        self.name = f"rcskit_chaos_{uuid.uuid4().hex[:10]}"
+        self.url = admin_url.rsplit("/", 1)[0] + f"/{self.name}"
+
+    async def __aenter__(self) -> str:
+        admin = await asyncpg.connect(self.admin_url)
+        try:
+            await admin.execute(f'CREATE DATABASE "{self.name}"')
+        finally:
+            await admin.close()
+        await migrate(self.url)
+        return self.url
+
+    async def __aexit__(self, *exc: object) -> None:
+        admin = await asyncpg.connect(self.admin_url)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+def checks_of(
+    plan: ChaosPlan, statuses: dict[str, int], report: dict[str, Any], killed_in_flight: int
+) -> list[Check]:
+    open_ = {s: n for s, n in statuses.items() if s not in TERMINAL}
+    total = sum(statuses.values())
+    unknown = statuses.get("unknown", 0)
+    per_recipient: dict[str, int] = report["per_recipient"]
+    twice = sum(1 for n in per_recipient.values() if n > 1)
+    safe = plan.dedupe or plan.status_lookup
+    checks = [
+        Check(
+            "terminal",
+            not open_ and total == plan.recipients,
+            f"{total} recipients, not terminal: {open_ or 'none'}",
+        ),
+    ]
+    if safe:
+        checks.append(
+            Check(
+                "no_duplicates",
+                twice == 0 and report["duplicates"] == 0,
+                f"{twice} recipients received twice; {report['duplicates']} duplicate accepts,"
+                f" {report['ignored']} ignored by the platform's de-duplication",
+            )
+        )
+        checks.append(
+            Check(
+                "unknown_bounded", unknown == 0, f"{unknown} unknown (none expected: lookup/dedupe)"
+            )
+        )
+    else:
+        checks.append(
+            Check(
+                "unknown_bounded",
+                unknown <= killed_in_flight,
+                f"{unknown} unknown, at most {killed_in_flight} in flight at the kill",
+            )
+        )
+    sent = statuses.get("sent", 0)
+    checks.append(
+        Check(
+            "delivered",
+            sent <= len(per_recipient),
+            f"{sent} sent in the store, {len(per_recipient)} recipients accepted by the platform",
+        )
+    )
+    checks.append(
+        Check(
+            "second",
+            report["worst_1s"] <= report["limit_1s"],
+            f"worst sliding 1 s: {report['worst_1s']} (rule {report['limit_1s']})",
+        )
+    )
+    checks.append(
+        Check(
+            "window30",
+            report["worst_30s"] <= report["limit_30s"],
+            f"worst sliding 30 s: {report['worst_30s']} (rule {report['limit_30s']})",
+        )
+    )
+    return checks
+
+
+async def run_chaos(
+    plan: ChaosPlan, admin_url: str, log: Callable[[str], None] = lambda _: None
+) -> ChaosResult:
+    """Run ``plan`` on a fresh database next to ``admin_url`` (a PostgreSQL URL)."""
+    folder = Path(tempfile.mkdtemp(prefix="rcskit-chaos-"))
+    redis = RedisServer()
+    redis.start()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    f = plan.faults
+    platform_cmd = [
+        sys.executable, "-m", "tests.chaos.fake_provider",
+        "--port", str(port), "--tps", f"{plan.tps:g}", "--seed", str(plan.seed),
+        "--rate-429", str(f.rate_429), "--rate-5xx", str(f.rate_5xx),
+        "--rate-timeout", str(f.rate_timeout), "--rate-lost", str(f.rate_lost),
+        "--timeout-s", str(f.timeout_s), "--boost",
+        *(() if plan.dedupe else ("--no-dedupe",)),
+        *(() if plan.status_lookup else ("--no-status",)),
+    ]  # fmt: skip
+    platform = subprocess.Popen(platform_cmd, cwd=ROOT, stdout=subprocess.DEVNULL)
+    workers: list[subprocess.Popen[bytes]] = []
+    events: list[str] = []
+    t0 = time.monotonic()
+
+    def note(text: str) -> None:
+        events.append(f"{time.monotonic() - t0:6.1f}s {text}")
+        log(events[-1])
+
+    try:
+        await _wait_up(base)
+        async with _Database(admin_url) as database:
+            # the workers' --help (two Python start-ups) while the campaign is imported
+            cmd, _ = await asyncio.gather(
+                asyncio.to_thread(worker_command, database, redis.url, plan),
+                _create(database, base, plan, folder),
+            )
+            note("campaign created")
+            start = start_command(database, cmd)
+            if start is not None:
+                done = await asyncio.to_thread(
+                    subprocess.run, start, capture_output=True, text=True, cwd=ROOT, env=_env()
+                )
+                if done.returncode != 0:
+                    raise RuntimeError(f"{' '.join(start[2:5])} failed: {done.stderr.strip()}")
+                note("campaign started: " + " ".join(start[2:5]))
+            for i in range(plan.workers):
+                workers.append(
+                    subprocess.Popen(
+                        cmd,
+                        cwd=ROOT,
+                        env=_env(),
+                        stdout=subprocess.DEVNULL,
+                        stderr=open(folder / f"worker{i}.err", "wb"),  # noqa: SIM115
+                    )
+                )
+            note(f"{plan.workers} workers: {' '.join(cmd[2:])}")
+            killed_in_flight = 0
+            stages = ["kill", "stop", "redis"]
+            stopped_until: float | None = None
+            next_look = 0.0
+            deadline = time.monotonic() + plan.deadline_s
+            async with aiohttp.ClientSession() as session:
+                while time.monotonic() < deadline:
+                    accepted = (await _count(session, base))["deliveries"] / plan.recipients
+                    if stages and stages[0] == "kill" and accepted >= plan.kill_at:
+                        workers[0].send_signal(signal.SIGKILL)
+                        killed_in_flight = plan.concurrency
+                        stages.pop(0)
+                        note(f"kill -9 worker 0 at {accepted:.0%} delivered")
+                    elif stages and stages[0] == "stop" and accepted >= plan.stop_at:
+                        if len(workers) > 1:
+                            workers[1].send_signal(signal.SIGSTOP)
+                            stopped_until = time.monotonic() + plan.lease + 2.0
+                            note(f"SIGSTOP worker 1 at {accepted:.0%} for {plan.lease + 2:g} s")
+                        stages.pop(0)
+                    elif stages and stages[0] == "redis" and accepted >= plan.redis_restart_at:
+                        await asyncio.to_thread(redis.restart)
+                        stages.pop(0)
+                        note(f"Redis restarted at {accepted:.0%}")
+                    if stopped_until is not None and time.monotonic() >= stopped_until:
+                        workers[1].send_signal(signal.SIGCONT)
+                        stopped_until = None
+                        note("SIGCONT worker 1")
+                    if stopped_until is None and not stages:
+                        if all(w.poll() is not None for w in workers):
+                            break
+                        if time.monotonic() >= next_look:  # `rcskit worker` never exits
+                            next_look = time.monotonic() + 1.0
+                            if _all_terminal(await recipient_statuses(database, CAMPAIGN)):
+                                note("every recipient terminal")
+                                break
+                    await asyncio.sleep(0.1)
+            if time.monotonic() >= deadline:
+                note(f"deadline: not done {plan.deadline_s:g} s after the workers started")
+            for w in workers:
+                if w.poll() is None:
+                    w.send_signal(signal.SIGCONT)
+                    w.terminate()
+            for i, w in enumerate(workers):
+                try:
+                    await asyncio.to_thread(w.wait, 10)
+                except subprocess.TimeoutExpired:
+                    w.kill()
+                    w.wait()
+                    note(f"worker {i} did not stop on SIGTERM: killed")
+                err = (folder / f"worker{i}.err").read_text(errors="replace").strip()
+                if err:
+                    note(f"worker {i} stderr: {err[-300:]}")
+            note("workers done: exit codes " + ", ".join(str(w.returncode) for w in workers))
+            statuses = await recipient_statuses(database, CAMPAIGN)
+        report = await _report(base)
+        checks = checks_of(plan, statuses, report, killed_in_flight)
+        return ChaosResult(checks, statuses, report, events, cmd)
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.kill()
+                w.wait()
+        platform.kill()
+        platform.wait()
+        redis.close()

@@ -1,0 +1,64 @@
+"""The chaos driver's own parts: the checks it makes and the worker command it builds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.chaos.driver import ChaosPlan, checks_of, start_command, worker_command
+
+
+def report(**kw: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "per_recipient": {"+1": 1, "+2": 1},
+        "duplicates": 0,
+        "ignored": 0,
+        "worst_1s": 100,
+        "limit_1s": 120,
+        "worst_30s": 2000,
+        "limit_30s": 3000,
+    }
+    return base | kw
+
+
+def by_name(plan: ChaosPlan, statuses: dict[str, int], r: dict[str, Any], inflight: int = 0):  # type: ignore[no-untyped-def]
+    return {c.name: c.holds for c in checks_of(plan, statuses, r, inflight)}
+
+
+def test_a_clean_run_passes_every_check() -> None:
+    plan = ChaosPlan(recipients=2)
+    assert all(by_name(plan, {"sent": 2}, report()).values())
+
+
+def test_each_check_fails_on_what_it_guards() -> None:
+    plan = ChaosPlan(recipients=2)
+    assert not by_name(plan, {"sent": 1, "queued": 1}, report())["terminal"]
+    assert not by_name(plan, {"sent": 1}, report())["terminal"]  # a recipient is missing
+    twice = report(per_recipient={"+1": 2, "+2": 1}, duplicates=1)
+    assert not by_name(plan, {"sent": 2}, twice)["no_duplicates"]
+    assert not by_name(plan, {"sent": 1, "unknown": 1}, report())["unknown_bounded"]
+    assert not by_name(plan, {"sent": 2}, report(per_recipient={"+1": 1}))["delivered"]
+    assert not by_name(plan, {"sent": 2}, report(worst_1s=121))["second"]
+    assert not by_name(plan, {"sent": 2}, report(worst_30s=3001))["window30"]
+
+
+def test_unknown_is_bounded_by_the_kill_where_the_platform_has_no_safety_net() -> None:
+    plan = ChaosPlan(recipients=40, dedupe=False, status_lookup=False)
+    statuses = {"sent": 8, "unknown": 32}
+    assert by_name(plan, statuses, report(), inflight=32)["unknown_bounded"]
+    assert not by_name(plan, {"sent": 7, "unknown": 33}, report(), inflight=32)["unknown_bounded"]
+    assert "no_duplicates" not in by_name(plan, statuses, report(), inflight=32)
+
+
+def test_worker_command_runs_the_campaign_on_the_database() -> None:
+    plan = ChaosPlan(concurrency=7, lease=2.5)
+    cmd = worker_command("postgresql://h/db", "redis://127.0.0.1:1/0", plan)
+    assert "postgresql://h/db" in cmd
+    assert cmd[cmd.index("--concurrency") + 1] == "7"
+    assert ("run" in cmd and "chaos" in cmd) or "worker" in cmd
+
+
+def test_rcskit_worker_processes_need_the_campaign_started() -> None:
+    worker = ["python", "-m", "rcskit.cli", "worker", "--database", "db"]
+    start = start_command("db", worker)
+    assert start is not None and start[-4:] == ["resume", "chaos", "--database", "db"]
+    assert start_command("db", ["python", "-m", "rcskit.campaign", "run", "chaos"]) is None
