@@ -64,9 +64,11 @@ from ..store import (
     WorkLeft,
     deterministic_id,
 )
+from ..observability import instrumentation as obs
 from ..store.core import utc_now
 from ..transport import ConnectError
 from .capcheck import CapabilityChecker
+from .gauges import publish_campaign_gauges
 from .create import Renderer, import_csv, renderer_of
 from .delivery import DeliveryFacts, delivery_facts
 from .fallback import FallbackItem, FallbackSender, plain_text
@@ -422,6 +424,7 @@ class Runner:
         try:
             return await self._run_registered(started)
         finally:
+            obs.forget_campaign(cid)
             if self.options.register:
                 with contextlib.suppress(RcsError):
                     await self.store.unregister_worker(self.worker)
@@ -519,7 +522,9 @@ class Runner:
                         )
                 if now - reap >= REAP_S:
                     reap = now
-                    await self.store.reap()
+                    _gone, expired = await self.store.reap()
+                    obs.observe_lease_expiries(expired)
+                    await publish_campaign_gauges(self.store, self.campaign.id, self._clock())
             await asyncio.sleep(WATCH_S)
 
     async def _halted(self, started: float) -> RunSummary:
@@ -664,9 +669,13 @@ class Runner:
                 self._renewed_at = started
 
     async def _claim(self, status: RecipientStatus, n: int) -> list[Recipient]:
-        batch = await self.store.claim_batch(
-            self.campaign.id, self.worker, n, self.options.lease_s, statuses=[status]
-        )
+        attributes = {"rcs.campaign_id": self.campaign.id, "rcs.stage": status.value}
+        with obs.operation_span("rcskit.campaign.batch", **attributes) as span:
+            batch = await self.store.claim_batch(
+                self.campaign.id, self.worker, n, self.options.lease_s, statuses=[status]
+            )
+            if span is not None:
+                span.set_attribute("rcs.claimed", len(batch))
         now = time.monotonic()
         for r in batch:
             self._held[r.line_number] = r.fence
@@ -842,10 +851,12 @@ class Runner:
         # Every pacing wait comes before the attempt is recorded: an attempt is begun only
         # when its request goes out at once, so few are open at any moment (those a crash
         # leaves to be looked up, resent under their key, or unknown).
+        paced = time.perf_counter()
         if self.limiter is not None:
             await self.limiter.acquire()
         if self._spacing is not None:
             await self._spacing.acquire()
+        obs.observe_ratelimit_wait(self.kind, time.perf_counter() - paced)
         if self._halt is not None:
             return  # paused or cancelled meanwhile: released when the stages end
         if not self._lease_safe(r.line_number):

@@ -33,7 +33,7 @@ from .catalogue import (
     WEBHOOK_EVENTS,
     WEBHOOK_REJECTED,
 )
-from .tracing import TRACER
+from .tracing import TRACER, inject_traceparent
 
 #: Webhook refusals by HTTP status (the bot answers each refusal with its own status).
 REJECTION_REASONS: Mapping[int, str] = {
@@ -187,3 +187,12 @@ def forget_campaign(campaign: str) -> None:
     """Stop reporting a campaign's gauges (its run ended in this process)."""
     CAMPAIGN_RECIPIENTS.forget_matching(0, campaign)
     CAMPAIGN_OLDEST_PENDING.forget(campaign)
+
+
+def with_traceparent(headers: Mapping[str, str]) -> Mapping[str, str]:
+    """``headers`` plus W3C ``traceparent`` (and ``tracestate``) of the current span, if any."""
+    if not tracing_enabled() or not trace.get_current_span().get_span_context().is_valid:
+        return headers
+    carrier = dict(headers)
+    inject_traceparent(carrier)
+    return carrier
