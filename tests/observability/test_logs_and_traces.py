@@ -78,3 +78,26 @@ def test_trace_id_in_logs_and_traceparent_on_requests(stream: io.StringIO) -> No
     version, header_trace, _span, flags = headers["traceparent"].split("-")
     assert (version, header_trace) == ("00", trace_id)
     assert int(flags, 16) & 1  # sampled
+
+
+async def test_log_context_reaches_lines_and_tasks_started_inside(stream: io.StringIO) -> None:
+    import asyncio
+
+    from rcskit.observability.logs import log_context
+
+    log = logging.getLogger("rcskit.test")
+
+    async def child() -> None:
+        log.info("from a task")
+
+    with log_context(campaign="spring", provider="dotgo"):
+        log.info("inside")
+        await asyncio.create_task(child())
+        with log_context(provider="maap"):
+            log.info("nested", extra={"campaign": "autumn"})
+    log.info("outside")
+    inside, task, nested, outside = (json.loads(ln) for ln in stream.getvalue().splitlines())
+    assert (inside["campaign"], inside["provider"]) == ("spring", "dotgo")
+    assert (task["event"], task["campaign"], task["provider"]) == ("from a task", "spring", "dotgo")
+    assert (nested["campaign"], nested["provider"]) == ("autumn", "maap")
+    assert "campaign" not in outside and "provider" not in outside

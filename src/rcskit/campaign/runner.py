@@ -49,6 +49,7 @@ from datetime import datetime, timedelta
 
 from ..client import RcsClient
 from ..errors import NotFound, ProviderError, RateLimited, RcsError, TransportError
+from ..observability import instrumentation as obs
 from ..ratelimit import RateLimiter
 from ..store import (
     Campaign,
@@ -64,14 +65,13 @@ from ..store import (
     WorkLeft,
     deterministic_id,
 )
-from ..observability import instrumentation as obs
 from ..store.core import utc_now
 from ..transport import ConnectError
 from .capcheck import CapabilityChecker
-from .gauges import publish_campaign_gauges
 from .create import Renderer, import_csv, renderer_of
 from .delivery import DeliveryFacts, delivery_facts
 from .fallback import FallbackItem, FallbackSender, plain_text
+from .gauges import publish_campaign_gauges
 from .journal import GroupWriter
 from .outcomes import RunStopped, backoff, outcome_of_error, outcome_of_success
 from .pacing import QuietHours, quiet_until, send_limiter
@@ -422,7 +422,8 @@ class Runner:
                 paces_unset=self.limiter is not None,
             )
         try:
-            return await self._run_registered(started)
+            with obs.log_context(campaign=cid, provider=self.kind):
+                return await self._run_registered(started)
         finally:
             obs.forget_campaign(cid)
             if self.options.register:

@@ -17,7 +17,6 @@ __all__ = [
     "LogFormat",
     "LogFormatOption",
     "MetricsPortOption",
-    "ShowNumbersOption",
     "start_observability",
     "uvicorn_log_options",
 ]
@@ -41,14 +40,6 @@ LogFormatOption = Annotated[
     ),
 ]
 
-ShowNumbersOption = Annotated[
-    bool,
-    typer.Option(
-        "--log-phone-numbers",
-        help="Write phone numbers in logs as they are (masked by default; debugging only).",
-    ),
-]
-
 MetricsPortOption = Annotated[
     int | None,
     typer.Option(
@@ -67,11 +58,13 @@ def start_observability(
     log_format: LogFormat | str,
     metrics_port: int | None = None,
     *,
-    level: str | int = "INFO",
+    level: str | int | None = None,
     show_numbers: bool = False,
     metrics_host: str = "127.0.0.1",
 ) -> Any:
     """Configure the logs and, with ``metrics_port``, serve ``/metrics``; return the exposition.
+
+    ``level`` defaults to INFO for JSON lines and WARNING for text.
 
     Exits with a clear message when ``/metrics`` is asked for without the ``rcskit[metrics]``
     extra, or when the port is taken.
@@ -79,6 +72,8 @@ def start_observability(
     from ..observability.logs import configure_logging
 
     json_lines = str(log_format) == "json"
+    if level is None:  # text keeps to warnings, as before; JSON lines are for collectors
+        level = "INFO" if json_lines else "WARNING"
     level = level.upper() if isinstance(level, str) else level
     configure_logging("json" if json_lines else "text", level=level, mask_phones=not show_numbers)
     if metrics_port is None:

@@ -33,7 +33,29 @@ from .catalogue import (
     WEBHOOK_EVENTS,
     WEBHOOK_REJECTED,
 )
+from .logs import log_context
 from .tracing import TRACER, inject_traceparent
+
+__all__ = [
+    "forget_campaign",
+    "log_context",
+    "observe_duplicates",
+    "observe_failed_attempt",
+    "observe_handler",
+    "observe_lease_expiries",
+    "observe_ratelimit_wait",
+    "observe_send",
+    "observe_token_request",
+    "observe_webhook_answer",
+    "observe_webhook_event",
+    "operation_span",
+    "retry_reason",
+    "send_outcome",
+    "set_campaign_progress",
+    "span_event",
+    "tracing_enabled",
+    "with_traceparent",
+]
 
 #: Webhook refusals by HTTP status (the bot answers each refusal with its own status).
 REJECTION_REASONS: Mapping[int, str] = {

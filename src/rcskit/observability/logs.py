@@ -17,6 +17,9 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
 
@@ -28,6 +31,24 @@ LogFormat = Literal["text", "json"]
 _PHONE = re.compile(r"(?<![\w+])(\+\d{8,15}|\d{10,15})(?!\w)")
 
 _RESERVED = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+
+_CONTEXT: ContextVar[Mapping[str, str] | None] = ContextVar("rcskit_log_context", default=None)
+
+
+@contextmanager
+def log_context(**fields: str) -> Iterator[None]:
+    """Add ``fields`` (``provider=``, ``campaign=``) to every JSON log line written inside.
+
+    Tasks started inside inherit them (``contextvars``)::
+
+        with log_context(campaign="spring", provider="dotgo"):
+            await runner.run()
+    """
+    token = _CONTEXT.set({**(_CONTEXT.get() or {}), **fields})
+    try:
+        yield
+    finally:
+        _CONTEXT.reset(token)
 
 
 def mask_phone_numbers(text: str) -> str:
@@ -73,6 +94,8 @@ class JsonLogFormatter(logging.Formatter):
             "logger": record.name,
             "event": record.getMessage(),
         }
+        for key, value in (_CONTEXT.get() or {}).items():
+            out[key] = value
         for key, value in vars(record).items():
             if key not in _RESERVED and not key.startswith("_"):
                 out[key] = value
