@@ -456,22 +456,23 @@ class Bot(Router):
         try:
             with (
                 obs.operation_span("rcskit.webhook.handle", **{"rcs.event": event.event_type}),
-                obs.log_context(provider=self.provider),
+                obs.log_context(provider=event.provider),
             ):
                 await self.dispatch(event)
         except Exception as err:
-            obs.observe_handler(self.provider, time.perf_counter() - started)
+            obs.observe_handler(event.provider, time.perf_counter() - started)
             self.stats["failed"] += 1
             log.exception(
                 "handler failed on event %s (event id %s, %s)",
                 event.dedup_key,
                 event.event_id,
                 event.event_type,
+                extra={"provider": event.provider},
             )
             if job.inbox_key is not None and self.inbox is not None:
                 self.inbox.finish(job.inbox_key, f"{type(err).__name__}: {err}")
             return
-        obs.observe_handler(self.provider, time.perf_counter() - started)
+        obs.observe_handler(event.provider, time.perf_counter() - started)
         self.stats["handled"] += 1
         if job.inbox_key is not None and self.inbox is not None:
             self.inbox.finish(job.inbox_key)
@@ -627,7 +628,7 @@ class Bot(Router):
                 log.debug("duplicate event %s ignored", key)
                 continue
             self.stats["accepted"] += 1
-            obs.observe_webhook_event(self.provider, event.event_type)
+            obs.observe_webhook_event(event.provider, event.event_type)
             runner.submit(event.contact, _Job(event, key if durable else None))
         return _OK
 
