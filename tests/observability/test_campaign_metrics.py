@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rcskit.campaign.gauges import publish_campaign_gauges
 from rcskit.observability import catalogue
+from rcskit.transport import HttpRequest, HttpResponse, Transport
 from tests.campaign.test_runner import _log, _setup
 
 
@@ -43,3 +44,32 @@ async def test_gauges_show_the_backlog_and_its_oldest_recipient(tmp_path: Path) 
         await publish_campaign_gauges(s.store, cid, later)
         assert catalogue.CAMPAIGN_RECIPIENTS.value(cid, "queued") == 0
         assert catalogue.CAMPAIGN_OLDEST_PENDING.value(cid) is None  # nothing left waiting
+
+
+class FirstAnswerLost:
+    """Delivers every request, but turns the first send's answer into a 503 (the answer was
+    lost): the campaign sends again under the same id, and the provider answers 409."""
+
+    def __init__(self, inner: Transport) -> None:
+        self.inner = inner
+        self.lost = False
+
+    async def send(self, request: HttpRequest, timeout: float) -> HttpResponse:
+        response = await self.inner.send(request, timeout)
+        if not self.lost and "agentMessages" in request.url and response.status == 200:
+            self.lost = True
+            return HttpResponse.of_json(503, {"error": {"code": 503, "message": "lost"}})
+        return response
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+async def test_a_send_the_provider_already_had_counts_as_a_duplicate(tmp_path: Path) -> None:
+    before = catalogue.DUPLICATES_SUPPRESSED.value()
+    async with _setup(tmp_path, 10, wrap=FirstAnswerLost) as s:
+        summary = await s.runner().run()
+        assert summary.finished
+        conflicts = [e for e in _log(s.app, "agentMessages/async") if e.status == 409]
+        assert len(conflicts) == 1
+    assert catalogue.DUPLICATES_SUPPRESSED.value() - before == 1

@@ -921,6 +921,8 @@ class Runner:
                 )
                 self._drop(r.line_number, r.fence)
                 raise
+            if outcome.kind is OutcomeKind.SENT:  # a 409: the provider had it already
+                obs.observe_duplicates()
             if isinstance(err, RateLimited):
                 await self._slow_down(err.retry_after)
             if outcome.kind is OutcomeKind.RETRY:
@@ -976,6 +978,7 @@ class Runner:
             note=f"found by status lookup ({status.status or 'known'})",
         )
         await self._record(found)
+        obs.observe_duplicates()  # found by the lookup: not sent twice
         self._finished(RecipientStatus.SENT, r.line_number, r.fence)
         return None
 

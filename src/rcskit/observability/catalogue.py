@@ -91,7 +91,8 @@ LEASE_EXPIRED = LIBRARY.counter(
 )
 DUPLICATES_SUPPRESSED = LIBRARY.counter(
     "rcskit_duplicates_suppressed_total",
-    "Duplicates suppressed (a webhook event seen twice, a send the provider de-duplicated).",
+    "Duplicates suppressed: webhook events seen before, campaign sends the provider already had "
+    "(409 on the message id, or found by a status lookup).",
 )
 
 # The emulator -------------------------------------------------------------------------------
