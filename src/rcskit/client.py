@@ -211,7 +211,7 @@ class RcsClient:
         contact = self._contact(to)
         msg = self._prepare(message)
         started = time.perf_counter()
-        with obs.operation_span("rcskit.send", **{"rcs.provider": p.name}):
+        with obs.operation_span("rcskit.send", {"rcs.provider": p.name}):
             try:
                 result = await self._call(op, "send", SendArgs(contact, msg))
             except Exception as err:

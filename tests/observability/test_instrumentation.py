@@ -92,7 +92,7 @@ def test_campaign_gauges_are_set_and_forgotten() -> None:
 
 
 def test_spans_only_when_tracing_is_configured(monkeypatch: pytest.MonkeyPatch) -> None:
-    with instrumentation.operation_span("rcskit.send", provider="dotgo") as span:
+    with instrumentation.operation_span("rcskit.send", {"provider": "dotgo"}) as span:
         assert span is None  # no SDK: nothing is opened
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
@@ -100,7 +100,7 @@ def test_spans_only_when_tracing_is_configured(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(instrumentation, "TRACER", provider.get_tracer("rcskit"))
     monkeypatch.setattr(instrumentation, "_tracing", [True, 0.0])
     throttled = RateLimited("slow down", provider="dotgo", status=429)
-    with instrumentation.operation_span("rcskit.send", provider="dotgo"):
+    with instrumentation.operation_span("rcskit.send", {"provider": "dotgo"}):
         instrumentation.observe_failed_attempt("dotgo", throttled, 0.25)
         instrumentation.observe_send("dotgo", time.perf_counter(), throttled)
     (finished,) = exporter.get_finished_spans()

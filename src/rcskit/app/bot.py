@@ -454,9 +454,10 @@ class Bot(Router):
         event = job.event
         started = time.perf_counter()
         try:
-            with (
-                obs.operation_span("rcskit.webhook.handle", **{"rcs.event": event.event_type}),
-                obs.log_context(provider=event.provider),
+            with obs.operation_span(
+                "rcskit.webhook.handle",
+                {"rcs.event": event.event_type},
+                log_fields={"provider": event.provider},
             ):
                 await self.dispatch(event)
         except Exception as err:
@@ -524,9 +525,10 @@ class Bot(Router):
         """Accept one webhook request (see :meth:`_receive`), in a span, timed and counted in
         the ``rcskit_webhook_*`` metrics."""
         started = time.perf_counter()
-        with (
-            obs.operation_span("rcskit.webhook", **{"rcs.provider": self.provider}),
-            obs.log_context(provider=self.provider),
+        with obs.operation_span(
+            "rcskit.webhook",
+            {"rcs.provider": self.provider},
+            log_fields={"provider": self.provider},
         ):
             answer = await self._receive(body, headers, client_ip)
         obs.observe_webhook_answer(self.provider, answer.status, time.perf_counter() - started)

@@ -671,7 +671,7 @@ class Runner:
 
     async def _claim(self, status: RecipientStatus, n: int) -> list[Recipient]:
         attributes = {"rcs.campaign_id": self.campaign.id, "rcs.stage": status.value}
-        with obs.operation_span("rcskit.campaign.batch", **attributes) as span:
+        with obs.operation_span("rcskit.campaign.batch", attributes) as span:
             batch = await self.store.claim_batch(
                 self.campaign.id, self.worker, n, self.options.lease_s, statuses=[status]
             )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from opentelemetry import trace
@@ -33,7 +33,7 @@ from .catalogue import (
     WEBHOOK_EVENTS,
     WEBHOOK_REJECTED,
 )
-from .logs import log_context
+from .logs import json_lines_enabled, log_context
 from .tracing import TRACER, inject_traceparent
 
 __all__ = [
@@ -111,21 +111,43 @@ def retry_reason(err: BaseException) -> str:
 
 
 @contextmanager
-def _span(name: str, attributes: Mapping[str, Any]) -> Iterator[Span]:
-    with TRACER.start_as_current_span(name, attributes=dict(attributes)) as span:
-        yield span
+def _scope(
+    name: str,
+    attributes: Mapping[str, Any] | None,
+    log_fields: Mapping[str, str] | None,
+    tracing: bool,
+) -> Iterator[Span | None]:
+    with log_context(**log_fields) if log_fields else _NO_SPAN:
+        if not tracing:
+            yield None
+            return
+        with TRACER.start_as_current_span(name, attributes=dict(attributes or {})) as span:
+            yield span
 
 
-def operation_span(name: str, **attributes: Any) -> Any:
+_NO_SPAN: AbstractContextManager[None] = nullcontext(None)
+
+
+def operation_span(
+    name: str,
+    attributes: Mapping[str, Any] | None = None,
+    *,
+    log_fields: Mapping[str, str] | None = None,
+) -> AbstractContextManager[Span | None]:
     """A span around one operation (``rcskit.send``, ``rcskit.webhook``, ``rcskit.campaign.batch``)
-    when tracing is configured, else a no-op context (``None`` as the span)."""
-    if not tracing_enabled():
-        return nullcontext(None)
-    return _span(name, attributes)
+    when tracing is configured, with ``log_fields`` added to JSON log lines written inside when
+    JSON logs are on; with neither, one shared no-op context (``None`` as the span)."""
+    tracing = tracing_enabled()
+    logs = log_fields is not None and json_lines_enabled()
+    if not tracing and not logs:
+        return _NO_SPAN
+    return _scope(name, attributes, log_fields if logs else None, tracing)
 
 
 def span_event(name: str, **attributes: Any) -> None:
     """Add an event (an attempt, a backoff, a pipeline step) to the current span, if recording."""
+    if not tracing_enabled():
+        return
     span = trace.get_current_span()
     if span.is_recording():
         span.add_event(name, attributes)
@@ -135,7 +157,7 @@ def observe_send(provider: str, started: float, err: BaseException | None) -> No
     """One send finished (``started`` from ``time.perf_counter()``), with ``err`` if it failed."""
     SEND_DURATION.observe(time.perf_counter() - started, provider)
     SENDS.inc(provider, send_outcome(err))
-    if err is not None:
+    if err is not None and tracing_enabled():
         span = trace.get_current_span()
         if span.is_recording():
             span.set_status(Status(StatusCode.ERROR, type(err).__name__))

@@ -18,7 +18,7 @@ import logging
 import re
 import sys
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
@@ -33,22 +33,35 @@ _PHONE = re.compile(r"(?<![\w+])(\+\d{8,15}|\d{10,15})(?!\w)")
 _RESERVED = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 
 _CONTEXT: ContextVar[Mapping[str, str] | None] = ContextVar("rcskit_log_context", default=None)
+_JSON_LINES = [False]  # whether a JsonLogFormatter exists: only it reads the log context
+_NOTHING = nullcontext()
 
 
 @contextmanager
-def log_context(**fields: str) -> Iterator[None]:
-    """Add ``fields`` (``provider=``, ``campaign=``) to every JSON log line written inside.
-
-    Tasks started inside inherit them (``contextvars``)::
-
-        with log_context(campaign="spring", provider="dotgo"):
-            await runner.run()
-    """
+def _bound(fields: Mapping[str, str]) -> Iterator[None]:
     token = _CONTEXT.set({**(_CONTEXT.get() or {}), **fields})
     try:
         yield
     finally:
         _CONTEXT.reset(token)
+
+
+def json_lines_enabled() -> bool:
+    """Whether a :class:`JsonLogFormatter` exists in this process (the log context matters)."""
+    return _JSON_LINES[0]
+
+
+def log_context(**fields: str) -> AbstractContextManager[None]:
+    """Add ``fields`` (``provider=``, ``campaign=``) to every JSON log line written inside.
+
+    Tasks started inside inherit them (``contextvars``). Free while no JSON formatter exists::
+
+        with log_context(campaign="spring", provider="dotgo"):
+            await runner.run()
+    """
+    if not _JSON_LINES[0]:
+        return _NOTHING
+    return _bound(fields)
 
 
 def mask_phone_numbers(text: str) -> str:
@@ -84,6 +97,7 @@ class JsonLogFormatter(logging.Formatter):
         """``mask_phones=False`` leaves phone numbers readable (for local debugging only)."""
         super().__init__()
         self.mask_phones = mask_phones
+        _JSON_LINES[0] = True
 
     def format(self, record: logging.LogRecord) -> str:
         """The record as a single-line JSON object."""
