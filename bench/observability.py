@@ -12,9 +12,14 @@ minutes of this shared machine; the headline is the median of the within-round r
      every segment (a scrape);
    - ``sdk``: what the hooks would cost recording straight into OpenTelemetry SDK synchronous
      instruments (a counter and a histogram per send), the design we did not ship.
-3. Webhooks/s through ``Bot.receive`` in process (StaticToken verification, GSMA parsing,
-   de-duplication in memory, a trivial handler), ``off`` and ``on``: with no HTTP around it the
-   pipeline's own cost is the whole denominator, so the ratio is the strictest we can take.
+3. Webhooks/s over HTTP: two uvicorn servers (own processes), hooks off in one and as shipped in
+   the other, the same bot (StaticToken verification, GSMA parsing, de-duplication in memory, a
+   trivial handler), loaded in turn by 64 keep-alive connections; with each server's CPU time
+   per webhook.
+4. Webhooks/s through ``Bot.receive`` in process, ``off`` and ``on``: with no HTTP around it
+   the pipeline's own cost is the whole denominator, so this ratio is the strictest we can take.
+
+``RCSKIT_BENCH_OBS_ROUNDS`` sets the number of rounds (default 12).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import contextlib
 import gc
 import json
 import multiprocessing
+import os
 import statistics
 import sys
 import time
@@ -37,7 +43,7 @@ from client import BOT, TO, _config, _free_port, _pin, _serve, _wait
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_BODY = ROOT / "tests/data/seeds/maap/webhook_message.json"
-ROUNDS = 12
+ROUNDS = int(os.environ.get("RCSKIT_BENCH_OBS_ROUNDS", "12"))
 SEGMENT_SENDS = 3_072
 CONCURRENCY = 64
 WEBHOOK_SEGMENT = 3_000
@@ -213,6 +219,105 @@ async def _webhook_rounds() -> dict[str, list[float]]:
     return rates
 
 
+def _serve_bot(port: int, off: bool) -> None:
+    """A webhook bot under uvicorn (its own process), hooks off or as shipped."""
+    import uvicorn
+
+    from rcskit.app import Bot
+    from rcskit.events import UserMessage
+    from rcskit.inbound.verify import StaticToken
+
+    if off:
+        _hooks_off().__enter__()
+    bot = Bot(provider="maap", verifier=StaticToken("bench-token"), dedup="memory", name="b")
+
+    @bot.on_message()
+    async def count(event: UserMessage) -> None:
+        return None
+
+    uvicorn.run(
+        bot.asgi,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+    )
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux ``/proc``), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _http_rounds(ports: dict[str, int], pids: dict[str, int]) -> dict[str, list[float]]:
+    """Webhooks/s over HTTP, and the server's CPU µs per webhook, per variant and round."""
+    import aiohttp
+
+    seed = json.loads(SEED_BODY.read_text())
+    headers = {"Authorization": "bench-token", "Content-Type": "application/json"}
+    serial = 0
+
+    def body() -> bytes:
+        nonlocal serial
+        serial += 1
+        seed["RCSMessage"]["msgId"] = f"http-{serial}"
+        return json.dumps(seed).encode()
+
+    out: dict[str, list[float]] = {"off": [], "on": [], "cpu_off": [], "cpu_on": []}
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100)) as session:
+
+        async def post_many(url: str, bodies: list[bytes]) -> None:
+            for b in bodies:
+                async with session.post(url, data=b, headers=headers) as resp:
+                    await resp.read()
+                    if resp.status != 200:
+                        raise RuntimeError(resp.status)
+
+        async def segment(name: str, n: int) -> None:
+            url = f"http://127.0.0.1:{ports[name]}/webhook"
+            per = n // CONCURRENCY
+            bodies = [[body() for _ in range(per)] for _ in range(CONCURRENCY)]
+            cpu = _cpu_seconds(pids[name])
+            start = time.perf_counter()
+            await asyncio.gather(*(post_many(url, b) for b in bodies))
+            took = time.perf_counter() - start
+            out[name].append(per * CONCURRENCY / took)
+            out[f"cpu_{name}"].append((_cpu_seconds(pids[name]) - cpu) / (per * CONCURRENCY) * 1e6)
+
+        for name in ports:
+            await segment(name, 640)  # warm up
+        for name in out:
+            out[name].clear()
+        names = list(ports)
+        for i in range(ROUNDS):
+            for name in names[i % 2 :] + names[: i % 2]:
+                gc.collect()
+                await segment(name, WEBHOOK_SEGMENT)
+    return out
+
+
+def _http_webhooks() -> dict[str, list[float]]:
+    context = multiprocessing.get_context("spawn")
+    ports = {"off": _free_port(), "on": _free_port()}
+    servers = {
+        name: context.Process(target=_serve_bot, args=(port, name == "off"), daemon=True)
+        for name, port in ports.items()
+    }
+    for server in servers.values():
+        server.start()
+    try:
+        for port in ports.values():
+            _wait(port)
+        pids = {name: int(server.pid or 0) for name, server in servers.items()}
+        return asyncio.run(_http_rounds(ports, pids))
+    finally:
+        for server in servers.values():
+            server.terminate()
+            server.join()
+
+
 def _ratio_row(label: str, rates: dict[str, list[float]], name: str) -> str:
     ratios = [on / off for on, off in zip(rates[name], rates["off"], strict=True)]
     median = statistics.median(ratios)
@@ -238,6 +343,7 @@ def run() -> str:
         server.terminate()
         server.join()
     webhooks = asyncio.run(_webhook_rounds())
+    http = _http_webhooks()
     lines = [
         "### Per-record cost (µs, best of 3 x 200k)",
         "",
@@ -251,7 +357,12 @@ def run() -> str:
         "|---|---|---|---|---|",
         _ratio_row("client sends, hooks as shipped + a scrape per segment", client, "on"),
         _ratio_row("client sends, OTel SDK sync instruments (not shipped)", client, "sdk"),
-        _ratio_row("webhooks (`Bot.receive` in process), as shipped", webhooks, "on"),
+        _ratio_row("webhooks over HTTP (uvicorn, 64 connections), as shipped", http, "on"),
+        _ratio_row("webhooks (`Bot.receive` in process, no HTTP), as shipped", webhooks, "on"),
+        "",
+        "Server CPU per webhook over HTTP (median of rounds): "
+        f"off {statistics.median(http['cpu_off']):.0f} µs, "
+        f"on {statistics.median(http['cpu_on']):.0f} µs.",
         "",
         f"Client: {SEGMENT_SENDS} sends per segment at concurrency {CONCURRENCY} against a "
         f"loopback aiohttp server (bot {BOT}); webhooks: {WEBHOOK_SEGMENT} GSMA message "

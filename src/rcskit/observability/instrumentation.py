@@ -70,16 +70,21 @@ REJECTION_REASONS: Mapping[int, str] = {
 
 
 _tracing = [False, 0.0]  # [an SDK tracer provider is set, monotonic time of the next check]
+_UNKNOWN = object()
 
 
 def tracing_enabled() -> bool:
     """Whether the application has set an OpenTelemetry tracer provider (an SDK).
 
-    Looking the provider up costs more than a send's metrics, so the answer is cached: once set,
-    a global tracer provider stays set; until then it is looked up again at most once a second.
+    Called several times per send and per webhook, so it must cost next to nothing: the API's
+    global (``opentelemetry.trace._TRACER_PROVIDER``, None until set) is read directly; if a
+    future API version moves it, the public lookup runs instead, at most once a second. Once
+    set, a global tracer provider stays set.
     """
     if _tracing[0]:
         return True
+    if getattr(trace, "_TRACER_PROVIDER", _UNKNOWN) is None:
+        return False
     now = time.monotonic()
     if now < _tracing[1]:
         return False
