@@ -227,6 +227,7 @@ def _serve_bot(port: int, off: bool) -> None:
     from rcskit.events import UserMessage
     from rcskit.inbound.verify import StaticToken
 
+    _pin(1)  # the servers on one CPU, the load generator (pinned by run) on the other
     if off:
         _hooks_off().__enter__()
     bot = Bot(provider="maap", verifier=StaticToken("bench-token"), dedup="memory", name="b")
