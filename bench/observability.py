@@ -249,6 +249,7 @@ def _serve_bot(port: int, off: bool) -> None:
         log_level="warning",
         access_log=False,
         lifespan="on",
+        timeout_keep_alive=300,  # idle while the other server has its turn
     )
 
 
