@@ -24,6 +24,7 @@ BENCHES = {
     "webhooks": "webhooks",
     "emulator": "emulator",
     "campaign": "campaign",
+    "campaign_workers": "campaign_workers",
     "roundtrip": "roundtrip",
     "startup": "startup",
     "testing": "testing",

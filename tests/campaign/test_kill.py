@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 from rcskit.store import RecipientStatus, Store
+from tests.chaos.redis_server import RedisServer
 
 from .conftest import (
     CLIENTS,
@@ -213,19 +214,24 @@ async def test_gsma_api_killed_three_times_sends_at_most_once_and_reports_unknow
     assert all(number in page for number in unknown)
 
 
-async def test_two_runner_processes_share_a_campaign_on_postgresql(
+async def test_two_runner_processes_share_a_campaign_and_its_limit_on_postgresql(
     tmp_path: Path, emulator_factory: Any, postgres_database_url: str
 ) -> None:
     database_url = postgres_database_url
-    count = 400
+    count = 1000
     server: EmulatorServer = emulator_factory(emulator_toml(count=count))
-    _create(tmp_path, server, database_url, GSMA_BOT, count, tps=None)  # unpaced: no limiter
-    runners = [
-        start_cli("run", "kill", "--database", database_url, "--no-progress", "--concurrency", "16",
-                  secret=SECRETS[GSMA_BOT])
-        for _ in range(2)
-    ]  # fmt: skip
-    outputs = [r.communicate(timeout=120) for r in runners]
+    _create(tmp_path, server, database_url, GSMA_BOT, count)
+    redis = RedisServer()
+    redis.start()
+    try:
+        runners = [
+            start_cli("run", "kill", "--database", database_url, "--no-progress",
+                      "--concurrency", "16", "--redis", redis.url, secret=SECRETS[GSMA_BOT])
+            for _ in range(2)
+        ]  # fmt: skip
+        outputs = [r.communicate(timeout=120) for r in runners]
+    finally:
+        redis.close()
     assert [r.returncode for r in runners] == [0, 0], outputs
     rcs, not_rcs = await _rcs_numbers(server)
     accepted = _phone_counts(await server.accepted_sends(GSMA_BOT))

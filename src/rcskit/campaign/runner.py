@@ -414,7 +414,10 @@ class Runner:
             return self._summary(started, finished=False)
         if self.options.register:
             await self.store.register_worker(
-                self.worker, campaign_id=cid, shared_limiter=self.options.shared_limiter
+                self.worker,
+                campaign_id=cid,
+                shared_limiter=self.options.shared_limiter,
+                paces_unset=self.limiter is not None,
             )
         try:
             return await self._run_registered(started)
@@ -512,6 +515,7 @@ class Runner:
                             self.worker,
                             campaign_id=self.campaign.id,
                             shared_limiter=self.options.shared_limiter,
+                            paces_unset=self.limiter is not None,
                         )
                 if now - reap >= REAP_S:
                     reap = now
@@ -842,8 +846,11 @@ class Runner:
             await self.limiter.acquire()
         if self._spacing is not None:
             await self._spacing.acquire()
-        if self._halt is not None or not self._lease_safe(r.line_number):
-            return  # paused or cancelled meanwhile, or frozen past the lease: not sent
+        if self._halt is not None:
+            return  # paused or cancelled meanwhile: released when the stages end
+        if not self._lease_safe(r.line_number):
+            self._drop(r.line_number, r.fence)  # frozen past the lease: another may hold it
+            return
         start = SendStart(r.line_number, id, r.msisdn, message.model_dump_json())
         begun = await self._begin(start)
         if begun.decision is SendDecision.LOOKUP:
@@ -869,6 +876,11 @@ class Runner:
                 self._finished(status, r.line_number, r.fence)
             else:
                 self._drop(r.line_number, r.fence)
+            return
+        if not self._lease_safe(r.line_number):
+            # Frozen between the record and the request: another worker may hold the
+            # recipient now. Not sent; the open attempt is looked up or reported later.
+            self._drop(r.line_number, r.fence)
             return
         wire = message if self._keep_id else message.model_copy(update={"message_id": None})
         self.progress.calls += 1

@@ -70,7 +70,7 @@ class WorkerPool:
     async def serve(self, *, until: Callable[[], bool] = lambda: False) -> None:
         """Serve until cancelled (or until ``until()`` is true after a look: tests)."""
         await self.store.register_worker(
-            self.worker, campaign_id=None, shared_limiter=self.shared_limiter
+            self.worker, campaign_id=None, shared_limiter=self.shared_limiter, paces_unset=True
         )
         try:
             while True:
@@ -91,7 +91,10 @@ class WorkerPool:
         """Beat; collect ended runs; start a run for each running campaign not served."""
         if not await self.store.beat_worker(self.worker):
             await self.store.register_worker(
-                self.worker, campaign_id=None, shared_limiter=self.shared_limiter
+                self.worker,
+                campaign_id=None,
+                shared_limiter=self.shared_limiter,
+                paces_unset=True,
             )
         for cid, task in list(self._tasks.items()):
             if not task.done():

@@ -116,7 +116,8 @@ def refusal(
 ) -> str | None:
     """Why a worker (for ``campaign_id``, ``None``: every running campaign) may not start
     beside the live ``others``, or ``None`` when it may. ``paced``: campaign id -> TPS of the
-    campaigns with a TPS that the workers may serve. A pure function."""
+    paced campaigns the workers may serve (0: paced at the account's configured or default
+    rate). A pure function."""
     if dialect == "sqlite" and others:
         w = others[0]
         return (
@@ -136,14 +137,15 @@ def refusal(
             continue
         cid = shared[0]
         other = f"worker {w.host} pid {w.pid}"
+        rate = f"at {paced[cid]:g} TPS" if paced[cid] else "(at the account's default rate)"
         if not shared_limiter:
             return (
-                f"campaign {cid} is paced at {paced[cid]:g} TPS and {other} already serves it: "
+                f"campaign {cid} is paced {rate} and {other} already serves it: "
                 "without a shared rate limiter each would send the full rate; give every "
                 "worker --redis URL (or RCSKIT_REDIS_URL)"
             )
         return (
-            f"campaign {cid} is paced at {paced[cid]:g} TPS and {other} serves it without "
+            f"campaign {cid} is paced {rate} and {other} serves it without "
             "a shared rate limiter: restart it with --redis URL (or RCSKIT_REDIS_URL)"
         )
     return None
@@ -158,12 +160,14 @@ class WorkerStore(StoreCore):
         *,
         campaign_id: str | None,
         shared_limiter: bool,
+        paces_unset: bool = False,
         host: str | None = None,
         pid: int | None = None,
     ) -> None:
         """Register ``worker_id`` (serving ``campaign_id``, ``None``: every running campaign),
         or raise :class:`WorkerRefused` saying in one line why it may not run beside the
-        live workers (:func:`refusal`)."""
+        live workers (:func:`refusal`). ``paces_unset``: this worker paces campaigns that
+        set no TPS too (at the account's configured or default rate)."""
         check_text("worker_id", worker_id, 128)
         host = host if host is not None else socket.gethostname()
         pid = pid if pid is not None else os.getpid()
@@ -180,12 +184,15 @@ class WorkerStore(StoreCore):
                     continue
                 others.append(w)
             paced_query = select(_C.c.id, _C.c.tps).where(
-                _C.c.tps.is_not(None),
                 _C.c.id == campaign_id
                 if campaign_id is not None
                 else _C.c.status.in_([s.value for s in _UNFINISHED]),
             )
-            paced = {cid: float(tps) for cid, tps in (await conn.execute(paced_query)).all()}
+            paced = {
+                cid: float(tps or 0.0)
+                for cid, tps in (await conn.execute(paced_query)).all()
+                if tps is not None or paces_unset
+            }
             why = refusal(self.dialect, campaign_id, shared_limiter, others, paced)
             if why is not None:
                 raise WorkerRefused(why)

@@ -1,0 +1,296 @@
+"""Campaign workers side by side with bare aiohttp: 1, 2 and 4 workers, unpaced and at 200 ms.
+
+One bare aiohttp server on 127.0.0.1 answers like Dotgo's GSMA API (202 with a ``msgId``; bulk
+capability checks say every number is RCS), optionally after a fixed latency, and counts the
+sends it receives with the time of the first and the last. In the same run:
+
+* **bare aiohttp**: one ``aiohttp.ClientSession`` posting the same body with 64 requests in
+  flight (no store, no journal): the ceiling for one process;
+* **rcskit workers**: ``rcskit campaign run ID`` in 1 process on SQLite and on PostgreSQL
+  (in-process limiter), and in 1, 2 and 4 processes on one PostgreSQL database sharing one
+  Redis limiter (``--redis``, a ``redis-server`` this benchmark starts); the TPS is set far
+  above what they reach (``--tps 100000``); each with ``--concurrency 64``, every send
+  journaled (attempt before the call, outcome after).
+
+Rates are the server's: sends received / (last - first), so process start-up and the import
+do not count. ``RCSKIT_BENCH_WORKERS_N`` sets the recipients of an unpaced run (default
+10,000); runs at 200 ms latency use a third of that. PostgreSQL is
+``RCSKIT_BENCH_POSTGRES_URL`` (default ``postgresql://postgres@127.0.0.1:5432/test``); each
+run gets a database of its own, dropped after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from campaign import BOT, MESSAGE, SECRET, _port, _wait_port, _write_csv
+
+N = int(os.environ.get("RCSKIT_BENCH_WORKERS_N", "10000"))
+POSTGRES = os.environ.get("RCSKIT_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+CONCURRENCY = 64
+LATENCIES = (0.0, 0.2)
+
+SERVER = textwrap.dedent(
+    """
+    import asyncio, itertools, json, sys, time
+    from aiohttp import web
+
+    latency = float(sys.argv[2])
+    ids = itertools.count()
+    stats = {"count": 0, "first": None, "last": None}
+
+    async def token(request):
+        return web.json_response(
+            {"access_token": "t", "token_type": "bearer", "expires_in": 3600}
+        )
+
+    async def send(request):
+        await request.read()
+        now = time.monotonic()
+        if stats["first"] is None:
+            stats["first"] = now
+        stats["last"] = now
+        stats["count"] += 1
+        if latency:
+            await asyncio.sleep(latency)
+        return web.json_response(
+            {"RCSMessage": {"msgId": f"m{next(ids)}", "status": "pending"}}, status=202
+        )
+
+    async def bulk(request):
+        body = await request.json()
+        return web.json_response({"rcsEnabledContacts": body["users"]})
+
+    async def get_stats(request):
+        return web.json_response(stats)
+
+    async def reset(request):
+        stats.update(count=0, first=None, last=None)
+        return web.json_response(stats)
+
+    app = web.Application()
+    app.router.add_post("/auth/oauth/token", token)
+    app.router.add_post("/rcs/bot/v1/{bot}/messages/async", send)
+    app.router.add_post("/rcs/bot/v1/{bot}/rcsEnabledContacts", bulk)
+    app.router.add_get("/stats", get_stats)
+    app.router.add_post("/reset", reset)
+    web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None)
+    """
+)
+
+
+async def _stats(base: str, *, reset: bool = False) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as session:
+        if reset:
+            async with session.post(f"{base}/reset") as resp:
+                return dict(await resp.json())
+        async with session.get(f"{base}/stats") as resp:
+            return dict(await resp.json())
+
+
+def _rate(stats: dict[str, Any]) -> float:
+    span = (stats["last"] or 0) - (stats["first"] or 0)
+    return (stats["count"] - 1) / span if span > 0 else 0.0
+
+
+async def _bare(base: str, n: int) -> float:
+    """``n`` sends from one aiohttp session, 64 in flight; the server's rate."""
+    await _stats(base, reset=True)
+    body = json.dumps(
+        {"RCSMessage": {"textMessage": "Hello Ada, spring sale: -20% today"},
+         "messageContact": {"userContact": "+15550000000"}}
+    ).encode()  # fmt: skip
+    url = f"{base}/rcs/bot/v1/{BOT}/messages/async"
+    left = iter(range(n))
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CONCURRENCY)) as s:
+
+        async def one_lane() -> None:
+            for _ in left:
+                async with s.post(
+                    url, data=body, headers={"Content-Type": "application/json"}
+                ) as resp:
+                    await resp.read()
+
+        await asyncio.gather(*(one_lane() for _ in range(CONCURRENCY)))
+    return _rate(await _stats(base))
+
+
+def _cli(*args: str, database: str, redis: str | None = None) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "RCSKIT_CLIENT_SECRET": SECRET, "RCSKIT_DATABASE": database}
+    if redis is not None:
+        env["RCSKIT_REDIS_URL"] = redis
+    return subprocess.Popen(
+        [sys.executable, "-m", "rcskit.campaign", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+
+
+async def _pg_database() -> tuple[str, str]:
+    import asyncpg
+
+    name = f"rcskit_bench_{uuid.uuid4().hex[:10]}"
+    dsn = POSTGRES.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return dsn.rsplit("/", 1)[0] + f"/{name}", name
+
+
+async def _drop_pg(name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(POSTGRES)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def _redis() -> tuple[subprocess.Popen[bytes], str]:
+    port = _port()
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    _wait_port(port, process)
+    return process, f"redis://127.0.0.1:{port}/0"
+
+
+def _workers(
+    tmp: Path, base: str, backend: str, workers: int, n: int, redis: str | None
+) -> dict[str, Any]:
+    """``workers`` runner processes on one campaign of ``n`` recipients; server-side rate."""
+    from rcskit.store import Store
+
+    csv_path = tmp / f"r{n}.csv"
+    if not csv_path.exists():
+        _write_csv(csv_path, n)
+    (tmp / "msg.json").write_text(MESSAGE, encoding="utf-8")
+    pg_name = None
+    if backend == "sqlite":
+        db = str(tmp / f"w{uuid.uuid4().hex[:8]}.db")
+    else:
+        db, pg_name = asyncio.run(_pg_database())
+
+        async def upgrade() -> None:
+            async with await Store.open(db, upgrade=True):
+                pass
+
+        asyncio.run(upgrade())
+    try:
+        create = _cli(
+            "create", "--name", "bench", "--provider", "dotgo", "--csv", str(csv_path),
+            "--message", str(tmp / "msg.json"), "--bot-id", BOT, "--client-id", "bench",
+            "--server-root", f"{base}/rcs", "--auth-url", f"{base}/auth/oauth/token",
+            "--bulk-per-minute", "6000", "--fallback", f"csv:{tmp / 'fallback.csv'}",
+            "--tps", "100000", "--id", "w", database=db,
+        )  # fmt: skip
+        _, err = create.communicate()
+        if create.returncode != 0:
+            raise RuntimeError(err.decode()[-2000:])
+        asyncio.run(_stats(base, reset=True))
+        started = time.perf_counter()
+        procs = [
+            _cli(
+                "run",
+                "w",
+                "--no-progress",
+                "--concurrency",
+                str(CONCURRENCY),
+                database=db,
+                redis=redis,
+            )
+            for _ in range(workers)
+        ]
+        peaks = []
+        for p in procs:
+            _, status, usage = os.wait4(p.pid, 0)
+            p.returncode = os.waitstatus_to_exitcode(status)
+            peaks.append(usage.ru_maxrss / 1024)
+            if p.returncode != 0:
+                assert p.stderr is not None
+                raise RuntimeError(p.stderr.read().decode()[-2000:])
+        elapsed = time.perf_counter() - started
+        stats = asyncio.run(_stats(base))
+    finally:
+        if pg_name is not None:
+            asyncio.run(_drop_pg(pg_name))
+    return {
+        "rate": _rate(stats),
+        "count": stats["count"],
+        "elapsed": elapsed,
+        "rss": max(peaks),
+    }
+
+
+def run() -> str:
+    """Every configuration side by side; the Markdown section for bench/RESULTS.md."""
+    rows: list[str] = []
+    redis_server, redis = _redis()
+    with tempfile.TemporaryDirectory(prefix="rcskit-bench-workers-") as folder:
+        tmp = Path(folder)
+        for latency in LATENCIES:
+            n = N if not latency else max(1000, N // 3)
+            port = _port()
+            base = f"http://127.0.0.1:{port}"
+            server = subprocess.Popen(
+                [sys.executable, "-c", SERVER, str(port), str(latency)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                _wait_port(port, server)
+                bare = asyncio.run(_bare(base, n))
+                label = "unpaced, no latency" if not latency else f"{latency * 1000:.0f} ms latency"
+                rows.append(f"| {label} | bare aiohttp, 1 process | {bare:,.0f} | 1.00x | - |")
+                for backend, workers, shared in (
+                    ("sqlite", 1, False),
+                    ("postgresql", 1, False),
+                    ("postgresql", 1, True),
+                    ("postgresql", 2, True),
+                    ("postgresql", 4, True),
+                ):
+                    got = _workers(tmp, base, backend, workers, n, redis if shared else None)
+                    limiter = "Redis limiter" if shared else "in-process limiter"
+                    rows.append(
+                        f"| {label} | rcskit, {workers} worker(s), {backend}, {limiter} | "
+                        f"{got['rate']:,.0f} | {got['rate'] / bare:.2f}x | {got['rss']:.0f} MiB |"
+                    )
+            finally:
+                server.terminate()
+                server.wait()
+    redis_server.terminate()
+    redis_server.wait()
+    table = "\n".join(rows)
+    return f"""## Campaign workers (`bench/campaign_workers.py`)
+
+{N:,} recipients unpaced ({max(1000, N // 3):,} at 200 ms), `--concurrency {CONCURRENCY}` per
+worker, against one bare aiohttp server answering like Dotgo's GSMA API; rates measured by the
+server (first to last send received), every configuration in this one run. Ratio = rcskit's
+rate / bare aiohttp's rate at the same latency. RSS = peak of the largest worker process.
+
+| server | sender | sends/s | ratio | peak RSS |
+|---|---|---|---|---|
+{table}
+"""
+
+
+if __name__ == "__main__":
+    print(run())
