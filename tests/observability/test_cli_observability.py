@@ -116,3 +116,35 @@ def test_run_serves_metrics_and_writes_json_lines(
     failed = next(r for r in records if r["event"].startswith("handler failed"))
     assert failed["level"] == "error" and failed["provider"] == provider
     assert "+14251234567" not in "\n".join(err.lines)  # phone numbers are masked
+
+
+def test_metrics_port_taken_is_one_clear_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging
+    import socket
+
+    import typer
+
+    from rcskit.cli.observability import start_observability
+
+    monkeypatch.setenv("RCSKIT_METRICS_HOST", "127.0.0.1")
+    root_handlers = list(logging.getLogger().handlers)
+    root_level = logging.getLogger().level
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(typer.Exit) as stopped:
+            start_observability("text", port)
+    assert stopped.value.exit_code == 1
+    assert f"--metrics-port {port}: cannot listen" in capsys.readouterr().err
+    exposition = start_observability("json", 0)
+    try:
+        assert "metrics on http://127.0.0.1:" in capsys.readouterr().err
+    finally:
+        exposition.close()
+        for handler in list(logging.getLogger().handlers):
+            if handler not in root_handlers:
+                logging.getLogger().removeHandler(handler)
+        logging.getLogger().setLevel(root_level)

@@ -8,6 +8,7 @@ Light at import (typer only): the servers load when a command runs.
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -60,14 +61,16 @@ def start_observability(
     *,
     level: str | int | None = None,
     show_numbers: bool = False,
-    metrics_host: str = "127.0.0.1",
+    metrics_host: str | None = None,
 ) -> Any:
     """Configure the logs and, with ``metrics_port``, serve ``/metrics``; return the exposition.
 
     ``level`` defaults to INFO for JSON lines and WARNING for text.
 
-    Exits with a clear message when ``/metrics`` is asked for without the ``rcskit[metrics]``
-    extra, or when the port is taken.
+    ``/metrics`` listens on ``metrics_host``, else ``RCSKIT_METRICS_HOST``, else 127.0.0.1 (set
+    ``RCSKIT_METRICS_HOST=0.0.0.0`` where Prometheus scrapes from another host). Exits with a
+    clear message when ``/metrics`` is asked for without the ``rcskit[metrics]`` extra, or when
+    the port is taken.
     """
     from ..observability.logs import configure_logging
 
@@ -85,12 +88,13 @@ def start_observability(
     except MetricsUnavailable as err:
         typer.echo(f"error: --metrics-port: {err}", err=True)
         raise typer.Exit(2) from None
+    host = metrics_host or os.environ.get("RCSKIT_METRICS_HOST") or "127.0.0.1"
     try:
-        bound = exposition.serve(metrics_port, metrics_host)
+        bound = exposition.serve(metrics_port, host)
     except OSError as err:
         typer.echo(f"error: --metrics-port {metrics_port}: cannot listen ({err})", err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"metrics on http://{metrics_host}:{bound}/metrics", err=True)
+    typer.echo(f"metrics on http://{host}:{bound}/metrics", err=True)
     return exposition
 
 
