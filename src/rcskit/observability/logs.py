@@ -131,6 +131,22 @@ class PhoneMaskingFormatter(logging.Formatter):
         return mask_phone_numbers(super().format(record))
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of each record (a test runner or a
+    daemon may swap it), never to a stream closed since the handler was made."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        return None
+
+
 def configure_logging(
     log_format: LogFormat = "text",
     *,
@@ -141,10 +157,11 @@ def configure_logging(
     """Send every log record to ``stream`` (stderr) as text or JSON lines; returns the handler.
 
     Replaces handlers this function installed before (calling it twice does not double lines).
+    ``level`` filters this handler; the root logger is lowered to it when needed, never raised.
     """
     if log_format not in ("text", "json"):
         raise ValueError(f"log format must be 'text' or 'json', got {log_format!r}")
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     handler.set_name("rcskit")
     text_layout = "%(asctime)s %(levelname)s %(name)s %(message)s"
     if log_format == "json":
@@ -156,6 +173,8 @@ def configure_logging(
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.get_name() == "rcskit"]:
         root.removeHandler(old)
+    handler.setLevel(level)
     root.addHandler(handler)
-    root.setLevel(level)
+    if root.getEffectiveLevel() > handler.level:  # let the records through; never hide others'
+        root.setLevel(handler.level)
     return handler
