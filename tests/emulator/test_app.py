@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -46,7 +47,9 @@ def test_banner_shows_secrets_only_when_asked() -> None:
 def test_cli_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     calls: list[tuple[str, int, EmulatorConfig | None]] = []
 
-    def serve(h: str, p: int, c: EmulatorConfig | None, *, sock: socket.socket) -> None:
+    def serve(
+        h: str, p: int, c: EmulatorConfig | None, *, sock: socket.socket, **_options: Any
+    ) -> None:
         assert sock.getsockname()[1] == p  # already listening on the port it announced
         sock.close()
         calls.append((h, p, c))

@@ -18,7 +18,7 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Stand-in for the emulator's server: records the port and closes the socket."""
     ports: list[int] = []
 
-    def serve(host: str, port: int, config: Any, *, sock: socket.socket) -> None:
+    def serve(host: str, port: int, config: Any, *, sock: socket.socket, **_options: Any) -> None:
         ports.append(sock.getsockname()[1])
         sock.close()
 

@@ -65,7 +65,8 @@ def start_observability(
 ) -> Any:
     """Configure the logs and, with ``metrics_port``, serve ``/metrics``; return the exposition.
 
-    ``level`` defaults to INFO for JSON lines and WARNING for text.
+    JSON lines default to INFO; text installs a handler only when ``level`` is given (else
+    Python's default applies: warnings and errors on stderr).
 
     ``/metrics`` listens on ``metrics_host``, else ``RCSKIT_METRICS_HOST``, else 127.0.0.1 (set
     ``RCSKIT_METRICS_HOST=0.0.0.0`` where Prometheus scrapes from another host). Exits with a
@@ -75,10 +76,12 @@ def start_observability(
     from ..observability.logs import configure_logging
 
     json_lines = str(log_format) == "json"
-    if level is None:  # text keeps to warnings, as before; JSON lines are for collectors
-        level = "INFO" if json_lines else "WARNING"
-    level = level.upper() if isinstance(level, str) else level
-    configure_logging("json" if json_lines else "text", level=level, mask_phones=not show_numbers)
+    if json_lines or level is not None:  # text with no level: Python's default, as before
+        level = level or "INFO"
+        level = level.upper() if isinstance(level, str) else level
+        configure_logging(
+            "json" if json_lines else "text", level=level, mask_phones=not show_numbers
+        )
     if metrics_port is None:
         return None
     from ..observability import LIBRARY, MetricsUnavailable, PrometheusExposition

@@ -132,19 +132,26 @@ class PhoneMaskingFormatter(logging.Formatter):
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever ``sys.stderr`` is at the time of each record (a test runner or a
-    daemon may swap it), never to a stream closed since the handler was made."""
+    """Writes to the ``sys.stderr`` of its creation while it is still ``sys.stderr``: a command
+    run in process (a test's CLI runner swaps stderr, then closes it) leaves a handler that
+    falls silent instead of writing into a closed stream or into the next command's output."""
 
     def __init__(self) -> None:
+        self._origin = sys.stderr
         super().__init__()
 
     @property
     def stream(self) -> TextIO:
-        return sys.stderr
+        return self._origin
 
     @stream.setter
     def stream(self, _value: TextIO) -> None:
         return None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write ``record`` if stderr is still the stream this handler was made for."""
+        if sys.stderr is self._origin:
+            super().emit(record)
 
 
 def configure_logging(
