@@ -469,6 +469,9 @@ async def run_chaos(
                     await asyncio.sleep(0.1)
             if time.monotonic() >= deadline:
                 note(f"deadline: not done {plan.deadline_s:g} s after the workers started")
+                # before the workers stop (and release what they hold): who holds what
+                for line in await open_recipients(database, CAMPAIGN):
+                    note(f"open at the deadline: {line}")
             for w in workers:
                 if w.poll() is None:
                     w.send_signal(signal.SIGCONT)
@@ -485,9 +488,6 @@ async def run_chaos(
                     note(f"worker {i} stderr: {err[-300:]}")
             note("workers done: exit codes " + ", ".join(str(w.returncode) for w in workers))
             statuses = await recipient_statuses(database, CAMPAIGN)
-            if not _all_terminal(statuses):
-                for line in await open_recipients(database, CAMPAIGN):
-                    note(f"open: {line}")
         report = await _report(base)
         checks = checks_of(plan, statuses, report, killed_in_flight)
         at = worst_window_start(report["arrivals"], 1.0)
