@@ -23,9 +23,9 @@ from tests.chaos.redis_server import redis_server_or_skip
     strict=False,
     reason="with the fixes of this branch, on a loaded machine (07:40-07:46 UTC, 2 cores, seven"
     " suites) two of four runs held every check; no duplicates and zero unknown in all four."
-    " One saw 122 requests in the worst sliding second (rule 120, a frozen worker's sends"
-    " going out on SIGCONT); one left 13 recipients unsent 50 s after the start (the driver"
-    " now lists who holds them at the deadline)",
+    " One saw 122 requests in the worst sliding second (rule 120; the driver now notes when"
+    " that second starts); one left 13 recipients unsent 50 s after the start (the driver now"
+    " lists who holds them at the deadline)",
 )
 async def test_three_workers_kill_stop_and_redis_restart_keep_every_promise(
     postgres_url: str | None,
