@@ -22,8 +22,8 @@ from tests.chaos.redis_server import redis_server_or_skip
 @pytest.mark.xfail(
     strict=False,
     reason="with the fixes of this branch, on a loaded machine (07:40-08:02 UTC, 2 cores, seven"
-    " suites) two of five runs held every check; no duplicates and zero unknown in all five."
-    " One saw 122 requests in the worst sliding second (rule 120). Three left 2 to 13"
+    " suites) three of six runs held every check; no duplicates and zero unknown in all six."
+    " One saw 122 requests in the worst sliding second (rule 120). Two left 13 and 2"
     " recipients open 50 s after the start; at 08:02 a live worker still held both of them,"
     " its leases renewed, for 40 s without sending (claimed around the Redis restart): a"
     " send task of the runner that never ends",
