@@ -5,7 +5,8 @@ three workers on PostgreSQL + a private Redis against the fake Dotgo platform at
 ``SIGCONT``), Redis restarted at 55 %. The account opts in to client message ids (the fake
 platform keeps them), so lost answers are looked up and none stays "unknown"; retries wait at
 most 2 s (``campaign create --retry-max-delay 2``). Every check of :mod:`tests.chaos.driver`
-must hold.
+must hold, except the known gaps listed in ``KNOWN_GAPS``, which make it an expected failure
+(with what was seen) instead of a pass.
 ``bench/chaos.py`` runs longer variants (and the platform without de-duplication or
 status lookup).
 """
@@ -17,17 +18,19 @@ import pytest
 from tests.chaos.driver import ChaosPlan, run_chaos
 from tests.chaos.redis_server import redis_server_or_skip
 
+KNOWN_GAPS = {
+    "terminal": "a live worker can hold recipients claimed around the Redis restart without"
+    " sending them (its leases renewed) until the run's deadline: seen in 2 of 6 runs on a"
+    " loaded machine",
+    "second": "one run of 6 on a loaded machine counted 122 requests in the worst sliding second"
+    " (rule 120)",
+}
+"""Checks that did not always hold on 2026-12-06, with what was seen. Everything else (no
+duplicates, zero unknown with the lookup, the store agreeing with the platform, the 30 s
+windows) must hold: the test fails when it does not."""
+
 
 @pytest.mark.chaos
-@pytest.mark.xfail(
-    strict=False,
-    reason="with the fixes of this branch, on a loaded machine (07:40-08:02 UTC, 2 cores, seven"
-    " suites) three of six runs held every check; no duplicates and zero unknown in all six."
-    " One saw 122 requests in the worst sliding second (rule 120). Two left 13 and 2"
-    " recipients open 50 s after the start; at 08:02 a live worker still held both of them,"
-    " its leases renewed, for 40 s without sending (claimed around the Redis restart): a"
-    " send task of the runner that never ends",
-)
 async def test_three_workers_kill_stop_and_redis_restart_keep_every_promise(
     postgres_url: str | None,
 ) -> None:
@@ -35,6 +38,8 @@ async def test_three_workers_kill_stop_and_redis_restart_keep_every_promise(
         pytest.skip("PostgreSQL is unreachable (RCSKIT_REQUIRE_SERVICES=1 makes this a failure)")
     redis_server_or_skip()
     result = await run_chaos(ChaosPlan(), postgres_url)
-    assert not result.failed(), (
-        result.summary() + "\n" + "\n".join(result.events) + f"\nstatuses: {result.statuses}"
-    )
+    report = result.summary() + "\n" + "\n".join(result.events) + f"\nstatuses: {result.statuses}"
+    broken = {c.name for c in result.failed()}
+    assert not broken - set(KNOWN_GAPS), report
+    if broken:
+        pytest.xfail("; ".join(KNOWN_GAPS[name] for name in sorted(broken)) + "\n" + report)
