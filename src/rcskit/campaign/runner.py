@@ -121,6 +121,14 @@ BEAT_S = 1.0
 REAP_S = 5.0
 """Seconds between two runs of the reaper by one worker."""
 
+FALLBACK_POLL_S = 1.0
+"""The longest wait of an idle fallback stage while the other stages run: it is woken at
+once when this worker puts recipients in ``not_rcs``; the poll finds other workers' ones."""
+
+SEND_POLL_S = 0.5
+"""The longest wait of a starved send stage while the capability stage runs: it is woken at
+once when this worker's checks make recipients ready; the poll finds other workers' ones."""
+
 
 def _halt_text(campaign_id: str, status: CampaignStatus) -> str:
     if status is CampaignStatus.PAUSED:
@@ -300,6 +308,8 @@ class Runner:
         self._checking = False
         self._sending = False
         self._starved = asyncio.Event()  # the send stage found nothing it could send now
+        self._fallback_ready = asyncio.Event()  # recipients were put in not_rcs, or a stage ended
+        self._send_ready = asyncio.Event()  # recipients were put in rcs, or the checks ended
         self._waits_changed = True  # recipients were put off since the waits were described
         self._described: set[tuple[str, datetime]] = set()
         self._window_noted: set[datetime] = set()
@@ -322,6 +332,14 @@ class Runner:
             lookup=self.lookup,
             fences=dict(self._held),
         )
+        if any(
+            (isinstance(i, tuple) and i[1] is RecipientStatus.NOT_RCS)
+            or (isinstance(i, SendOutcome) and i.kind is OutcomeKind.NOT_RCS)
+            for i in items
+        ):
+            self._fallback_ready.set()
+        if any(isinstance(i, tuple) and i[1] is RecipientStatus.RCS for i in items):
+            self._send_ready.set()
         by_start = dict(zip((id(s) for s in starts), begun, strict=True))
         return [by_start.get(id(i)) for i in items]
 
@@ -748,6 +766,8 @@ class Runner:
                     self._drop(r.line_number, r.fence)
         finally:
             self._checking = False
+            self._fallback_ready.set()
+            self._send_ready.set()
 
     async def _wait_until_needed(self) -> None:
         """Hold the next capability check while enough checked recipients wait to be sent
@@ -790,12 +810,15 @@ class Runner:
         try:
             size = self._send_claim_size()
             while self._going():
+                self._send_ready.clear()  # before the claim: a later release is not missed
                 batch = await self._claim(RecipientStatus.RCS, size)
                 if not batch:
                     if queue.empty():
                         self._starved.set()
                     if self._checking:
-                        await asyncio.sleep(0.05)
+                        # woken by this worker's checks; polls for other workers' ones
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self._send_ready.wait(), SEND_POLL_S)
                         continue
                     break
                 self._starved.clear()
@@ -806,6 +829,7 @@ class Runner:
                 await queue.put(None)
             await asyncio.gather(*workers, return_exceptions=True)
             self._sending = False
+            self._fallback_ready.set()
 
     async def _send_worker(self, queue: asyncio.Queue[Recipient | None]) -> None:
         while True:
@@ -971,10 +995,13 @@ class Runner:
 
     async def _fallback_stage(self) -> None:
         while self._going():
+            self._fallback_ready.clear()  # before the claim: a later put is not missed
             batch = await self._claim(RecipientStatus.NOT_RCS, self.options.batch)
             if not batch:
                 if self._checking or self._sending:
-                    await asyncio.sleep(0.1)
+                    # woken by this worker's not_rcs releases; polls for other workers'
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._fallback_ready.wait(), FALLBACK_POLL_S)
                     continue
                 return
             items = [
