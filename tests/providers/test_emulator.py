@@ -1,45 +1,21 @@
-"""The clients against the emulator (the other side of the wire), in-process over ASGI."""
+"""The clients against the emulator (the other side of the wire), over a loopback socket: the
+``rcskit_emulator`` fixture (``rcskit.testing``), as a user's own tests would use it."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from rcskit.client import DotgoConfig, DotgoGoogleConfig, RcsClient
-from rcskit.emulator.app import create_app
-from rcskit.emulator.config import default_config
-from rcskit.emulator.core.user_actions import send_text
 from rcskit.errors import NotFound, UnsupportedFeature
 from rcskit.message import Card, Media, Message, Reply, Template
-from rcskit.transport import AsgiTransport
+from rcskit.testing import Emulator
 
-E = "http://emulator.test/dotgo"
 RCS_USER = "+914253136789"
 NOT_RCS = "+914253136788"
 
 
-@pytest.fixture
-def emulator() -> tuple[Any, Any]:
-    config = default_config()
-    return create_app(config), config
-
-
-def bot(config: Any, provider: str) -> Any:
-    return next(b for b in config.bots if b.provider == provider)
-
-
-async def test_dotgo_gsma_every_operation(emulator: tuple[Any, Any]) -> None:
-    app, config = emulator
-    b = bot(config, "dotgo")
-    cfg = DotgoConfig(
-        b.id,
-        b.client_id,
-        b.client_secret,
-        server_root=f"{E}/rcs",
-        auth_url=f"{E}/auth/oauth/token",
-    )
-    async with RcsClient(cfg, transport=AsgiTransport(app)) as c:
+async def test_dotgo_gsma_every_operation(rcskit_emulator: Emulator) -> None:
+    b = rcskit_emulator.bot("dotgo")
+    async with rcskit_emulator.client("dotgo") as c:
         sent = await c.send(RCS_USER, Message("hello world", suggestions=[Reply("Yes", "yes")]))
         assert sent.message_id and sent.status == "pending"
         card = Card(title="Sale", media=Media.image("https://example.com/a.jpg", size=1000))
@@ -49,8 +25,8 @@ async def test_dotgo_gsma_every_operation(emulator: tuple[Any, Any]) -> None:
             assert (await c.send(RCS_USER, Template(template, {"name": "Ada"}))).message_id
         await c.send_typing(RCS_USER)
         await c.send_typing(RCS_USER, active=False)
-        from_user = send_text(app.state.emulator, b.id, RCS_USER, "hi bot")
-        await c.mark_read(from_user.msg_id)
+        from_user = await rcskit_emulator.reply(RCS_USER, "hi bot", kind="dotgo")
+        await c.mark_read(from_user)
         status = await c.status(sent.message_id)
         assert status.message_id == sent.message_id and status.status
         revoked = await c.revoke(sent.message_id)
@@ -72,22 +48,13 @@ async def test_dotgo_gsma_every_operation(emulator: tuple[Any, Any]) -> None:
             await c.add_tester(RCS_USER)
 
 
-async def test_dotgo_google_every_operation(emulator: tuple[Any, Any]) -> None:
-    app, config = emulator
-    b = bot(config, "dotgo_google")
-    cfg = DotgoGoogleConfig(
-        b.id,
-        b.client_id,
-        b.client_secret,
-        server_root=f"{E}/rcs",
-        auth_url=f"{E}/auth/oauth/token",
-    )
-    async with RcsClient(cfg, transport=AsgiTransport(app)) as c:
+async def test_dotgo_google_every_operation(rcskit_emulator: Emulator) -> None:
+    async with rcskit_emulator.client("dotgo_google") as c:
         sent = await c.send(RCS_USER, "hello world")
         assert sent.message_id
         await c.send_typing(RCS_USER)
-        from_user = send_text(app.state.emulator, b.id, RCS_USER, "hi bot")
-        await c.mark_read(from_user.msg_id, RCS_USER)
+        from_user = await rcskit_emulator.reply(RCS_USER, "hi bot", kind="dotgo_google")
+        await c.mark_read(from_user, RCS_USER)
         with pytest.raises(NotFound):
             await c.mark_read("no-such-message", RCS_USER)
         caps = await c.capabilities(RCS_USER)

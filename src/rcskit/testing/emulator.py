@@ -120,8 +120,15 @@ class _LocalApp:
     bot: Any | None
 
     async def post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        if self.loop.is_closed():  # the test that registered the app has ended
+            raise ConnectionRefusedError(f"the in-process app for {url} is gone (its loop closed)")
         request = HttpRequest("POST", url, headers=headers, content=body)
-        future = asyncio.run_coroutine_threadsafe(self.transport.send(request, 30.0), self.loop)
+        call = self.transport.send(request, 30.0)
+        try:
+            future = asyncio.run_coroutine_threadsafe(call, self.loop)
+        except RuntimeError:
+            call.close()
+            raise ConnectionRefusedError(f"the in-process app for {url} is gone") from None
         response = await asyncio.wrap_future(future)
         return response.status, response.body
 
