@@ -920,6 +920,7 @@ class Runner:
                     max_attempts=self.options.max_attempts,
                     now=self._clock(),
                     lookup=self.lookup,
+                    max_delay=self.settings.retry_max_delay,
                 )
             except RunStopped:
                 # The provider answered, so this attempt is closed (not an unknown outcome):
@@ -972,7 +973,8 @@ class Runner:
         except NotFound:
             return await self._begin(replace(start, confirmed_absent=True))
         except RcsError as err:
-            retry = self._clock() + timedelta(seconds=backoff(2))
+            wait = backoff(2, cap=self.settings.retry_max_delay)
+            retry = self._clock() + timedelta(seconds=wait)
             self.note(f"status lookups fail ({_one_line(err)}); asking again later")
             await self._record((r.line_number, RecipientStatus.RCS, None, retry))
             self._drop(r.line_number, r.fence)
