@@ -30,6 +30,7 @@ BENCHES = {
     "testing": "testing",
     "limiter": "limiter",
     "chaos": "chaos",
+    "observability": "observability",
 }
 
 

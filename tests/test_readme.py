@@ -64,6 +64,10 @@ NOT_RUN = {
         "a deployment on hosts named db and redis, with a campaign created elsewhere; the worker "
         "pool is tested in tests/campaign/test_worker_pool.py"
     ),
+    "pip install 'rcskit[metrics]'": (
+        "a production set-up on fixed ports with long-running workers; `rcskit run --metrics-port "
+        "--log-format json` is tested in tests/observability/test_cli_observability.py"
+    ),
     "chatbot = rcs_chatbot.Chatbot(api_url, bot_id, token)": (
         "the code before a migration from rcs_chatbot (not installed); compiled only"
     ),

@@ -50,6 +50,7 @@ from .errors import (
     Violation,
 )
 from .message import Contact, Message, Template, parse_rfc3339
+from .observability import instrumentation as obs
 from .phones import normalize_msisdn
 from .providers.base import (
     BulkArgs,
@@ -209,7 +210,15 @@ class RcsClient:
         op = p.require(p.send, "send")
         contact = self._contact(to)
         msg = self._prepare(message)
-        return await self._call(op, "send", SendArgs(contact, msg))
+        started = time.perf_counter()
+        with obs.operation_span("rcskit.send", {"rcs.provider": p.name}):
+            try:
+                result = await self._call(op, "send", SendArgs(contact, msg))
+            except Exception as err:
+                obs.observe_send(p.name, started, err)
+                raise
+            obs.observe_send(p.name, started, None)
+        return result
 
     async def send_many(
         self,
@@ -513,7 +522,13 @@ class RcsClient:
             )
 
     async def _send_token_request(self, request: HttpRequest) -> HttpResponse:
-        return await self.transport.send(request, self.timeout)
+        try:
+            response = await self.transport.send(request, self.timeout)
+        except Exception:
+            obs.observe_token_request(self.provider.name, False)
+            raise
+        obs.observe_token_request(self.provider.name, 200 <= response.status < 300)
+        return response
 
     async def _call(self, op: Operation[A, R], name: str, args: A) -> R:
         """Build once, then send (retrying per policy) and parse.
@@ -533,7 +548,9 @@ class RcsClient:
                 if headers is None:
                     headers = await self.auth.headers(self._send_token_request)
                 if limiter is not None:  # paced right before sending, after any token wait
+                    paced = time.perf_counter()
                     await limiter.acquire()
+                    obs.observe_ratelimit_wait(self.provider.name, time.perf_counter() - paced)
                 sent = True
                 response = await self._exchange(request, headers, name)
                 if response.status == 401 and self.auth.refreshable:
@@ -545,6 +562,7 @@ class RcsClient:
                 if sent and not op.idempotent and not isinstance(err, RateLimited | ConnectError):
                     raise  # it may have arrived: resending could deliver it twice
                 wait = self.retry.delay(attempt, err, waited)
+                obs.observe_failed_attempt(self.provider.name, err, wait)
                 if wait is None:
                     raise
                 log.info(
@@ -581,6 +599,7 @@ class RcsClient:
     async def _exchange(
         self, request: HttpRequest, headers: Mapping[str, str], name: str
     ) -> HttpResponse:
+        headers = obs.with_traceparent(headers)
         if not log.isEnabledFor(logging.DEBUG):
             return await self.transport.send(request.with_headers(headers), self.timeout)
         started = time.perf_counter()

@@ -35,6 +35,7 @@ import asyncio
 import json
 import logging
 import os
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ from ..inbound import PROVIDERS, MalformedPayload, parse_payload, webhook_type_o
 from ..inbound import google as google_format
 from ..inbound.body import BodyTooLarge, UnsupportedEncoding, decode_body, load_json
 from ..inbound.verify import GoogleSignature, Verifier, WebhookRequest, as_verifier
+from ..observability import instrumentation as obs
 from ..providers import registry
 from ..store.inbox import (
     DEFAULT_WINDOW,
@@ -450,19 +452,28 @@ class Bot(Router):
 
     async def _handle(self, job: _Job) -> None:
         event = job.event
+        started = time.perf_counter()
         try:
-            await self.dispatch(event)
+            with obs.operation_span(
+                "rcskit.webhook.handle",
+                {"rcs.event": event.event_type},
+                log_fields={"provider": event.provider},
+            ):
+                await self.dispatch(event)
         except Exception as err:
+            obs.observe_handler(event.provider, time.perf_counter() - started)
             self.stats["failed"] += 1
             log.exception(
                 "handler failed on event %s (event id %s, %s)",
                 event.dedup_key,
                 event.event_id,
                 event.event_type,
+                extra={"provider": event.provider},
             )
             if job.inbox_key is not None and self.inbox is not None:
                 self.inbox.finish(job.inbox_key, f"{type(err).__name__}: {err}")
             return
+        obs.observe_handler(event.provider, time.perf_counter() - started)
         self.stats["handled"] += 1
         if job.inbox_key is not None and self.inbox is not None:
             self.inbox.finish(job.inbox_key)
@@ -511,6 +522,21 @@ class Bot(Router):
     async def receive(
         self, body: bytes, headers: dict[str, str] | None = None, client_ip: str | None = None
     ) -> HttpAnswer:
+        """Accept one webhook request (see :meth:`_receive`), in a span, timed and counted in
+        the ``rcskit_webhook_*`` metrics."""
+        started = time.perf_counter()
+        with obs.operation_span(
+            "rcskit.webhook",
+            {"rcs.provider": self.provider},
+            log_fields={"provider": self.provider},
+        ):
+            answer = await self._receive(body, headers, client_ip)
+        obs.observe_webhook_answer(self.provider, answer.status, time.perf_counter() - started)
+        return answer
+
+    async def _receive(
+        self, body: bytes, headers: dict[str, str] | None = None, client_ip: str | None = None
+    ) -> HttpAnswer:
         """Accept one webhook request: verify, bound, parse, de-duplicate, queue, and answer.
 
         In this order, each step refusing with its own status before the next runs: the
@@ -541,6 +567,7 @@ class Bot(Router):
                 self.stats["unauthorized"] += 1
                 log.warning("webhook rejected (401) from %s: %s", client_ip or "?", err)
                 return _UNAUTHORIZED
+            obs.span_event("verified")
         try:
             if "content-encoding" in request.headers:
                 body = decode_body(body, request.headers, max_bytes=self.max_body_bytes)
@@ -571,6 +598,7 @@ class Bot(Router):
             self.stats["malformed"] += 1
             log.exception("webhook rejected (400): the body could not be read")
             return HttpAnswer(400, b"the body could not be read as a webhook event")
+        obs.span_event("parsed", events=len(events))
         return await self._accept(events, body)
 
     async def _accept(self, events: list[Event], body: bytes) -> HttpAnswer:
@@ -594,12 +622,15 @@ class Bot(Router):
             log.exception("de-duplication failed on %s: answering 503", ", ".join(keys))
             return _UNAVAILABLE
         durable = self.inbox is not None
+        obs.span_event("stored", fresh=sum(fresh))
         for event, key, new in zip(events, keys, fresh, strict=True):
             if not new:
                 self.stats["duplicates"] += 1
+                obs.observe_duplicates()
                 log.debug("duplicate event %s ignored", key)
                 continue
             self.stats["accepted"] += 1
+            obs.observe_webhook_event(event.provider, event.event_type)
             runner.submit(event.contact, _Job(event, key if durable else None))
         return _OK
 

@@ -49,6 +49,7 @@ from datetime import datetime, timedelta
 
 from ..client import RcsClient
 from ..errors import NotFound, ProviderError, RateLimited, RcsError, TransportError
+from ..observability import instrumentation as obs
 from ..ratelimit import RateLimiter
 from ..store import (
     Campaign,
@@ -70,6 +71,7 @@ from .capcheck import CapabilityChecker
 from .create import Renderer, import_csv, renderer_of
 from .delivery import DeliveryFacts, delivery_facts
 from .fallback import FallbackItem, FallbackSender, plain_text
+from .gauges import publish_campaign_gauges
 from .journal import GroupWriter
 from .outcomes import RunStopped, backoff, outcome_of_error, outcome_of_success
 from .pacing import QuietHours, quiet_until, send_limiter
@@ -435,8 +437,10 @@ class Runner:
                 paces_unset=self.limiter is not None,
             )
         try:
-            return await self._run_registered(started)
+            with obs.log_context(campaign=cid, provider=self.kind):
+                return await self._run_registered(started)
         finally:
+            obs.forget_campaign(cid)
             if self.options.register:
                 with contextlib.suppress(RcsError):
                     await self.store.unregister_worker(self.worker)
@@ -534,7 +538,9 @@ class Runner:
                         )
                 if now - reap >= REAP_S:
                     reap = now
-                    await self.store.reap()
+                    _gone, expired = await self.store.reap()
+                    obs.observe_lease_expiries(expired)
+                    await publish_campaign_gauges(self.store, self.campaign.id, self._clock())
             await asyncio.sleep(WATCH_S)
 
     async def _halted(self, started: float) -> RunSummary:
@@ -680,9 +686,13 @@ class Runner:
                 self._renewed_at = started
 
     async def _claim(self, status: RecipientStatus, n: int) -> list[Recipient]:
-        batch = await self.store.claim_batch(
-            self.campaign.id, self.worker, n, self.options.lease_s, statuses=[status]
-        )
+        attributes = {"rcs.campaign_id": self.campaign.id, "rcs.stage": status.value}
+        with obs.operation_span("rcskit.campaign.batch", attributes) as span:
+            batch = await self.store.claim_batch(
+                self.campaign.id, self.worker, n, self.options.lease_s, statuses=[status]
+            )
+            if span is not None:
+                span.set_attribute("rcs.claimed", len(batch))
         now = time.monotonic()
         for r in batch:
             self._held[r.line_number] = r.fence
@@ -863,10 +873,12 @@ class Runner:
         # Every pacing wait comes before the attempt is recorded: an attempt is begun only
         # when its request goes out at once, so few are open at any moment (those a crash
         # leaves to be looked up, resent under their key, or unknown).
+        paced = time.perf_counter()
         if self.limiter is not None:
             await self.limiter.acquire()
         if self._spacing is not None:
             await self._spacing.acquire()
+        obs.observe_ratelimit_wait(self.kind, time.perf_counter() - paced)
         if self._halt is not None:
             return  # paused or cancelled meanwhile: released when the stages end
         if not self._lease_safe(r.line_number):
@@ -931,6 +943,8 @@ class Runner:
                 )
                 self._drop(r.line_number, r.fence)
                 raise
+            if outcome.kind is OutcomeKind.SENT:  # a 409: the provider had it already
+                obs.observe_duplicates()
             if isinstance(err, RateLimited):
                 await self._slow_down(err.retry_after)
             if outcome.kind is OutcomeKind.RETRY:
@@ -987,6 +1001,7 @@ class Runner:
             note=f"found by status lookup ({status.status or 'known'})",
         )
         await self._record(found)
+        obs.observe_duplicates()  # found by the lookup: not sent twice
         self._finished(RecipientStatus.SENT, r.line_number, r.fence)
         return None
 

@@ -14,6 +14,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..serving import listen_or_exit, serve_on, url_host
+from .observability import (
+    LogFormat,
+    LogFormatOption,
+    MetricsPortOption,
+    start_observability,
+    uvicorn_log_options,
+)
 
 if TYPE_CHECKING:
     from ..app.bot import Bot
@@ -111,6 +118,8 @@ def register(app: typer.Typer) -> None:
             typer.Option("--config", help="The rcskit.toml file (default: ./rcskit.toml)."),
         ] = None,
         log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+        metrics_port: MetricsPortOption = None,
+        log_format: LogFormatOption = LogFormat.text,
     ) -> None:
         """Serve a bot's webhook (POST <bot.path>, GET /health) with uvicorn."""
         from ..app import loader
@@ -157,9 +166,9 @@ def register(app: typer.Typer) -> None:
                 )
                 raise typer.Exit(1) from None
             typer.echo(f"registered {url} as the emulator bot's webhook")
-        logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+        _metrics = start_observability(log_format, metrics_port, level=log_level)
         typer.echo(f"serving {bot.name!r} on {url}")
-        serve_on(bot.asgi, sock, log_level=log_level)
+        serve_on(bot.asgi, sock, log_level=log_level, **uvicorn_log_options(log_format))
 
     @app.command("tail")
     def tail(

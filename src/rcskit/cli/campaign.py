@@ -19,6 +19,13 @@ import typer
 
 from .help import tidy
 from .messagefile import BadMessageFile, read_json_file
+from .observability import (
+    LogFormat,
+    LogFormatOption,
+    MetricsPortOption,
+    start_observability,
+    uvicorn_log_options,
+)
 from .options import DEFAULT_CONFIG_FILE, DEFAULT_DATABASE, DatabaseOption, JsonOption
 from .output import end_progress, json_line, progress_note, run_coroutine, table_console
 
@@ -356,6 +363,8 @@ def worker(
     lease: Annotated[float, typer.Option("--lease", help="Lease length in seconds.")] = 30.0,
     redis_url: RedisOption = None,
     database: DatabaseOption = DEFAULT_DATABASE,
+    metrics_port: MetricsPortOption = None,
+    log_format: LogFormatOption = LogFormat.text,
 ) -> None:
     """Serve every running campaign of the store until stopped (Ctrl-C, SIGTERM).
 
@@ -373,6 +382,7 @@ def worker(
 
     console = Console(stderr=True)
     show = _printer(console)
+    _metrics = start_observability(log_format, metrics_port)  # serves until the process ends
 
     async def go() -> None:
         redis = _redis_client(redis_url)
@@ -673,6 +683,8 @@ def commands() -> typer.Typer:
         lease: Annotated[float, typer.Option("--lease", help="Lease length in seconds.")] = 30.0,
         redis_url: RedisOption = None,
         database: DatabaseOption = DEFAULT_DATABASE,
+        metrics_port: MetricsPortOption = None,
+        log_format: LogFormatOption = LogFormat.text,
     ) -> None:
         """Run (or resume) a campaign until every recipient is done. Several processes (hosts)
         on one PostgreSQL database share the work; with a TPS they need --redis."""
@@ -693,6 +705,7 @@ def commands() -> typer.Typer:
         from ..gcpolicy import freeze_startup
 
         console = Console(stderr=True)
+        _metrics = start_observability(log_format, metrics_port)  # serves until the process ends
 
         async def go() -> RunSummary:
             redis = _redis_client(redis_url)
@@ -1017,6 +1030,7 @@ def commands() -> typer.Typer:
             ),
         ] = None,
         database: DatabaseOption = DEFAULT_DATABASE,
+        log_format: LogFormatOption = LogFormat.text,
     ) -> None:
         """Receive the provider's webhooks into the store (statuses, taps) for reports."""
         import uvicorn
@@ -1028,6 +1042,7 @@ def commands() -> typer.Typer:
 
         sock = listen_or_exit(host, port)  # a busy port is one line, before anything else
         port = sock.getsockname()[1]
+        start_observability(log_format)
 
         async def go() -> None:
             store = await _open(database, must_exist=False)
@@ -1040,7 +1055,8 @@ def commands() -> typer.Typer:
             if token is None:
                 typer.echo("warning: no --token: webhook requests are not verified", err=True)
             typer.echo(f"receiving {provider} webhooks on http://{url_host(host)}:{port}/webhook")
-            server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+            logs = uvicorn_log_options(log_format)
+            server = uvicorn.Server(uvicorn.Config(app, log_level="warning", **logs))
             await server.serve(sockets=[sock])
 
         try:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from .observability import LogFormat, LogFormatOption, start_observability
 from .output import run_coroutine
 
 __all__ = ["register"]
@@ -33,12 +34,14 @@ def register(app: typer.Typer) -> None:
         no_browser: Annotated[
             bool, typer.Option("--no-browser", help="Do not open the phone page in a browser.")
         ] = False,
+        log_format: LogFormatOption = LogFormat.text,
     ) -> None:
         """Start the emulator and the showcase bot, and open a phone's page: a working RCS
         conversation in one command."""
         from ..demo.server import run_demo
         from ..serving import cannot_listen
 
+        start_observability(log_format)
         try:
             run_coroutine(
                 run_demo(host, port, open_browser=not no_browser and _has_gui(), echo=typer.echo)

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from .observability import LogFormat, LogFormatOption, start_observability
+
 __all__ = ["register"]
 
 
@@ -34,6 +36,7 @@ def register(app: typer.Typer) -> None:
                 show_default=False,
             ),
         ] = None,
+        log_format: LogFormatOption = LogFormat.text,
     ) -> None:
         """Start a local RBM platform emulator (Dotgo, Orange BotHub, SMSBOX, GSMA MaaP and
         Google RBM APIs, simulated phones, a web UI)."""
@@ -59,4 +62,5 @@ def register(app: typer.Typer) -> None:
         bound = sock.getsockname()[1]
         base = f"http://{url_host(host)}:{bound}"
         typer.echo(banner(loaded, base, show_credentials=show_credentials))
-        serve(host, bound, loaded, sock=sock)
+        start_observability(log_format)
+        serve(host, bound, loaded, sock=sock, json_logs=log_format == LogFormat.json)

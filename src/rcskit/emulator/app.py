@@ -19,8 +19,16 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.routing import BaseRoute, Mount, Router
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount, Route, Router
 
+from ..observability import (
+    CONTENT_TYPE,
+    EMULATOR,
+    MetricsUnavailable,
+    PrometheusExposition,
+)
 from .config import (
     EmulatorConfig,
     EmulatorConfigError,
@@ -69,6 +77,7 @@ def create_app(
         for f in flavours
     ]
     routes.append(Mount(ADMIN_PREFIX, routes=admin_routes(state)))
+    routes.append(Route("/metrics", metrics_endpoint(), methods=["GET"]))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -84,6 +93,24 @@ def create_app(
     return app
 
 
+def metrics_endpoint() -> Any:
+    """``GET /metrics``: the emulator's ``rcskit_emulator_*`` metrics in Prometheus text format.
+
+    Needs ``rcskit[metrics]``; without it the route answers 503 and says what to install.
+    """
+    exposition: list[PrometheusExposition] = []
+
+    async def metrics(_request: Request) -> Response:
+        if not exposition:
+            try:
+                exposition.append(PrometheusExposition([EMULATOR]))
+            except MetricsUnavailable as exc:
+                return PlainTextResponse(str(exc), status_code=503)
+        return Response(exposition[0].render(), media_type=CONTENT_TYPE)
+
+    return metrics
+
+
 def banner(
     config: EmulatorConfig,
     base: str,
@@ -97,6 +124,7 @@ def banner(
         for label, url in flavour.endpoints(base):
             lines.append(f"  {label}: {url}")
     lines.append(f"  Admin API: {base}{ADMIN_PREFIX}/")
+    lines.append(f"  Metrics: {base}/metrics")
     lines.append(f"  Web UI: {base}/")
     lines.append("")
     lines.append("Bots:")
@@ -117,9 +145,11 @@ def serve(
     config: EmulatorConfig | None = None,
     *,
     sock: socket.socket | None = None,
+    json_logs: bool = False,
 ) -> None:
     """Run the emulator with uvicorn until interrupted (on ``sock`` if given: a socket that
-    already listens, as ``rcskit emulator`` binds before it prints anything)."""
+    already listens, as ``rcskit emulator`` binds before it prints anything). With
+    ``json_logs`` uvicorn leaves logging alone, so its records reach the JSON log handler."""
     import uvicorn
 
     from ..gcpolicy import keep_freezing
@@ -131,6 +161,8 @@ def serve(
         "access_log": False,
         "timeout_graceful_shutdown": 3,  # open phone pages (live streams) must not hold Ctrl-C
     }
+    if json_logs:
+        options["log_config"] = None
     if sock is not None:
         from ..serving import serve_on
 

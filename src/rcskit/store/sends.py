@@ -1077,6 +1077,21 @@ class CampaignSendStore(OutboxStore):
         times = [t for t in (next_due, next_lease) if t is not None]
         return WorkLeft(int(total or 0), int(ready or 0), min(times) if times else None)
 
+    async def oldest_pending_since(self, campaign_id: str) -> datetime | None:
+        """Since when the longest-waiting recipient with work left (see :data:`OPEN_STATUSES`)
+        that is ready now (due, not leased) has waited: its due time, else its last change."""
+        now = self._now()
+        since = func.min(func.coalesce(_R.c.due_at, _R.c.updated_at))
+        query = select(since).where(
+            _R.c.campaign_id == campaign_id,
+            _R.c.status.in_([s.value for s in OPEN_STATUSES]),
+            (_R.c.lease_expires_at.is_(None)) | (_R.c.lease_expires_at <= now),
+            (_R.c.due_at.is_(None)) | (_R.c.due_at <= now),
+        )
+        async with self._read() as conn:
+            value = await conn.scalar(query)
+        return value
+
     async def total_recipients(self, campaign_id: str) -> int:
         """How many lines the campaign's CSV had (every status)."""
         async with self._read() as conn:

@@ -15,6 +15,7 @@ import functools
 import sys
 from typing import Any
 
+from ...observability.catalogue import EMULATOR_DELIVERIES
 from ..config import BotConfig
 from .billing import BillingLedger
 from .events import BillingEvent, StatusEvent
@@ -162,6 +163,8 @@ def deliver(state: EmulatorState, msg: StoredMessage) -> None:
     msg.status = DELIVERED
     msg.delivered_at = state.ts()
     _status(state, msg, DELIVERED)
+    bot = state.bots.get(msg.bot_id)
+    EMULATOR_DELIVERIES.inc(bot.provider if bot is not None else "unknown")
     if phone.displayed_delay_s is not None:
         state.scheduler.after(phone.displayed_delay_s, lambda: display(state, msg))
 

@@ -18,6 +18,7 @@ from urllib.parse import unquote_plus
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ...formats.jsonin import JsonInputError, load_json
+from ...observability.catalogue import EMULATOR_REQUESTS
 from .request_log import EXCERPT_LIMIT, excerpt
 from .request_parts import LOG_NOTES
 from .state import EmulatorState
@@ -123,6 +124,7 @@ class RequestRecorder:
             response_text = _redact_token(response_text)
         query = _mask_query(scope.get("query_string", b"").decode("latin-1"))
         notes: dict[str, Any] = scope.get(LOG_NOTES, {})
+        EMULATOR_REQUESTS.inc(self.flavour, str(status[0]) if status else "none")
         self.state.log.add(
             at=at,
             kind="api",

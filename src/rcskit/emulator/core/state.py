@@ -84,6 +84,7 @@ class EmulatorState:
         self.log = RequestLog(config.request_log_size, on_add=self.changed)
         self.scheduler = Scheduler(self.clock)
         self.webhooks = WebhookDispatcher(config.webhook, self.scheduler, self.clock, self.log)
+        self.webhooks.api_of = self._api_of
         self.tokens = TokenStore()
         self.extensions: dict[str, Any] = {}
         self._ticker: asyncio.Task[None] | None = None
@@ -192,6 +193,10 @@ class EmulatorState:
             observer()
 
     # ------------------------------------------------------------------ lookups
+
+    def _api_of(self, bot_id: str) -> str:
+        bot = self.bots.get(bot_id)
+        return bot.provider if bot is not None else "unknown"
 
     def bot(self, bot_id: str) -> BotConfig | None:
         """The bot with this id, or ``None``."""

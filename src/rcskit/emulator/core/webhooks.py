@@ -18,6 +18,10 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from ...observability.catalogue import (
+    EMULATOR_WEBHOOK_RETRIES,
+    EMULATOR_WEBHOOKS,
+)
 from ..config import WebhookConfig
 from .clock import OffsetClock
 from .request_log import RequestLog, excerpt, mask_url
@@ -57,6 +61,8 @@ class WebhookDispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self.delivered = 0
         self.failed = 0
+        self.api_of: Callable[[str], str] = lambda _bot_id: "unknown"
+        """The emulated API (the bot's provider) of a bot id, for the ``api`` metric label."""
         self.local_targets: Callable[[str], LocalPost | None] | None = None
         """Where in-process targets are looked up (``rcskit.testing`` sets it): given a
         webhook URL, the callable that serves it without a socket, or ``None`` (HTTP)."""
@@ -96,12 +102,15 @@ class WebhookDispatcher:
             ok = await self._attempt(job)
             if ok:
                 self.delivered += 1
+                EMULATOR_WEBHOOKS.inc(self.api_of(job.bot_id), "ok")
                 queue.popleft()
                 continue
             if job.attempts >= self.config.attempts:
                 self.failed += 1
+                EMULATOR_WEBHOOKS.inc(self.api_of(job.bot_id), "failed")
                 queue.popleft()
                 continue
+            EMULATOR_WEBHOOK_RETRIES.inc(self.api_of(job.bot_id))
             delay = min(self.config.max_delay_s, self.config.base_delay_s * 2 ** (job.attempts - 1))
             self._scheduler.after(delay, lambda: self._start(key))
             return

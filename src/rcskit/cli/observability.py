@@ -1,0 +1,104 @@
+"""The observability options of the long-running commands: ``--log-format`` and ``--metrics-port``.
+
+``rcskit run``, ``rcskit worker``, ``rcskit campaign run``, ``rcskit campaign webhook``,
+``rcskit emulator`` and ``rcskit demo`` take ``--log-format text|json``; the first three also
+take ``--metrics-port`` (each process its own port: ``GET /metrics`` in Prometheus text format).
+Light at import (typer only): the servers load when a command runs.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+__all__ = [
+    "LogFormat",
+    "LogFormatOption",
+    "MetricsPortOption",
+    "start_observability",
+    "uvicorn_log_options",
+]
+
+
+class LogFormat(StrEnum):
+    """How the long-running commands write their logs."""
+
+    text = "text"
+    json = "json"
+
+
+LogFormatOption = Annotated[
+    LogFormat,
+    typer.Option(
+        "--log-format",
+        envvar="RCSKIT_LOG_FORMAT",
+        help="Logs as text lines or one JSON object per line (level, event, provider, campaign, "
+        "trace_id); phone numbers are masked either way.",
+        case_sensitive=False,
+    ),
+]
+
+MetricsPortOption = Annotated[
+    int | None,
+    typer.Option(
+        "--metrics-port",
+        min=0,
+        max=65535,
+        envvar="RCSKIT_METRICS_PORT",
+        help="Serve GET /metrics (Prometheus text) on this port, one port per process "
+        "(0: any free port; needs `pip install 'rcskit[metrics]'`).",
+        show_default=False,
+    ),
+]
+
+
+def start_observability(
+    log_format: LogFormat | str,
+    metrics_port: int | None = None,
+    *,
+    level: str | int | None = None,
+    show_numbers: bool = False,
+    metrics_host: str | None = None,
+) -> Any:
+    """Configure the logs and, with ``metrics_port``, serve ``/metrics``; return the exposition.
+
+    ``level`` defaults to INFO for JSON lines and WARNING for text.
+
+    ``/metrics`` listens on ``metrics_host``, else ``RCSKIT_METRICS_HOST``, else 127.0.0.1 (set
+    ``RCSKIT_METRICS_HOST=0.0.0.0`` where Prometheus scrapes from another host). Exits with a
+    clear message when ``/metrics`` is asked for without the ``rcskit[metrics]`` extra, or when
+    the port is taken.
+    """
+    from ..observability.logs import configure_logging
+
+    json_lines = str(log_format) == "json"
+    if level is None:  # text keeps to warnings, as before; JSON lines are for collectors
+        level = "INFO" if json_lines else "WARNING"
+    level = level.upper() if isinstance(level, str) else level
+    configure_logging("json" if json_lines else "text", level=level, mask_phones=not show_numbers)
+    if metrics_port is None:
+        return None
+    from ..observability import LIBRARY, MetricsUnavailable, PrometheusExposition
+
+    try:
+        exposition = PrometheusExposition([LIBRARY])
+    except MetricsUnavailable as err:
+        typer.echo(f"error: --metrics-port: {err}", err=True)
+        raise typer.Exit(2) from None
+    host = metrics_host or os.environ.get("RCSKIT_METRICS_HOST") or "127.0.0.1"
+    try:
+        bound = exposition.serve(metrics_port, host)
+    except OSError as err:
+        typer.echo(f"error: --metrics-port {metrics_port}: cannot listen ({err})", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"metrics on http://{host}:{bound}/metrics", err=True)
+    return exposition
+
+
+def uvicorn_log_options(log_format: LogFormat | str) -> dict[str, Any]:
+    """uvicorn options for ``log_format``: with JSON, uvicorn keeps off the logging config so its
+    records reach the JSON handler."""
+    return {"log_config": None} if str(log_format) == "json" else {}

@@ -1,0 +1,180 @@
+"""Structured logs: one JSON object per line, with trace ids and masked phone numbers.
+
+``configure_logging("json")`` installs :class:`JsonLogFormatter` on the root logger's stderr
+handler. Each line carries ``time``, ``level``, ``logger``, ``event`` (the message), and, when the
+record or the current context has them, ``provider``, ``campaign`` and ``trace_id``; other
+``extra=`` fields are kept. Phone numbers (E.164 or long digit runs) are masked to their last two
+digits unless ``mask_phones=False``.
+
+    log.info("sent", extra={"provider": "dotgo", "campaign": "spring"})
+    {"time": "2026-12-06T07:20:00.123Z", "level": "info", "logger": "rcskit.client",
+     "event": "sent", "provider": "dotgo", "campaign": "spring", "trace_id": "4bf9..."}
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any, Literal, TextIO
+
+from .tracing import current_trace_id
+
+LogFormat = Literal["text", "json"]
+
+#: ``+`` then 8-15 digits (E.164), or a bare run of 10-15 digits (a number without its ``+``).
+_PHONE = re.compile(r"(?<![\w+])(\+\d{8,15}|\d{10,15})(?!\w)")
+
+_RESERVED = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+
+_CONTEXT: ContextVar[Mapping[str, str] | None] = ContextVar("rcskit_log_context", default=None)
+_JSON_LINES = [False]  # whether a JsonLogFormatter exists: only it reads the log context
+_NOTHING = nullcontext()
+
+
+@contextmanager
+def _bound(fields: Mapping[str, str]) -> Iterator[None]:
+    token = _CONTEXT.set({**(_CONTEXT.get() or {}), **fields})
+    try:
+        yield
+    finally:
+        _CONTEXT.reset(token)
+
+
+def json_lines_enabled() -> bool:
+    """Whether a :class:`JsonLogFormatter` exists in this process (the log context matters)."""
+    return _JSON_LINES[0]
+
+
+def log_context(**fields: str) -> AbstractContextManager[None]:
+    """Add ``fields`` (``provider=``, ``campaign=``) to every JSON log line written inside.
+
+    Tasks started inside inherit them (``contextvars``). Free while no JSON formatter exists::
+
+        with log_context(campaign="spring", provider="dotgo"):
+            await runner.run()
+    """
+    if not _JSON_LINES[0]:
+        return _NOTHING
+    return _bound(fields)
+
+
+def mask_phone_numbers(text: str) -> str:
+    """Replace each phone number in ``text`` by a mask keeping its last two digits.
+
+    >>> mask_phone_numbers("to +33612345678 ok")
+    'to +*********78 ok'
+    """
+
+    def mask(match: re.Match[str]) -> str:
+        value = match.group(0)
+        head = "+" if value.startswith("+") else ""
+        digits = value.lstrip("+")
+        return head + "*" * (len(digits) - 2) + digits[-2:]
+
+    return _PHONE.sub(mask, text)
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_phone_numbers(value)
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(v) for v in value]
+    return value
+
+
+class JsonLogFormatter(logging.Formatter):
+    """Formats each record as one JSON object on one line."""
+
+    def __init__(self, *, mask_phones: bool = True) -> None:
+        """``mask_phones=False`` leaves phone numbers readable (for local debugging only)."""
+        super().__init__()
+        self.mask_phones = mask_phones
+        _JSON_LINES[0] = True
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as a single-line JSON object."""
+        stamp = datetime.fromtimestamp(record.created, UTC)
+        out: dict[str, Any] = {
+            "time": stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "event": record.getMessage(),
+        }
+        for key, value in (_CONTEXT.get() or {}).items():
+            out[key] = value
+        for key, value in vars(record).items():
+            if key not in _RESERVED and not key.startswith("_"):
+                out[key] = value
+        trace_id = current_trace_id()
+        if trace_id and "trace_id" not in out:
+            out["trace_id"] = trace_id
+        if record.exc_info:
+            out["exception"] = self.formatException(record.exc_info)
+        if self.mask_phones:
+            out = _masked(out)
+        return json.dumps(out, default=str, ensure_ascii=False)
+
+
+class PhoneMaskingFormatter(logging.Formatter):
+    """The plain-text formatter, with phone numbers masked."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The usual text line, phone numbers masked."""
+        return mask_phone_numbers(super().format(record))
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of each record (a test runner or a
+    daemon may swap it), never to a stream closed since the handler was made."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        return None
+
+
+def configure_logging(
+    log_format: LogFormat = "text",
+    *,
+    level: int | str = logging.INFO,
+    mask_phones: bool = True,
+    stream: TextIO | None = None,
+) -> logging.Handler:
+    """Send every log record to ``stream`` (stderr) as text or JSON lines; returns the handler.
+
+    Replaces handlers this function installed before (calling it twice does not double lines).
+    ``level`` filters this handler; the root logger is lowered to it when needed, never raised.
+    """
+    if log_format not in ("text", "json"):
+        raise ValueError(f"log format must be 'text' or 'json', got {log_format!r}")
+    handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
+    handler.set_name("rcskit")
+    text_layout = "%(asctime)s %(levelname)s %(name)s %(message)s"
+    if log_format == "json":
+        handler.setFormatter(JsonLogFormatter(mask_phones=mask_phones))
+    elif mask_phones:
+        handler.setFormatter(PhoneMaskingFormatter(text_layout))
+    else:
+        handler.setFormatter(logging.Formatter(text_layout))
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if h.get_name() == "rcskit"]:
+        root.removeHandler(old)
+    handler.setLevel(level)
+    root.addHandler(handler)
+    if root.getEffectiveLevel() > handler.level:  # let the records through; never hide others'
+        root.setLevel(handler.level)
+    return handler
