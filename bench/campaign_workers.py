@@ -226,7 +226,8 @@ def _workers(
             peaks.append(usage.ru_maxrss / 1024)
             if p.returncode != 0:
                 assert p.stderr is not None
-                raise RuntimeError(p.stderr.read().decode()[-2000:])
+                text = p.stderr.read().decode()
+                raise RuntimeError(text[:1500] + "\n...\n" + text[-500:])
         elapsed = time.perf_counter() - started
         stats = asyncio.run(_stats(base))
     finally:

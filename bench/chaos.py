@@ -2,10 +2,13 @@
 
 ``tests/chaos/driver.py`` does the work: three campaign workers on PostgreSQL + a private
 Redis against the fake Dotgo platform (which enforces the rule and records arrivals), one
-``kill -9``, one ``SIGSTOP`` past the lease, one Redis restart, faults injected. Two
-platforms: one that de-duplicates and offers the status lookup, and one with neither (where
-"unknown" may remain, bounded by the sends in flight at the kill). Each check is reported
-as it held or not.
+``kill -9``, one ``SIGSTOP`` past the lease, one Redis restart, faults injected. Three
+variants: a platform that de-duplicates and offers the status lookup with the account opted in
+to client message ids (``client_message_ids = true``: nothing may stay unknown); the same
+platform without the opt-in (the registry's default for Dotgo: the platform assigns the ids,
+so "unknown" may remain); and a platform with neither. Without a safety net "unknown" is
+bounded by the sends in flight at the kill plus the injected ambiguous answers. Each check is
+reported as it held or not.
 
 ``python bench/run.py chaos`` (env ``RCSKIT_BENCH_CHAOS_RECIPIENTS``, default 12,000, and
 ``RCSKIT_BENCH_CHAOS_TPS``, default 200; PostgreSQL at ``RCSKIT_TEST_POSTGRES_URL`` or
@@ -36,15 +39,17 @@ def run() -> str:
         " of one worker at 20 % delivered, SIGSTOP of another past its lease at 35 %, Redis"
         " restarted at 55 %. Rate checks are counted on the platform's side.\n"
     ]
-    for dedupe, lookup, label in (
-        (True, True, "platform de-duplicates and has the status lookup"),
-        (False, False, "platform has neither (unknown allowed, bounded by the kill)"),
+    for dedupe, lookup, opt_in, label in (
+        (True, True, True, "platform de-duplicates and has the status lookup; account opted in"),
+        (True, True, False, "same platform, account without the opt-in (the registry default)"),
+        (False, False, False, "platform has neither (unknown allowed, bounded)"),
     ):
         plan = ChaosPlan(
             recipients=recipients,
             tps=tps,
             dedupe=dedupe,
             status_lookup=lookup,
+            client_message_ids=opt_in,
             deadline_s=recipients / tps * 2 + 60,
         )
         result = asyncio.run(run_chaos(plan, admin, log=print))

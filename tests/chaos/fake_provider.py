@@ -17,7 +17,7 @@ The routes follow what ``rcskit``'s Dotgo client sends (``providers/dotgo.py``):
   "status": "sent", "timestamp"}}`` when the id was accepted, 404 when it never arrived; the
   route is absent when ``status_lookup`` is off.
 - Faults, drawn per send request after the rule check: ``429`` (injected, with
-  Retry-After), ``5xx`` (500, 502 or 503; not accepted), ``timeout`` (no answer for
+  Retry-After), ``5xx`` (``500-A`` or ``502-A``; not accepted), ``timeout`` (no answer for
   ``timeout_s``, then the connection is cut; not accepted) and ``lost`` (accepted, then
   the connection is cut before the answer: the ambiguous case).
 - ``GET /_chaos/report``: arrivals (server monotonic time of every send request, and whether
@@ -252,7 +252,9 @@ class FakeDotgo:
             )
         if fault == "5xx":
             ledger.arrivals.append((now, False))
-            status = self.rng.choice((500, 502, 503))
+            # Dotgo's documented server errors (seed 002 section 7): 500-A and 502-A; its one
+            # 503 code, 503-A, means curfew hours (a wait until they end), not a fault
+            status = self.rng.choice((500, 502))
             return self._error(status, f"{status}-A", "injected server error")
         if fault == "timeout":
             # not accepted, and no answer: the connection is cut after ``timeout_s``

@@ -62,3 +62,19 @@ def test_rcskit_worker_processes_need_the_campaign_started() -> None:
     start = start_command("db", worker)
     assert start is not None and start[-4:] == ["resume", "chaos", "--database", "db"]
     assert start_command("db", ["python", "-m", "rcskit.campaign", "run", "chaos"]) is None
+
+
+def test_unknown_bound_adds_the_injected_ambiguous_answers() -> None:
+    plan = ChaosPlan(recipients=40, dedupe=False, status_lookup=False)
+    faults = report(faults={"timeout": 2, "lost": 3, "5xx": 9})
+    assert by_name(plan, {"sent": 25, "unknown": 15}, faults, inflight=10)["unknown_bounded"]
+    assert not by_name(plan, {"sent": 24, "unknown": 16}, faults, inflight=10)["unknown_bounded"]
+
+
+def test_without_the_opt_in_the_platforms_safety_net_does_not_apply() -> None:
+    plan = ChaosPlan(recipients=40, client_message_ids=False)
+    checks = by_name(plan, {"sent": 39, "unknown": 1}, report(faults={"lost": 1}))
+    assert checks["unknown_bounded"]
+    assert "no_duplicates" not in checks
+    opted_in = by_name(ChaosPlan(recipients=40), {"sent": 39, "unknown": 1}, report())
+    assert not opted_in["unknown_bounded"]

@@ -28,3 +28,15 @@ def utilisation(times: Sequence[float], tps: float) -> float:
     if len(times) < 2 or times[-1] <= times[0]:
         return 0.0
     return (len(times) - 1) / (times[-1] - times[0]) / tps
+
+
+def worst_window_start(times: Sequence[float], span: float) -> float | None:
+    """The first arrival of a window ``[t, t + span]`` holding :func:`worst_window` arrivals
+    (``None`` without arrivals): where to look when a rule was broken."""
+    worst, at, start = 0, None, 0
+    for end, t in enumerate(times):
+        while times[start] < t - span:
+            start += 1
+        if end - start + 1 > worst:
+            worst, at = end - start + 1, times[start]
+    return at

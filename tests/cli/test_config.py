@@ -123,7 +123,8 @@ def test_configuration_errors_name_the_key(
 
 def test_unknown_settings_list_the_known_ones(tmp_path: Path) -> None:
     path = write(tmp_path, DOTGO + "serverroot = 'x'\n")
-    with pytest.raises(ConfigError, match="known: auth_url, bot_id, client_id, client_secret_env"):
+    known = "known: auth_url, bot_id, client_id, client_message_ids, client_secret_env"
+    with pytest.raises(ConfigError, match=known):
         load_config(path, {})
 
 

@@ -30,6 +30,7 @@ from ..store import Campaign, MessageState, NewRecipient, RecipientStatus, Store
 from .capcheck import CapabilityMode
 from .errors import CampaignError
 from .fallback import plain_text
+from .outcomes import DEFAULT_RETRY_MAX_DELAY
 from .pacing import DEFAULT_SPIKE, QuietHours
 from .personalize import MessageTemplate, MissingValue, TemplateCampaign, placeholders
 from .providers import ProviderRef
@@ -86,6 +87,7 @@ async def create_campaign(
     param_columns: tuple[str, ...] | None = None,
     spike: float = DEFAULT_SPIKE,
     bulk_per_minute: float = 60.0,
+    retry_max_delay: float = DEFAULT_RETRY_MAX_DELAY,
     id: str | None = None,
     import_now: bool = True,
     on_progress: Callable[[int], None] | None = None,
@@ -142,6 +144,7 @@ async def create_campaign(
         param_columns=param_columns,
         message_source=message.source if message is not None else "template",
         required_columns=required,
+        retry_max_delay=retry_max_delay,
     )
     stored_message = None
     if message is not None:

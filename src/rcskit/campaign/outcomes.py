@@ -24,6 +24,9 @@ anything else (400, 403 ...)                  ``failed`` with the provider's cod
 ============================================  ===========================================
 
 A ``retry`` whose attempts reach the limit becomes ``failed`` ("gave up after N attempts").
+Retries and later lookups wait :func:`backoff` seconds, at most the campaign's
+``retry_max_delay`` (:data:`DEFAULT_RETRY_MAX_DELAY` unless set); a provider's
+``Retry-After`` and a curfew's end are waited for as given.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from .errors import CampaignError
 
 __all__ = [
     "AMBIGUOUS_STATUSES",
+    "DEFAULT_RETRY_MAX_DELAY",
     "RunStopped",
     "backoff",
     "outcome_of_error",
@@ -60,12 +64,16 @@ AMBIGUOUS_STATUSES = frozenset({502, 504})
 """Answers from a gateway in front of the provider: the request may have reached it."""
 
 
+DEFAULT_RETRY_MAX_DELAY = 60.0
+"""Seconds: the longest wait before a campaign-level retry (or a later status lookup)."""
+
+
 class RunStopped(CampaignError):
     """An account-level error: every further send would fail the same way (credentials,
     balance, monthly limit). The recipient in hand stays to be sent by a later run."""
 
 
-def backoff(attempts: int, *, base: float = 1.0, cap: float = 60.0) -> float:
+def backoff(attempts: int, *, base: float = 1.0, cap: float = DEFAULT_RETRY_MAX_DELAY) -> float:
     """Seconds before a campaign-level retry after ``attempts`` calls: exponential with jitter
     (half fixed, half random), at most ``cap``."""
     step = min(cap, base * 2.0 ** max(0, attempts - 1))
@@ -90,6 +98,7 @@ class _Ctx:
     attempts: int
     max_attempts: int
     now: datetime
+    max_delay: float
 
 
 def outcome_of_error(
@@ -102,10 +111,12 @@ def outcome_of_error(
     max_attempts: int,
     now: datetime,
     lookup: bool = False,
+    max_delay: float = DEFAULT_RETRY_MAX_DELAY,
 ) -> SendOutcome:
     """The outcome of a failed send (see the module docstring); raises :class:`RunStopped`
-    for account-level errors."""
-    ctx = _Ctx(line, id, attempts, max_attempts, now)
+    for account-level errors. ``max_delay``: the longest backoff before a retry or a later
+    status lookup, in seconds."""
+    ctx = _Ctx(line, id, attempts, max_attempts, now, max_delay)
     code, reason = _words(err)
     if isinstance(err, ProviderError):
         status = err.status
@@ -156,7 +167,7 @@ def _unclear(ctx: _Ctx, lookup: bool, code: str | None, reason: str) -> SendOutc
             OutcomeKind.AMBIGUOUS,
             code=code,
             reason=reason,
-            retry_at=ctx.now + timedelta(seconds=backoff(ctx.attempts)),
+            retry_at=ctx.now + timedelta(seconds=backoff(ctx.attempts, cap=ctx.max_delay)),
         )
     return SendOutcome(ctx.line, ctx.id, OutcomeKind.UNKNOWN, code=code, reason=reason)
 
@@ -172,7 +183,7 @@ def _retry(
             code=code,
             reason=f"gave up after {ctx.attempts} attempts: {reason}",
         )
-    seconds = wait if wait is not None else backoff(ctx.attempts)
+    seconds = wait if wait is not None else backoff(ctx.attempts, cap=ctx.max_delay)
     return SendOutcome(
         ctx.line,
         ctx.id,

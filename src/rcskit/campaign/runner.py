@@ -123,6 +123,10 @@ BEAT_S = 1.0
 REAP_S = 5.0
 """Seconds between two runs of the reaper by one worker."""
 
+FALLBACK_POLL_S = 1.0
+"""The longest wait of an idle fallback stage while the other stages run: it is woken at
+once when this worker puts recipients in ``not_rcs``; the poll finds other workers' ones."""
+
 
 def _halt_text(campaign_id: str, status: CampaignStatus) -> str:
     if status is CampaignStatus.PAUSED:
@@ -302,6 +306,10 @@ class Runner:
         self._checking = False
         self._sending = False
         self._starved = asyncio.Event()  # the send stage found nothing it could send now
+        self._fallback_ready = asyncio.Event()  # recipients were put in not_rcs, or a stage ended
+        # The group writes and the lease renewals both update this worker's recipient rows,
+        # each in its own order: taking turns, they cannot deadlock each other on PostgreSQL.
+        self._rows_turn = asyncio.Lock()
         self._waits_changed = True  # recipients were put off since the waits were described
         self._described: set[tuple[str, datetime]] = set()
         self._window_noted: set[datetime] = set()
@@ -313,17 +321,24 @@ class Runner:
         """One transaction for everything the sends, checks and fallbacks queued meanwhile:
         outcomes, then releases, then new attempts."""
         starts = [i for i in items if isinstance(i, SendStart)]
-        begun = await self.store.journal(
-            self.campaign.id,
-            self.worker,
-            self.kind,
-            outcomes=[i for i in items if isinstance(i, SendOutcome)],
-            releases=[i for i in items if isinstance(i, tuple)],
-            starts=starts,
-            resend_open=self.idempotent or self.options.resend_unknown,
-            lookup=self.lookup,
-            fences=dict(self._held),
-        )
+        async with self._rows_turn:
+            begun = await self.store.journal(
+                self.campaign.id,
+                self.worker,
+                self.kind,
+                outcomes=[i for i in items if isinstance(i, SendOutcome)],
+                releases=[i for i in items if isinstance(i, tuple)],
+                starts=starts,
+                resend_open=self.idempotent or self.options.resend_unknown,
+                lookup=self.lookup,
+                fences=dict(self._held),
+            )
+        if any(
+            (isinstance(i, tuple) and i[1] is RecipientStatus.NOT_RCS)
+            or (isinstance(i, SendOutcome) and i.kind is OutcomeKind.NOT_RCS)
+            for i in items
+        ):
+            self._fallback_ready.set()
         by_start = dict(zip((id(s) for s in starts), begun, strict=True))
         return [by_start.get(id(i)) for i in items]
 
@@ -657,13 +672,14 @@ class Runner:
             renewed = True
             for i in range(0, len(held), 1000):
                 try:
-                    await self.store.renew(
-                        self.campaign.id,
-                        self.worker,
-                        held[i : i + 1000],
-                        self.options.lease_s,
-                        fences=fences,
-                    )
+                    async with self._rows_turn:
+                        await self.store.renew(
+                            self.campaign.id,
+                            self.worker,
+                            held[i : i + 1000],
+                            self.options.lease_s,
+                            fences=fences,
+                        )
                 except RcsError:
                     renewed = False
             if renewed:
@@ -758,6 +774,7 @@ class Runner:
                     self._drop(r.line_number, r.fence)
         finally:
             self._checking = False
+            self._fallback_ready.set()
 
     async def _wait_until_needed(self) -> None:
         """Hold the next capability check while enough checked recipients wait to be sent
@@ -793,12 +810,15 @@ class Runner:
         return max(1, min(self.options.batch, ahead))
 
     async def _send_stage(self) -> None:
-        queue: asyncio.Queue[Recipient | None] = asyncio.Queue(maxsize=self.options.batch * 2)
+        size = self._send_claim_size()
+        # One claim waits in the queue at most: the next claim is taken once this worker has
+        # started on it, so the claim size (seconds of sends) really bounds what a worker holds
+        # ahead and other workers share a paced campaign.
+        queue: asyncio.Queue[Recipient | None] = asyncio.Queue(maxsize=size)
         workers = [
             asyncio.create_task(self._send_worker(queue)) for _ in range(self.options.concurrency)
         ]
         try:
-            size = self._send_claim_size()
             while self._going():
                 batch = await self._claim(RecipientStatus.RCS, size)
                 if not batch:
@@ -816,6 +836,7 @@ class Runner:
                 await queue.put(None)
             await asyncio.gather(*workers, return_exceptions=True)
             self._sending = False
+            self._fallback_ready.set()
 
     async def _send_worker(self, queue: asyncio.Queue[Recipient | None]) -> None:
         while True:
@@ -911,6 +932,7 @@ class Runner:
                     max_attempts=self.options.max_attempts,
                     now=self._clock(),
                     lookup=self.lookup,
+                    max_delay=self.settings.retry_max_delay,
                 )
             except RunStopped:
                 # The provider answered, so this attempt is closed (not an unknown outcome):
@@ -965,7 +987,8 @@ class Runner:
         except NotFound:
             return await self._begin(replace(start, confirmed_absent=True))
         except RcsError as err:
-            retry = self._clock() + timedelta(seconds=backoff(2))
+            wait = backoff(2, cap=self.settings.retry_max_delay)
+            retry = self._clock() + timedelta(seconds=wait)
             self.note(f"status lookups fail ({_one_line(err)}); asking again later")
             await self._record((r.line_number, RecipientStatus.RCS, None, retry))
             self._drop(r.line_number, r.fence)
@@ -986,10 +1009,13 @@ class Runner:
 
     async def _fallback_stage(self) -> None:
         while self._going():
+            self._fallback_ready.clear()  # before the claim: a later put is not missed
             batch = await self._claim(RecipientStatus.NOT_RCS, self.options.batch)
             if not batch:
                 if self._checking or self._sending:
-                    await asyncio.sleep(0.1)
+                    # woken by this worker's not_rcs releases; polls for other workers'
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._fallback_ready.wait(), FALLBACK_POLL_S)
                     continue
                 return
             items = [

@@ -15,6 +15,7 @@ from typing import Any
 from ..store import Campaign, MessageState
 from .capcheck import CapabilityMode
 from .errors import CampaignError
+from .outcomes import DEFAULT_RETRY_MAX_DELAY
 from .pacing import DEFAULT_SPIKE
 from .providers import ProviderRef, provider_from_json
 
@@ -36,7 +37,11 @@ class ImportState:
 
 @dataclass(frozen=True, slots=True)
 class CampaignSettings:
-    """Everything a run needs that the store has no column for (see the module docstring)."""
+    """Everything a run needs that the store has no column for (see the module docstring).
+
+    ``retry_max_delay``: the longest wait, in seconds, before a send that failed for a
+    passing reason (429 without ``Retry-After``, 5xx, no connection) is tried again, or a
+    lost answer is looked up (``rcskit campaign create --retry-max-delay``)."""
 
     provider: ProviderRef
     csv: str
@@ -52,6 +57,7 @@ class CampaignSettings:
     param_columns: tuple[str, ...] | None = None
     message_source: str = "message"
     required_columns: tuple[str, ...] = ()
+    retry_max_delay: float = DEFAULT_RETRY_MAX_DELAY
     imported: ImportState = field(default_factory=ImportState)
 
     def to_options(self) -> dict[str, Any]:
@@ -71,8 +77,16 @@ class CampaignSettings:
             "param_columns": None if self.param_columns is None else list(self.param_columns),
             "message_source": self.message_source,
             "required_columns": list(self.required_columns),
+            "retry_max_delay": self.retry_max_delay,
             "imported": self.import_json(),
         }
+
+    def __post_init__(self) -> None:
+        if not 0 < self.retry_max_delay <= 86400:
+            raise CampaignError(
+                f"retry_max_delay: between 0 (excluded) and 86400 seconds, got "
+                f"{self.retry_max_delay:g}"
+            )
 
     def import_json(self) -> dict[str, Any]:
         """The ``imported`` entry of the options."""
@@ -113,6 +127,7 @@ class CampaignSettings:
                 param_columns=None if columns is None else tuple(columns),
                 message_source=str(options.get("message_source", "message")),
                 required_columns=tuple(options.get("required_columns", ())),
+                retry_max_delay=float(options.get("retry_max_delay", DEFAULT_RETRY_MAX_DELAY)),
                 imported=ImportState(
                     bool(imported.get("done", False)),
                     int(imported.get("queued", 0)),

@@ -520,6 +520,14 @@ def commands() -> typer.Typer:
         bulk_per_minute: Annotated[
             float, typer.Option("--bulk-per-minute", help="Bulk capability checks per minute.")
         ] = 60.0,
+        retry_max_delay: Annotated[
+            float,
+            typer.Option(
+                "--retry-max-delay",
+                help="Longest wait (seconds) before a failed send (429, 5xx, no connection) "
+                "is retried or a lost answer is looked up.",
+            ),
+        ] = 60.0,
         config: Annotated[
             Path | None,
             typer.Option("--config", help="rcskit configuration (default: ./rcskit.toml)."),
@@ -612,6 +620,7 @@ def commands() -> typer.Typer:
                         if param_columns is None
                         else tuple(c.strip() for c in param_columns.split(",") if c.strip()),
                         bulk_per_minute=bulk_per_minute,
+                        retry_max_delay=retry_max_delay,
                         id=campaign_id,
                         on_progress=lambda n: progress_note(f"imported {n:,} lines"),
                     )

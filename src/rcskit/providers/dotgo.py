@@ -95,6 +95,13 @@ class DotgoConfig:
 
     ``scope`` is sent with the token request only when set (the seed's token URL carries
     none: the scope is bound to the client at registration).
+
+    ``client_message_ids`` (off by default; the ``rcskit.toml`` key of the same name): every
+    message goes out with an id of ours in ``RCSMessage.msgId`` (optional in the GSMA MaaP
+    API), and a campaign may then ask ``GET messages/{msgId}/status`` by that id after a lost
+    answer (404: never arrived, sent again; found: accepted) instead of leaving the recipient
+    "unknown". Dotgo documents platform-assigned ids (seed 002 section 2.1): turn it on only
+    if your platform keeps the msgId you send.
     """
 
     bot_id: str
@@ -103,6 +110,7 @@ class DotgoConfig:
     server_root: str = DEFAULT_SERVER_ROOT
     auth_url: str = DEFAULT_AUTH_URL
     scope: str | None = None
+    client_message_ids: bool = False
     name: ClassVar[str] = NAME
 
     def __post_init__(self) -> None:
@@ -149,7 +157,7 @@ def describe(config: DotgoConfig) -> Provider:
         map_error=map_error,
         limits_profile=SPEC.limits_profile,
         templates=SPEC.templates,
-        client_message_ids=SPEC.dedupes_message_id,
+        client_message_ids=SPEC.dedupes_message_id or config.client_message_ids,
         send=Operation(
             partial(gsma_api.build_send, base, "messages/async"),
             partial(gsma_api.parse_send, NAME),
@@ -333,5 +341,8 @@ sent", a field of the send response, seed 002 section 2.1; the status query of s
 takes the "Reference message-id (received from the Dotgo RBM platform)"): a client id
 cannot be given, so nothing is de-duplicated (``dedupes_message_id=False``) and a status
 request cannot be made with an id of ours before the answer came (``status_lookup=False``).
+An account whose platform keeps the client's ``RCSMessage.msgId`` opts in with
+``DotgoConfig.client_message_ids`` (see
+:func:`rcskit.campaign.delivery.delivery_facts`).
 Webhooks: Dotgo documents no signature (``default_verifier=None``). Pacing: seed 002
 section 6 (30-second windows, 20 % spikes)."""

@@ -81,6 +81,13 @@ class MaapConfig:
     ``bot_id``) or ``token`` (a static bearer token), not both. ``token_url`` defaults to
     ``{server_root}/oauth2/v1/token``. ``revoke_status`` is ``"cancelled"`` (FNW.11) or
     ``"canceled"`` (Samsung's spelling).
+
+    ``client_message_ids`` (off by default; the ``rcskit.toml`` key of the same name): every
+    message goes out with an id of ours in ``RCSMessage.msgId`` (optional in FNW.11), and a
+    campaign may then ask ``GET messages/{msgId}/status`` by that id after a lost answer
+    (404: never arrived, sent again; found: accepted). Whether a MaaP keeps the msgId it is
+    given is not documented in general: turn it on only if your platform keeps the msgId you
+    send.
     """
 
     server_root: str
@@ -92,6 +99,7 @@ class MaapConfig:
     token_url: str | None = None
     api_path: str = "/bot/v1"
     revoke_status: str = "cancelled"
+    client_message_ids: bool = False
     name: ClassVar[str] = NAME
 
     def __post_init__(self) -> None:
@@ -143,7 +151,7 @@ def describe(config: MaapConfig) -> Provider:
         map_error=map_error,
         limits_profile=SPEC.limits_profile,
         templates=SPEC.templates,
-        client_message_ids=SPEC.dedupes_message_id,
+        client_message_ids=SPEC.dedupes_message_id or config.client_message_ids,
         send=Operation(
             partial(build_send, base, "messages"), partial(parse_send, NAME), idempotent=False
         ),
@@ -244,5 +252,6 @@ SPEC = ProviderSpec(
 Idempotency: neither seed 003 nor any public MaaP documentation found says what a MaaP does
 with a repeated client ``msgId`` (some SDKs expect a 409 conflict; unverified), nor that the
 status GET answers 404 for a message that never arrived: the safe values
-``dedupes_message_id=False`` and ``status_lookup=False``. Webhooks: the verification token set
+``dedupes_message_id=False`` and ``status_lookup=False``; an account opts in with
+``MaapConfig.client_message_ids``. Webhooks: the verification token set
 in the bot portal, sent in ``Authorization`` (Samsung's MaaP chatbot SDK)."""
