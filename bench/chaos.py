@@ -32,7 +32,7 @@ def run() -> str:
     admin = os.environ.get("RCSKIT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
     sections = [
         f"### Chaos: 3 workers, {recipients:,} recipients at {tps:g} TPS\n\n"
-        "Faults: 1 % 429, 1 % 5xx, 0.5 % timeouts, 0.5 % accepted-but-answer-lost; kill -9"
+        "Faults: 0.2 % 429, 1 % 5xx, 0.5 % timeouts, 0.5 % accepted-but-answer-lost; kill -9"
         " of one worker at 20 % delivered, SIGSTOP of another past its lease at 35 %, Redis"
         " restarted at 55 %. Rate checks are counted on the platform's side.\n"
     ]

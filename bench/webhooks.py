@@ -24,7 +24,10 @@ Latency, for (b), (c) and (d): from just before the client's POST to the end of 
 under the full load (64 in flight) and one request at a time. The servers write what their
 handler recorded to a file when they stop.
 
-Run ``python bench/webhooks.py`` (about a minute), or through ``python bench/run.py``.
+Run ``python bench/webhooks.py`` (about a minute), or through ``python bench/run.py``. With
+``RCSKIT_BENCH_BASELINE_SRC=/path/to/other/src`` the section also compares the bot app alone
+(in process) with that other version of the library, rounds interleaved in the same run
+(``python bench/webhooks.py compare /path/to/other/src`` prints only that).
 Internally the same file is the servers and the load generator (``_serve`` / ``_load``).
 """
 
@@ -639,6 +642,10 @@ def run() -> str:
     with tempfile.TemporaryDirectory(prefix="rcskit-bench-", dir=ROOT / "bench") as tmp:
         in_process = measure_in_process(Path(tmp))
     section = render(measure_all(), in_process)
+    baseline = os.environ.get("RCSKIT_BENCH_BASELINE_SRC")
+    if baseline:
+        # a library version to compare with (its src folder), side by side in this run
+        section += "\n" + compare_in_process(Path(baseline)) + "\n\n"
     return (
         section
         + f"- Load average (1 min) of the machine before / after the run: {before} / "

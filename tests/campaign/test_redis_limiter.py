@@ -385,3 +385,18 @@ async def test_a_redis_error_reaches_every_waiting_caller(
         asyncio.gather(*(lim.acquire() for _ in range(3)), return_exceptions=True), 5
     )
     assert all(isinstance(r, ResponseError) for r in results)
+
+
+async def test_an_episode_of_429s_cuts_once_and_a_longer_retry_after_extends_the_hold(
+    redis_server: RedisServer, key: str, clients: list[object]
+) -> None:
+    lim = limiter(redis_server, key, Gcra(rate=100, burst=0), clients, episode=0.4)
+    first = await lim.throttled(retry_after=0.1)
+    assert first.factor == pytest.approx(0.8)
+    echo = await lim.throttled(retry_after=0.0)  # same episode, shorter: nothing changes
+    assert echo.factor == pytest.approx(0.8) and echo.hold <= first.hold
+    longer = await lim.throttled(retry_after=0.3)  # same episode, longer: hold only
+    assert longer.factor == pytest.approx(0.8) and longer.hold > 0.25
+    await asyncio.sleep(0.45)
+    again = await lim.throttled(retry_after=0.1)  # a new episode cuts again
+    assert again.factor < 0.8

@@ -54,7 +54,7 @@ TERMINAL = frozenset(
 class ChaosPlan:
     """One chaos run. Fractions are of the recipients the platform has accepted."""
 
-    recipients: int = 2000
+    recipients: int = 1200
     tps: float = 100.0
     workers: int = 3
     concurrency: int = 32
@@ -63,7 +63,7 @@ class ChaosPlan:
     status_lookup: bool = True
     faults: Faults = field(
         default_factory=lambda: Faults(
-            rate_429=0.01, rate_5xx=0.01, rate_timeout=0.005, rate_lost=0.005, timeout_s=2.0
+            rate_429=0.002, rate_5xx=0.01, rate_timeout=0.005, rate_lost=0.005, timeout_s=2.0
         )
     )
     kill_at: float = 0.2
@@ -356,14 +356,6 @@ async def run_chaos(
                 _create(database, base, plan, folder),
             )
             note("campaign created")
-            start = start_command(database, cmd)
-            if start is not None:
-                done = await asyncio.to_thread(
-                    subprocess.run, start, capture_output=True, text=True, cwd=ROOT, env=_env()
-                )
-                if done.returncode != 0:
-                    raise RuntimeError(f"{' '.join(start[2:5])} failed: {done.stderr.strip()}")
-                note("campaign started: " + " ".join(start[2:5]))
             for i in range(plan.workers):
                 workers.append(
                     subprocess.Popen(
@@ -375,6 +367,14 @@ async def run_chaos(
                     )
                 )
             note(f"{plan.workers} workers: {' '.join(cmd[2:])}")
+            start = start_command(database, cmd)
+            if start is not None:  # while the workers start up
+                done = await asyncio.to_thread(
+                    subprocess.run, start, capture_output=True, text=True, cwd=ROOT, env=_env()
+                )
+                if done.returncode != 0:
+                    raise RuntimeError(f"{' '.join(start[2:5])} failed: {done.stderr.strip()}")
+                note("campaign started: " + " ".join(start[2:5]))
             killed_in_flight = 0
             stages = ["kill", "stop", "redis"]
             stopped_until: float | None = None

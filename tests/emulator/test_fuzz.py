@@ -532,3 +532,25 @@ async def test_the_phone_page_shows_a_refused_hostile_body(everything: Everythin
         assert reply.status == 400
     page = await everything.client.get(f"/phones/{PHONE}?bot={GSMA_BOT}")
     assert page.status == 200
+
+
+ODD_QUERIES = [
+    "/_emulator/log?limit=-5",
+    "/_emulator/log?since=x",
+    "/_emulator/log?limit=99999999999999999999999&since=-1",
+    "/_emulator/log?status=abc&kind=%ff&contains=%ED%A0%80",
+    "/_emulator/phones?offset=-1&limit=0",
+    "/_emulator/phones?offset=99999999999999999999&limit=abc",
+    f"/_emulator/phones/{PHONE}/conversation?bot_id=%ff",
+    f"/phones/{PHONE}?bot=%00",
+    "/open?number=%2B1%ED%A0%80",
+    "/_ui/files/..%2F..%2Fetc%2Fpasswd",
+    f"/dotgo/rcs/bot/v1/{GSMA_BOT}/contactCapabilities?userContact=%ED%A0%80",
+    f"/google/v1/phones/{PHONE}/capabilities?agentId=%ff&requestId=" + "9" * 500,
+]
+
+
+@pytest.mark.parametrize("url", ODD_QUERIES)
+async def test_odd_query_strings_get_no_5xx(everything: Everything, url: str) -> None:
+    reply = await call(everything, "GET", url, b"", True)
+    assert reply.status < 500, reply.body[:300]

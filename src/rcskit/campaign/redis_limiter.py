@@ -51,10 +51,14 @@ allowance the margin costs ``delta / (1 + delta)``: 83 % of R at ``delta = 0.2``
 Why 0.2 s: measured with ``bench/limiter.py`` on a 2-core machine at a load average of 9,
 0.1 s let a sliding second reach 612 at ``R = 500`` (12 answers 429).
 
-**429 and Retry-After** (:meth:`RedisRateLimiter.throttled`): the shared rate is multiplied
-by ``decrease`` (at most once per ``max(1 s, Retry-After)``, however many workers report
-the same burst), nobody sends before the Retry-After time, and from then the rate climbs
-back by ``recovery`` x R per second (AIMD). The state is in the same hash, so every worker
+**429 and Retry-After** (:meth:`RedisRateLimiter.throttled`): the first 429 of an episode
+(``episode`` seconds, 5 by default, or the Retry-After if longer) multiplies the shared rate
+by ``decrease`` (0.8) and holds every sender until its Retry-After; the other 429s of the
+episode are echoes of the same burst (every worker had requests in flight) and only lengthen
+the hold if they ask for longer. From the end of the hold the rate climbs back by
+``recovery`` x R per second (0.1: 2 s back from a cut). So a provider that really is
+overloaded keeps the rate falling by a fifth every five seconds, down to ``floor``, while a
+stray 429 costs a pause and a brief dip. The state is in the same hash, so every worker
 slows down at once.
 
 **Redis unreachable**: ``acquire`` never grants without Redis. It logs one warning, retries
@@ -283,33 +287,43 @@ redis.call('EXPIRE', KEYS[1], math.ceil(keep + pad))
 return out
 """
 
-# KEYS[1]: as above. ARGV: retry_after, decrease, floor, recovery, tolerance tau, ttl pad.
+# KEYS[1]: as above (plus cut: when the current episode of 429s began, and cut_retry: its
+# longest Retry-After). ARGV: retry_after, decrease, floor, recovery, tolerance tau, ttl pad,
+# episode. The first 429 of an episode cuts the rate and holds every sender; later ones in
+# the same episode (echoes of the same burst) only lengthen the hold if they ask for longer.
 # Returns {factor now, seconds until sends may resume} as strings.
 _THROTTLED = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local retry, decrease, floor = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local recovery, tau, pad = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local s = redis.call('HMGET', KEYS[1], 'tat', 'factor', 'since', 'hold', 'cut')
+local episode = tonumber(ARGV[7])
+local s = redis.call('HMGET', KEYS[1], 'tat', 'factor', 'since', 'hold', 'cut', 'cut_retry')
 local factor = tonumber(s[2]) or 1
 local since = tonumber(s[3]) or now
 local hold = tonumber(s[4]) or 0
 local cut = tonumber(s[5]) or 0
+local cut_retry = tonumber(s[6]) or 0
 if factor < 1 and now > since then
   factor = math.min(1, factor + (now - since) * recovery)
+  since = now
 end
-if now - cut >= math.max(1, retry) then
+if now - cut >= math.max(episode, cut_retry) then
   factor = math.max(floor, factor * decrease)
-  cut = now
+  cut, cut_retry, since = now, retry, now
+  hold = math.max(hold, now + retry)
+elseif retry > cut_retry then
+  cut_retry = retry
+  hold = math.max(hold, now + retry)
 end
-hold = math.max(hold, now + retry)
+since = math.max(since, hold)
 local tat = math.max(tonumber(s[1]) or 0, hold + tau)
 redis.call('HSET', KEYS[1], 'tat', string.format('%.6f', tat), 'factor', tostring(factor),
-  'since', string.format('%.6f', math.max(now, hold)), 'hold', string.format('%.6f', hold),
-  'cut', string.format('%.6f', cut))
+  'since', string.format('%.6f', since), 'hold', string.format('%.6f', hold),
+  'cut', string.format('%.6f', cut), 'cut_retry', string.format('%.6f', cut_retry))
 local keep = math.max(tat, hold + (1 - factor) / math.max(recovery, 1e-6)) - now
 redis.call('EXPIRE', KEYS[1], math.ceil(keep + pad))
-return {tostring(factor), string.format('%.6f', hold - now)}
+return {tostring(factor), string.format('%.6f', math.max(0, hold - now))}
 """
 
 # KEYS[1]: as above. Returns {factor now, seconds of hold left, seconds booked ahead}.
@@ -388,9 +402,10 @@ class RedisRateLimiter:
         *,
         horizon: float = 0.5,
         lateness: float | None = None,
-        decrease: float = 0.5,
-        recovery: float = 0.05,
+        decrease: float = 0.8,
+        recovery: float = 0.1,
         floor: float = 0.05,
+        episode: float = 5.0,
         retry_backoff: tuple[float, float] = (0.05, 1.0),
         max_batch: int = 64,
         clock: Clock = time.monotonic,
@@ -411,6 +426,7 @@ class RedisRateLimiter:
         self.decrease = decrease
         self.recovery = recovery
         self.floor = floor
+        self.episode = episode
         self._backoff = retry_backoff
         self._clock = clock
         self._sleep = sleep
@@ -525,8 +541,9 @@ class RedisRateLimiter:
     async def throttled(self, retry_after: float | None = None) -> LimiterState:
         """The provider answered 429 (or sent ``Retry-After``): slow every worker down.
 
-        Nobody sends for ``retry_after`` seconds (1 s when not given), and the shared rate
-        is cut by ``decrease`` (once per burst of reports), then recovers additively."""
+        The first report of an episode holds every sender for ``retry_after`` seconds (1 s
+        when not given) and cuts the shared rate by ``decrease``; later reports of the same
+        episode only lengthen the hold. The rate then recovers additively."""
         if retry_after is None:
             retry_after = 1.0
         if not math.isfinite(retry_after) or retry_after < 0:
@@ -538,6 +555,7 @@ class RedisRateLimiter:
             repr(self.recovery),
             repr(self.params.tolerance),
             self.ttl_pad,
+            repr(self.episode),
         ]
         reply = await self._call(self._throttled, args)
         return LimiterState(factor=float(reply[0]), hold=max(0.0, float(reply[1])), ahead=0.0)
