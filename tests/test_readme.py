@@ -60,9 +60,9 @@ NOT_RUN = {
     ),
     "python -m pytest -q": "runs the test suite this test is part of",
     "python bench/run.py": "benchmarks run for minutes to hours (bench/ is their entry)",
-    "export RCSKIT_DATABASE=postgresql://": (
-        "needs PostgreSQL and Redis at the hosts it names (tests/campaign/test_workers_e2e.py "
-        "runs these commands against servers of its own)"
+    "export RCSKIT_DATABASE=postgresql://rcs@db/rcs": (
+        "a deployment on hosts named db and redis, with a campaign created elsewhere; the worker "
+        "pool is tested in tests/campaign/test_worker_pool.py"
     ),
     "chatbot = rcs_chatbot.Chatbot(api_url, bot_id, token)": (
         "the code before a migration from rcs_chatbot (not installed); compiled only"

@@ -250,8 +250,10 @@ class CachedToken(ABC):
 
     **One token request per refresh, then backoff.** However many coroutines need a token,
     one request is made, and every coroutine that was waiting for it gets its outcome: the
-    token, or the same error, without a request of its own. When the provider *refused*
-    (:class:`~rcskit.errors.AuthError`: a wrong secret or key) or rate-limited the request
+    token, or the provider's error answer, without a request of its own (when no answer came
+    at all, a timeout or a refused connection, the next waiter tries once more). When the
+    provider *refused* (:class:`~rcskit.errors.AuthError`: a wrong secret or key) or
+    rate-limited the request
     (:class:`~rcskit.errors.RateLimited`), every caller during the backoff that follows also
     gets that error at once. The next request is allowed after ``backoff_base`` seconds,
     doubling with each refusal in a row up to ``backoff_max``, with jitter (a random
@@ -322,8 +324,9 @@ class CachedToken(ABC):
             async with self._lock:
                 if not self._valid():
                     failure = self._failure
-                    if failure is not None and self.attempts != attempts:
-                        # the request this caller waited for failed: its error, no new request
+                    if isinstance(failure, ProviderError) and self.attempts != attempts:
+                        # the provider answered the request this caller waited for with an
+                        # error: that error, no new request (no answer at all: try again)
                         raise failure.with_traceback(None)
                     self._raise_while_backing_off()
                     await self._refresh(send)

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-HEAVY = ("aiohttp", "sqlalchemy", "starlette", "uvicorn", "matplotlib")
+HEAVY = ("aiohttp", "sqlalchemy", "starlette", "uvicorn", "matplotlib", "asyncio")
 
 PROBE = """
 import json, sys

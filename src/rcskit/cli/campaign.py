@@ -8,8 +8,6 @@ The client secret is never stored: ``run`` takes it from ``--client-secret`` or 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
 import re
 from collections.abc import Callable, Coroutine, Mapping
@@ -364,6 +362,8 @@ def worker(
     Start as many as needed, on one host or several, on one PostgreSQL database (with --redis
     when a campaign has a TPS). `rcskit campaign resume ID` starts a campaign for them;
     `campaign pause|cancel ID` reach every worker within a second."""
+    import asyncio
+    import contextlib
     import signal
 
     from rich.console import Console
