@@ -47,6 +47,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from ..client import RcsClient
 from ..errors import NotFound, ProviderError, RateLimited, RcsError, TransportError
 from ..observability import instrumentation as obs
@@ -506,6 +508,10 @@ class Runner:
                     await self.store.release(
                         cid, self.worker, sorted(self._held), fences=dict(self._held)
                     )
+                self._held.clear()
+            if self._halt is CampaignStatus.CANCELLED:
+                with contextlib.suppress(RcsError):
+                    await self.store.cancel_open(cid)
 
     def _going(self) -> bool:
         """Neither stopped by an account-level error nor paused or cancelled."""
@@ -522,7 +528,7 @@ class Runner:
         reaches this worker within a second); beat; now and then reap dead workers' leases."""
         beat = reap = 0.0
         while True:
-            with contextlib.suppress(RcsError):
+            with contextlib.suppress(RcsError, SQLAlchemyError):
                 current = await self.store.get_campaign(self.campaign.id)
                 if current is not None and current.status in HALTED:
                     self._halt = current.status
@@ -545,16 +551,11 @@ class Runner:
 
     async def _halted(self, started: float) -> RunSummary:
         """The campaign was paused or cancelled: in-flight sends are recorded (the stages
-        returned), held recipients go back; a cancel ends every open recipient."""
+        returned); held recipients go back and a cancel ends every open recipient once the
+        run ends (:meth:`_run_registered`'s ``finally``)."""
         assert self._halt is not None
-        await self._journal.close()
-        if self._held:
-            await self.store.release(
-                self.campaign.id, self.worker, sorted(self._held), fences=dict(self._held)
-            )
-            self._held.clear()
-        if self._halt is CampaignStatus.CANCELLED:
-            await self.store.cancel_open(self.campaign.id)
+        # the held recipients go back when the run ends (after the lease renewals stop),
+        # then a cancel ends the open ones
         self.note(_halt_text(self.campaign.id, self._halt))
         self.progress.waiting = (await self.store.work_left(self.campaign.id)).open
         return self._summary(started, finished=False)
@@ -680,8 +681,8 @@ class Runner:
                             self.options.lease_s,
                             fences=fences,
                         )
-                except RcsError:
-                    renewed = False
+                except (RcsError, SQLAlchemyError):
+                    renewed = False  # the leases run on; the next beat tries again
             if renewed:
                 self._renewed_at = started
 

@@ -103,11 +103,14 @@ async def renew_rows(
 
     Rows another worker has taken over are not touched (and not counted).
     """
-    result = await conn.execute(
-        update(table)
-        .where(*conditions, table.c.claim_owner == worker_id)
-        .values(lease_expires_at=expires)
-    )
+    where = [*conditions, table.c.claim_owner == worker_id]
+    if conn.dialect.name == "postgresql":
+        # Rows the worker's own journal is writing right now are skipped (renewed at the next
+        # beat), never waited for: waiting could deadlock with that multi-row write.
+        keys = list(table.primary_key.columns)
+        chosen = select(*keys).where(*where).with_for_update(skip_locked=True).cte("renewable")
+        where.append(tuple_(*keys).in_(select(*(chosen.c[k.name] for k in keys))))
+    result = await conn.execute(update(table).where(*where).values(lease_expires_at=expires))
     return int(result.rowcount)
 
 
@@ -139,9 +142,19 @@ async def reap_expired(
     """Clear the leases of rows matching ``conditions`` that ran out before ``now``; return
     how many. Their fence stays: a late write by the old holder is refused all the same."""
     lease = table.c.lease_expires_at
+    where = [*conditions, lease.is_not(None), lease <= now]
+    if conn.dialect.name != "postgresql":
+        result = await conn.execute(
+            update(table).where(*where).values(claim_owner=None, lease_expires_at=None)
+        )
+        return int(result.rowcount)
+    # Rows a worker is writing right now are skipped, never waited for: a reaper that waits
+    # for row locks while holding others could deadlock with a worker's multi-row write.
+    keys = list(table.primary_key.columns)
+    chosen = select(*keys).where(*where).with_for_update(skip_locked=True).cte("reap_candidates")
     result = await conn.execute(
         update(table)
-        .where(*conditions, lease.is_not(None), lease <= now)
+        .where(*where, tuple_(*keys).in_(select(*(chosen.c[k.name] for k in keys))))
         .values(claim_owner=None, lease_expires_at=None)
     )
     return int(result.rowcount)

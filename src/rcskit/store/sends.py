@@ -907,7 +907,8 @@ class CampaignSendStore(OutboxStore):
                     "b_due": due,
                     **({} if fences is None else {"b_fence": fences.get(line, -1)}),
                 }
-                for line, status, error, due in released
+                # by line: every multi-row write locks rows in the same order (no deadlocks)
+                for line, status, error, due in sorted(released, key=lambda r: r[0])
             ],
         )
 
