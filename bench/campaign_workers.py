@@ -39,7 +39,30 @@ from campaign import BOT, MESSAGE, SECRET, _port, _wait_port, _write_csv
 N = int(os.environ.get("RCSKIT_BENCH_WORKERS_N", "10000"))
 POSTGRES = os.environ.get("RCSKIT_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 CONCURRENCY = 64
-LATENCIES = (0.0, 0.2)
+LATENCIES = tuple(
+    float(x) for x in os.environ.get("RCSKIT_BENCH_WORKERS_LATENCIES", "0,0.2").split(",")
+)
+CONFIGS: tuple[tuple[str, int, bool], ...] = (
+    ("sqlite", 1, False),
+    ("postgresql", 1, False),
+    ("postgresql", 1, True),
+    ("postgresql", 2, True),
+    ("postgresql", 4, True),
+)
+ONLY = os.environ.get("RCSKIT_BENCH_WORKERS_ONLY", "")
+"""A subset of :data:`CONFIGS` for quick comparisons while working, e.g. ``sqlite:1,postgresql:1``
+(a ``+redis`` suffix selects the Redis-limiter rows); the full run leaves it unset."""
+PROFILE = os.environ.get("RCSKIT_BENCH_WORKERS_PYSPY", "")
+"""A folder: record each worker with ``py-spy record`` (flame graphs written there)."""
+
+
+def _selected() -> list[tuple[str, int, bool]]:
+    if not ONLY:
+        return list(CONFIGS)
+    wanted = {w.strip() for w in ONLY.split(",") if w.strip()}
+    return [
+        c for c in CONFIGS if f"{c[0]}:{c[1]}" + ("+redis" if c[2] else "") in wanted
+    ]
 
 SERVER = textwrap.dedent(
     """
@@ -126,12 +149,18 @@ async def _bare(base: str, n: int) -> float:
     return _rate(await _stats(base))
 
 
-def _cli(*args: str, database: str, redis: str | None = None) -> subprocess.Popen[bytes]:
+def _cli(
+    *args: str, database: str, redis: str | None = None, profile: str | None = None
+) -> subprocess.Popen[bytes]:
     env = {**os.environ, "RCSKIT_CLIENT_SECRET": SECRET, "RCSKIT_DATABASE": database}
     if redis is not None:
         env["RCSKIT_REDIS_URL"] = redis
+    command = [sys.executable, "-m", "rcskit.campaign", *args]
+    if profile is not None:
+        spy = str(Path(sys.executable).with_name("py-spy"))
+        command = [spy, "record", *os.environ.get("RCSKIT_BENCH_WORKERS_PYSPY_ARGS", "--nonblocking").split(), "--threads", "-f", "raw", "-o", profile, "--", *command]
     return subprocess.Popen(
-        [sys.executable, "-m", "rcskit.campaign", *args],
+        command,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env=env,
@@ -216,8 +245,13 @@ def _workers(
                 str(CONCURRENCY),
                 database=db,
                 redis=redis,
+                profile=(
+                    str(Path(PROFILE) / f"{backend}-{workers}-{i}-{uuid.uuid4().hex[:4]}.txt")
+                    if PROFILE
+                    else None
+                ),
             )
-            for _ in range(workers)
+            for i in range(workers)
         ]
         peaks = []
         for p in procs:
@@ -261,13 +295,7 @@ def run() -> str:
                 bare = asyncio.run(_bare(base, n))
                 label = "unpaced, no latency" if not latency else f"{latency * 1000:.0f} ms latency"
                 rows.append(f"| {label} | bare aiohttp, 1 process | {bare:,.0f} | 1.00x | - |")
-                for backend, workers, shared in (
-                    ("sqlite", 1, False),
-                    ("postgresql", 1, False),
-                    ("postgresql", 1, True),
-                    ("postgresql", 2, True),
-                    ("postgresql", 4, True),
-                ):
+                for backend, workers, shared in _selected():
                     got = _workers(tmp, base, backend, workers, n, redis if shared else None)
                     limiter = "Redis limiter" if shared else "in-process limiter"
                     rows.append(

@@ -15,13 +15,15 @@ store relies on:
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from .records import DatabaseUnavailable, InvalidRecord
 
@@ -31,7 +33,9 @@ __all__ = [
     "create_engine",
     "database_url",
     "display_url",
+    "driver_connection",
     "ensure_reachable",
+    "run_in_sqlite_thread",
     "sqlite_path",
 ]
 
@@ -40,6 +44,8 @@ DEFAULT_DATABASE = "rcskit.db"
 
 READ_ONLY = {"rcskit_sqlite_begin": "BEGIN"}
 """Execution options for read-only work (a deferred transaction on SQLite)."""
+
+T = TypeVar("T")
 
 _BEGIN_OPTION = "rcskit_sqlite_begin"
 _SQLITE_BUSY_TIMEOUT_S = 30.0
@@ -183,3 +189,20 @@ def _set_up_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql(conn.get_execution_options().get(_BEGIN_OPTION, "BEGIN IMMEDIATE"))
+
+
+async def driver_connection(conn: AsyncConnection) -> Any:
+    """The driver's own connection under ``conn``: an ``asyncpg.Connection`` on PostgreSQL, an
+    ``aiosqlite.Connection`` on SQLite (for hot paths that bypass SQLAlchemy; it shares
+    ``conn``'s session, its transaction and, on PostgreSQL, its ``search_path``)."""
+    raw = await conn.get_raw_connection()
+    return raw.driver_connection
+
+
+async def run_in_sqlite_thread(aio: Any, fn: Callable[[sqlite3.Connection], T]) -> T:
+    """Run ``fn(connection)`` on an aiosqlite connection's ``sqlite3`` connection, in its
+    thread, in one hop (aiosqlite runs each statement as one hop otherwise). ``fn`` runs in
+    whatever transaction the connection is in."""
+    # aiosqlite has no public call for this; SQLAlchemy's own adapter uses the same queue.
+    result: T = await aio._execute(lambda: fn(aio._conn))
+    return result

@@ -1,0 +1,826 @@
+"""The journal's transaction on the raw database drivers: one implementation of the send
+path's writes (begin, finish, release), run by asyncpg on PostgreSQL and by sqlite3 in
+aiosqlite's thread on SQLite.
+
+A runner's group commit (:mod:`rcskit.campaign.journal`) writes, in one transaction, the
+outcomes of the sends that ended, the releases, then the attempts of the sends about to
+begin (:meth:`~rcskit.campaign.sends.CampaignSends.journal`). It is the hot path of a
+campaign worker, so it bypasses SQLAlchemy Core:
+
+* the decisions (what to write for each send, :class:`~rcskit.campaign.sends.SendDecision`,
+  the message's next state) are made once, in :func:`journal_steps`, a generator that yields
+  :data:`Step` requests (read these outbox rows, insert these history rows ...) and receives
+  their results. It does no I/O itself;
+* **PostgreSQL** (:func:`_pg_step`): each step is one statement over arrays
+  (``unnest($1::text[], ...)``), prepared once per connection by asyncpg; the recipients'
+  releases go by ``executemany`` in line order (every multi-row write of recipient rows
+  locks them in the same order: no deadlocks). A group of sends is about six round trips
+  (``BEGIN``, read, write, release, begin, ``COMMIT``), whatever its size;
+* **SQLite** (:func:`_sqlite_step`): the whole generator runs in aiosqlite's thread in one
+  hop (sqlite3's C loop for ``executemany``), inside the store's ``BEGIN IMMEDIATE``
+  transaction, instead of one thread hop per statement.
+
+The fences are those of :mod:`rcskit.store.claims`: a recipient is written only under the
+claim it was taken with (and only by the worker holding it, before its lease ends).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..store.engine import driver_connection, run_in_sqlite_thread
+from ..store.records import RecipientStatus, StoreConflict, UnknownRecord
+from ..store.states import ENDINGS, MessageState, next_state, state_for_status
+from ..store.sends import (
+    OutcomeKind,
+    SendBegun,
+    SendDecision,
+    SendOutcome,
+    SendStart,
+)
+
+__all__ = ["JournalGroup", "journal_steps", "write_journal"]
+
+Release = tuple[int, RecipientStatus, str | None, datetime | None]
+
+SEND_STEPS = ("attempt", "error", "unknown", "sent", "failed")
+"""The history words the send path writes (``source="send"``)."""
+
+FIRST_ATTEMPT = "recorded; attempt 1"
+"""The reason of the history entry recording a message and its first attempt."""
+
+_HISTORY_COLUMNS = (
+    "message_id",
+    "provider",
+    "provider_message_id",
+    "recipient",
+    "status",
+    "from_state",
+    "to_state",
+    "moved",
+    "source",
+    "reason",
+    "code",
+    "at",
+    "recorded_at",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class JournalGroup:
+    """Everything one journal transaction writes (see :func:`journal_steps`)."""
+
+    campaign_id: str
+    worker_id: str
+    provider: str
+    outcomes: Sequence[SendOutcome] = ()
+    releases: Sequence[Release] = ()
+    starts: Sequence[SendStart] = ()
+    resend_open: bool = False
+    lookup: bool = False
+    fences: Mapping[int, int] | None = None
+
+
+# ------------------------------------------------------------------ steps (the requests)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOutbox:
+    """Lock and read outbox rows ``ids``; for each, whether statuses with no message yet wait
+    for its provider id (``pids``, same order; ``None`` when not accepted). Result:
+    ``{id: (provider, recipient, state, provider_message_id, code, reason, waiting)}``."""
+
+    ids: list[str]
+    pids: list[str | None]
+    provider: str
+
+
+@dataclass(frozen=True, slots=True)
+class InsertHistory:
+    """Append history rows (dicts of :data:`_HISTORY_COLUMNS`), in order."""
+
+    rows: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateOutbox:
+    """Set ``(id, state, provider_message_id, code, reason, due_at)`` on outbox rows."""
+
+    rows: list[tuple[str, str, str | None, str | None, str | None, datetime | None]]
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseRecipients:
+    """Release ``(line, status, error, due_at, fence)`` recipients, in line order: only those
+    the worker holds (and, when ``fenced``, under that fence)."""
+
+    campaign_id: str
+    worker_id: str
+    rows: list[tuple[int, str, str | None, datetime | None, int]]
+    fenced: bool
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BeginFresh:
+    """Touch the recipients of ``rows`` ``(line, fence, id, recipient, content)`` the worker
+    still holds (under the fence when ``fenced``, its lease not ended); record a pending
+    outbox row, attempt 1, for each of those whose id is new, with its history entry
+    (``history``: the constant columns). Result: ``(held lines, new ids)``."""
+
+    campaign_id: str
+    worker_id: str
+    provider: str
+    rows: list[tuple[int, int, str, str, str]]
+    fenced: bool
+    now: datetime
+    history: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class LoadExisting:
+    """Lock and read outbox rows ``ids`` with the last send step of their history. Result:
+    ``{id: (recipient, campaign_id, state, attempts, last_step)}``."""
+
+    ids: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class BumpAttempts:
+    """One more attempt on outbox rows ``ids`` (and no due time)."""
+
+    ids: list[str]
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingEntries:
+    """The history entries (every column, by id) that wait for ``pid`` (no message yet) of
+    ``provider``, for ``recipient`` or no recipient."""
+
+    provider: str
+    pid: str
+    recipient: str
+
+
+@dataclass(frozen=True, slots=True)
+class MoveHistory:
+    """Delete history entries ``ids``, then append ``rows`` (full rows without ``id``)."""
+
+    ids: list[int]
+    rows: list[dict[str, Any]]
+
+
+Step = (
+    ReadOutbox
+    | InsertHistory
+    | UpdateOutbox
+    | ReleaseRecipients
+    | BeginFresh
+    | LoadExisting
+    | BumpAttempts
+    | WaitingEntries
+    | MoveHistory
+)
+"""A request of :func:`journal_steps` to the database."""
+
+Steps = Generator[Step, Any, list[SendBegun]]
+
+
+# ------------------------------------------------------------------ the logic, once
+
+
+def _history(
+    now: datetime,
+    message_id: str | None,
+    provider: str,
+    status: str,
+    from_state: MessageState | None,
+    to_state: MessageState | None,
+    *,
+    recipient: str | None = None,
+    provider_message_id: str | None = None,
+    reason: str | None = None,
+    code: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "message_id": message_id,
+        "provider": provider,
+        "provider_message_id": provider_message_id,
+        "recipient": recipient,
+        "status": status,
+        "from_state": None if from_state is None else from_state.value,
+        "to_state": None if to_state is None else to_state.value,
+        "moved": from_state is not to_state,
+        "source": "send",
+        "reason": reason,
+        "code": code,
+        "at": now,
+        "recorded_at": now,
+    }
+
+
+def journal_steps(group: JournalGroup, now: datetime) -> Steps:
+    """The journal's transaction: outcomes, then releases, then new attempts (see
+    :meth:`~rcskit.campaign.sends.CampaignSends.journal`); returns the decisions for
+    ``group.starts``. Yields the database work as :data:`Step` requests."""
+    if group.outcomes:
+        yield from _finish(group, now)
+    if group.releases:
+        yield _release(group, list(group.releases), now)
+    if not group.starts:
+        return []
+    return (yield from _begin(group, now))
+
+
+def _release(group: JournalGroup, released: list[Release], now: datetime) -> ReleaseRecipients:
+    fences = group.fences
+    rows = [
+        (line, status.value, error, due, -1 if fences is None else fences.get(line, -1))
+        # by line, stable: every multi-row write locks rows in the same order (no deadlocks)
+        for line, status, error, due in sorted(released, key=lambda r: r[0])
+    ]
+    return ReleaseRecipients(group.campaign_id, group.worker_id, rows, fences is not None, now)
+
+
+def _finish(group: JournalGroup, now: datetime) -> Generator[Step, Any, None]:
+    provider = group.provider
+    outcomes = group.outcomes
+    rows: dict[str, tuple[Any, ...]] = yield ReadOutbox(
+        [o.id for o in outcomes],
+        [o.provider_message_id if o.kind is OutcomeKind.SENT else None for o in outcomes],
+        provider,
+    )
+    missing = [o.id for o in outcomes if o.id not in rows]
+    if missing:
+        raise UnknownRecord(f"no outbound message with id {missing[0]!r}")
+    history: list[dict[str, Any]] = []
+    updates: list[tuple[str, str, str | None, str | None, str | None, datetime | None]] = []
+    released: list[Release] = []
+    for o in outcomes:
+        row_provider, to, state_text, known, code, reason, waiting = rows[o.id]
+        state = MessageState(state_text)
+        if o.kind is OutcomeKind.SENT:
+            pid = o.provider_message_id
+            assert pid is not None
+            if known not in (None, pid):
+                history.append(
+                    _history(
+                        now, o.id, provider, "sent", state, state, recipient=to,
+                        provider_message_id=pid,
+                        reason=f"duplicate send: provider id {pid!r} differs from "
+                        f"{known!r} recorded first",
+                    )
+                )  # fmt: skip
+                released.append((o.line_number, RecipientStatus.SENT, None, None))
+                continue
+            after = next_state(state, MessageState.SENT)
+            history.append(
+                _history(
+                    now, o.id, provider, "sent", state, after, recipient=to,
+                    provider_message_id=pid, reason=o.note,
+                )
+            )  # fmt: skip
+            if waiting:
+                # Statuses that arrived before this id was stored (a fast webhook): they
+                # follow the "sent" entry in the history.
+                yield InsertHistory(history)
+                history = []
+                after = yield from _replay_waiting(o.id, row_provider, to, pid, after)
+            updates.append((o.id, after.value, pid, code, reason, None))
+            released.append((o.line_number, RecipientStatus.SENT, None, None))
+        elif o.kind is OutcomeKind.RETRY:
+            history.append(
+                _history(
+                    now, o.id, provider, "error", state, state, recipient=to,
+                    reason=o.reason, code=o.code,
+                )
+            )  # fmt: skip
+            updates.append((o.id, state.value, known, o.code, o.reason, o.retry_at))
+            released.append((o.line_number, RecipientStatus.RCS, None, o.retry_at))
+        elif o.kind in (OutcomeKind.FAILED, OutcomeKind.NOT_RCS):
+            after = next_state(state, MessageState.FAILED)
+            history.append(
+                _history(
+                    now, o.id, provider, "failed", state, after, recipient=to,
+                    reason=o.reason, code=o.code,
+                )
+            )  # fmt: skip
+            updates.append((o.id, after.value, known, o.code, o.reason, None))
+            why = " ".join(p for p in (o.code, o.reason) if p) or "failed"
+            status = (
+                RecipientStatus.NOT_RCS if o.kind is OutcomeKind.NOT_RCS else RecipientStatus.FAILED
+            )
+            released.append((o.line_number, status, why, None))
+        else:
+            history.append(
+                _history(
+                    now, o.id, provider, "unknown", state, state, recipient=to,
+                    reason=o.reason, code=o.code,
+                )
+            )  # fmt: skip
+            if o.kind is OutcomeKind.AMBIGUOUS:
+                # the attempt stays open ("unknown" is its last step): the next begin
+                # asks the provider (SendDecision.LOOKUP) before any resend
+                released.append((o.line_number, RecipientStatus.RCS, None, o.retry_at))
+            else:
+                released.append(
+                    (o.line_number, RecipientStatus.UNKNOWN, o.reason or "no answer", None)
+                )
+    if history:
+        yield InsertHistory(history)
+    if updates:
+        yield UpdateOutbox(updates, now)
+    yield _release(group, released, now)
+
+
+def _replay_waiting(
+    id: str, provider: str, recipient: str, pid: str, state: MessageState
+) -> Generator[Step, Any, MessageState]:
+    """Attach the statuses that waited for ``pid`` to message ``id``, in arrival order, after
+    everything already in its history; return the state they lead to (the same rule as
+    :meth:`rcskit.store.outbox.OutboxStore.mark_sent`)."""
+    entries: list[dict[str, Any]] = yield WaitingEntries(provider, pid, recipient)
+    moved: list[dict[str, Any]] = []
+    for entry in entries:
+        incoming = state_for_status(entry["status"])
+        after = state if incoming is None else next_state(state, incoming)
+        # The original ``at`` and ``recorded_at`` are kept.
+        row = {k: entry[k] for k in _HISTORY_COLUMNS}
+        row.update(
+            message_id=id,
+            recipient=entry["recipient"] or recipient,
+            from_state=state.value,
+            to_state=after.value,
+            moved=after is not state,
+        )
+        moved.append(row)
+        state = after
+    if entries:
+        yield MoveHistory([int(e["id"]) for e in entries], moved)
+    return state
+
+
+def _begin(group: JournalGroup, now: datetime) -> Steps:
+    starts = group.starts
+    fences = group.fences
+    by_line = {s.line_number: s for s in starts}
+    # with fences, a line this worker has no claim of is not held
+    candidates = [s for s in by_line.values() if fences is None or s.line_number in fences]
+    held: set[int] = set()
+    new_ids: set[str] = set()
+    if candidates:
+        held, new_ids = yield BeginFresh(
+            group.campaign_id,
+            group.worker_id,
+            group.provider,
+            [
+                (s.line_number, -1 if fences is None else fences[s.line_number], s.id,
+                 s.recipient, s.content_json)
+                for s in sorted(candidates, key=lambda s: s.line_number)
+            ],
+            fences is not None,
+            now,
+            _history(now, None, group.provider, "attempt", None, MessageState.PENDING,
+                     reason=FIRST_ATTEMPT),
+        )  # fmt: skip
+    out: dict[int, SendBegun] = {}
+    existing: list[SendStart] = []
+    for line, s in by_line.items():
+        if line not in held:
+            out[line] = SendBegun(line, s.id, SendDecision.LOST, 0, None)
+        elif s.id in new_ids:
+            out[line] = SendBegun(line, s.id, SendDecision.SEND, 1, MessageState.PENDING)
+        else:
+            existing.append(s)
+    if existing:
+        history: list[dict[str, Any]] = []
+        released: list[Release] = []
+        decided = yield from _decide_existing(group, existing, now, history)
+        for begun in decided:
+            out[begun.line_number] = begun
+            if begun.decision is SendDecision.ALREADY_SENT:
+                released.append((begun.line_number, RecipientStatus.SENT, None, None))
+            elif begun.decision is SendDecision.UNKNOWN:
+                released.append(
+                    (
+                        begun.line_number,
+                        RecipientStatus.UNKNOWN,
+                        "a send began and its outcome was never recorded",
+                        None,
+                    )
+                )
+        if history:
+            yield InsertHistory(history)
+        if released:
+            yield _release(group, released, now)
+    return [out[s.line_number] for s in starts]
+
+
+def _decide_existing(
+    group: JournalGroup, existing: list[SendStart], now: datetime, history: list[dict[str, Any]]
+) -> Generator[Step, Any, list[SendBegun]]:
+    existing = sorted(existing, key=lambda s: s.line_number)
+    rows: dict[str, tuple[Any, ...]] = yield LoadExisting([s.id for s in existing])
+    resend_open = group.resend_open
+    decided: list[SendBegun] = []
+    again: list[str] = []
+    for s in existing:
+        recipient, campaign_id, state_text, attempts, last_step = rows[s.id]
+        if recipient != s.recipient or campaign_id != group.campaign_id:
+            raise StoreConflict(
+                f"outbox id {s.id!r} is already recorded for another recipient or campaign"
+            )
+        state = MessageState(state_text)
+        attempts = int(attempts)
+        if state is not MessageState.PENDING:
+            decision = SendDecision.ENDED if state in ENDINGS else SendDecision.ALREADY_SENT
+            decided.append(SendBegun(s.line_number, s.id, decision, attempts, state))
+            continue
+        open_call = attempts > 0 and last_step in ("attempt", "unknown")
+        if open_call and not resend_open and not s.confirmed_absent:
+            decision = SendDecision.LOOKUP if group.lookup else SendDecision.UNKNOWN
+            decided.append(SendBegun(s.line_number, s.id, decision, attempts, state))
+            continue
+        again.append(s.id)
+        reason = f"attempt {attempts + 1}"
+        if open_call and s.confirmed_absent:
+            reason += " (the provider never received the previous one: status lookup)"
+        elif open_call:
+            reason += " (the outcome of the previous one was never recorded)"
+        history.append(
+            _history(
+                now, s.id, group.provider, "attempt", state, state, recipient=s.recipient,
+                reason=reason,
+            )
+        )  # fmt: skip
+        decided.append(SendBegun(s.line_number, s.id, SendDecision.SEND, attempts + 1, state))
+    if again:
+        yield BumpAttempts(again, now)
+    return decided
+
+
+# ------------------------------------------------------------------ running the steps
+
+
+async def write_journal(conn: AsyncConnection, group: JournalGroup, now: datetime) -> list[SendBegun]:
+    """Run :func:`journal_steps` for ``group`` on ``conn``, in one transaction.
+
+    PostgreSQL: ``conn`` is a connection with no transaction begun; the transaction is
+    asyncpg's own. SQLite: ``conn`` is in the store's write transaction (``BEGIN
+    IMMEDIATE``), which commits or rolls back as the caller's block ends.
+    """
+    steps = journal_steps(group, now)
+    driver = await driver_connection(conn)
+    if conn.dialect.name != "postgresql":
+        try:
+            return await run_in_sqlite_thread(driver, lambda db: _drive_sqlite(db, steps))
+        except sqlite3.IntegrityError as err:
+            raise sa_exc.IntegrityError("journal", None, err) from err
+        except sqlite3.OperationalError as err:
+            raise sa_exc.OperationalError("journal", None, err) from err
+        except sqlite3.Error as err:
+            raise sa_exc.DBAPIError("journal", None, err) from err
+    import asyncpg
+
+    try:
+        async with driver.transaction():
+            return await _drive_pg(driver, steps)
+    except asyncpg.IntegrityConstraintViolationError as err:
+        raise sa_exc.IntegrityError("journal", None, err) from err
+    except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError) as err:
+        await _discard(conn, driver)
+        raise sa_exc.OperationalError("journal", None, err) from err
+    except asyncpg.PostgresError as err:
+        raise sa_exc.DBAPIError("journal", None, err) from err
+    except BaseException:
+        # cancelled (or worse) in the middle of a statement: never pool this connection again
+        await _discard(conn, driver)
+        raise
+
+
+async def _discard(conn: AsyncConnection, driver: Any) -> None:
+    """Take ``conn`` out of the pool when its driver connection may be unusable."""
+    if driver.is_closed() or driver.is_in_transaction():
+        with contextlib.suppress(Exception):
+            await conn.invalidate()
+
+
+async def _drive_pg(pg: Any, steps: Steps) -> list[SendBegun]:
+    result: Any = None
+    while True:
+        try:
+            step = steps.send(result)
+        except StopIteration as done:
+            value: list[SendBegun] = done.value
+            return value
+        result = await _pg_step(pg, step)
+
+
+def _drive_sqlite(db: sqlite3.Connection, steps: Steps) -> list[SendBegun]:
+    result: Any = None
+    while True:
+        try:
+            step = steps.send(result)
+        except StopIteration as done:
+            value: list[SendBegun] = done.value
+            return value
+        result = _sqlite_step(db, step)
+
+
+def _columns(rows: list[dict[str, Any]]) -> list[list[Any]]:
+    return [[r[c] for r in rows] for c in _HISTORY_COLUMNS]
+
+
+# ------------------------------------------------------------------ PostgreSQL (asyncpg)
+
+_PG_HISTORY = """
+INSERT INTO message_history (message_id, provider, provider_message_id, recipient, status,
+    from_state, to_state, moved, source, reason, code, at, recorded_at)
+SELECT v.message_id, v.provider, v.provider_message_id, v.recipient, v.status, v.from_state,
+    v.to_state, v.moved, v.source, v.reason, v.code, v.at, v.recorded_at
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+    $7::text[], $8::boolean[], $9::text[], $10::text[], $11::text[], $12::timestamptz[],
+    $13::timestamptz[]) WITH ORDINALITY AS v(message_id, provider, provider_message_id,
+    recipient, status, from_state, to_state, moved, source, reason, code, at, recorded_at, n)
+ORDER BY v.n
+"""
+
+_PG_READ_OUTBOX = """
+SELECT o.id, o.provider, o.recipient, o.state, o.provider_message_id, o.last_error_code,
+    o.last_error_reason,
+    v.pid IS NOT NULL AND EXISTS (
+        SELECT 1 FROM message_history h
+        WHERE h.message_id IS NULL AND h.provider = $3 AND h.provider_message_id = v.pid
+    )
+FROM unnest($1::text[], $2::text[]) AS v(id, pid)
+JOIN outbound_messages o ON o.id = v.id
+FOR UPDATE OF o
+"""
+
+_PG_UPDATE_OUTBOX = """
+UPDATE outbound_messages o
+SET state = v.state, provider_message_id = v.pid, last_error_code = v.code,
+    last_error_reason = v.reason, due_at = v.due, updated_at = $7
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+    AS v(id, state, pid, code, reason, due)
+WHERE o.id = v.id
+"""
+
+_PG_RELEASE = """
+UPDATE campaign_recipients
+SET status = $3, error = $4, due_at = $5, claim_owner = NULL, lease_expires_at = NULL,
+    updated_at = $8
+WHERE campaign_id = $1 AND line_number = $2 AND claim_owner = $7 AND (NOT $9 OR fence = $6)
+"""
+
+_PG_BEGIN_FRESH = """
+WITH v AS (
+    SELECT * FROM unnest($3::integer[], $4::bigint[], $5::text[], $6::text[], $7::text[])
+        AS v(line, fence, id, recipient, content)
+), held AS (
+    UPDATE campaign_recipients r SET updated_at = $8
+    FROM v
+    WHERE r.campaign_id = $1 AND r.line_number = ANY($3::integer[]) AND r.line_number = v.line
+        AND r.claim_owner = $2 AND r.lease_expires_at > $8 AND (NOT $10 OR r.fence = v.fence)
+    RETURNING r.line_number
+), fresh AS (
+    INSERT INTO outbound_messages (id, provider, recipient, content, campaign_id, attempts,
+        state, created_at, updated_at)
+    SELECT v.id, $9, v.recipient, v.content, $1, 1, 'pending', $8, $8
+    FROM v JOIN held ON held.line_number = v.line
+    ORDER BY v.line
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id, recipient
+), attempt AS (
+    INSERT INTO message_history (message_id, provider, provider_message_id, recipient,
+        status, from_state, to_state, moved, source, reason, code, at, recorded_at)
+    SELECT fresh.id, $9, NULL, fresh.recipient, $11, NULL, $12, TRUE, $13, $14, NULL, $8, $8
+    FROM fresh
+)
+SELECT line_number, NULL::text FROM held
+UNION ALL
+SELECT NULL, id FROM fresh
+"""
+
+_PG_LOAD_EXISTING = """
+SELECT o.id, o.recipient, o.campaign_id, o.state, o.attempts,
+    (SELECT h.status FROM message_history h
+     WHERE h.message_id = o.id AND h.source = 'send' AND h.status = ANY($2::text[])
+     ORDER BY h.id DESC LIMIT 1)
+FROM outbound_messages o
+WHERE o.id = ANY($1::text[])
+ORDER BY o.id
+FOR UPDATE OF o
+"""
+
+_PG_BUMP = """
+UPDATE outbound_messages SET attempts = attempts + 1, due_at = NULL, updated_at = $2
+WHERE id = ANY($1::text[])
+"""
+
+_PG_WAITING = """
+SELECT * FROM message_history
+WHERE message_id IS NULL AND provider = $1 AND provider_message_id = $2
+    AND (recipient IS NULL OR recipient = $3)
+ORDER BY id
+"""
+
+_PG_DELETE_HISTORY = "DELETE FROM message_history WHERE id = ANY($1::bigint[])"
+
+
+async def _pg_step(pg: Any, step: Step) -> Any:
+    match step:
+        case ReadOutbox(ids, pids, provider):
+            rows = await pg.fetch(_PG_READ_OUTBOX, ids, pids, provider)
+            return {r[0]: tuple(r[1:]) for r in rows}
+        case InsertHistory(rows):
+            await pg.execute(_PG_HISTORY, *_columns(rows))
+            return None
+        case UpdateOutbox(rows, now):
+            await pg.execute(_PG_UPDATE_OUTBOX, *map(list, zip(*rows, strict=True)), now)
+            return None
+        case ReleaseRecipients(campaign_id, worker_id, rows, fenced, now):
+            await pg.executemany(
+                _PG_RELEASE,
+                [(campaign_id, *r, worker_id, now, fenced) for r in rows],
+            )
+            return None
+        case BeginFresh(campaign_id, worker_id, provider, rows, fenced, now, h):
+            lines, fences, ids, recipients, contents = map(list, zip(*rows, strict=True))
+            result = await pg.fetch(
+                _PG_BEGIN_FRESH, campaign_id, worker_id, lines, fences, ids, recipients,
+                contents, now, provider, fenced, h["status"], h["to_state"], h["source"],
+                h["reason"],
+            )  # fmt: skip
+            held = {int(r[0]) for r in result if r[0] is not None}
+            return held, {r[1] for r in result if r[1] is not None}
+        case LoadExisting(ids):
+            rows = await pg.fetch(_PG_LOAD_EXISTING, ids, list(SEND_STEPS))
+            return {r[0]: tuple(r[1:]) for r in rows}
+        case BumpAttempts(ids, now):
+            await pg.execute(_PG_BUMP, ids, now)
+            return None
+        case WaitingEntries(provider, pid, recipient):
+            return [dict(r) for r in await pg.fetch(_PG_WAITING, provider, pid, recipient)]
+        case MoveHistory(ids, rows):
+            await pg.execute(_PG_DELETE_HISTORY, ids)
+            if rows:
+                await pg.execute(_PG_HISTORY, *_columns(rows))
+            return None
+    raise AssertionError(f"unknown step {step!r}")
+
+
+# ------------------------------------------------------------------ SQLite (sqlite3)
+
+
+def _t(value: datetime | None) -> str | None:
+    """A time as SQLAlchemy stores it on SQLite (naive UTC text, microseconds always)."""
+    if value is None:
+        return None
+    u = value.astimezone(UTC)
+    return (
+        f"{u.year:04d}-{u.month:02d}-{u.day:02d} "
+        f"{u.hour:02d}:{u.minute:02d}:{u.second:02d}.{u.microsecond:06d}"
+    )
+
+
+def _sqlite_history(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return [
+        (
+            r["message_id"], r["provider"], r["provider_message_id"], r["recipient"],
+            r["status"], r["from_state"], r["to_state"], bool(r["moved"]), r["source"],
+            r["reason"], r["code"],
+            r["at"] if isinstance(r["at"], str) else _t(r["at"]),
+            r["recorded_at"] if isinstance(r["recorded_at"], str) else _t(r["recorded_at"]),
+        )  # fmt: skip
+        for r in rows
+    ]
+
+
+_SQLITE_HISTORY = (
+    "INSERT INTO message_history (message_id, provider, provider_message_id, recipient, "
+    "status, from_state, to_state, moved, source, reason, code, at, recorded_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_SQLITE_READ_OUTBOX = (
+    "SELECT o.provider, o.recipient, o.state, o.provider_message_id, o.last_error_code, "
+    "o.last_error_reason, ? IS NOT NULL AND EXISTS (SELECT 1 FROM message_history h "
+    "WHERE h.message_id IS NULL AND h.provider = ? AND h.provider_message_id = ?) "
+    "FROM outbound_messages o WHERE o.id = ?"
+)
+_SQLITE_UPDATE_OUTBOX = (
+    "UPDATE outbound_messages SET state = ?, provider_message_id = ?, last_error_code = ?, "
+    "last_error_reason = ?, due_at = ?, updated_at = ? WHERE id = ?"
+)
+_SQLITE_RELEASE = (
+    "UPDATE campaign_recipients SET status = ?, error = ?, due_at = ?, claim_owner = NULL, "
+    "lease_expires_at = NULL, updated_at = ? WHERE campaign_id = ? AND line_number = ? "
+    "AND claim_owner = ? AND (NOT ? OR fence = ?)"
+)
+_SQLITE_HELD = (
+    "UPDATE campaign_recipients SET updated_at = ? WHERE campaign_id = ? AND line_number = ? "
+    "AND claim_owner = ? AND lease_expires_at > ? AND (NOT ? OR fence = ?) "
+    "RETURNING line_number"
+)
+_SQLITE_FRESH = (
+    "INSERT INTO outbound_messages (id, provider, recipient, content, campaign_id, attempts, "
+    "state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, 'pending', ?, ?) "
+    "ON CONFLICT (id) DO NOTHING RETURNING id"
+)
+_SQLITE_LOAD_EXISTING = (
+    "SELECT o.recipient, o.campaign_id, o.state, o.attempts, (SELECT h.status FROM "
+    "message_history h WHERE h.message_id = o.id AND h.source = 'send' AND h.status IN "
+    f"({', '.join(repr(s) for s in SEND_STEPS)}) ORDER BY h.id DESC LIMIT 1) "
+    "FROM outbound_messages o WHERE o.id = ?"
+)
+_SQLITE_BUMP = (
+    "UPDATE outbound_messages SET attempts = attempts + 1, due_at = NULL, updated_at = ? "
+    "WHERE id = ?"
+)
+_SQLITE_WAITING = (
+    "SELECT * FROM message_history WHERE message_id IS NULL AND provider = ? "
+    "AND provider_message_id = ? AND (recipient IS NULL OR recipient = ?) ORDER BY id"
+)
+
+
+def _sqlite_step(db: sqlite3.Connection, step: Step) -> Any:
+    match step:
+        case ReadOutbox(ids, pids, provider):
+            found: dict[str, tuple[Any, ...]] = {}
+            for id, pid in zip(ids, pids, strict=True):
+                row = db.execute(_SQLITE_READ_OUTBOX, (pid, provider, pid, id)).fetchone()
+                if row is not None:
+                    found[id] = (*row[:6], bool(row[6]))
+            return found
+        case InsertHistory(rows):
+            db.executemany(_SQLITE_HISTORY, _sqlite_history(rows))
+            return None
+        case UpdateOutbox(rows, now):
+            at = _t(now)
+            db.executemany(
+                _SQLITE_UPDATE_OUTBOX,
+                [(state, pid, code, reason, _t(due), at, id)
+                 for id, state, pid, code, reason, due in rows],
+            )  # fmt: skip
+            return None
+        case ReleaseRecipients(campaign_id, worker_id, rows, fenced, now):
+            at = _t(now)
+            db.executemany(
+                _SQLITE_RELEASE,
+                [(status, error, _t(due), at, campaign_id, line, worker_id, fenced, fence)
+                 for line, status, error, due, fence in rows],
+            )  # fmt: skip
+            return None
+        case BeginFresh(campaign_id, worker_id, provider, rows, fenced, now, h):
+            at = _t(now)
+            held: set[int] = set()
+            for line, fence, *_ in rows:
+                if db.execute(
+                    _SQLITE_HELD, (at, campaign_id, line, worker_id, at, fenced, fence)
+                ).fetchone():
+                    held.add(line)
+            new: set[str] = set()
+            history: list[tuple[Any, ...]] = []
+            for line, _fence, id, recipient, content in rows:
+                if line not in held:
+                    continue
+                if db.execute(
+                    _SQLITE_FRESH, (id, provider, recipient, content, campaign_id, at, at)
+                ).fetchone():
+                    new.add(id)
+                    history.append(
+                        (id, provider, None, recipient, h["status"], None, h["to_state"],
+                         True, h["source"], h["reason"], None, at, at)
+                    )  # fmt: skip
+            db.executemany(_SQLITE_HISTORY, history)
+            return held, new
+        case LoadExisting(ids):
+            loaded: dict[str, tuple[Any, ...]] = {}
+            for id in ids:
+                row = db.execute(_SQLITE_LOAD_EXISTING, (id,)).fetchone()
+                if row is not None:
+                    loaded[id] = tuple(row)
+            return loaded
+        case BumpAttempts(ids, now):
+            at = _t(now)
+            db.executemany(_SQLITE_BUMP, [(at, id) for id in ids])
+            return None
+        case WaitingEntries(provider, pid, recipient):
+            cursor = db.execute(_SQLITE_WAITING, (provider, pid, recipient))
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        case MoveHistory(ids, rows):
+            db.executemany("DELETE FROM message_history WHERE id = ?", [(i,) for i in ids])
+            db.executemany(_SQLITE_HISTORY, _sqlite_history(rows))
+            return None
+    raise AssertionError(f"unknown step {step!r}")
