@@ -60,9 +60,8 @@ def _selected() -> list[tuple[str, int, bool]]:
     if not ONLY:
         return list(CONFIGS)
     wanted = {w.strip() for w in ONLY.split(",") if w.strip()}
-    return [
-        c for c in CONFIGS if f"{c[0]}:{c[1]}" + ("+redis" if c[2] else "") in wanted
-    ]
+    return [c for c in CONFIGS if f"{c[0]}:{c[1]}" + ("+redis" if c[2] else "") in wanted]
+
 
 SERVER = textwrap.dedent(
     """
@@ -158,7 +157,18 @@ def _cli(
     command = [sys.executable, "-m", "rcskit.campaign", *args]
     if profile is not None:
         spy = str(Path(sys.executable).with_name("py-spy"))
-        command = [spy, "record", *os.environ.get("RCSKIT_BENCH_WORKERS_PYSPY_ARGS", "--nonblocking").split(), "--threads", "-f", "raw", "-o", profile, "--", *command]
+        command = [
+            spy,
+            "record",
+            *os.environ.get("RCSKIT_BENCH_WORKERS_PYSPY_ARGS", "--nonblocking").split(),
+            "--threads",
+            "-f",
+            "raw",
+            "-o",
+            profile,
+            "--",
+            *command,
+        ]
     return subprocess.Popen(
         command,
         stdout=subprocess.DEVNULL,

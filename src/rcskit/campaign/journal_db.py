@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..store.engine import driver_connection, run_in_sqlite_thread
 from ..store.records import RecipientStatus, StoreConflict, UnknownRecord
 from ..store.states import ENDINGS, MessageState, next_state, state_for_status
-from ..store.sends import (
+from .sends import (
     OutcomeKind,
     SendBegun,
     SendDecision,
@@ -472,7 +472,9 @@ def _decide_existing(
 # ------------------------------------------------------------------ running the steps
 
 
-async def write_journal(conn: AsyncConnection, group: JournalGroup, now: datetime) -> list[SendBegun]:
+async def write_journal(
+    conn: AsyncConnection, group: JournalGroup, now: datetime
+) -> list[SendBegun]:
     """Run :func:`journal_steps` for ``group`` on ``conn``, in one transaction.
 
     PostgreSQL: ``conn`` is a connection with no transaction begun; the transaction is
@@ -490,7 +492,7 @@ async def write_journal(conn: AsyncConnection, group: JournalGroup, now: datetim
             raise sa_exc.OperationalError("journal", None, err) from err
         except sqlite3.Error as err:
             raise sa_exc.DBAPIError("journal", None, err) from err
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]
 
     try:
         async with driver.transaction():
@@ -697,12 +699,20 @@ def _t(value: datetime | None) -> str | None:
 def _sqlite_history(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     return [
         (
-            r["message_id"], r["provider"], r["provider_message_id"], r["recipient"],
-            r["status"], r["from_state"], r["to_state"], bool(r["moved"]), r["source"],
-            r["reason"], r["code"],
+            r["message_id"],
+            r["provider"],
+            r["provider_message_id"],
+            r["recipient"],
+            r["status"],
+            r["from_state"],
+            r["to_state"],
+            bool(r["moved"]),
+            r["source"],
+            r["reason"],
+            r["code"],
             r["at"] if isinstance(r["at"], str) else _t(r["at"]),
             r["recorded_at"] if isinstance(r["recorded_at"], str) else _t(r["recorded_at"]),
-        )  # fmt: skip
+        )
         for r in rows
     ]
 

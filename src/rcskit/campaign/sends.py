@@ -39,10 +39,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import and_, func, select, update
 
-from ..store.claims import held
 from ..store.core import check_aware, check_text, chunks
 from ..store.outbox import OutboxStore
 from ..store.records import (
@@ -50,7 +48,6 @@ from ..store.records import (
     InvalidRecord,
     NewRecipient,
     RecipientStatus,
-    StoreConflict,
     UnknownRecord,
 )
 from ..store.schema import (
@@ -60,7 +57,7 @@ from ..store.schema import (
     message_history,
     outbound_messages,
 )
-from ..store.states import ENDINGS, MessageState, next_state
+from ..store.states import MessageState
 
 __all__ = [
     "OPEN_STATUSES",
@@ -93,9 +90,6 @@ OPEN_STATUSES: tuple[RecipientStatus, ...] = (
     RecipientStatus.NOT_RCS,
 )
 """Recipient statuses that still have work: check, send, fall back."""
-
-_SEND_STEPS = ("attempt", "error", "unknown", "sent", "failed")
-"""The history words the send path writes (``source="send"``)."""
 
 
 class SendDecision(StrEnum):
@@ -221,37 +215,6 @@ class CampaignCounts:
     fallback_after_send: int
     accepted: int = 0
     unknown: list[tuple[int, str]] = field(default_factory=list)
-
-
-def _history_row(
-    now: datetime,
-    message_id: str | None,
-    provider: str,
-    status: str,
-    from_state: MessageState | None,
-    to_state: MessageState | None,
-    *,
-    recipient: str | None = None,
-    provider_message_id: str | None = None,
-    reason: str | None = None,
-    code: str | None = None,
-    source: str = "send",
-) -> dict[str, Any]:
-    return {
-        "message_id": message_id,
-        "provider": provider,
-        "provider_message_id": provider_message_id,
-        "recipient": recipient,
-        "status": status,
-        "from_state": None if from_state is None else from_state.value,
-        "to_state": None if to_state is None else to_state.value,
-        "moved": from_state is not to_state,
-        "source": source,
-        "reason": reason,
-        "code": code,
-        "at": now,
-        "recorded_at": now,
-    }
 
 
 class CampaignSends(OutboxStore):
@@ -390,216 +353,15 @@ class CampaignSends(OutboxStore):
         the claim): only recipients not claimed again since are written.
         Recipients found ``sent`` or ``unknown`` are released with that status here.
         """
-        check_text("worker_id", worker_id, 128)
-        check_text("provider", provider, 32)
-        if len(starts) > GROUP_LIMIT:
-            raise InvalidRecord("starts", len(starts), f"at most {GROUP_LIMIT} per call")
-        if not starts:
-            return []
-        async with self._write() as conn:
-            return await self._begin_in(
-                conn, campaign_id, worker_id, provider, starts, resend_open, lookup, fences
-            )
-
-    async def _begin_in(
-        self,
-        conn: AsyncConnection,
-        campaign_id: str,
-        worker_id: str,
-        provider: str,
-        starts: Sequence[SendStart],
-        resend_open: bool,
-        lookup: bool,
-        fences: Mapping[int, int] | None,
-    ) -> list[SendBegun]:
-        now = self._now()
-        by_line = {s.line_number: s for s in starts}
-        owned = await self._still_held(conn, campaign_id, worker_id, list(by_line), now, fences)
-        out: dict[int, SendBegun] = {
-            line: SendBegun(line, s.id, SendDecision.LOST, 0, None)
-            for line, s in by_line.items()
-            if line not in owned
-        }
-        mine = [by_line[line] for line in sorted(owned)]
-        # The fence above holds these recipients' rows until commit, so no other worker
-        # can be recording their messages meanwhile: what is not found here is new.
-        found: set[str] = set()
-        if mine:
-            found = {
-                i
-                for (i,) in (
-                    await conn.execute(select(_T.c.id).where(_T.c.id.in_([s.id for s in mine])))
-                ).all()
-            }
-        fresh = [s for s in mine if s.id not in found]
-        new_ids = {s.id for s in fresh}
-        if fresh:
-            await conn.execute(
-                self._insert(_T).on_conflict_do_nothing(index_elements=["id"]),
-                [
-                    {
-                        "id": s.id,
-                        "provider": provider,
-                        "recipient": s.recipient,
-                        "content": s.content_json,
-                        "campaign_id": campaign_id,
-                        "attempts": 1,
-                        "state": MessageState.PENDING.value,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for s in fresh
-                ],
-            )
-        history: list[dict[str, Any]] = []
-        for s in fresh:
-            # One entry records the message and its first attempt (``from_state`` None).
-            history.append(
-                _history_row(
-                    now,
-                    s.id,
-                    provider,
-                    "attempt",
-                    None,
-                    MessageState.PENDING,
-                    recipient=s.recipient,
-                    reason="recorded; attempt 1",
-                )
-            )
-            out[s.line_number] = SendBegun(
-                s.line_number, s.id, SendDecision.SEND, 1, MessageState.PENDING
-            )
-        existing = [s for s in mine if s.id not in new_ids]
-        released: list[tuple[int, RecipientStatus, str | None]] = []
-        if existing:
-            decided = await self._decide_existing(
-                conn, campaign_id, provider, existing, resend_open, lookup, now, history
-            )
-            for begun in decided:
-                out[begun.line_number] = begun
-                if begun.decision is SendDecision.ALREADY_SENT:
-                    released.append((begun.line_number, RecipientStatus.SENT, None))
-                elif begun.decision is SendDecision.UNKNOWN:
-                    released.append(
-                        (
-                            begun.line_number,
-                            RecipientStatus.UNKNOWN,
-                            "a send began and its outcome was never recorded",
-                        )
-                    )
-        if history:
-            await conn.execute(_H.insert(), history)
-        if released:
-            await self._release_due(
-                conn,
-                campaign_id,
-                worker_id,
-                [(n, st, e, None) for n, st, e in released],
-                now,
-                fences,
-            )
-        return [out[s.line_number] for s in starts]
-
-    async def _still_held(
-        self,
-        conn: AsyncConnection,
-        campaign_id: str,
-        worker_id: str,
-        lines: list[int],
-        now: datetime,
-        fences: Mapping[int, int] | None = None,
-    ) -> set[int]:
-        """Lines of ``lines`` whose lease ``worker_id`` still holds (and has not let expire;
-        with ``fences``, under the same claim)."""
-        result = await conn.execute(
-            update(_R)
-            .where(
-                _R.c.campaign_id == campaign_id,
-                held(_R, "line_number", lines, fences),
-                _R.c.claim_owner == worker_id,
-                _R.c.lease_expires_at > now,
-            )
-            .values(updated_at=now)
-            .returning(_R.c.line_number)
+        return await self.journal(
+            campaign_id,
+            worker_id,
+            provider,
+            starts=starts,
+            resend_open=resend_open,
+            lookup=lookup,
+            fences=fences,
         )
-        return {int(n) for (n,) in result.all()}
-
-    async def _decide_existing(
-        self,
-        conn: AsyncConnection,
-        campaign_id: str,
-        provider: str,
-        existing: list[SendStart],
-        resend_open: bool,
-        lookup: bool,
-        now: datetime,
-        history: list[dict[str, Any]],
-    ) -> list[SendBegun]:
-        ids = [s.id for s in existing]
-        rows = {
-            r._mapping["id"]: r._mapping
-            for r in (
-                await conn.execute(select(_T).where(_T.c.id.in_(ids)).with_for_update())
-            ).all()
-        }
-        last_step = await self._last_send_steps(conn, ids)
-        decided: list[SendBegun] = []
-        again: list[str] = []
-        for s in existing:
-            row = rows[s.id]
-            if row["recipient"] != s.recipient or row["campaign_id"] != campaign_id:
-                raise StoreConflict(
-                    f"outbox id {s.id!r} is already recorded for another recipient or campaign"
-                )
-            state = MessageState(row["state"])
-            attempts = int(row["attempts"])
-            if state is not MessageState.PENDING:
-                decision = SendDecision.ENDED if state in ENDINGS else SendDecision.ALREADY_SENT
-                decided.append(SendBegun(s.line_number, s.id, decision, attempts, state))
-                continue
-            open_call = attempts > 0 and last_step.get(s.id) in ("attempt", "unknown")
-            if open_call and not resend_open and not s.confirmed_absent:
-                decision = SendDecision.LOOKUP if lookup else SendDecision.UNKNOWN
-                decided.append(SendBegun(s.line_number, s.id, decision, attempts, state))
-                continue
-            again.append(s.id)
-            reason = f"attempt {attempts + 1}"
-            if open_call and s.confirmed_absent:
-                reason += " (the provider never received the previous one: status lookup)"
-            elif open_call:
-                reason += " (the outcome of the previous one was never recorded)"
-            history.append(
-                _history_row(
-                    now,
-                    s.id,
-                    provider,
-                    "attempt",
-                    state,
-                    state,
-                    recipient=s.recipient,
-                    reason=reason,
-                )
-            )
-            decided.append(SendBegun(s.line_number, s.id, SendDecision.SEND, attempts + 1, state))
-        if again:
-            await conn.execute(
-                update(_T)
-                .where(_T.c.id.in_(again))
-                .values(attempts=_T.c.attempts + 1, due_at=None, updated_at=now)
-            )
-        return decided
-
-    async def _last_send_steps(self, conn: AsyncConnection, ids: list[str]) -> dict[str, str]:
-        """The last step the send path recorded for each message (``attempt``, ``error`` ...)."""
-        last = (
-            select(func.max(_H.c.id))
-            .where(_H.c.message_id.in_(ids), _H.c.source == "send", _H.c.status.in_(_SEND_STEPS))
-            .group_by(_H.c.message_id)
-        )
-        rows = (
-            await conn.execute(select(_H.c.message_id, _H.c.status).where(_H.c.id.in_(last)))
-        ).all()
-        return {m: s for m, s in rows}
 
     async def finish_sends(
         self,
@@ -613,204 +375,7 @@ class CampaignSends(OutboxStore):
         """Record, in one transaction, how these sends ended, and release their recipients
         (only those ``worker_id`` still holds, under the claim of ``fences`` when given; the
         outbox is written in any case: it records what the provider was told)."""
-        if len(outcomes) > GROUP_LIMIT:
-            raise InvalidRecord("outcomes", len(outcomes), f"at most {GROUP_LIMIT} per call")
-        if not outcomes:
-            return
-        for o in outcomes:
-            check_aware("retry_at", o.retry_at)
-            if o.kind is OutcomeKind.SENT:
-                check_text("provider_message_id", o.provider_message_id, 128)
-        async with self._write() as conn:
-            await self._finish_in(conn, campaign_id, worker_id, provider, outcomes, fences)
-
-    async def _finish_in(
-        self,
-        conn: AsyncConnection,
-        campaign_id: str,
-        worker_id: str,
-        provider: str,
-        outcomes: Sequence[SendOutcome],
-        fences: Mapping[int, int] | None = None,
-    ) -> None:
-        now = self._now()
-        rows = {
-            r._mapping["id"]: r._mapping
-            for r in (
-                await conn.execute(
-                    select(
-                        _T.c.id,
-                        _T.c.recipient,
-                        _T.c.state,
-                        _T.c.provider_message_id,
-                        _T.c.last_error_code,
-                        _T.c.last_error_reason,
-                    )
-                    .where(_T.c.id.in_([o.id for o in outcomes]))
-                    .with_for_update()
-                )
-            ).all()
-        }
-        missing = [o.id for o in outcomes if o.id not in rows]
-        if missing:
-            raise UnknownRecord(f"no outbound message with id {missing[0]!r}")
-        history: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
-        released: list[tuple[int, RecipientStatus, str | None, datetime | None]] = []
-        sent = [o for o in outcomes if o.kind is OutcomeKind.SENT]
-        waiting = await self._waiting_ids(conn, provider, sent)
-        for o in outcomes:
-            row = rows[o.id]
-            state = MessageState(row["state"])
-            to = row["recipient"]
-            if o.kind is OutcomeKind.SENT:
-                pid = o.provider_message_id
-                assert pid is not None
-                known = row["provider_message_id"]
-                if known not in (None, pid):
-                    history.append(
-                        _history_row(
-                            now,
-                            o.id,
-                            provider,
-                            "sent",
-                            state,
-                            state,
-                            recipient=to,
-                            provider_message_id=pid,
-                            reason=f"duplicate send: provider id {pid!r} differs from "
-                            f"{known!r} recorded first",
-                        )
-                    )
-                    released.append((o.line_number, RecipientStatus.SENT, None, None))
-                    continue
-                after = next_state(state, MessageState.SENT)
-                history.append(
-                    _history_row(
-                        now,
-                        o.id,
-                        provider,
-                        "sent",
-                        state,
-                        after,
-                        recipient=to,
-                        provider_message_id=pid,
-                        reason=o.note,
-                    )
-                )
-                if pid in waiting:
-                    # Statuses that arrived before this id was stored (a fast webhook).
-                    await conn.execute(_H.insert(), history)
-                    history = []
-                    row_obj = await self._locked(conn, o.id)
-                    after = await self._replay_waiting(conn, row_obj, pid, after)
-                updates.append(
-                    {
-                        "b_id": o.id,
-                        "b_state": after.value,
-                        "b_pid": pid,
-                        "b_code": row["last_error_code"],
-                        "b_reason": row["last_error_reason"],
-                        "b_due": None,
-                    }
-                )
-                released.append((o.line_number, RecipientStatus.SENT, None, None))
-            elif o.kind is OutcomeKind.RETRY:
-                history.append(
-                    _history_row(
-                        now,
-                        o.id,
-                        provider,
-                        "error",
-                        state,
-                        state,
-                        recipient=to,
-                        reason=o.reason,
-                        code=o.code,
-                    )
-                )
-                updates.append(
-                    {
-                        "b_id": o.id,
-                        "b_state": state.value,
-                        "b_pid": row["provider_message_id"],
-                        "b_code": o.code,
-                        "b_reason": o.reason,
-                        "b_due": o.retry_at,
-                    }
-                )
-                released.append((o.line_number, RecipientStatus.RCS, None, o.retry_at))
-            elif o.kind in (OutcomeKind.FAILED, OutcomeKind.NOT_RCS):
-                after = next_state(state, MessageState.FAILED)
-                history.append(
-                    _history_row(
-                        now,
-                        o.id,
-                        provider,
-                        "failed",
-                        state,
-                        after,
-                        recipient=to,
-                        reason=o.reason,
-                        code=o.code,
-                    )
-                )
-                updates.append(
-                    {
-                        "b_id": o.id,
-                        "b_state": after.value,
-                        "b_pid": row["provider_message_id"],
-                        "b_code": o.code,
-                        "b_reason": o.reason,
-                        "b_due": None,
-                    }
-                )
-                why = " ".join(p for p in (o.code, o.reason) if p) or "failed"
-                status = (
-                    RecipientStatus.NOT_RCS
-                    if o.kind is OutcomeKind.NOT_RCS
-                    else RecipientStatus.FAILED
-                )
-                released.append((o.line_number, status, why, None))
-            else:
-                history.append(
-                    _history_row(
-                        now,
-                        o.id,
-                        provider,
-                        "unknown",
-                        state,
-                        state,
-                        recipient=to,
-                        reason=o.reason,
-                        code=o.code,
-                    )
-                )
-                if o.kind is OutcomeKind.AMBIGUOUS:
-                    # the attempt stays open ("unknown" is its last step): the next begin
-                    # asks the provider (SendDecision.LOOKUP) before any resend
-                    released.append((o.line_number, RecipientStatus.RCS, None, o.retry_at))
-                else:
-                    released.append(
-                        (o.line_number, RecipientStatus.UNKNOWN, o.reason or "no answer", None)
-                    )
-        if history:
-            await conn.execute(_H.insert(), history)
-        if updates:
-            await conn.execute(
-                update(_T)
-                .where(_T.c.id == bindparam("b_id"))
-                .values(
-                    state=bindparam("b_state"),
-                    provider_message_id=bindparam("b_pid"),
-                    last_error_code=bindparam("b_code"),
-                    last_error_reason=bindparam("b_reason"),
-                    due_at=bindparam("b_due"),
-                    updated_at=now,
-                ),
-                updates,
-            )
-        await self._release_due(conn, campaign_id, worker_id, released, now, fences)
+        await self.journal(campaign_id, worker_id, provider, outcomes=outcomes, fences=fences)
 
     async def journal(
         self,
@@ -828,7 +393,11 @@ class CampaignSends(OutboxStore):
         """:meth:`finish_sends`, :meth:`release_each` and :meth:`begin_sends` in **one**
         transaction (in that order): what a runner's group commit writes. Returns the
         decisions for ``starts``. ``fences`` (line -> fence of the claim) guards every
-        recipient write (see :mod:`rcskit.store.claims`)."""
+        recipient write (see :mod:`rcskit.store.claims`).
+
+        It runs on the database drivers themselves (asyncpg, sqlite3), not SQLAlchemy: see
+        :mod:`rcskit.campaign.journal_db`.
+        """
         check_text("worker_id", worker_id, 128)
         check_text("provider", provider, 32)
         for name, items in (("outcomes", outcomes), ("releases", releases), ("starts", starts)):
@@ -840,80 +409,28 @@ class CampaignSends(OutboxStore):
                 check_text("provider_message_id", o.provider_message_id, 128)
         for _, _, _, due in releases:
             check_aware("due_at", due)
-        async with self._write() as conn:
-            if outcomes:
-                await self._finish_in(conn, campaign_id, worker_id, provider, outcomes, fences)
-            if releases:
-                await self._release_due(
-                    conn, campaign_id, worker_id, list(releases), self._now(), fences
-                )
-            if not starts:
-                return []
-            return await self._begin_in(
-                conn, campaign_id, worker_id, provider, starts, resend_open, lookup, fences
-            )
+        if not (outcomes or releases or starts):
+            return []
+        # imported here: the journal's module uses this module's types
+        from .journal_db import JournalGroup, write_journal
 
-    async def _waiting_ids(
-        self, conn: AsyncConnection, provider: str, sent: list[SendOutcome]
-    ) -> set[str]:
-        """Provider ids among ``sent`` that statuses are already waiting for."""
-        pids = [o.provider_message_id for o in sent if o.provider_message_id]
-        if not pids:
-            return set()
-        rows = (
-            await conn.execute(
-                select(_H.c.provider_message_id)
-                .where(
-                    _H.c.message_id.is_(None),
-                    _H.c.provider == provider,
-                    _H.c.provider_message_id.in_(pids),
-                )
-                .distinct()
-            )
-        ).all()
-        return {p for (p,) in rows}
-
-    async def _release_due(
-        self,
-        conn: AsyncConnection,
-        campaign_id: str,
-        worker_id: str,
-        released: list[tuple[int, RecipientStatus, str | None, datetime | None]],
-        now: datetime,
-        fences: Mapping[int, int] | None = None,
-    ) -> None:
-        if not released:
-            return
-        where = [
-            _R.c.campaign_id == campaign_id,
-            _R.c.line_number == bindparam("b_line"),
-            _R.c.claim_owner == worker_id,
-        ]
-        if fences is not None:
-            where.append(_R.c.fence == bindparam("b_fence"))
-        await conn.execute(
-            update(_R)
-            .where(*where)
-            .values(
-                status=bindparam("b_status"),
-                error=bindparam("b_error"),
-                due_at=bindparam("b_due"),
-                claim_owner=None,
-                lease_expires_at=None,
-                updated_at=now,
-            ),
-            [
-                {
-                    "b_line": line,
-                    "b_status": status.value,
-                    "b_error": error,
-                    "b_due": due,
-                    **({} if fences is None else {"b_fence": fences.get(line, -1)}),
-                }
-                # by line: every multi-row write locks rows in the same order (no deadlocks)
-                for line, status, error, due in sorted(released, key=lambda r: r[0])
-            ],
+        group = JournalGroup(
+            campaign_id,
+            worker_id,
+            provider,
+            outcomes=outcomes,
+            releases=releases,
+            starts=starts,
+            resend_open=resend_open,
+            lookup=lookup,
+            fences=fences,
         )
+        if self._is_postgresql:
+            # no SQLAlchemy transaction: the journal's is asyncpg's own
+            async with self._engine.connect() as conn:
+                return await write_journal(conn, group, self._now())
+        async with self._write() as conn:
+            return await write_journal(conn, group, self._now())
 
     async def release_each(
         self,
@@ -923,13 +440,13 @@ class CampaignSends(OutboxStore):
         *,
         fences: Mapping[int, int] | None = None,
     ) -> None:
-        """Release ``(line, status, error, due_at)`` recipients in one transaction, each with
-        its own status (only those ``worker_id`` still holds, under ``fences`` if given)."""
+        """Release ``(line, status, error, due_at)`` recipients, each with its own status
+        (only those ``worker_id`` still holds, under ``fences`` if given), in transactions of
+        up to :data:`GROUP_LIMIT`."""
         for _, _, _, due in released:
             check_aware("due_at", due)
         for batch in chunks(released, GROUP_LIMIT):
-            async with self._write() as conn:
-                await self._release_due(conn, campaign_id, worker_id, batch, self._now(), fences)
+            await self.journal(campaign_id, worker_id, "-", releases=batch, fences=fences)
 
     # ------------------------------------------------------------ leases and queues
 
