@@ -1,0 +1,273 @@
+"""The journal on the raw drivers (:mod:`rcskit.campaign.journal_db`), on SQLite and PostgreSQL:
+one transaction for a whole group, every outcome kind in one group, times stored exactly as
+SQLAlchemy stores them, and a group costing the same few statements whatever its size."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+
+from rcskit.campaign.journal_db import (
+    BeginFresh,
+    InsertHistory,
+    JournalGroup,
+    ReadOutbox,
+    ReleaseRecipients,
+    UpdateOutbox,
+    _t,
+    journal_steps,
+)
+from rcskit.campaign.sends import CampaignSends, OutcomeKind, SendDecision, SendOutcome, SendStart
+from rcskit.message import Message
+from rcskit.store import (
+    MessageState,
+    NewRecipient,
+    RecipientStatus,
+    Store,
+    StoreConflict,
+    deterministic_id,
+)
+from rcskit.store.schema import campaign_recipients, outbound_messages
+from tests.store.conftest import FakeClock
+
+CONTENT = Message("Hello").model_dump_json()
+
+
+async def _claimed(store: Store, n: int) -> tuple[CampaignSends, list[SendStart], dict[int, int]]:
+    sends = CampaignSends(store)
+    await store.create_campaign("spring", "dotgo", id="c1", message=Message("Hello"))
+    await sends.import_recipients(
+        "c1", [NewRecipient(i + 2, f"+3361234{i:04d}", {}) for i in range(n)]
+    )
+    claimed = await store.claim_batch("c1", "w1", n, 60, statuses=[RecipientStatus.QUEUED])
+    starts = [
+        SendStart(r.line_number, deterministic_id("c1", r.msisdn or ""), r.msisdn or "", CONTENT)
+        for r in claimed
+    ]
+    return sends, starts, {r.line_number: r.fence for r in claimed}
+
+
+async def test_every_outcome_kind_in_one_group_with_releases_and_new_attempts(
+    store: Store, clock: FakeClock
+) -> None:
+    sends, starts, fences = await _claimed(store, 9)
+    first, later = starts[:6], starts[6:8]
+    released_line = starts[8].line_number
+    begun = await sends.journal("c1", "w1", "dotgo", starts=first, fences=fences)
+    assert [b.decision for b in begun] == [SendDecision.SEND] * 6
+    retry_at = clock.now + timedelta(seconds=30)
+    sent, retry, failed, not_rcs, unknown, ambiguous = first
+    outcomes = [
+        SendOutcome(sent.line_number, sent.id, OutcomeKind.SENT, provider_message_id="p1"),
+        SendOutcome(retry.line_number, retry.id, OutcomeKind.RETRY, code="503",
+                    reason="busy", retry_at=retry_at),
+        SendOutcome(failed.line_number, failed.id, OutcomeKind.FAILED, code="400",
+                    reason="bad"),
+        SendOutcome(not_rcs.line_number, not_rcs.id, OutcomeKind.NOT_RCS, code="404"),
+        SendOutcome(unknown.line_number, unknown.id, OutcomeKind.UNKNOWN, reason="timeout"),
+        SendOutcome(ambiguous.line_number, ambiguous.id, OutcomeKind.AMBIGUOUS,
+                    reason="502", retry_at=retry_at),
+    ]  # fmt: skip
+    begun = await sends.journal(
+        "c1",
+        "w1",
+        "dotgo",
+        outcomes=outcomes,
+        releases=[(released_line, RecipientStatus.QUEUED, None, retry_at)],
+        starts=later,
+        fences=fences,
+    )
+    assert [(b.decision, b.attempts) for b in begun] == [(SendDecision.SEND, 1)] * 2
+    states = {s.id: await store.get_message(s.id) for s in first}
+    assert {i: (m.state, m.provider_message_id) for i, m in states.items() if m} == {
+        sent.id: (MessageState.SENT, "p1"),
+        retry.id: (MessageState.PENDING, None),
+        failed.id: (MessageState.FAILED, None),
+        not_rcs.id: (MessageState.FAILED, None),
+        unknown.id: (MessageState.PENDING, None),
+        ambiguous.id: (MessageState.PENDING, None),
+    }
+    retried = states[retry.id]
+    assert retried is not None
+    assert (retried.last_error_code, retried.last_error_reason) == ("503", "busy")
+    rows = {
+        r.line_number: r
+        for r in await store.get_recipients("c1", after_line=0, limit=100)  # every status
+    }
+    assert {line: (rows[line].status, rows[line].error) for line in rows} == {
+        sent.line_number: (RecipientStatus.SENT, None),
+        retry.line_number: (RecipientStatus.RCS, None),
+        failed.line_number: (RecipientStatus.FAILED, "400 bad"),
+        not_rcs.line_number: (RecipientStatus.NOT_RCS, "404"),
+        unknown.line_number: (RecipientStatus.UNKNOWN, "timeout"),
+        ambiguous.line_number: (RecipientStatus.RCS, None),
+        later[0].line_number: (RecipientStatus.QUEUED, None),
+        later[1].line_number: (RecipientStatus.QUEUED, None),
+        released_line: (RecipientStatus.QUEUED, None),
+    }
+    assert rows[retry.line_number].due_at == retry_at
+    assert rows[released_line].due_at == retry_at
+    assert rows[released_line].claim_owner is None
+    assert rows[later[0].line_number].claim_owner == "w1"  # begun, still held
+    assert [h.status for h in await store.get_history(ambiguous.id)] == ["attempt", "unknown"]
+    # once due, the closed attempt is made again; the ambiguous one is asked about first
+    clock.now = retry_at
+    claimed = await store.claim_batch("c1", "w1", 10, 60, statuses=[RecipientStatus.RCS])
+    assert sorted(r.line_number for r in claimed) == [retry.line_number, ambiguous.line_number]
+    fences.update({r.line_number: r.fence for r in claimed})
+    begun = await sends.journal(
+        "c1", "w1", "dotgo", starts=[retry, ambiguous], lookup=True, fences=fences
+    )
+    assert [(b.decision, b.attempts) for b in begun] == [
+        (SendDecision.SEND, 2),
+        (SendDecision.LOOKUP, 1),
+    ]
+
+
+async def test_the_group_is_one_transaction(store: Store) -> None:
+    sends, starts, fences = await _claimed(store, 3)
+    await sends.journal("c1", "w1", "dotgo", starts=starts[:1], fences=fences)
+    # an outbox row for the third recipient's id, recorded for another number
+    await store.record_outbound(starts[2].id, "dotgo", "+15550000000", Message("x"))
+    with pytest.raises(StoreConflict):
+        await sends.journal(
+            "c1",
+            "w1",
+            "dotgo",
+            outcomes=[
+                SendOutcome(
+                    starts[0].line_number, starts[0].id, OutcomeKind.SENT, provider_message_id="p"
+                )
+            ],
+            starts=starts[1:],
+            fences=fences,
+        )
+    # nothing of the failed group stayed: the outcome, the new attempt, the releases
+    message = await store.get_message(starts[0].id)
+    assert message is not None and message.state is MessageState.PENDING
+    assert await store.get_message(starts[1].id) is None
+    counts = await store.count_recipients("c1")
+    assert counts == {RecipientStatus.QUEUED: 3}
+    held = await store.get_recipients("c1", after_line=0, limit=10)
+    assert {r.claim_owner for r in held} == {"w1"}
+
+
+async def test_times_are_stored_as_sqlalchemy_stores_them(store: Store, clock: FakeClock) -> None:
+    clock.now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)  # no microseconds: the edge case
+    sends, starts, fences = await _claimed(store, 2)
+    retry_at = datetime(2026, 1, 2, 4, 0, 0, tzinfo=UTC)
+    await sends.journal("c1", "w1", "dotgo", starts=starts, fences=fences)
+    await sends.journal(
+        "c1",
+        "w1",
+        "dotgo",
+        outcomes=[SendOutcome(starts[0].line_number, starts[0].id, OutcomeKind.RETRY,
+                              code="503", retry_at=retry_at)],
+        fences=fences,
+    )  # fmt: skip
+    message = await store.get_message(starts[1].id)
+    assert message is not None and message.created_at == clock.now
+    [row] = await store.get_recipients("c1", after_line=0, limit=1)
+    assert (row.due_at, row.updated_at) == (retry_at, clock.now)
+    # the lease (written by SQLAlchemy's claim) still compares right with the journal's times
+    clock.now += timedelta(seconds=59)
+    [still] = await sends.journal(
+        "c1", "w1", "dotgo", starts=starts[1:], fences=fences, resend_open=True
+    )
+    assert (still.decision, still.attempts) == (SendDecision.SEND, 2)
+    if store.dialect == "sqlite":
+        async with store.engine.connect() as conn:
+            stored = (
+                await conn.execute(
+                    text("SELECT due_at FROM campaign_recipients WHERE line_number = :n"),
+                    {"n": starts[0].line_number},
+                )
+            ).scalar_one()
+            sa = (
+                await conn.execute(
+                    select(outbound_messages.c.created_at).where(
+                        outbound_messages.c.id == starts[1].id
+                    )
+                )
+            ).scalar_one()
+        assert stored == _t(retry_at) == "2026-01-02 04:00:00.000000"
+        assert sa == clock.now - timedelta(seconds=59)
+    clock.now += timedelta(seconds=1)  # the very end of the lease: no longer held
+    [lost] = await sends.journal(
+        "c1", "w1", "dotgo", starts=starts[1:], fences=fences, resend_open=True
+    )
+    assert lost.decision is SendDecision.LOST
+
+
+async def test_a_stale_fence_writes_nothing_in_any_part_of_the_group(store: Store) -> None:
+    sends, starts, fences = await _claimed(store, 2)
+    await sends.journal("c1", "w1", "dotgo", starts=starts[:1], fences=fences)
+    stale = {line: fence - 1 for line, fence in fences.items()}
+    begun = await sends.journal(
+        "c1",
+        "w1",
+        "dotgo",
+        outcomes=[SendOutcome(starts[0].line_number, starts[0].id, OutcomeKind.FAILED)],
+        starts=starts[1:],
+        fences=stale,
+    )
+    assert begun[0].decision is SendDecision.LOST
+    assert await store.get_message(starts[1].id) is None
+    async with store.engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                select(campaign_recipients.c.status, campaign_recipients.c.claim_owner)
+            )
+        ).all()
+    # the outcome is recorded on the message (what the provider was told) ...
+    message = await store.get_message(starts[0].id)
+    assert message is not None and message.state is MessageState.FAILED
+    # ... but neither recipient was released under the stale claim
+    assert sorted(rows) == [("queued", "w1"), ("queued", "w1")]
+
+
+def _drive(group: JournalGroup, answers: dict[type, Any]) -> tuple[list[type], Any]:
+    steps = journal_steps(group, datetime(2026, 1, 1, tzinfo=UTC))
+    seen: list[type] = []
+    result: Any = None
+    while True:
+        try:
+            step = steps.send(result)
+        except StopIteration as done:
+            return seen, done.value
+        seen.append(type(step))
+        answer = answers.get(type(step))
+        result = answer(step) if callable(answer) else answer
+
+
+@pytest.mark.parametrize("size", [1, 64, 500])
+def test_a_group_costs_the_same_five_statements_whatever_its_size(size: int) -> None:
+    """PostgreSQL runs one statement per step (plus BEGIN and COMMIT): the round trips of a
+    group must not grow with the number of sends in it."""
+    lines = list(range(2, 2 + size))
+    group = JournalGroup(
+        "c1",
+        "w1",
+        "dotgo",
+        outcomes=[SendOutcome(n, f"o{n}", OutcomeKind.SENT, provider_message_id=f"p{n}")
+                  for n in lines],
+        starts=[SendStart(n + 1000, f"s{n}", f"+1{n}", "{}") for n in lines],
+        fences={n: 1 for n in lines} | {n + 1000: 1 for n in lines},
+    )  # fmt: skip
+    seen, begun = _drive(
+        group,
+        {
+            ReadOutbox: lambda step: {
+                i: ("dotgo", "+1", "pending", None, None, None, False) for i in step.ids
+            },
+            BeginFresh: lambda step: (
+                {r[0] for r in step.rows},
+                {r[2] for r in step.rows},
+            ),
+        },
+    )
+    assert seen == [ReadOutbox, InsertHistory, UpdateOutbox, ReleaseRecipients, BeginFresh]
+    assert [b.decision for b in begun] == [SendDecision.SEND] * size
