@@ -24,6 +24,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,7 +40,7 @@ from campaign import BOT, MESSAGE, SECRET, _port, _wait_port, _write_csv
 
 N = int(os.environ.get("RCSKIT_BENCH_WORKERS_N", "10000"))
 POSTGRES = os.environ.get("RCSKIT_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-CONCURRENCY = 64
+CONCURRENCY = int(os.environ.get("RCSKIT_BENCH_WORKERS_CONCURRENCY", "64"))
 LATENCIES = tuple(
     float(x) for x in os.environ.get("RCSKIT_BENCH_WORKERS_LATENCIES", "0,0.2").split(",")
 )
@@ -124,6 +126,15 @@ async def _stats(base: str, *, reset: bool = False) -> dict[str, Any]:
 def _rate(stats: dict[str, Any]) -> float:
     span = (stats["last"] or 0) - (stats["first"] or 0)
     return (stats["count"] - 1) / span if span > 0 else 0.0
+
+
+def _bare_measured(base: str, n: int) -> tuple[float, float]:
+    """:func:`_bare` and the CPU time it took in this process, in µs per request."""
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    rate = asyncio.run(_bare(base, n))
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return rate, 1e6 * cpu / n
 
 
 async def _bare(base: str, n: int) -> float:
@@ -264,10 +275,12 @@ def _workers(
             for i in range(workers)
         ]
         peaks = []
+        cpu = 0.0
         for p in procs:
             _, status, usage = os.wait4(p.pid, 0)
             p.returncode = os.waitstatus_to_exitcode(status)
             peaks.append(usage.ru_maxrss / 1024)
+            cpu += usage.ru_utime + usage.ru_stime
             if p.returncode != 0:
                 assert p.stderr is not None
                 text = p.stderr.read().decode()
@@ -282,6 +295,7 @@ def _workers(
         "count": stats["count"],
         "elapsed": elapsed,
         "rss": max(peaks),
+        "cpu_us": 1e6 * cpu / max(1, stats["count"]),
     }
 
 
@@ -302,16 +316,30 @@ def run() -> str:
             )
             try:
                 _wait_port(port, server)
-                bare = asyncio.run(_bare(base, n))
                 label = "unpaced, no latency" if not latency else f"{latency * 1000:.0f} ms latency"
-                rows.append(f"| {label} | bare aiohttp, 1 process | {bare:,.0f} | 1.00x | - |")
+                bares: list[tuple[float, float]] = []
+                lines: list[str] = []
                 for backend, workers, shared in _selected():
+                    # bare aiohttp right before each configuration: on a shared machine the
+                    # load drifts during a run, so each ratio compares neighbours in time
+                    bare, bare_cpu = _bare_measured(base, n)
+                    bares.append((bare, bare_cpu))
                     got = _workers(tmp, base, backend, workers, n, redis if shared else None)
                     limiter = "Redis limiter" if shared else "in-process limiter"
-                    rows.append(
+                    lines.append(
                         f"| {label} | rcskit, {workers} worker(s), {backend}, {limiter} | "
-                        f"{got['rate']:,.0f} | {got['rate'] / bare:.2f}x | {got['rss']:.0f} MiB |"
+                        f"{got['rate']:,.0f} | {bare:,.0f} | {got['rate'] / bare:.2f}x | "
+                        f"{got['cpu_us']:,.0f} ({got['cpu_us'] / bare_cpu:.1f}x) | "
+                        f"{got['rss']:.0f} MiB |"
                     )
+                if bares:
+                    rate = statistics.median(b[0] for b in bares)
+                    cpu = statistics.median(b[1] for b in bares)
+                    rows.append(
+                        f"| {label} | bare aiohttp, 1 process (median of {len(bares)}) | "
+                        f"{rate:,.0f} | - | 1.00x | {cpu:,.0f} (1.0x) | - |"
+                    )
+                rows.extend(lines)
             finally:
                 server.terminate()
                 server.wait()
@@ -322,11 +350,15 @@ def run() -> str:
 
 {N:,} recipients unpaced ({max(1000, N // 3):,} at 200 ms), `--concurrency {CONCURRENCY}` per
 worker, against one bare aiohttp server answering like Dotgo's GSMA API; rates measured by the
-server (first to last send received), every configuration in this one run. Ratio = rcskit's
-rate / bare aiohttp's rate at the same latency. RSS = peak of the largest worker process.
+server (first to last send received), every configuration in this one run. Bare aiohttp runs
+right before each rcskit configuration against the same server; ratio = rcskit's rate / that
+bare rate (neighbours in time: the machine's load drifts during a run). CPU = user + system
+time of the worker processes (of the bare client) per send, in µs, and as a multiple of
+bare aiohttp's: it moves far less with the machine's load than the rates. RSS = peak of the
+largest worker process.
 
-| server | sender | sends/s | ratio | peak RSS |
-|---|---|---|---|---|
+| server | sender | sends/s | bare aiohttp alongside | ratio | CPU µs/send | peak RSS |
+|---|---|---|---|---|---|---|
 {table}
 """
 

@@ -95,12 +95,16 @@ class JournalGroup:
 @dataclass(frozen=True, slots=True)
 class ReadOutbox:
     """Lock and read outbox rows ``ids``; for each, whether statuses with no message yet wait
-    for its provider id (``pids``, same order; ``None`` when not accepted). Result:
+    for its provider id (``pids``, same order; ``None`` when not accepted). Also lock, in line
+    order, the worker's recipient rows of ``lines`` (released later in the transaction). Result:
     ``{id: (provider, recipient, state, provider_message_id, code, reason, waiting)}``."""
 
     ids: list[str]
     pids: list[str | None]
     provider: str
+    campaign_id: str
+    worker_id: str
+    lines: list[int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +116,22 @@ class InsertHistory:
 
 @dataclass(frozen=True, slots=True)
 class UpdateOutbox:
-    """Set ``(id, state, provider_message_id, code, reason, due_at)`` on outbox rows."""
+    """Set ``(id, state, provider_message_id, code, reason, due_at)`` on outbox rows (part of
+    :class:`FinishWrite`)."""
 
     rows: list[tuple[str, str, str | None, str | None, str | None, datetime | None]]
     now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FinishWrite:
+    """What the outcomes change, in one step: ``history`` rows appended, then ``outbox`` rows
+    updated (as :class:`UpdateOutbox`), then recipients released (``release``, whose rows the
+    :class:`ReadOutbox` before it locked in line order; one row per line)."""
+
+    history: list[dict[str, Any]]
+    outbox: UpdateOutbox
+    release: ReleaseRecipients
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +199,7 @@ class MoveHistory:
 Step = (
     ReadOutbox
     | InsertHistory
-    | UpdateOutbox
+    | FinishWrite
     | ReleaseRecipients
     | BeginFresh
     | LoadExisting
@@ -259,6 +275,9 @@ def _finish(group: JournalGroup, now: datetime) -> Generator[Step, Any, None]:
         [o.id for o in outcomes],
         [o.provider_message_id if o.kind is OutcomeKind.SENT else None for o in outcomes],
         provider,
+        group.campaign_id,
+        group.worker_id,
+        sorted({o.line_number for o in outcomes}),
     )
     missing = [o.id for o in outcomes if o.id not in rows]
     if missing:
@@ -336,11 +355,13 @@ def _finish(group: JournalGroup, now: datetime) -> Generator[Step, Any, None]:
                 released.append(
                     (o.line_number, RecipientStatus.UNKNOWN, o.reason or "no answer", None)
                 )
-    if history:
-        yield InsertHistory(history)
-    if updates:
-        yield UpdateOutbox(updates, now)
-    yield _release(group, released, now)
+    # one release per line (the first wins, as it would in statements run one after another)
+    first: dict[int, Release] = {}
+    for r in released:
+        first.setdefault(r[0], r)
+    yield FinishWrite(
+        history, UpdateOutbox(updates, now), _release(group, list(first.values()), now)
+    )
 
 
 def _replay_waiting(
@@ -543,6 +564,13 @@ def _columns(rows: list[dict[str, Any]]) -> list[list[Any]]:
     return [[r[c] for r in rows] for c in _HISTORY_COLUMNS]
 
 
+def _transposed(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """Rows as ``width`` column lists (arrays for ``unnest``), empty lists for no rows."""
+    if not rows:
+        return [[] for _ in range(width)]
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
 # ------------------------------------------------------------------ PostgreSQL (asyncpg)
 
 _PG_HISTORY = """
@@ -558,6 +586,12 @@ ORDER BY v.n
 """
 
 _PG_READ_OUTBOX = """
+WITH locked AS (
+    SELECT line_number FROM campaign_recipients
+    WHERE campaign_id = $4 AND claim_owner = $5 AND line_number = ANY($6::integer[])
+    ORDER BY line_number
+    FOR UPDATE
+)
 SELECT o.id, o.provider, o.recipient, o.state, o.provider_message_id, o.last_error_code,
     o.last_error_reason,
     v.pid IS NOT NULL AND EXISTS (
@@ -566,16 +600,40 @@ SELECT o.id, o.provider, o.recipient, o.state, o.provider_message_id, o.last_err
     )
 FROM unnest($1::text[], $2::text[]) AS v(id, pid)
 JOIN outbound_messages o ON o.id = v.id
+WHERE (SELECT count(*) FROM locked) >= 0
 FOR UPDATE OF o
 """
+# (``locked`` runs once, first, as an init plan: the recipient rows the finish releases are
+# locked in line order, like every multi-row write of them, so that no two transactions
+# can deadlock on them; the release itself then needs no new lock, whatever its plan.)
 
-_PG_UPDATE_OUTBOX = """
-UPDATE outbound_messages o
-SET state = v.state, provider_message_id = v.pid, last_error_code = v.code,
-    last_error_reason = v.reason, due_at = v.due, updated_at = $7
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
-    AS v(id, state, pid, code, reason, due)
-WHERE o.id = v.id
+_PG_FINISH_WRITE = """
+WITH history AS (
+    INSERT INTO message_history (message_id, provider, provider_message_id, recipient,
+        status, from_state, to_state, moved, source, reason, code, at, recorded_at)
+    SELECT h.message_id, h.provider, h.provider_message_id, h.recipient, h.status,
+        h.from_state, h.to_state, h.moved, h.source, h.reason, h.code, h.at, h.recorded_at
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+        $7::text[], $8::boolean[], $9::text[], $10::text[], $11::text[], $12::timestamptz[],
+        $13::timestamptz[]) WITH ORDINALITY AS h(message_id, provider, provider_message_id,
+        recipient, status, from_state, to_state, moved, source, reason, code, at,
+        recorded_at, n)
+    ORDER BY h.n
+), outbox AS (
+    UPDATE outbound_messages o
+    SET state = u.state, provider_message_id = u.pid, last_error_code = u.code,
+        last_error_reason = u.reason, due_at = u.due, updated_at = $20
+    FROM unnest($14::text[], $15::text[], $16::text[], $17::text[], $18::text[],
+        $19::timestamptz[]) AS u(id, state, pid, code, reason, due)
+    WHERE o.id = u.id
+)
+UPDATE campaign_recipients r
+SET status = v.status, error = v.error, due_at = v.due, claim_owner = NULL,
+    lease_expires_at = NULL, updated_at = $20
+FROM unnest($23::integer[], $24::text[], $25::text[], $26::timestamptz[], $27::bigint[])
+    AS v(line, status, error, due, fence)
+WHERE r.campaign_id = $21 AND r.line_number = ANY($23::integer[]) AND r.line_number = v.line
+    AND r.claim_owner = $22 AND (NOT $28 OR r.fence = v.fence)
 """
 
 _PG_RELEASE = """
@@ -642,14 +700,25 @@ _PG_DELETE_HISTORY = "DELETE FROM message_history WHERE id = ANY($1::bigint[])"
 
 async def _pg_step(pg: Any, step: Step) -> Any:
     match step:
-        case ReadOutbox(ids, pids, provider):
-            rows = await pg.fetch(_PG_READ_OUTBOX, ids, pids, provider)
+        case ReadOutbox(ids, pids, provider, campaign_id, worker_id, lines):
+            rows = await pg.fetch(
+                _PG_READ_OUTBOX, ids, pids, provider, campaign_id, worker_id, lines
+            )
             return {r[0]: tuple(r[1:]) for r in rows}
+        case FinishWrite(history, outbox, release):
+            await pg.execute(
+                _PG_FINISH_WRITE,
+                *_columns(history),
+                *_transposed(outbox.rows, 6),
+                outbox.now,
+                release.campaign_id,
+                release.worker_id,
+                *_transposed(release.rows, 5),
+                release.fenced,
+            )
+            return None
         case InsertHistory(rows):
             await pg.execute(_PG_HISTORY, *_columns(rows))
-            return None
-        case UpdateOutbox(rows, now):
-            await pg.execute(_PG_UPDATE_OUTBOX, *map(list, zip(*rows, strict=True)), now)
             return None
         case ReleaseRecipients(campaign_id, worker_id, rows, fenced, now):
             await pg.executemany(
@@ -765,7 +834,8 @@ _SQLITE_WAITING = (
 
 def _sqlite_step(db: sqlite3.Connection, step: Step) -> Any:
     match step:
-        case ReadOutbox(ids, pids, provider):
+        case ReadOutbox(ids, pids, provider, _campaign, _worker, _lines):
+            # (no row locks on SQLite: the transaction holds the database's write lock)
             found: dict[str, tuple[Any, ...]] = {}
             for id, pid in zip(ids, pids, strict=True):
                 row = db.execute(_SQLITE_READ_OUTBOX, (pid, provider, pid, id)).fetchone()
@@ -775,13 +845,15 @@ def _sqlite_step(db: sqlite3.Connection, step: Step) -> Any:
         case InsertHistory(rows):
             db.executemany(_SQLITE_HISTORY, _sqlite_history(rows))
             return None
-        case UpdateOutbox(rows, now):
-            at = _t(now)
+        case FinishWrite(history, outbox, release):
+            db.executemany(_SQLITE_HISTORY, _sqlite_history(history))
+            at = _t(outbox.now)
             db.executemany(
                 _SQLITE_UPDATE_OUTBOX,
                 [(state, pid, code, reason, _t(due), at, id)
-                 for id, state, pid, code, reason, due in rows],
+                 for id, state, pid, code, reason, due in outbox.rows],
             )  # fmt: skip
+            _sqlite_step(db, release)
             return None
         case ReleaseRecipients(campaign_id, worker_id, rows, fenced, now):
             at = _t(now)
@@ -800,7 +872,7 @@ def _sqlite_step(db: sqlite3.Connection, step: Step) -> Any:
                 ).fetchone():
                     held.add(line)
             new: set[str] = set()
-            history: list[tuple[Any, ...]] = []
+            attempts: list[tuple[Any, ...]] = []
             for line, _fence, id, recipient, content in rows:
                 if line not in held:
                     continue
@@ -808,11 +880,11 @@ def _sqlite_step(db: sqlite3.Connection, step: Step) -> Any:
                     _SQLITE_FRESH, (id, provider, recipient, content, campaign_id, at, at)
                 ).fetchone():
                     new.add(id)
-                    history.append(
+                    attempts.append(
                         (id, provider, None, recipient, h["status"], None, h["to_state"],
                          True, h["source"], h["reason"], None, at, at)
                     )  # fmt: skip
-            db.executemany(_SQLITE_HISTORY, history)
+            db.executemany(_SQLITE_HISTORY, attempts)
             return held, new
         case LoadExisting(ids):
             loaded: dict[str, tuple[Any, ...]] = {}

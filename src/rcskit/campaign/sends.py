@@ -33,13 +33,15 @@ worker's row and never sends a second time. What it finds for an existing row de
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from ..store.core import check_aware, check_text, chunks
 from ..store.outbox import OutboxStore
@@ -71,6 +73,8 @@ __all__ = [
     "SendStart",
     "WorkLeft",
 ]
+
+log = logging.getLogger("rcskit.campaign")
 
 _C = campaigns
 _R = campaign_recipients
@@ -254,11 +258,36 @@ class CampaignSends(OutboxStore):
         row of its own line (no number, ``error`` naming the first line), so that duplicates
         are reported by line; a line already imported (a resumed import) is skipped and
         counted in ``already``.
+
+        On PostgreSQL the recipients table's statistics are refreshed afterwards (see
+        :meth:`analyze_queue`).
         """
         total = ImportCounts()
         for batch in chunks(recipients, IMPORT_CHUNK):
             total = total + await self._import_chunk(campaign_id, batch)
+        if self._is_postgresql and total.queued:
+            await self.analyze_queue()
         return total
+
+    async def analyze_queue(self) -> bool:
+        """PostgreSQL: refresh the planner's statistics of the recipients table (``ANALYZE``);
+        return whether it was done.
+
+        The journal (:mod:`rcskit.campaign.journal_db`) finds a group's recipients by key in
+        one statement. Right after a large import the table has no statistics (autovacuum
+        analyzes it up to a minute later), and the planner may then scan the whole campaign
+        for every group instead of using the primary key. Without the privilege (not the
+        table's owner) this logs a warning and returns ``False``; autovacuum catches up.
+        """
+        if not self._is_postgresql:
+            return False
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(text(f"ANALYZE {_R.name}"))
+        except DBAPIError as err:
+            log.warning("could not analyze %s: %s", _R.name, " ".join(str(err.orig).split()))
+            return False
+        return True
 
     async def _import_chunk(self, campaign_id: str, batch: list[NewRecipient]) -> ImportCounts:
         now = self._now()
