@@ -117,7 +117,8 @@ async def delete_campaign(
     on_progress: Callable[[Deleted], None] | None = None,
 ) -> Deleted:
     """Delete campaign ``campaign_id`` with its recipients, messages and their history, in
-    transactions of at most ``batch`` rows; ``on_progress`` gets the running totals after each.
+    transactions of at most ``batch`` rows; ``on_progress`` gets the running totals after each
+    batch of messages or recipients.
 
     Raises :class:`~rcskit.campaign.errors.CampaignError` for an unknown campaign, one that is
     running or paused, or one whose recipients are still leased by a live worker."""
@@ -138,7 +139,9 @@ async def delete_campaign(
         )
     totals = Deleted()
 
-    def step(recipients: int = 0, messages: int = 0, history: int = 0) -> None:
+    def step(
+        recipients: int = 0, messages: int = 0, history: int = 0, *, last: bool = False
+    ) -> None:
         nonlocal totals
         totals = Deleted(
             totals.recipients + recipients,
@@ -146,7 +149,7 @@ async def delete_campaign(
             totals.history + history,
             totals.transactions + 1,
         )
-        if on_progress is not None:
+        if on_progress is not None and not last:
             on_progress(totals)
 
     while True:
@@ -157,5 +160,5 @@ async def delete_campaign(
     while recipients := await purge.recipients_batch(campaign_id, batch):
         step(recipients=recipients)
     await purge.campaign_row(campaign_id)
-    step()
+    step(last=True)
     return totals
