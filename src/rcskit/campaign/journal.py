@@ -9,6 +9,13 @@ second at hundreds of sends per second::
 
     begin = GroupWriter(lambda starts: store.begin_sends(cid, worker, "dotgo", starts))
     begun = await begin.submit(SendStart(...))      # committed when this returns
+
+With ``concurrency=2`` a second group starts while the first is being written (on its own
+connection), instead of waiting for it: on PostgreSQL a group's few round trips are mostly
+waits (for the server, for a core on a busy host), so two groups in flight roughly halve the
+time an item waits. The groups must then touch disjoint rows, as a runner's do (a send's
+outcome is submitted only once its attempt is committed). On SQLite, where every write takes
+the database's one write lock in turn, keep the default of one.
 """
 
 from __future__ import annotations
@@ -28,21 +35,35 @@ class GroupWriter(Generic[I, R]):
     returns one result per item, in order. A failed write fails every item of its group."""
 
     def __init__(
-        self, write: Callable[[list[I]], Awaitable[Sequence[R]]], *, max_group: int = 500
+        self,
+        write: Callable[[list[I]], Awaitable[Sequence[R]]],
+        *,
+        max_group: int = 500,
+        concurrency: int = 1,
     ) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, got {concurrency}")
         self._write = write
         self._max = max_group
+        self._concurrency = concurrency
         self._pending: list[tuple[I, asyncio.Future[R]]] = []
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
         self.groups = 0
         """How many groups were written (for tests and figures)."""
+        self.most_in_flight = 0
+        """The most groups written at once so far (for tests and figures)."""
 
     async def submit(self, item: I) -> R:
         """Queue ``item`` and return its result once its group is committed."""
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._drain())
+        # (a task that has just ended is still in the set until its callback runs: not counted)
+        writing = sum(1 for t in self._tasks if not t.done())
+        if writing < self._concurrency:
+            task = asyncio.create_task(self._drain())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            self.most_in_flight = max(self.most_in_flight, writing + 1)
         return await future
 
     async def submit_many(self, items: Sequence[I]) -> list[R]:
@@ -78,5 +99,5 @@ class GroupWriter(Generic[I, R]):
 
     async def close(self) -> None:
         """Wait for the groups being written."""
-        while self._task is not None and not self._task.done():
-            await asyncio.shield(self._task)
+        while self._tasks:
+            await asyncio.shield(asyncio.gather(*self._tasks, return_exceptions=True))

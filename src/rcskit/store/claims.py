@@ -5,8 +5,8 @@ A row is free when it has no lease or its lease has expired. Claiming sets ``cla
 ``lease_expires_at``; a worker that dies simply lets its leases run out and another worker takes
 the rows over. How the claim is made safe against a second worker doing the same at once:
 
-* PostgreSQL: ``WITH c AS MATERIALIZED (SELECT key ... LIMIT n FOR UPDATE SKIP LOCKED)
-  UPDATE ... WHERE key IN (SELECT key FROM c) RETURNING *``: concurrent claimers skip each
+* PostgreSQL: ``SELECT key ... LIMIT n FOR UPDATE SKIP LOCKED``, then ``UPDATE ... WHERE
+  key IN (those keys) RETURNING *`` in the same transaction: concurrent claimers skip each
   other's locked candidates instead of waiting, and a candidate another worker claimed
   meanwhile fails the re-checked ``WHERE``.
 * SQLite: the same statement runs in a ``BEGIN IMMEDIATE`` transaction, which holds the
@@ -71,14 +71,27 @@ async def claim_rows(
     key_column = table.c[key]
     where = [*conditions, _free(table, now), _due(table, now)]
     candidates = select(key_column).where(*where).order_by(*(table.c[c] for c in order_by)).limit(n)
+    chosen_keys: Any
     if conn.dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    # Materialised once: as a plain IN (subquery), PostgreSQL may rescan the subquery while
-    # updating, skip the rows this very statement has just claimed, and claim more than n.
-    chosen = candidates.cte("claim_candidates").prefix_with("MATERIALIZED")
+        # Two statements: the candidates, locked; then the update of exactly those keys. In
+        # one statement (UPDATE ... WHERE key IN (SELECT ... FOR UPDATE SKIP LOCKED)) the
+        # planner cannot know how many candidates come back; with statistics that predate
+        # the run (every recipient "queued" at import) it expects one and may test every
+        # row of the status against every candidate: 0.2 s per claim of 500 at 10,000
+        # recipients. Given the keys, it looks them up.
+        keys = list(
+            (await conn.execute(candidates.with_for_update(skip_locked=True))).scalars().all()
+        )
+        if not keys:
+            return []
+        chosen_keys = key_column.in_(keys)
+    else:
+        # Materialised once (the whole statement runs under SQLite's write lock).
+        chosen = candidates.cte("claim_candidates").prefix_with("MATERIALIZED")
+        chosen_keys = key_column.in_(select(chosen.c[key]))
     statement = (
         update(table)
-        .where(*where, key_column.in_(select(chosen.c[key])))
+        .where(*where, chosen_keys)
         .values(
             claim_owner=worker_id,
             lease_expires_at=now + timedelta(seconds=lease_s),
