@@ -14,7 +14,9 @@ from rcskit.campaign.journal_db import (
     BeginFresh,
     FinishWrite,
     JournalGroup,
+    ReadAndBegin,
     ReadOutbox,
+    ReleaseRecipients,
     _t,
     journal_steps,
 )
@@ -241,8 +243,22 @@ def _drive(group: JournalGroup, answers: dict[type, Any]) -> tuple[list[type], A
         result = answer(step) if callable(answer) else answer
 
 
+def _answers() -> dict[type, Any]:
+    def read(step: ReadOutbox) -> dict[str, tuple[Any, ...]]:
+        return {i: ("dotgo", "+1", "pending", None, None, None, False) for i in step.ids}
+
+    def begin(step: BeginFresh) -> tuple[set[int], set[str]]:
+        return {r[0] for r in step.rows}, {r[2] for r in step.rows}
+
+    return {
+        ReadOutbox: read,
+        BeginFresh: begin,
+        ReadAndBegin: lambda step: (read(step.read), begin(step.begin)),
+    }
+
+
 @pytest.mark.parametrize("size", [1, 64, 500])
-def test_a_group_costs_the_same_three_statements_whatever_its_size(size: int) -> None:
+def test_a_group_costs_the_same_two_statements_whatever_its_size(size: int) -> None:
     """PostgreSQL runs one statement per step (plus BEGIN and COMMIT): the round trips of a
     group must not grow with the number of sends in it."""
     lines = list(range(2, 2 + size))
@@ -255,20 +271,24 @@ def test_a_group_costs_the_same_three_statements_whatever_its_size(size: int) ->
         starts=[SendStart(n + 1000, f"s{n}", f"+1{n}", "{}") for n in lines],
         fences={n: 1 for n in lines} | {n + 1000: 1 for n in lines},
     )  # fmt: skip
-    seen, begun = _drive(
-        group,
-        {
-            ReadOutbox: lambda step: {
-                i: ("dotgo", "+1", "pending", None, None, None, False) for i in step.ids
-            },
-            BeginFresh: lambda step: (
-                {r[0] for r in step.rows},
-                {r[2] for r in step.rows},
-            ),
-        },
-    )
-    assert seen == [ReadOutbox, FinishWrite, BeginFresh]
+    seen, begun = _drive(group, _answers())
+    assert seen == [ReadAndBegin, FinishWrite]
     assert [b.decision for b in begun] == [SendDecision.SEND] * size
+
+
+def test_a_start_sharing_a_recipient_with_a_release_begins_after_it() -> None:
+    """The journal's order (outcomes, releases, starts) is kept when it matters."""
+    group = JournalGroup(
+        "c1",
+        "w1",
+        "dotgo",
+        outcomes=[SendOutcome(2, "o2", OutcomeKind.SENT, provider_message_id="p2")],
+        releases=[(3, RecipientStatus.RCS, None, None)],
+        starts=[SendStart(3, "s3", "+13", "{}")],
+        fences={2: 1, 3: 1},
+    )
+    seen, _ = _drive(group, _answers())
+    assert seen == [ReadOutbox, FinishWrite, ReleaseRecipients, BeginFresh]
 
 
 async def test_an_import_leaves_the_queue_table_with_statistics_on_postgresql(

@@ -163,6 +163,17 @@ class BeginFresh:
 
 
 @dataclass(frozen=True, slots=True)
+class ReadAndBegin:
+    """:class:`ReadOutbox` and :class:`BeginFresh` as one step, for a group whose starts
+    share no recipient and no message with its outcomes and releases (the usual group): the
+    order of the two does not matter then, and PostgreSQL runs both in one statement. Result:
+    ``(ReadOutbox's, BeginFresh's)``."""
+
+    read: ReadOutbox
+    begin: BeginFresh
+
+
+@dataclass(frozen=True, slots=True)
 class LoadExisting:
     """Lock and read outbox rows ``ids`` with the last send step of their history. Result:
     ``{id: (recipient, campaign_id, state, attempts, last_step)}``."""
@@ -202,6 +213,7 @@ Step = (
     | FinishWrite
     | ReleaseRecipients
     | BeginFresh
+    | ReadAndBegin
     | LoadExisting
     | BumpAttempts
     | WaitingEntries
@@ -249,13 +261,65 @@ def journal_steps(group: JournalGroup, now: datetime) -> Steps:
     """The journal's transaction: outcomes, then releases, then new attempts (see
     :meth:`~rcskit.campaign.sends.CampaignSends.journal`); returns the decisions for
     ``group.starts``. Yields the database work as :data:`Step` requests."""
+    fresh = _fresh(group, now) if group.starts else None
+    early: tuple[set[int], set[str]] | None = None
     if group.outcomes:
-        yield from _finish(group, now)
+        read = _read(group)
+        if fresh is not None and _disjoint(group):
+            rows, early = yield ReadAndBegin(read, fresh)
+        else:
+            rows = yield read
+        yield from _finish(group, now, rows)
     if group.releases:
         yield _release(group, list(group.releases), now)
     if not group.starts:
         return []
-    return (yield from _begin(group, now))
+    return (yield from _begin(group, now, fresh, early))
+
+
+def _disjoint(group: JournalGroup) -> bool:
+    """Whether the group's starts touch no recipient and no message its outcomes and releases
+    touch (then beginning them before finishing the others changes nothing)."""
+    lines = {o.line_number for o in group.outcomes} | {r[0] for r in group.releases}
+    ids = {o.id for o in group.outcomes}
+    return not any(s.line_number in lines or s.id in ids for s in group.starts)
+
+
+def _read(group: JournalGroup) -> ReadOutbox:
+    outcomes = group.outcomes
+    return ReadOutbox(
+        [o.id for o in outcomes],
+        [o.provider_message_id if o.kind is OutcomeKind.SENT else None for o in outcomes],
+        group.provider,
+        group.campaign_id,
+        group.worker_id,
+        sorted({o.line_number for o in outcomes}),
+    )
+
+
+def _fresh(group: JournalGroup, now: datetime) -> BeginFresh | None:
+    """The :class:`BeginFresh` step of the group's starts (``None`` when, with fences, the
+    worker has a claim of none of them)."""
+    fences = group.fences
+    by_line = {s.line_number: s for s in group.starts}
+    # with fences, a line this worker has no claim of is not held
+    candidates = [s for s in by_line.values() if fences is None or s.line_number in fences]
+    if not candidates:
+        return None
+    return BeginFresh(
+        group.campaign_id,
+        group.worker_id,
+        group.provider,
+        [
+            (s.line_number, -1 if fences is None else fences[s.line_number], s.id,
+             s.recipient, s.content_json)
+            for s in sorted(candidates, key=lambda s: s.line_number)
+        ],
+        fences is not None,
+        now,
+        _history(now, None, group.provider, "attempt", None, MessageState.PENDING,
+                 reason=FIRST_ATTEMPT),
+    )  # fmt: skip
 
 
 def _release(group: JournalGroup, released: list[Release], now: datetime) -> ReleaseRecipients:
@@ -268,17 +332,12 @@ def _release(group: JournalGroup, released: list[Release], now: datetime) -> Rel
     return ReleaseRecipients(group.campaign_id, group.worker_id, rows, fences is not None, now)
 
 
-def _finish(group: JournalGroup, now: datetime) -> Generator[Step, Any, None]:
+def _finish(
+    group: JournalGroup, now: datetime, rows: dict[str, tuple[Any, ...]]
+) -> Generator[Step, Any, None]:
+    """Record the outcomes, given their outbox rows (:class:`ReadOutbox`)."""
     provider = group.provider
     outcomes = group.outcomes
-    rows: dict[str, tuple[Any, ...]] = yield ReadOutbox(
-        [o.id for o in outcomes],
-        [o.provider_message_id if o.kind is OutcomeKind.SENT else None for o in outcomes],
-        provider,
-        group.campaign_id,
-        group.worker_id,
-        sorted({o.line_number for o in outcomes}),
-    )
     missing = [o.id for o in outcomes if o.id not in rows]
     if missing:
         raise UnknownRecord(f"no outbound message with id {missing[0]!r}")
@@ -391,29 +450,22 @@ def _replay_waiting(
     return state
 
 
-def _begin(group: JournalGroup, now: datetime) -> Steps:
+def _begin(
+    group: JournalGroup,
+    now: datetime,
+    fresh: BeginFresh | None,
+    done: tuple[set[int], set[str]] | None,
+) -> Steps:
+    """Begin the starts: ``fresh`` is their :class:`BeginFresh` step, ``done`` its result
+    when it already ran (:class:`ReadAndBegin`)."""
     starts = group.starts
-    fences = group.fences
     by_line = {s.line_number: s for s in starts}
-    # with fences, a line this worker has no claim of is not held
-    candidates = [s for s in by_line.values() if fences is None or s.line_number in fences]
     held: set[int] = set()
     new_ids: set[str] = set()
-    if candidates:
-        held, new_ids = yield BeginFresh(
-            group.campaign_id,
-            group.worker_id,
-            group.provider,
-            [
-                (s.line_number, -1 if fences is None else fences[s.line_number], s.id,
-                 s.recipient, s.content_json)
-                for s in sorted(candidates, key=lambda s: s.line_number)
-            ],
-            fences is not None,
-            now,
-            _history(now, None, group.provider, "attempt", None, MessageState.PENDING,
-                     reason=FIRST_ATTEMPT),
-        )  # fmt: skip
+    if done is not None:
+        held, new_ids = done
+    elif fresh is not None:
+        held, new_ids = yield fresh
     out: dict[int, SendBegun] = {}
     existing: list[SendStart] = []
     for line, s in by_line.items():
@@ -672,6 +724,57 @@ UNION ALL
 SELECT NULL, id FROM fresh
 """
 
+_PG_READ_AND_BEGIN = """
+WITH v AS (
+    SELECT * FROM unnest($3::integer[], $4::bigint[], $5::text[], $6::text[], $7::text[])
+        AS v(line, fence, id, recipient, content)
+), held AS (
+    UPDATE campaign_recipients r SET updated_at = $8
+    FROM v
+    WHERE r.campaign_id = $1 AND r.line_number = ANY($3::integer[]) AND r.line_number = v.line
+        AND r.claim_owner = $2 AND r.lease_expires_at > $8 AND (NOT $10 OR r.fence = v.fence)
+    RETURNING r.line_number
+), fresh AS (
+    INSERT INTO outbound_messages (id, provider, recipient, content, campaign_id, attempts,
+        state, created_at, updated_at)
+    SELECT v.id, $9, v.recipient, v.content, $1, 1, 'pending', $8, $8
+    FROM v JOIN held ON held.line_number = v.line
+    ORDER BY v.line
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id, recipient
+), attempt AS (
+    INSERT INTO message_history (message_id, provider, provider_message_id, recipient,
+        status, from_state, to_state, moved, source, reason, code, at, recorded_at)
+    SELECT fresh.id, $9, NULL, fresh.recipient, $11, NULL, $12, TRUE, $13, $14, NULL, $8, $8
+    FROM fresh
+), locked AS (
+    SELECT line_number FROM campaign_recipients
+    WHERE campaign_id = $1 AND claim_owner = $2 AND line_number = ANY($17::integer[])
+    ORDER BY line_number
+    FOR UPDATE
+), outbox AS (
+    SELECT o.id, o.provider, o.recipient, o.state, o.provider_message_id, o.last_error_code,
+        o.last_error_reason,
+        w.pid IS NOT NULL AND EXISTS (
+            SELECT 1 FROM message_history h
+            WHERE h.message_id IS NULL AND h.provider = $9 AND h.provider_message_id = w.pid
+        ) AS waiting
+    FROM unnest($15::text[], $16::text[]) AS w(id, pid)
+    JOIN outbound_messages o ON o.id = w.id
+    WHERE (SELECT count(*) FROM locked) >= 0
+    FOR UPDATE OF o
+)
+SELECT 'h', line_number, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL::boolean FROM held
+UNION ALL
+SELECT 'f', NULL, id, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM fresh
+UNION ALL
+SELECT 'o', NULL, id, provider, recipient, state, provider_message_id, last_error_code,
+    last_error_reason, waiting
+FROM outbox
+"""
+# (the starts' part is _PG_BEGIN_FRESH's, the outcomes' part _PG_READ_OUTBOX's: one round
+# trip for both; the group's starts and outcomes touch different rows, see _disjoint)
+
 _PG_LOAD_EXISTING = """
 SELECT o.id, o.recipient, o.campaign_id, o.state, o.attempts,
     (SELECT h.status FROM message_history h
@@ -735,6 +838,20 @@ async def _pg_step(pg: Any, step: Step) -> Any:
             )  # fmt: skip
             held = {int(r[0]) for r in result if r[0] is not None}
             return held, {r[1] for r in result if r[1] is not None}
+        case ReadAndBegin(read, begin):
+            if read.provider != begin.provider:
+                raise AssertionError("one provider per group")
+            lines, fences, ids, recipients, contents = map(list, zip(*begin.rows, strict=True))
+            h = begin.history
+            result = await pg.fetch(
+                _PG_READ_AND_BEGIN, begin.campaign_id, begin.worker_id, lines, fences, ids,
+                recipients, contents, begin.now, begin.provider, begin.fenced, h["status"],
+                h["to_state"], h["source"], h["reason"], read.ids, read.pids, read.lines,
+            )  # fmt: skip
+            held = {int(r[1]) for r in result if r[0] == "h"}
+            new = {r[2] for r in result if r[0] == "f"}
+            read_rows = {r[2]: tuple(r[3:]) for r in result if r[0] == "o"}
+            return read_rows, (held, new)
         case LoadExisting(ids):
             rows = await pg.fetch(_PG_LOAD_EXISTING, ids, list(SEND_STEPS))
             return {r[0]: tuple(r[1:]) for r in rows}
@@ -886,6 +1003,8 @@ def _sqlite_step(db: sqlite3.Connection, step: Step) -> Any:
                     )  # fmt: skip
             db.executemany(_SQLITE_HISTORY, attempts)
             return held, new
+        case ReadAndBegin(read, begin):
+            return _sqlite_step(db, read), _sqlite_step(db, begin)
         case LoadExisting(ids):
             loaded: dict[str, tuple[Any, ...]] = {}
             for id in ids:
