@@ -44,7 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..store.claims import held
 from ..store.core import check_aware, check_text, chunks
-from ..store.outbox import OutboxStore
+from ..store.messages import MessageRepository
 from ..store.records import (
     CampaignStatus,
     InvalidRecord,
@@ -254,7 +254,7 @@ def _history_row(
     }
 
 
-class CampaignSends(OutboxStore):
+class CampaignSends(MessageRepository):
     """Batched imports and sends for campaign workers, and the campaign's counts, on a store's
     database: ``CampaignSends(store)`` shares the store's engine, clock and (SQLite) write turn."""
 
