@@ -926,6 +926,54 @@ def commands() -> typer.Typer:
         """Cancel a campaign: its open recipients are never sent (workers stop in a second)."""
         _set_status(campaign_id, database, "cancel")
 
+    @group.command("delete")
+    def delete_(
+        campaign_id: Annotated[str, typer.Argument(help="The campaign id.")],
+        yes: Annotated[
+            bool,
+            typer.Option(
+                "--yes", help="Delete without asking (needed when standard input is no terminal)."
+            ),
+        ] = False,
+        batch: Annotated[
+            int,
+            typer.Option("--batch", min=1, help="Rows per transaction (messages or recipients)."),
+        ] = 5000,
+        database: DatabaseOption = DEFAULT_DATABASE,
+    ) -> None:
+        """Delete a finished (done or cancelled) or never started campaign: its recipients,
+        messages and their history, in short transactions; run it again if interrupted."""
+        import sys
+
+        from ..campaign.purge import Deleted, delete_campaign
+        from ..errors import RcsError
+
+        if not yes:
+            if not sys.stdin.isatty():
+                raise _fail(f"deleting campaign {campaign_id} cannot be undone: add --yes", 2)
+            if not typer.confirm(f"Delete campaign {campaign_id} and all its messages?"):
+                raise _fail("nothing deleted", 1)
+
+        def show(totals: Deleted) -> None:
+            progress_note(f"deleted {totals.messages} message(s), {totals.recipients} recipient(s)")
+
+        async def go() -> Deleted:
+            async with await _open(database, must_exist=True) as store:
+                await _campaign(store, campaign_id)
+                return await delete_campaign(store, campaign_id, batch=batch, on_progress=show)
+
+        try:
+            deleted = run_coroutine(go())
+        except RcsError as err:
+            end_progress()
+            raise _fail(str(err)) from None
+        end_progress()
+        typer.echo(
+            f"campaign {campaign_id} deleted: {deleted.recipients} recipient(s), "
+            f"{deleted.messages} message(s), {deleted.history} history row(s) "
+            f"in {deleted.transactions} transaction(s)"
+        )
+
     @group.command("report")
     def report(
         campaign_id: Annotated[str, typer.Argument(help="The campaign id.")],
