@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import jwt
 import pytest
 from starlette.requests import Request
 
@@ -14,11 +15,13 @@ from rcskit.emulator.core.tokens import (
     OAuthError,
     basic_credentials,
     bearer_token,
+    rs256_signed_by,
     token_response,
 )
 
 from .asgi_call import basic
 from .conftest import GSMA_BOT, Emu
+from .test_orange import key_pair
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -142,3 +145,17 @@ def test_oauth_errors_and_token_answers_have_the_oauth_shapes() -> None:
     assert token.status_code == 200
     assert token.headers["cache-control"] == "no-store"
     assert token.body == b'{"access_token":"t","expires_in":3600}'
+
+
+def test_rs256_signed_by_checks_the_signature_alone() -> None:
+    private, public = key_pair("tokens-a")
+    _, other_public = key_pair("tokens-b")
+    expired = {"iss": "x", "aud": "elsewhere", "exp": 1, "iat": 2}  # claims are not its business
+    token = jwt.encode(expired, private, algorithm="RS256")
+    assert rs256_signed_by(token, public)
+    assert not rs256_signed_by(token, other_public)
+    assert not rs256_signed_by(
+        jwt.encode(expired, "a-shared-secret-of-32-bytes-long", "HS256"), public
+    )
+    assert not rs256_signed_by("not.a.jwt", public)
+    assert not rs256_signed_by(token[:-4] + "AAAA", public)

@@ -42,6 +42,7 @@ __all__ = [
     "bearer_token",
     "client_token_endpoint",
     "form_fields",
+    "rs256_signed_by",
     "token_response",
 ]
 
@@ -166,6 +167,30 @@ async def form_fields(request: Request) -> dict[str, str]:
         body = (await request.body()).decode("utf-8", "replace")
         fields.update(parse_qsl(body, keep_blank_values=True))
     return fields
+
+
+def rs256_signed_by(token: str, public_key: str) -> bool:
+    """Whether ``token`` is a JWT whose RS256 signature verifies with ``public_key`` (PEM).
+
+    Only the signature: its claims (``exp``, ``iat``, ``aud``, ``iss``...) are the flavour's
+    to check, with its own error for each.
+    """
+    try:
+        jwt.decode(
+            token,
+            public_key,
+            algorithms=["RS256"],
+            options={
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+                "verify_aud": False,
+                "verify_iss": False,
+            },
+        )
+    except jwt.InvalidTokenError:
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)

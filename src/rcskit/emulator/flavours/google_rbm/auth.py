@@ -32,7 +32,13 @@ from ...core.faults import inject
 from ...core.request_parts import note
 from ...core.state import EmulatorState
 from ...core.throttle import allow_per_minute, allow_per_second
-from ...core.tokens import OAuthError, bearer_token, form_fields, token_response
+from ...core.tokens import (
+    OAuthError,
+    bearer_token,
+    form_fields,
+    rs256_signed_by,
+    token_response,
+)
 from .errors import GoogleError
 
 __all__ = [
@@ -86,21 +92,8 @@ def _verify_assertion(state: EmulatorState, assertion: str, own_url: str) -> Bot
         raise OAuthError(401, "invalid_client", "The service account is disabled.")
     if header.get("alg") != "RS256":
         raise OAuthError(400, "invalid_grant", "Invalid JWT Signature.")
-    try:
-        jwt.decode(
-            assertion,
-            bot.public_key,
-            algorithms=["RS256"],
-            options={
-                "verify_exp": False,
-                "verify_iat": False,
-                "verify_nbf": False,
-                "verify_aud": False,
-                "verify_iss": False,
-            },
-        )
-    except jwt.InvalidTokenError:
-        raise OAuthError(400, "invalid_grant", "Invalid JWT Signature.") from None
+    if not rs256_signed_by(assertion, bot.public_key):
+        raise OAuthError(400, "invalid_grant", "Invalid JWT Signature.")
     audience = claims.get("aud")
     if audience not in (*GOOGLE_TOKEN_AUDIENCES, own_url):
         raise OAuthError(

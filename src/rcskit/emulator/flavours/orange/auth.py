@@ -40,6 +40,7 @@ from ...core.tokens import (
     bearer_token,
     client_token_endpoint,
     form_fields,
+    rs256_signed_by,
     token_response,
 )
 from ..maap.send import gsma_time
@@ -133,23 +134,10 @@ def verify_bot_jwt(state: EmulatorState, token: str) -> BotConfig:
         raise _unauthorized(41, f"JWT token: iss {issuer!r} is not a registered bot id")
     if bot.public_key is None:
         raise _unauthorized(41, f"JWT token: bot {bot.id} has no registered public key")
-    try:
-        jwt.decode(
-            token,
-            bot.public_key,
-            algorithms=["RS256"],
-            options={
-                "verify_exp": False,
-                "verify_iat": False,
-                "verify_nbf": False,
-                "verify_aud": False,
-                "verify_iss": False,
-            },
-        )
-    except jwt.InvalidTokenError:
+    if not rs256_signed_by(token, bot.public_key):
         raise _unauthorized(
             41, f"JWT token: the signature does not verify with bot {bot.id}'s public key"
-        ) from None
+        )
     audience = claims.get("aud")
     if audience != JWT_AUDIENCE and not (isinstance(audience, list) and JWT_AUDIENCE in audience):
         raise _unauthorized(41, f"JWT token: aud {audience!r} must be {JWT_AUDIENCE!r}")
