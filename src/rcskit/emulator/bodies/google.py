@@ -1,6 +1,8 @@
 """Reading a Google RBM ``AgentMessage`` body: ``{"contentMessage": {...}, "ttl"|"expireTime"}``.
 
 Used by Google-flavoured surfaces (Dotgo's Google API now; Google RBM direct later).
+:func:`user_message_content` is the other way: a user's message as the content of a Google
+``UserMessage`` webhook.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.events import UserMessageEvent
 from .checks import (
     MAX_CHIPS,
     MAX_GOOGLE_TEXT,
@@ -22,7 +25,7 @@ from .checks import (
     one_content_member,
 )
 
-__all__ = ["CONTENT_KINDS", "GoogleSend", "parse_google_send"]
+__all__ = ["CONTENT_KINDS", "GoogleSend", "parse_google_send", "user_message_content"]
 
 CONTENT_KINDS = {
     "text": "text",
@@ -106,3 +109,29 @@ def parse_google_send(body: Any, now: float) -> GoogleSend:
     if "suggestions" in content:
         _check_suggestions(content["suggestions"], "contentMessage.suggestions", MAX_CHIPS)
     return GoogleSend(content=content, kind=kind, expire_at=check_expiry(body, now))
+
+
+def user_message_content(event: UserMessageEvent) -> dict[str, Any]:
+    """The content of a user's message in a Google ``UserMessage`` (``text``, ``userFile`` or
+    ``location``), as Google-format webhooks carry it."""
+    if event.text is not None:
+        return {"text": event.text}
+    if event.file is not None:
+        return {
+            "userFile": {
+                "payload": {
+                    "mimeType": event.file.mime_type,
+                    "fileSizeBytes": event.file.size,
+                    "fileUri": event.file.url,
+                    "fileName": event.file.name,
+                }
+            }
+        }
+    if event.location is not None:
+        return {
+            "location": {
+                "latitude": event.location.latitude,
+                "longitude": event.location.longitude,
+            }
+        }
+    return {}

@@ -2,7 +2,8 @@
 
 Used by every GSMA-flavoured surface (Dotgo now; Orange and generic MaaP later). Checks the
 structure, the single content member, the user's number, the content limits (see
-:mod:`rcskit.emulator.bodies.checks`) and the expiry fields.
+:mod:`rcskit.emulator.bodies.checks`) and the expiry fields. :func:`user_message_content` is
+the other way: a user's message as the content member of a GSMA ``message`` webhook.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.events import UserMessageEvent
 from ..core.phones import is_e164
 from .checks import (
     MAX_CHIPS,
@@ -24,7 +26,13 @@ from .checks import (
     one_content_member,
 )
 
-__all__ = ["CONTENT_KINDS", "GsmaSend", "check_suggestions", "parse_gsma_send"]
+__all__ = [
+    "CONTENT_KINDS",
+    "GsmaSend",
+    "check_suggestions",
+    "parse_gsma_send",
+    "user_message_content",
+]
 
 CONTENT_KINDS = {
     "textMessage": "text",
@@ -131,3 +139,25 @@ def parse_gsma_send(body: Any, now: float) -> GsmaSend:
     expire_at = check_expiry(body, now)
     assert isinstance(phone, str)
     return GsmaSend(phone=phone, rcs_message=rcs, kind=kind, expire_at=expire_at)
+
+
+def user_message_content(event: UserMessageEvent) -> dict[str, Any]:
+    """The ``RCSMessage`` content member of a user's message (``textMessage``,
+    ``fileMessage`` or ``geolocationPushMessage``), as GSMA webhooks carry it."""
+    if event.text is not None:
+        return {"textMessage": event.text}
+    if event.file is not None:
+        return {
+            "fileMessage": {
+                "fileUrl": event.file.url,
+                "fileName": event.file.name,
+                "fileMIMEType": event.file.mime_type,
+                "fileSize": event.file.size,
+            }
+        }
+    if event.location is not None:
+        push: dict[str, Any] = {"pos": f"{event.location.latitude} {event.location.longitude}"}
+        if event.location.label:
+            push["label"] = event.location.label
+        return {"geolocationPushMessage": push}
+    return {}
