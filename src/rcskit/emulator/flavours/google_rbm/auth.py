@@ -29,7 +29,7 @@ from starlette.responses import Response
 
 from ...config import BotConfig
 from ...core.faults import inject
-from ...core.request_parts import note
+from ...core.request_parts import BodyNotJson, note, read_json
 from ...core.state import EmulatorState
 from ...core.throttle import allow_per_minute, allow_per_second
 from ...core.tokens import (
@@ -47,7 +47,9 @@ __all__ = [
     "RBM_SCOPE",
     "TOKEN_TTL_S",
     "authorize",
+    "authorized_json_object",
     "guard",
+    "json_body",
     "token_endpoint",
 ]
 
@@ -191,6 +193,28 @@ def authenticate(state: EmulatorState, request: Request) -> BotConfig:
     if owner is None or owner.provider != "google" or RBM_SCOPE not in issued.scope.split():
         raise GoogleError(403, "Request had insufficient authentication scopes.")
     return owner
+
+
+async def json_body(request: Request) -> Any:
+    """The request's JSON body; Google's 400 "Invalid JSON payload received." otherwise."""
+    try:
+        return await read_json(request)
+    except BodyNotJson as exc:
+        raise GoogleError(400, f"Invalid JSON payload received. {exc}") from None
+
+
+async def authorized_json_object(
+    state: EmulatorState, request: Request
+) -> tuple[BotConfig, dict[str, Any]]:
+    """For a call whose JSON object body names the agent (``agentId``, else the query's):
+    the credentials first (as Google checks them), then the body, the agent and the guard."""
+    authenticate(state, request)
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise GoogleError(400, "Invalid JSON payload received. The body must be a JSON object.")
+    bot = authorize(state, request, body.get("agentId") or request.query_params.get("agentId"))
+    await guard(state, bot)
+    return bot, body
 
 
 _FAULTS = {
