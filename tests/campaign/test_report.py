@@ -33,7 +33,7 @@ from rcskit.store import (
     Store,
     deterministic_id,
 )
-from tests.browser.test_demo_offline import ARGS, CHROMIUM, missing
+from tests.browser.conftest import ARGS, CHROMIUM, missing
 from tests.store.conftest import FakeClock
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
