@@ -27,7 +27,7 @@ from rcskit.campaign.sends import CampaignSends, OutcomeKind, SendOutcome, SendS
 from rcskit.events import SuggestionResponse
 from rcskit.message import Contact, Message
 from rcskit.store import NewRecipient, Store, deterministic_id
-from tests.browser.test_demo_offline import ARGS, CHROMIUM, missing
+from tests.browser.conftest import ARGS, CHROMIUM, missing
 from tests.store.conftest import FakeClock
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
