@@ -2,10 +2,10 @@
 in groups, and the campaign queries the runner and the report need.
 
 A campaign worker holds leases on recipients
-(:meth:`~rcskit.store.campaigns.CampaignRepository.claim_batch`) and, for each recipient it sends to,
-writes the outbox **before** the provider call and the outcome **after** it, as
-:class:`~rcskit.store.messages.MessageRepository` describes for one message. Here the same steps are
-taken for many messages per transaction (the runner groups the messages in flight, so a
+(:meth:`~rcskit.store.campaigns.CampaignRepository.claim_batch`) and, for each recipient it
+sends to, writes the outbox **before** the provider call and the outcome **after** it, as
+:class:`~rcskit.store.messages.MessageRepository` describes for one message. Here the same
+steps are taken for many messages per transaction (the runner groups the messages in flight, so a
 transaction carries every send that began while the previous one was being written)::
 
     sends = CampaignSends(store)
