@@ -38,11 +38,13 @@ CONTENT = Message("Hello").model_dump_json()
 
 async def _claimed(store: Store, n: int) -> tuple[CampaignSends, list[SendStart], dict[int, int]]:
     sends = CampaignSends(store)
-    await store.create_campaign("spring", "dotgo", id="c1", message=Message("Hello"))
+    await store.campaigns.create_campaign("spring", "dotgo", id="c1", message=Message("Hello"))
     await sends.import_recipients(
         "c1", [NewRecipient(i + 2, f"+3361234{i:04d}", {}) for i in range(n)]
     )
-    claimed = await store.claim_batch("c1", "w1", n, 60, statuses=[RecipientStatus.QUEUED])
+    claimed = await store.campaigns.claim_batch(
+        "c1", "w1", n, 60, statuses=[RecipientStatus.QUEUED]
+    )
     starts = [
         SendStart(r.line_number, deterministic_id("c1", r.msisdn or ""), r.msisdn or "", CONTENT)
         for r in claimed
@@ -81,7 +83,7 @@ async def test_every_outcome_kind_in_one_group_with_releases_and_new_attempts(
         fences=fences,
     )
     assert [(b.decision, b.attempts) for b in begun] == [(SendDecision.SEND, 1)] * 2
-    states = {s.id: await store.get_message(s.id) for s in first}
+    states = {s.id: await store.messages.get_message(s.id) for s in first}
     assert {i: (m.state, m.provider_message_id) for i, m in states.items() if m} == {
         sent.id: (MessageState.SENT, "p1"),
         retry.id: (MessageState.PENDING, None),
@@ -95,7 +97,7 @@ async def test_every_outcome_kind_in_one_group_with_releases_and_new_attempts(
     assert (retried.last_error_code, retried.last_error_reason) == ("503", "busy")
     rows = {
         r.line_number: r
-        for r in await store.get_recipients("c1", after_line=0, limit=100)  # every status
+        for r in await store.campaigns.get_recipients("c1", after_line=0, limit=100)  # every status
     }
     assert {line: (rows[line].status, rows[line].error) for line in rows} == {
         sent.line_number: (RecipientStatus.SENT, None),
@@ -112,10 +114,11 @@ async def test_every_outcome_kind_in_one_group_with_releases_and_new_attempts(
     assert rows[released_line].due_at == retry_at
     assert rows[released_line].claim_owner is None
     assert rows[later[0].line_number].claim_owner == "w1"  # begun, still held
-    assert [h.status for h in await store.get_history(ambiguous.id)] == ["attempt", "unknown"]
+    history = await store.messages.get_history(ambiguous.id)
+    assert [h.status for h in history] == ["attempt", "unknown"]
     # once due, the closed attempt is made again; the ambiguous one is asked about first
     clock.now = retry_at
-    claimed = await store.claim_batch("c1", "w1", 10, 60, statuses=[RecipientStatus.RCS])
+    claimed = await store.campaigns.claim_batch("c1", "w1", 10, 60, statuses=[RecipientStatus.RCS])
     assert sorted(r.line_number for r in claimed) == [retry.line_number, ambiguous.line_number]
     fences.update({r.line_number: r.fence for r in claimed})
     begun = await sends.journal(
@@ -131,7 +134,7 @@ async def test_the_group_is_one_transaction(store: Store) -> None:
     sends, starts, fences = await _claimed(store, 3)
     await sends.journal("c1", "w1", "dotgo", starts=starts[:1], fences=fences)
     # an outbox row for the third recipient's id, recorded for another number
-    await store.record_outbound(starts[2].id, "dotgo", "+15550000000", Message("x"))
+    await store.messages.record_outbound(starts[2].id, "dotgo", "+15550000000", Message("x"))
     with pytest.raises(StoreConflict):
         await sends.journal(
             "c1",
@@ -146,12 +149,12 @@ async def test_the_group_is_one_transaction(store: Store) -> None:
             fences=fences,
         )
     # nothing of the failed group stayed: the outcome, the new attempt, the releases
-    message = await store.get_message(starts[0].id)
+    message = await store.messages.get_message(starts[0].id)
     assert message is not None and message.state is MessageState.PENDING
-    assert await store.get_message(starts[1].id) is None
-    counts = await store.count_recipients("c1")
+    assert await store.messages.get_message(starts[1].id) is None
+    counts = await store.campaigns.count_recipients("c1")
     assert counts == {RecipientStatus.QUEUED: 3}
-    held = await store.get_recipients("c1", after_line=0, limit=10)
+    held = await store.campaigns.get_recipients("c1", after_line=0, limit=10)
     assert {r.claim_owner for r in held} == {"w1"}
 
 
@@ -168,9 +171,9 @@ async def test_times_are_stored_as_sqlalchemy_stores_them(store: Store, clock: F
                               code="503", retry_at=retry_at)],
         fences=fences,
     )  # fmt: skip
-    message = await store.get_message(starts[1].id)
+    message = await store.messages.get_message(starts[1].id)
     assert message is not None and message.created_at == clock.now
-    [row] = await store.get_recipients("c1", after_line=0, limit=1)
+    [row] = await store.campaigns.get_recipients("c1", after_line=0, limit=1)
     assert (row.due_at, row.updated_at) == (retry_at, clock.now)
     # the lease (written by SQLAlchemy's claim) still compares right with the journal's times
     clock.now += timedelta(seconds=59)
@@ -215,7 +218,7 @@ async def test_a_stale_fence_writes_nothing_in_any_part_of_the_group(store: Stor
         fences=stale,
     )
     assert begun[0].decision is SendDecision.LOST
-    assert await store.get_message(starts[1].id) is None
+    assert await store.messages.get_message(starts[1].id) is None
     async with store.engine.connect() as conn:
         rows = (
             await conn.execute(
@@ -223,7 +226,7 @@ async def test_a_stale_fence_writes_nothing_in_any_part_of_the_group(store: Stor
             )
         ).all()
     # the outcome is recorded on the message (what the provider was told) ...
-    message = await store.get_message(starts[0].id)
+    message = await store.messages.get_message(starts[0].id)
     assert message is not None and message.state is MessageState.FAILED
     # ... but neither recipient was released under the stale claim
     assert sorted(rows) == [("queued", "w1"), ("queued", "w1")]
@@ -297,7 +300,7 @@ async def test_an_import_leaves_the_queue_table_with_statistics_on_postgresql(
     """Without statistics the planner may scan the whole campaign for every group of the
     journal: the import refreshes them (SQLite has no such planner: nothing to do)."""
     sends = CampaignSends(store)
-    await store.create_campaign("spring", "dotgo", id="c1", message=Message("Hello"))
+    await store.campaigns.create_campaign("spring", "dotgo", id="c1", message=Message("Hello"))
     await sends.import_recipients(
         "c1", [NewRecipient(i + 2, f"+3361234{i:04d}", {}) for i in range(300)]
     )
