@@ -12,13 +12,18 @@ campaign worker, so it bypasses SQLAlchemy Core:
   :data:`Step` requests (read these outbox rows, insert these history rows ...) and receives
   their results. It does no I/O itself;
 * **PostgreSQL** (:func:`_pg_step`): each step is one statement over arrays
-  (``unnest($1::text[], ...)``), prepared once per connection by asyncpg; the recipients'
-  releases go by ``executemany`` in line order (every multi-row write of recipient rows
-  locks them in the same order: no deadlocks). A group of sends is about six round trips
-  (``BEGIN``, read, write, release, begin, ``COMMIT``), whatever its size;
+  (``unnest($1::text[], ...)``), prepared once per connection by asyncpg. The usual group
+  (outcomes and new attempts on different recipients) is ``BEGIN``, two statements
+  (:class:`ReadAndBegin`: the outcomes' rows read and locked, the new attempts recorded;
+  :class:`FinishWrite`: the outcomes' history, messages and releases), ``COMMIT``: four
+  round trips whatever its size. Recipient rows a group releases are locked in line order
+  first, as every multi-row write of them does (no deadlocks). The statements find rows by
+  key; :meth:`~rcskit.campaign.sends.CampaignSends.analyze_queue` keeps the planner's
+  statistics of a freshly imported queue true so that they stay key lookups;
 * **SQLite** (:func:`_sqlite_step`): the whole generator runs in aiosqlite's thread in one
   hop (sqlite3's C loop for ``executemany``), inside the store's ``BEGIN IMMEDIATE``
-  transaction, instead of one thread hop per statement.
+  transaction, instead of one thread hop per statement. Times are written as SQLAlchemy
+  writes them (:func:`_t`), so that both compare as text.
 
 The fences are those of :mod:`rcskit.store.claims`: a recipient is written only under the
 claim it was taken with (and only by the worker holding it, before its lease ends).
