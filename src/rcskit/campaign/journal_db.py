@@ -651,15 +651,20 @@ WITH locked AS (
 )
 SELECT o.id, o.provider, o.recipient, o.state, o.provider_message_id, o.last_error_code,
     o.last_error_reason,
-    v.pid IS NOT NULL AND EXISTS (
-        SELECT 1 FROM message_history h
-        WHERE h.message_id IS NULL AND h.provider = $3 AND h.provider_message_id = v.pid
-    )
+    wt.found IS NOT NULL
 FROM unnest($1::text[], $2::text[]) AS v(id, pid)
 JOIN outbound_messages o ON o.id = v.id
+LEFT JOIN LATERAL (
+    SELECT TRUE AS found FROM message_history h
+    WHERE h.provider = $3 AND h.provider_message_id = v.pid AND h.message_id IS NULL
+    LIMIT 1
+) wt ON TRUE
 WHERE (SELECT count(*) FROM locked) >= 0
 FOR UPDATE OF o
 """
+# (The waiting statuses are looked up per provider id, by (provider, provider id): a LATERAL
+# with LIMIT stays a lookup, where an EXISTS may be turned into one pass over every history
+# row of the provider per group while the history grows faster than its statistics.)
 # (``locked`` runs once, first, as an init plan: the recipient rows the finish releases are
 # locked in line order, like every multi-row write of them, so that no two transactions
 # can deadlock on them; the release itself then needs no new lock, whatever its plan.)
@@ -760,12 +765,14 @@ WITH v AS (
 ), outbox AS (
     SELECT o.id, o.provider, o.recipient, o.state, o.provider_message_id, o.last_error_code,
         o.last_error_reason,
-        w.pid IS NOT NULL AND EXISTS (
-            SELECT 1 FROM message_history h
-            WHERE h.message_id IS NULL AND h.provider = $9 AND h.provider_message_id = w.pid
-        ) AS waiting
+        wt.found IS NOT NULL AS waiting
     FROM unnest($15::text[], $16::text[]) AS w(id, pid)
     JOIN outbound_messages o ON o.id = w.id
+    LEFT JOIN LATERAL (
+        SELECT TRUE AS found FROM message_history h
+        WHERE h.provider = $9 AND h.provider_message_id = w.pid AND h.message_id IS NULL
+        LIMIT 1
+    ) wt ON TRUE
     WHERE (SELECT count(*) FROM locked) >= 0
     FOR UPDATE OF o
 )
