@@ -89,10 +89,17 @@ def _per_record() -> list[tuple[str, float]]:
 
 @contextlib.contextmanager
 def _hooks_off() -> Iterator[None]:
-    """Every instrumentation hook replaced by a no-op (metrics and spans off)."""
+    """Every instrumentation hook replaced by a no-op (metrics and spans off): the hook
+    functions, the bots' metric recorders, and the span check (always
+    False). The calls themselves remain, so the cost measured is slightly understated."""
+    from rcskit.observability import aggregates
     from rcskit.observability import instrumentation as hooks
 
     saved = dict(vars(hooks))
+    children = {
+        (aggregates.HistogramRecorder, "observe"): aggregates.HistogramRecorder.observe,
+        (aggregates.CounterRecorder, "inc"): aggregates.CounterRecorder.inc,
+    }
 
     def nothing(*_a: Any, **_k: Any) -> None:
         return None
@@ -100,12 +107,17 @@ def _hooks_off() -> Iterator[None]:
     for name in saved:
         if name.startswith(("observe_", "set_campaign", "forget_", "span_event")):
             setattr(hooks, name, nothing)
+    for cls, name in children:
+        setattr(cls, name, nothing)
     hooks.operation_span = lambda *_a, **_k: contextlib.nullcontext(None)  # type: ignore[assignment]
+    hooks.scoped = lambda: False  # type: ignore[assignment]
     try:
         yield
     finally:
         for name, value in saved.items():
             setattr(hooks, name, value)
+        for (cls, name), method in children.items():
+            setattr(cls, name, method)
 
 
 @contextlib.contextmanager
