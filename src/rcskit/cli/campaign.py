@@ -118,9 +118,10 @@ SHOWN_REJECTED = 20
 
 async def _rejected(store: Store, campaign_id: str, limit: int) -> list[tuple[int, str]]:
     """``(line, reason)`` of the first invalid or duplicate lines of the CSV."""
+    from ..campaign.sends import CampaignSends
     from ..store import RecipientStatus
 
-    rows = await store.recipients_by_status(
+    rows = await CampaignSends(store).recipients_by_status(
         campaign_id, [RecipientStatus.INVALID, RecipientStatus.DUPLICATE], limit=limit
     )
     return [(line, error or status.value) for line, _, status, error, _ in rows]
@@ -771,8 +772,9 @@ def commands() -> typer.Typer:
         """Show where a campaign's recipients and messages are."""
         from rich.table import Table
 
+        from ..campaign.sends import CampaignSends, WorkLeft
         from ..errors import RcsError
-        from ..store import LiveWorker, MessageState, RecipientStatus, WorkLeft
+        from ..store import LiveWorker, MessageState, RecipientStatus
 
         async def go() -> tuple[
             Campaign,
@@ -784,9 +786,10 @@ def commands() -> typer.Typer:
         ]:
             async with await _open(database, must_exist=True) as store:
                 campaign = await _campaign(store, campaign_id)
-                counts = await store.campaign_counts(campaign_id, unknown_limit=1)
+                sends = CampaignSends(store)
+                counts = await sends.campaign_counts(campaign_id, unknown_limit=1)
                 unknown = counts.recipients.get(RecipientStatus.UNKNOWN, 0)
-                left = await store.work_left(campaign_id)
+                left = await sends.work_left(campaign_id)
                 live = await store.live_workers(campaign_id)
                 return campaign, counts.recipients, counts.states, unknown, left, live
 
@@ -863,6 +866,7 @@ def commands() -> typer.Typer:
 
     def _set_status(campaign_id: str, database: str, wanted: str) -> None:
         from ..campaign import CampaignError
+        from ..campaign.sends import CampaignSends
         from ..errors import RcsError
         from ..store import CampaignStatus
 
@@ -888,7 +892,7 @@ def commands() -> typer.Typer:
                         f"take it up within a second, or run `rcskit campaign run {campaign_id}`"
                     )
                 await store.set_campaign_status(campaign_id, CampaignStatus.CANCELLED)
-                cancelled = await store.cancel_open(campaign_id)
+                cancelled = await CampaignSends(store).cancel_open(campaign_id)
                 return (
                     f"campaign {campaign_id} cancelled: {cancelled} open recipient(s) will not "
                     "be sent; workers stop within a second (sends in flight are recorded)"
@@ -943,13 +947,13 @@ def commands() -> typer.Typer:
             text_rows,
             write_report,
         )
+        from ..campaign.sends import CampaignCounts, CampaignSends
         from ..errors import RcsError
-        from ..store import CampaignCounts
 
         async def go() -> tuple[Campaign, CampaignCounts, list[tuple[int, str]], CampaignDetails]:
             async with await _open(database, must_exist=True) as store:
                 campaign = await _campaign(store, campaign_id)
-                counts = await store.campaign_counts(campaign_id)
+                counts = await CampaignSends(store).campaign_counts(campaign_id)
                 rejected = await _rejected(store, campaign_id, 1000)
                 return campaign, counts, rejected, await campaign_details(store, campaign_id)
 
