@@ -165,6 +165,8 @@ def operation_span(
     """A span around one operation (``rcskit.send``, ``rcskit.webhook``, ``rcskit.campaign.batch``)
     when tracing is configured, with ``log_fields`` added to JSON log lines written inside when
     JSON logs are on; with neither, one shared no-op context (``None`` as the span)."""
+    if not scoped():  # the usual case in production without a tracer: one call, no span
+        return _NO_SPAN
     tracing = tracing_enabled()
     logs = log_fields is not None and json_lines_enabled()
     if not tracing and not logs:
