@@ -258,7 +258,7 @@ class Histogram(Instrument):
         """
         if len(labels) != len(self.label_names):
             _check_labels(self.name, self.label_names, labels)
-        data = [0.0] * (len(self.bounds) + 2)
+        data: list[float] = [0] * (len(self.bounds) + 1) + [0.0]
         recorder = HistogramRecorder(self.bounds, data)
         with self._lock:
             self._fold_gone()
@@ -316,7 +316,7 @@ class Histogram(Instrument):
         self._points.clear()
         self._owned = [entry for entry in self._owned if entry[0]() is not None]
         for _ref, _key, data in self._owned:
-            data[:] = [0.0] * (len(self.bounds) + 2)
+            data[:] = [0] * (len(self.bounds) + 1) + [0.0]
 
 
 class HistogramRecorder:
@@ -326,16 +326,18 @@ class HistogramRecorder:
     (the count is the buckets' total, computed when read).
     """
 
-    __slots__ = ("__weakref__", "_bounds", "_data")
+    __slots__ = ("__weakref__", "_bounds", "_data", "_first")
 
     def __init__(self, bounds: tuple[float, ...], data: list[float]) -> None:
         self._bounds = bounds
+        self._first = bounds[0] if bounds else float("inf")
         self._data = data
 
     def observe(self, value: float) -> None:
         """Record one observation of ``value`` (from the owner's thread only)."""
         data = self._data
-        data[bisect_left(self._bounds, value)] += 1
+        # most webhook acks fall in the first bucket: no bisection for them
+        data[0 if value <= self._first else bisect_left(self._bounds, value)] += 1
         data[-1] += value
 
 
