@@ -156,7 +156,7 @@ async def _open(database: str, *, must_exist: bool) -> Store:
 async def _campaign(store: Store, id: str) -> Campaign:
     from ..campaign import CampaignError
 
-    found = await store.get_campaign(id)
+    found = await store.campaigns.get_campaign(id)
     if found is None:
         raise CampaignError(f"no campaign with id {id!r}")
     return found
@@ -790,7 +790,7 @@ def commands() -> typer.Typer:
                 counts = await sends.campaign_counts(campaign_id, unknown_limit=1)
                 unknown = counts.recipients.get(RecipientStatus.UNKNOWN, 0)
                 left = await sends.work_left(campaign_id)
-                live = await store.live_workers(campaign_id)
+                live = await store.workers.live_workers(campaign_id)
                 return campaign, counts.recipients, counts.states, unknown, left, live
 
         try:
@@ -878,7 +878,7 @@ def commands() -> typer.Typer:
                     why = f"campaign {campaign_id} is {now.value}: nothing to {wanted}"
                     raise CampaignError(why)
                 if wanted == "pause":
-                    await store.set_campaign_status(campaign_id, CampaignStatus.PAUSED)
+                    await store.campaigns.set_campaign_status(campaign_id, CampaignStatus.PAUSED)
                     return (
                         f"campaign {campaign_id} paused: every worker stops sending within a "
                         f"second (`rcskit campaign resume {campaign_id}` resumes it)"
@@ -886,12 +886,12 @@ def commands() -> typer.Typer:
                 if wanted == "resume":
                     if now is CampaignStatus.RUNNING:
                         raise CampaignError(f"campaign {campaign_id} is running already")
-                    await store.set_campaign_status(campaign_id, CampaignStatus.RUNNING)
+                    await store.campaigns.set_campaign_status(campaign_id, CampaignStatus.RUNNING)
                     return (
                         f"campaign {campaign_id} resumed: running workers (`rcskit worker`) "
                         f"take it up within a second, or run `rcskit campaign run {campaign_id}`"
                     )
-                await store.set_campaign_status(campaign_id, CampaignStatus.CANCELLED)
+                await store.campaigns.set_campaign_status(campaign_id, CampaignStatus.CANCELLED)
                 cancelled = await CampaignSends(store).cancel_open(campaign_id)
                 return (
                     f"campaign {campaign_id} cancelled: {cancelled} open recipient(s) will not "
@@ -927,6 +927,54 @@ def commands() -> typer.Typer:
     ) -> None:
         """Cancel a campaign: its open recipients are never sent (workers stop in a second)."""
         _set_status(campaign_id, database, "cancel")
+
+    @group.command("delete")
+    def delete_(
+        campaign_id: Annotated[str, typer.Argument(help="The campaign id.")],
+        yes: Annotated[
+            bool,
+            typer.Option(
+                "--yes", help="Delete without asking (needed when standard input is no terminal)."
+            ),
+        ] = False,
+        batch: Annotated[
+            int,
+            typer.Option("--batch", min=1, help="Rows per transaction (messages or recipients)."),
+        ] = 5000,
+        database: DatabaseOption = DEFAULT_DATABASE,
+    ) -> None:
+        """Delete a finished (done or cancelled) or never started campaign: its recipients,
+        messages and their history, in short transactions; run it again if interrupted."""
+        import sys
+
+        from ..campaign.purge import Deleted, delete_campaign
+        from ..errors import RcsError
+
+        if not yes:
+            if not sys.stdin.isatty():
+                raise _fail(f"deleting campaign {campaign_id} cannot be undone: add --yes", 2)
+            if not typer.confirm(f"Delete campaign {campaign_id} and all its messages?"):
+                raise _fail("nothing deleted", 1)
+
+        def show(totals: Deleted) -> None:
+            progress_note(f"deleted {totals.messages} message(s), {totals.recipients} recipient(s)")
+
+        async def go() -> Deleted:
+            async with await _open(database, must_exist=True) as store:
+                await _campaign(store, campaign_id)
+                return await delete_campaign(store, campaign_id, batch=batch, on_progress=show)
+
+        try:
+            deleted = run_coroutine(go())
+        except RcsError as err:
+            end_progress()
+            raise _fail(str(err)) from None
+        end_progress()
+        typer.echo(
+            f"campaign {campaign_id} deleted: {deleted.recipients} recipient(s), "
+            f"{deleted.messages} message(s), {deleted.history} history row(s) "
+            f"in {deleted.transactions} transaction(s)"
+        )
 
     @group.command("report")
     def report(
@@ -998,7 +1046,7 @@ def commands() -> typer.Typer:
 
         async def go() -> list[Campaign]:
             async with await _open(database, must_exist=True) as store:
-                return await store.list_campaigns()
+                return await store.campaigns.list_campaigns()
 
         try:
             found = run_coroutine(go())
