@@ -158,8 +158,10 @@ async def test_campaign_run_serves_metrics_and_counts_really_expired_leases(
     create(tmp_path, server, db, "orphan", 6, tps="4")
     async with await Store.open(db) as store:
         # a worker claimed the orphan campaign's recipients for one second, then vanished
-        await store.set_campaign_status("orphan", "running")
-        held = await store.claim_batch("orphan", "ghost", 100, 1.0, statuses=list(RecipientStatus))
+        await store.campaigns.set_campaign_status("orphan", "running")
+        held = await store.campaigns.claim_batch(
+            "orphan", "ghost", 100, 1.0, statuses=list(RecipientStatus)
+        )
         assert len(held) == 6
 
         process, _out, err = start("campaign", "run", "served", "--database", db, "--no-progress")
@@ -186,7 +188,7 @@ async def test_campaign_run_serves_metrics_and_counts_really_expired_leases(
             assert process.wait(timeout=90) == 0, err.lines
         finally:
             stop(process)
-        orphans = await store.get_recipients("orphan")
+        orphans = await store.campaigns.get_recipients("orphan")
         assert all(r.claim_owner is None for r in orphans)  # handed back by the reaper
         assert len(await server.accepted_sends(GOOGLE_BOT)) == 40
 
