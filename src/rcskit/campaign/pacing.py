@@ -11,6 +11,12 @@ hours in all of them (and when no such moment exists within two days, the first 
 limiter (Redis, for several hosts) can replace them: :func:`send_limiter` gives Dotgo's
 30-second window rule (seed 002 section 6) for Dotgo providers and an evenly spaced token
 bucket for the others; :func:`bulk_limiter` paces bulk capability checks per minute.
+
+Two optional abilities a limiter may have, which the campaign runner uses when present (the
+shared Redis limiter has both): :class:`SlotLimiter` says how long a granted slot stays good
+(the runner checks it again right before the request, after recording the attempt), and
+:class:`ReachableLimiter` says when its backing service is unreachable (the runner then stops
+claiming recipients and, once blocked for a while, releases those it holds).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -31,7 +38,10 @@ from .errors import CampaignError
 
 __all__ = [
     "DEFAULT_SPIKE",
+    "LATE_S",
     "QuietHours",
+    "ReachableLimiter",
+    "SlotLimiter",
     "bulk_limiter",
     "default_concurrency",
     "quiet_until",
@@ -50,6 +60,37 @@ LATENCY_MARGIN_S = 0.2
 
 CATCH_UP_S = 0.05
 """Seconds of sends a Dotgo limiter lets go at once to catch up after a stall."""
+
+LATE_S = 0.1
+"""Seconds after a grant of a limiter without :class:`SlotLimiter` that a request may still
+go out on it: half of :data:`LATENCY_MARGIN_S` (the other half is the network's)."""
+
+
+@runtime_checkable
+class SlotLimiter(Protocol):
+    """A rate limiter whose grants go stale: a request must leave within the seconds
+    :meth:`acquire_slot` returns, or take a new slot (leaving later could put it in one
+    provider window with the requests of later slots)."""
+
+    async def acquire_slot(self, n: int = 1) -> float:
+        """Wait until ``n`` requests may go out, count them, and return the seconds the
+        grant stays good."""
+        ...
+
+
+@runtime_checkable
+class ReachableLimiter(Protocol):
+    """A rate limiter kept by a service (Redis) that can be unreachable: it then grants
+    nothing."""
+
+    def unreachable_for(self) -> float:
+        """Seconds the service has been unreachable (0.0 when its last call went through)."""
+        ...
+
+    async def until_reachable(self) -> None:
+        """Return once the service answers (at once when its last call went through)."""
+        ...
+
 
 _CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _STEP = timedelta(minutes=5)

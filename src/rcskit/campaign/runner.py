@@ -29,7 +29,22 @@ outbox row and does not send again.
 **Pacing.** Every send attempt takes a slot from the campaign's
 :class:`~rcskit.ratelimit.RateLimiter` before it is recorded (retries are attempts too); single
 capability checks take slots from the same limiter, bulk checks from another. Pass a shared
-(Redis) limiter to pace several hosts under one account limit.
+(Redis) limiter to pace several hosts under one account limit. A slot of a limiter that says
+how long its slots stay good (:class:`~rcskit.campaign.pacing.SlotLimiter`, the Redis one) is
+checked again right before the request: when recording the attempt (or a status lookup) took
+longer, the request takes a new slot instead of leaving late, bunched with the requests of
+later slots (``Progress.late`` counts them).
+
+**A shared limiter that is unreachable** (:class:`~rcskit.campaign.pacing.ReachableLimiter`:
+Redis down) grants nothing, so nothing is sent. The send stage then claims no recipients, and
+once it has been blocked for :data:`BLOCKED_S` (or a third of the lease, if longer) it
+releases the ones it holds, due at once, instead of renewing their leases: another worker
+that can reach Redis sends them. It claims again as soon as Redis answers.
+
+**A send that fails unexpectedly** (a database error while recording, say) is logged and its
+recipient dropped from this worker's leases, which then run out: another claim takes it over
+(and looks up or resends an attempt left open), so no recipient stays held by a worker that
+is not working on it.
 """
 
 from __future__ import annotations
@@ -76,7 +91,7 @@ from .fallback import FallbackItem, FallbackSender, plain_text
 from .gauges import publish_campaign_gauges
 from .journal import GroupWriter
 from .outcomes import RunStopped, backoff, outcome_of_error, outcome_of_success
-from .pacing import QuietHours, quiet_until, send_limiter
+from .pacing import QuietHours, ReachableLimiter, SlotLimiter, quiet_until, send_limiter
 from .personalize import MissingValue, fill
 from .settings import CampaignSettings
 
@@ -125,6 +140,13 @@ BEAT_S = 1.0
 REAP_S = 5.0
 """Seconds between two runs of the reaper by one worker."""
 
+BLOCKED_S = 1.0
+"""Seconds a shared limiter may stay unreachable before a worker releases the recipients it
+holds for sending (at least a third of the lease: a renewal's worth)."""
+
+BLOCKED_POLL_S = 0.25
+"""Seconds between two looks at an unreachable shared limiter by a waiting send."""
+
 FALLBACK_POLL_S = 1.0
 """The longest wait of an idle fallback stage while the other stages run: it is woken at
 once when this worker puts recipients in ``not_rcs``; the poll finds other workers' ones."""
@@ -152,6 +174,11 @@ def _origins_only(text: str) -> str:
     """URLs in ``text`` cut to scheme, host and port (a connection fails for a host; the
     path may name a recipient)."""
     return _URL_PATH.sub(r"\1", text)
+
+
+async def _acquired(limiter: RateLimiter) -> float:
+    await limiter.acquire()
+    return math.inf
 
 
 def _dead_local_worker(owner: str) -> bool:
@@ -228,6 +255,11 @@ class Progress:
     deferred: int = 0
     waiting: int = 0
     calls: int = 0
+    late: int = 0
+    """Requests that took a new slot because their first one went by while the attempt was
+    being recorded (see the module docstring)."""
+    released: int = 0
+    """Recipients released unsent because the shared limiter was unreachable."""
     started: float = field(default_factory=time.monotonic)
 
     def rate(self) -> float:
@@ -642,6 +674,11 @@ class Runner:
         return groups, held
 
     def _summary(self, started: float, *, finished: bool) -> RunSummary:
+        if self.progress.late:
+            self.note(
+                f"{self.progress.late} request(s) took a second slot: recording the attempt"
+                " took longer than the first one stays good (a slow database)"
+            )
         return RunSummary(
             self.campaign.id,
             finished,
@@ -821,6 +858,8 @@ class Runner:
         ]
         try:
             while self._going():
+                if not await self._limiter_reachable():
+                    continue  # no claims while nothing could be sent; looked at again
                 batch = await self._claim(RecipientStatus.RCS, size)
                 if not batch:
                     if queue.empty():
@@ -853,6 +892,18 @@ class Runner:
             except RcsError as err:
                 log.warning("line %d: %s", r.line_number, err)
                 self._drop(r.line_number, r.fence)
+            except Exception as err:  # one send's failure must not end this task
+                # e.g. the group write of its attempt or outcome failed (a database error): the
+                # recipient's lease runs out and a later claim takes it over (an attempt left
+                # open is looked up or resent then); this task carries on with the next one
+                log.warning(
+                    "line %d: send abandoned (%s: %s); its lease runs out and it is taken over",
+                    r.line_number,
+                    type(err).__name__,
+                    _one_line(err)[:300],
+                    exc_info=log.isEnabledFor(logging.DEBUG),
+                )
+                self._drop(r.line_number, r.fence)
 
     async def _send_one(self, r: Recipient) -> None:
         assert r.msisdn is not None
@@ -874,12 +925,10 @@ class Runner:
         # Every pacing wait comes before the attempt is recorded: an attempt is begun only
         # when its request goes out at once, so few are open at any moment (those a crash
         # leaves to be looked up, resent under their key, or unknown).
-        paced = time.perf_counter()
-        if self.limiter is not None:
-            await self.limiter.acquire()
-        if self._spacing is not None:
-            await self._spacing.acquire()
-        obs.observe_ratelimit_wait(self.kind, time.perf_counter() - paced)
+        deadline = await self._pace()
+        if deadline is None:
+            await self._release_blocked(r)
+            return
         if self._halt is not None:
             return  # paused or cancelled meanwhile: released when the stages end
         if not self._lease_safe(r.line_number):
@@ -910,6 +959,8 @@ class Runner:
                 self._finished(status, r.line_number, r.fence)
             else:
                 self._drop(r.line_number, r.fence)
+            return
+        if not await self._on_time(r, id, deadline):
             return
         if not self._lease_safe(r.line_number):
             # Frozen between the record and the request: another worker may hold the
@@ -970,6 +1021,102 @@ class Runner:
             if outcome.kind is OutcomeKind.NOT_RCS:
                 self.progress.not_rcs += 1
             self._drop(r.line_number, r.fence)
+
+    async def _pace(self, *, again: bool = False) -> float | None:
+        """Wait for this request's slots: the campaign's limiter, then the smoothing one.
+
+        Returns the monotonic time by which the request must leave (infinite unless the
+        binding limiter is a :class:`~rcskit.campaign.pacing.SlotLimiter`), or ``None`` when
+        the shared limiter has been unreachable for :meth:`_blocked_s` (nothing was granted).
+        ``again``: a new slot for a request whose slot went by (only the last limiter)."""
+        paced = time.perf_counter()
+        deadline = math.inf
+        if self.limiter is not None and not (again and self._spacing is not None):
+            left = await self._slot(self.limiter)
+            if left is None:
+                return None
+            deadline = time.monotonic() + left
+        if self._spacing is not None:
+            await self._spacing.acquire()
+            deadline = math.inf  # the smoothing limiter's grant binds; it says nothing more
+        obs.observe_ratelimit_wait(self.kind, time.perf_counter() - paced)
+        return deadline
+
+    def _blocked_s(self) -> float:
+        return max(BLOCKED_S, self.options.lease_s / 3)
+
+    async def _slot(self, limiter: RateLimiter) -> float | None:
+        """One grant of ``limiter``: the seconds it stays good (infinite for a limiter that
+        does not say), or ``None`` once a shared limiter has been unreachable too long."""
+        if not isinstance(limiter, ReachableLimiter):
+            if isinstance(limiter, SlotLimiter):
+                return await limiter.acquire_slot()
+            await limiter.acquire()
+            return math.inf
+        if limiter.unreachable_for() >= self._blocked_s():
+            return None
+        grant: asyncio.Future[float | None]
+        if isinstance(limiter, SlotLimiter):
+            grant = asyncio.ensure_future(limiter.acquire_slot())
+        else:
+            grant = asyncio.ensure_future(_acquired(limiter))
+        try:
+            while True:
+                done, _ = await asyncio.wait({grant}, timeout=BLOCKED_POLL_S)
+                if done:
+                    return grant.result()
+                if limiter.unreachable_for() >= self._blocked_s():
+                    return None
+        finally:
+            if not grant.done():
+                grant.cancel()  # the limiter books no slot for a caller that left the line
+
+    async def _limiter_reachable(self) -> bool:
+        """True when the campaign's limiter can grant (or cannot be unreachable); else wait up
+        to :data:`WATCH_S` for it (its service is pinged) and say whether it answered."""
+        limiter = self.limiter
+        if not isinstance(limiter, ReachableLimiter) or limiter.unreachable_for() == 0.0:
+            return True
+        try:
+            await asyncio.wait_for(limiter.until_reachable(), WATCH_S)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _release_blocked(self, r: Recipient) -> None:
+        """The shared limiter stayed unreachable: let ``r`` go (due at once, no attempt
+        begun) rather than renew its lease while nothing can be sent."""
+        self.note(
+            "the shared rate limit is unreachable: no sends; this worker releases the"
+            " recipients it holds and claims again once it answers"
+        )
+        self.progress.released += 1
+        await self._record((r.line_number, RecipientStatus.RCS, None, None))
+        self._drop(r.line_number, r.fence)
+
+    async def _on_time(self, r: Recipient, id: str, deadline: float) -> bool:
+        """Right before the request: when its slot went by while the attempt was recorded
+        (or its status looked up), take a new slot rather than leave late, bunched with
+        later slots' requests. ``False`` when none could be had (the shared limiter stayed
+        unreachable): the attempt is then closed unsent and the recipient released."""
+        while time.monotonic() > deadline:
+            self.progress.late += 1
+            again = await self._pace(again=True)
+            if again is None:
+                self.progress.released += 1
+                await self._record(
+                    SendOutcome(
+                        r.line_number,
+                        id,
+                        OutcomeKind.RETRY,
+                        reason="not sent: the shared rate limit was unreachable",
+                        retry_at=self._clock(),
+                    )
+                )
+                self._drop(r.line_number, r.fence)
+                return False
+            deadline = again
+        return True
 
     async def _slow_down(self, retry_after: float | None) -> None:
         """The provider answered 429: a shared limiter that adapts (``throttled``, AIMD in
