@@ -400,3 +400,50 @@ async def test_an_episode_of_429s_cuts_once_and_a_longer_retry_after_extends_the
     await asyncio.sleep(0.45)
     again = await lim.throttled(retry_after=0.1)  # a new episode cuts again
     assert again.factor < 0.8
+
+
+async def test_a_slot_says_how_long_it_stays_good(
+    redis_server: RedisServer, key: str, clients: list[object]
+) -> None:
+    lim = limiter(redis_server, key, Gcra(rate=50, burst=0), clients)
+    assert lim.lateness == pytest.approx(0.1)  # half the default 0.2 s margin
+    for _ in range(3):
+        left = await lim.acquire_slot()
+        assert 0.0 <= left <= lim.lateness
+
+
+async def test_callers_who_left_during_an_outage_get_no_slot_when_redis_is_back(
+    redis_server: RedisServer, key: str, clients: list[object]
+) -> None:
+    lim = limiter(redis_server, key, Gcra(rate=20, burst=0), clients)  # a slot per 50 ms
+    await lim.acquire()
+    assert lim.unreachable_for() == 0.0
+    redis_server.stop()
+    try:
+        waiting = [asyncio.create_task(lim.acquire_slot()) for _ in range(40)]
+        await asyncio.sleep(0.3)
+        assert 0.2 < lim.unreachable_for() < 5
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(lim.until_reachable(), 0.2)
+        for task in waiting[:-1]:
+            task.cancel()  # 39 give up (a runner releasing its recipients)
+    finally:
+        await asyncio.to_thread(redis_server.start)
+    back = time.monotonic()
+    await asyncio.wait_for(lim.until_reachable(), 2)
+    await asyncio.wait_for(waiting[-1], 5)
+    granted = time.monotonic() - back
+    assert lim.unreachable_for() == 0.0
+    # the restarted Redis starts used up for its horizon (0.5 s), then the first slot is the
+    # survivor's; booking the 39 abandoned slots first would have cost 39 x 50 ms more
+    assert granted < lim.horizon + 0.7, granted
+
+
+async def test_a_429_reported_to_a_restarted_redis_starts_used_up(
+    redis_server: RedisServer, key: str, clients: list[object]
+) -> None:
+    lim = limiter(redis_server, key, Gcra(rate=100, burst=5), clients)
+    state = await lim.throttled(retry_after=0.0)  # no hash: Redis lost the state
+    assert state.factor == pytest.approx(0.8)
+    # as far booked ahead as the lost state could have been: no burst on top of it
+    assert (await lim.state()).ahead >= lim.horizon
