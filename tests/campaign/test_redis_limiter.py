@@ -7,6 +7,7 @@ Windows are scaled down (1 s and 2-3 s instead of 1 s and 30 s) so the suite sta
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import math
 import subprocess
@@ -402,14 +403,18 @@ async def test_an_episode_of_429s_cuts_once_and_a_longer_retry_after_extends_the
     assert again.factor < 0.8
 
 
-async def test_a_slot_says_how_long_it_stays_good(
+async def test_a_booked_slot_says_when_it_begins_and_when_it_goes_stale(
     redis_server: RedisServer, key: str, clients: list[object]
 ) -> None:
     lim = limiter(redis_server, key, Gcra(rate=50, burst=0), clients)
     assert lim.lateness == pytest.approx(0.1)  # half the default 0.2 s margin
-    for _ in range(3):
-        left = await lim.acquire_slot()
-        assert 0.0 <= left <= lim.lateness
+    slots = [await lim.book_slot() for _ in range(5)]
+    for begins, stale in slots:
+        assert 0.0 <= begins <= lim.horizon + 0.1
+        assert 0.0 < stale - begins <= lim.lateness
+    # booked one after the other (and not waited for): 20 ms apart at 50/s
+    gaps = [b2 - b1 for (b1, _), (b2, _) in itertools.pairwise(slots)]
+    assert all(g > 0.01 for g in gaps), gaps
 
 
 async def test_callers_who_left_during_an_outage_get_no_slot_when_redis_is_back(
@@ -420,7 +425,7 @@ async def test_callers_who_left_during_an_outage_get_no_slot_when_redis_is_back(
     assert lim.unreachable_for() == 0.0
     redis_server.stop()
     try:
-        waiting = [asyncio.create_task(lim.acquire_slot()) for _ in range(40)]
+        waiting = [asyncio.create_task(lim.book_slot()) for _ in range(40)]
         await asyncio.sleep(0.3)
         assert 0.2 < lim.unreachable_for() < 5
         with pytest.raises(TimeoutError):

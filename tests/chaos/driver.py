@@ -27,6 +27,7 @@ import asyncio
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -493,6 +494,10 @@ async def run_chaos(
         at = worst_window_start(report["arrivals"], 1.0)
         if at is not None:  # both monotonic clocks are the system's (CLOCK_MONOTONIC)
             note(f"the worst sliding second starts at {at - t0:.1f}s")
+        if any(not c.holds for c in checks):
+            note(f"the workers' stderr is kept in {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
         return ChaosResult(checks, statuses, report, events, cmd)
     finally:
         for w in workers:

@@ -13,10 +13,11 @@ limiter (Redis, for several hosts) can replace them: :func:`send_limiter` gives 
 bucket for the others; :func:`bulk_limiter` paces bulk capability checks per minute.
 
 Two optional abilities a limiter may have, which the campaign runner uses when present (the
-shared Redis limiter has both): :class:`SlotLimiter` says how long a granted slot stays good
-(the runner checks it again right before the request, after recording the attempt), and
-:class:`ReachableLimiter` says when its backing service is unreachable (the runner then stops
-claiming recipients and, once blocked for a while, releases those it holds).
+shared Redis limiter has both): :class:`SlotLimiter` books a slot ahead and says when it
+begins and when it goes stale (the runner records the attempt just before the slot and sends
+within it), and :class:`ReachableLimiter` says when its backing service is unreachable (the
+runner then stops claiming recipients and, once blocked for a while, releases those it
+holds).
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ from .errors import CampaignError
 
 __all__ = [
     "DEFAULT_SPIKE",
-    "LATE_S",
     "QuietHours",
     "ReachableLimiter",
     "SlotLimiter",
@@ -61,20 +61,16 @@ LATENCY_MARGIN_S = 0.2
 CATCH_UP_S = 0.05
 """Seconds of sends a Dotgo limiter lets go at once to catch up after a stall."""
 
-LATE_S = 0.1
-"""Seconds after a grant of a limiter without :class:`SlotLimiter` that a request may still
-go out on it: half of :data:`LATENCY_MARGIN_S` (the other half is the network's)."""
-
 
 @runtime_checkable
 class SlotLimiter(Protocol):
-    """A rate limiter whose grants go stale: a request must leave within the seconds
-    :meth:`acquire_slot` returns, or take a new slot (leaving later could put it in one
-    provider window with the requests of later slots)."""
+    """A rate limiter that books slots ahead: a request must leave within its slot's span
+    or book a new one (leaving later could put it in one provider window with the requests
+    of later slots)."""
 
-    async def acquire_slot(self, n: int = 1) -> float:
-        """Wait until ``n`` requests may go out, count them, and return the seconds the
-        grant stays good."""
+    async def book_slot(self, n: int = 1) -> tuple[float, float]:
+        """Book a slot for ``n`` requests (counted as sent) without waiting for it: the
+        seconds from now until it begins and until it goes stale."""
         ...
 
 

@@ -61,11 +61,11 @@ overloaded keeps the rate falling by a fifth every five seconds, down to ``floor
 stray 429 costs a pause and a brief dip. The state is in the same hash, so every worker
 slows down at once.
 
-**Slots go stale.** :meth:`RedisRateLimiter.acquire_slot` returns how many seconds the
-granted slot stays good: a caller with more work between the grant and the request (the
-campaign runner commits the attempt first) checks the time again right before sending and
-takes a new slot when it is past (a slow commit could otherwise release several requests
-together).
+**Booking ahead.** :meth:`RedisRateLimiter.book_slot` books a slot without waiting for it
+and says when it begins and when it goes stale: a caller with work to do before its request
+(the campaign runner records the attempt) starts that work shortly before the slot, sends
+within the slot's span, and books again when it missed it (a slow commit could otherwise
+release several requests together, over the provider's one-second count).
 
 **Redis unreachable**: ``acquire`` never grants without Redis. It logs one warning, retries
 with a capped backoff (0.25 s at most, so sends resume within about that once Redis is
@@ -525,11 +525,27 @@ class RedisRateLimiter:
 
     async def acquire(self, n: int = 1) -> None:
         """Wait until ``n`` requests may go out under the shared limit, and count them."""
-        await self.acquire_slot(n)
+        while True:
+            earliest, latest = await self._booked(n)
+            delay = earliest - self._clock()
+            if delay > 0:
+                await self._sleep(delay)
+            if self._clock() <= latest:
+                return
+            self.stale += n  # woke too late: sending now could bunch; book a new slot
 
-    async def acquire_slot(self, n: int = 1) -> float:
-        """:meth:`acquire`, returning the seconds the slot stays good: a request sent later
-        than that could share a window with later slots' requests; take a new slot instead."""
+    async def book_slot(self, n: int = 1) -> tuple[float, float]:
+        """Book a slot for ``n`` requests without waiting for it: the seconds from now until
+        it begins and until it goes stale. The caller sends within that span, or books
+        again: a request sent later could share a provider window with the requests of
+        later slots."""
+        earliest, latest = await self._booked(n)
+        now = self._clock()
+        return earliest - now, latest - now
+
+    async def _booked(self, n: int) -> tuple[float, float]:
+        """A slot for ``n`` requests booked by the booking task: (earliest, latest) on the
+        local clock."""
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:
             raise ValueError(f"acquire(n): n must be a positive integer, got {n!r}")
         if n > self.params.burst + 1:
@@ -537,20 +553,11 @@ class RedisRateLimiter:
                 f"acquire(n): n={n} exceeds the burst + 1 ({self.params.burst + 1});"
                 " it could never be granted"
             )
-        loop = asyncio.get_running_loop()
-        while True:
-            slot: asyncio.Future[tuple[float, float]] = loop.create_future()
-            self._line.append((n, slot))
-            if self._booker is None or self._booker.done():
-                self._booker = asyncio.create_task(self._book())
-            earliest, latest = await slot
-            delay = earliest - self._clock()
-            if delay > 0:
-                await self._sleep(delay)
-            left = latest - self._clock()
-            if left >= 0:
-                return left
-            self.stale += n  # woke too late: sending now could bunch; book a new slot
+        slot: asyncio.Future[tuple[float, float]] = asyncio.get_running_loop().create_future()
+        self._line.append((n, slot))
+        if self._booker is None or self._booker.done():
+            self._booker = asyncio.create_task(self._book())
+        return await slot
 
     async def _book(self) -> None:
         """Book slots for the callers in line, first come first served, up to

@@ -29,11 +29,12 @@ outbox row and does not send again.
 **Pacing.** Every send attempt takes a slot from the campaign's
 :class:`~rcskit.ratelimit.RateLimiter` before it is recorded (retries are attempts too); single
 capability checks take slots from the same limiter, bulk checks from another. Pass a shared
-(Redis) limiter to pace several hosts under one account limit. A slot of a limiter that says
-how long its slots stay good (:class:`~rcskit.campaign.pacing.SlotLimiter`, the Redis one) is
-checked again right before the request: when recording the attempt (or a status lookup) took
-longer, the request takes a new slot instead of leaving late, bunched with the requests of
-later slots (``Progress.late`` counts them).
+(Redis) limiter to pace several hosts under one account limit. A limiter that books slots
+ahead (:class:`~rcskit.campaign.pacing.SlotLimiter`, the Redis one) says when each slot
+begins and when it goes stale: the attempt is recorded just before the slot (as long before
+as recording took lately, at most :data:`LEAD_MAX_S`) and the request leaves within the
+slot; when recording (or a status lookup) took longer, the request books a new slot instead
+of leaving late, bunched with the requests of later slots (``Progress.late`` counts them).
 
 **A shared limiter that is unreachable** (:class:`~rcskit.campaign.pacing.ReachableLimiter`:
 Redis down) grants nothing, so nothing is sent. The send stage then claims no recipients, and
@@ -58,6 +59,7 @@ import re
 import socket
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -144,6 +146,12 @@ BLOCKED_S = 1.0
 """Seconds a shared limiter may stay unreachable before a worker releases the recipients it
 holds for sending (at least a third of the lease: a renewal's worth)."""
 
+LEAD_MAX_S = 0.4
+"""The longest a send records its attempt ahead of its slot (see :meth:`Runner._lead`)."""
+
+LEAD_DEFAULT_S = 0.05
+"""The lead before this worker has timed any recording."""
+
 BLOCKED_POLL_S = 0.25
 """Seconds between two looks at an unreachable shared limiter by a waiting send."""
 
@@ -176,9 +184,29 @@ def _origins_only(text: str) -> str:
     return _URL_PATH.sub(r"\1", text)
 
 
-async def _acquired(limiter: RateLimiter) -> float:
+Slot = tuple[float, float]
+"""When a request may leave and after when it must not (it books again), on the monotonic
+clock."""
+
+ANY_TIME: Slot = (0.0, math.inf)
+"""The slot of a limiter that was waited for: the request may leave at once or later."""
+
+
+async def _sleep_until(at: float) -> None:
+    """Sleep until the monotonic time ``at`` (not at all when it is past)."""
+    wait = at - time.monotonic()
+    if wait > 0:
+        await asyncio.sleep(wait)
+
+
+async def _grant(limiter: RateLimiter) -> Slot:
+    """A slot of ``limiter``: booked ahead by a :class:`SlotLimiter`, else waited for."""
+    if isinstance(limiter, SlotLimiter):
+        begins, stale = await limiter.book_slot()
+        now = time.monotonic()
+        return now + begins, now + stale
     await limiter.acquire()
-    return math.inf
+    return ANY_TIME
 
 
 def _dead_local_worker(owner: str) -> bool:
@@ -348,6 +376,7 @@ class Runner:
         self._described: set[tuple[str, datetime]] = set()
         self._window_noted: set[datetime] = set()
         self._unreachable = False  # the provider refused connections since its last answer
+        self._recordings: deque[float] = deque(maxlen=64)  # seconds the last attempts took
 
     # ------------------------------------------------------------ group writes
 
@@ -925,17 +954,21 @@ class Runner:
         # Every pacing wait comes before the attempt is recorded: an attempt is begun only
         # when its request goes out at once, so few are open at any moment (those a crash
         # leaves to be looked up, resent under their key, or unknown).
-        deadline = await self._pace()
-        if deadline is None:
+        slot = await self._pace()
+        if slot is None:
             await self._release_blocked(r)
             return
+        # the attempt is recorded just before its slot: as long ahead as recording takes
+        await _sleep_until(slot[0] - self._lead())
         if self._halt is not None:
             return  # paused or cancelled meanwhile: released when the stages end
         if not self._lease_safe(r.line_number):
             self._drop(r.line_number, r.fence)  # frozen past the lease: another may hold it
             return
         start = SendStart(r.line_number, id, r.msisdn, message.model_dump_json())
+        recording = time.monotonic()
         begun = await self._begin(start)
+        self._recordings.append(time.monotonic() - recording)
         if begun.decision is SendDecision.LOOKUP:
             looked = await self._look_up(r, start)
             if looked is None:
@@ -960,7 +993,7 @@ class Runner:
             else:
                 self._drop(r.line_number, r.fence)
             return
-        if not await self._on_time(r, id, deadline):
+        if not await self._on_time(r, id, slot):
             return
         if not self._lease_safe(r.line_number):
             # Frozen between the record and the request: another worker may hold the
@@ -1022,44 +1055,46 @@ class Runner:
                 self.progress.not_rcs += 1
             self._drop(r.line_number, r.fence)
 
-    async def _pace(self, *, again: bool = False) -> float | None:
-        """Wait for this request's slots: the campaign's limiter, then the smoothing one.
-
-        Returns the monotonic time by which the request must leave (infinite unless the
-        binding limiter is a :class:`~rcskit.campaign.pacing.SlotLimiter`), or ``None`` when
-        the shared limiter has been unreachable for :meth:`_blocked_s` (nothing was granted).
-        ``again``: a new slot for a request whose slot went by (only the last limiter)."""
-        paced = time.perf_counter()
-        deadline = math.inf
+    async def _pace(self, *, again: bool = False) -> Slot | None:
+        """This request's slot from the campaign's limiter, then the smoothing one; ``None``
+        when the shared limiter has been unreachable for :meth:`_blocked_s` (nothing was
+        granted). A :class:`~rcskit.campaign.pacing.SlotLimiter`'s slot is booked, not waited
+        for (the caller records the attempt just before it); other limiters are waited for.
+        ``again``: a new slot for a request that missed its own (only the last limiter)."""
+        asked = time.monotonic()
+        slot = ANY_TIME
         if self.limiter is not None and not (again and self._spacing is not None):
-            left = await self._slot(self.limiter)
-            if left is None:
+            got = await self._slot(self.limiter)
+            if got is None:
                 return None
-            deadline = time.monotonic() + left
+            slot = got
         if self._spacing is not None:
+            await _sleep_until(slot[0])
             await self._spacing.acquire()
-            deadline = math.inf  # the smoothing limiter's grant binds; it says nothing more
-        obs.observe_ratelimit_wait(self.kind, time.perf_counter() - paced)
-        return deadline
+            slot = ANY_TIME
+        obs.observe_ratelimit_wait(self.kind, max(slot[0], time.monotonic()) - asked)
+        return slot
+
+    def _lead(self) -> float:
+        """How long before its slot a send records its attempt: the 90th percentile of this
+        worker's last recording times (at most :data:`LEAD_MAX_S`), so that the attempt is
+        committed when the slot begins and is open no longer than needed."""
+        times = self._recordings
+        if not times:
+            return LEAD_DEFAULT_S
+        return min(LEAD_MAX_S, sorted(times)[(len(times) - 1) * 9 // 10])
 
     def _blocked_s(self) -> float:
         return max(BLOCKED_S, self.options.lease_s / 3)
 
-    async def _slot(self, limiter: RateLimiter) -> float | None:
-        """One grant of ``limiter``: the seconds it stays good (infinite for a limiter that
-        does not say), or ``None`` once a shared limiter has been unreachable too long."""
+    async def _slot(self, limiter: RateLimiter) -> Slot | None:
+        """One slot of ``limiter``, or ``None`` once a shared limiter has been unreachable for
+        :meth:`_blocked_s` (the wait is given up: the limiter books nothing for it)."""
         if not isinstance(limiter, ReachableLimiter):
-            if isinstance(limiter, SlotLimiter):
-                return await limiter.acquire_slot()
-            await limiter.acquire()
-            return math.inf
+            return await _grant(limiter)
         if limiter.unreachable_for() >= self._blocked_s():
             return None
-        grant: asyncio.Future[float | None]
-        if isinstance(limiter, SlotLimiter):
-            grant = asyncio.ensure_future(limiter.acquire_slot())
-        else:
-            grant = asyncio.ensure_future(_acquired(limiter))
+        grant = asyncio.ensure_future(_grant(limiter))
         try:
             while True:
                 done, _ = await asyncio.wait({grant}, timeout=BLOCKED_POLL_S)
@@ -1094,12 +1129,17 @@ class Runner:
         await self._record((r.line_number, RecipientStatus.RCS, None, None))
         self._drop(r.line_number, r.fence)
 
-    async def _on_time(self, r: Recipient, id: str, deadline: float) -> bool:
-        """Right before the request: when its slot went by while the attempt was recorded
-        (or its status looked up), take a new slot rather than leave late, bunched with
-        later slots' requests. ``False`` when none could be had (the shared limiter stayed
-        unreachable): the attempt is then closed unsent and the recipient released."""
-        while time.monotonic() > deadline:
+    async def _on_time(self, r: Recipient, id: str, slot: Slot) -> bool:
+        """Right before the request: wait for its slot to begin; when it went by while the
+        attempt was recorded (or its status looked up), book a new one rather than leave
+        late, bunched with later slots' requests. ``False`` when none could be had (the
+        shared limiter stayed unreachable): the attempt is then closed unsent and the
+        recipient released."""
+        begins, stale = slot
+        while True:
+            await _sleep_until(begins)
+            if time.monotonic() <= stale:
+                return True
             self.progress.late += 1
             again = await self._pace(again=True)
             if again is None:
@@ -1115,8 +1155,7 @@ class Runner:
                 )
                 self._drop(r.line_number, r.fence)
                 return False
-            deadline = again
-        return True
+            begins, stale = again
 
     async def _slow_down(self, retry_after: float | None) -> None:
         """The provider answered 429: a shared limiter that adapts (``throttled``, AIMD in
