@@ -1,8 +1,10 @@
 """Campaign benchmark: a 1,000,000-recipient CSV through import and send, and pacing at 500 TPS.
 
 1. **Scale and memory.** A CSV of ``N`` recipients (default 1,000,000; ``RCSKIT_BENCH_CAMPAIGN_N``
-   changes it) is generated in a temporary folder, imported by ``rcskit campaign create`` and
-   sent by ``rcskit campaign run`` (each a separate process, SQLite store) to a bare aiohttp
+   changes it) is generated in a temporary folder, imported by ``rcskit campaign create``,
+   sent by ``rcskit campaign run`` and deleted by ``rcskit campaign delete`` (each a separate
+   process; on a SQLite file, then on a fresh PostgreSQL database: ``RCSKIT_BENCH_CAMPAIGN_DB``
+   lists them, ``RCSKIT_BENCH_POSTGRES_URL`` is the server) to a bare aiohttp
    server on 127.0.0.1 answering like Dotgo's GSMA API (202 with a ``msgId``; bulk capability
    checks say every number is RCS). The runner's TPS is set far above what one process reaches,
    so this measures the engine's own throughput with every send journaled (attempt before the
@@ -31,6 +33,8 @@ from typing import Any
 import aiohttp
 
 N = int(os.environ.get("RCSKIT_BENCH_CAMPAIGN_N", "1000000"))
+DATABASES = os.environ.get("RCSKIT_BENCH_CAMPAIGN_DB", "sqlite,postgresql").split(",")
+POSTGRES = os.environ.get("RCSKIT_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 PACING_TPS = 500
 PACING_SECONDS = 75
 BOT = "OsOsQ0GwNvUdLTV9Bd"
@@ -124,10 +128,38 @@ def _write_csv(path: Path, n: int) -> None:
         handle.write("".join(chunk))
 
 
-def scale(tmp: Path) -> dict[str, Any]:
-    """Part 1: import and send ``N`` recipients against the bare server."""
+def _postgres_database() -> tuple[str, Any]:
+    """A fresh PostgreSQL database (migrated) and a function that drops it."""
+    import asyncpg
+
+    from rcskit.store import migrate
+
+    name = f"rcskit_bench_{os.getpid()}_{int(time.time())}"
+    dsn = POSTGRES
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    url = POSTGRES.rsplit("/", 1)[0] + f"/{name}"
+    asyncio.run(migrate(url))
+
+    def drop() -> None:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    return url, drop
+
+
+def scale(tmp: Path, database: str = "sqlite") -> dict[str, Any]:
+    """Part 1: import and send ``N`` recipients against the bare server, then delete the
+    campaign; on a SQLite file or on a fresh PostgreSQL database."""
     csv_path = tmp / "recipients.csv"
-    _write_csv(csv_path, N)
+    if not csv_path.exists():
+        _write_csv(csv_path, N)
     (tmp / "msg.json").write_text(MESSAGE, encoding="utf-8")
     port = _port()
     server = subprocess.Popen(
@@ -135,9 +167,13 @@ def scale(tmp: Path) -> dict[str, Any]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    drop = None
+    if database == "postgresql":
+        db, drop = _postgres_database()
+    else:
+        db = str(tmp / "scale.db")
     try:
         _wait_port(port, server)
-        db = str(tmp / "scale.db")
         import_s, import_rss, _ = _campaign(
             "create",
             "--name", "bench",
@@ -158,18 +194,47 @@ def scale(tmp: Path) -> dict[str, Any]:
             "run", "scale", "--database", db, "--no-progress",
             secret=SECRET,
         )  # fmt: skip
+        db_mb = _database_mb(db)
+        started = time.perf_counter()
+        deleted = subprocess.run(
+            [sys.executable, "-m", "rcskit.campaign", "delete", "scale", "--yes", "--database", db],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        delete_s = time.perf_counter() - started
     finally:
         server.terminate()
         server.wait()
+        if drop is not None:
+            drop()
     summary = err.strip().splitlines()[-1] if err.strip() else ""
     return {
+        "database": database,
         "import_s": import_s,
         "import_rss": import_rss,
         "send_s": send_s,
         "send_rss": send_rss,
         "summary": summary,
-        "db_mb": Path(db).stat().st_size / 2**20,
+        "db_mb": db_mb,
+        "delete_s": delete_s,
+        "deleted": deleted.stdout.strip(),
     }
+
+
+def _database_mb(db: str) -> float:
+    if not db.startswith("postgresql"):
+        return Path(db).stat().st_size / 2**20
+    import asyncpg
+
+    async def size() -> int:
+        conn = await asyncpg.connect(db)
+        try:
+            return int(await conn.fetchval("SELECT pg_database_size(current_database())"))
+        finally:
+            await conn.close()
+
+    return asyncio.run(size()) / 2**20
 
 
 EMULATOR_TOML = """
@@ -272,32 +337,46 @@ def run() -> str:
     with tempfile.TemporaryDirectory(prefix="rcskit-bench-campaign-") as folder:
         tmp = Path(folder)
         (tmp / "msg.json").write_text(MESSAGE, encoding="utf-8")
-        big = scale(tmp)
+        bigs = [scale(tmp, database) for database in DATABASES]
         pace = pacing(tmp)
-    send_rate = N / big["send_s"]
-    ok_rss = "yes" if max(big["import_rss"], big["send_rss"]) < 300 else "NO"
+    rows = []
+    notes = []
+    for big in bigs:
+        send_rate = N / big["send_s"]
+        ok_rss = "yes" if max(big["import_rss"], big["send_rss"]) < 300 else "NO"
+        db = big["database"]
+        rows.append(
+            f"| {db} | `rcskit campaign create` (stream the CSV, normalise, de-duplicate, "
+            f"insert) | {big['import_s']:.1f} s | {N / big['import_s']:,.0f} rows/s | "
+            f"{big['import_rss']:.0f} MiB |"
+        )
+        rows.append(
+            f"| {db} | `rcskit campaign run` (bulk capability check, send, record) | "
+            f"{big['send_s']:.1f} s | {send_rate:,.0f} sends/s | {big['send_rss']:.0f} MiB |"
+        )
+        rows.append(
+            f"| {db} | `rcskit campaign delete --yes` (messages, history, recipients) | "
+            f"{big['delete_s']:.1f} s | {N / big['delete_s']:,.0f} recipients/s | - |"
+        )
+        notes.append(
+            f"{db}: peak RSS under 300 MiB: {ok_rss}; database after the run "
+            f"{big['db_mb']:.0f} MiB; the runner's summary `{big['summary']}`; "
+            f"`{big['deleted']}`."
+        )
+    table = "\n".join(rows)
+    listed = "\n".join(f"- {note}" for note in notes)
     ok_pace = "yes" if pace["share"] >= 0.98 and pace["throttled"] == 0 else "NO"
-    import_row = (
-        "| `rcskit campaign create` (stream the CSV, normalise, de-duplicate, insert) | "
-        f"{big['import_s']:.1f} s | {N / big['import_s']:,.0f} rows/s | "
-        f"{big['import_rss']:.0f} MiB |"
-    )
-    send_row = (
-        "| `rcskit campaign run` (bulk capability check, send, record) | "
-        f"{big['send_s']:.1f} s | {send_rate:,.0f} sends/s | {big['send_rss']:.0f} MiB |"
-    )
     return f"""## Campaigns (`bench/campaign.py`)
 
-**{N:,} recipients, import and send** (SQLite store, a bare aiohttp server answering 202 like
-Dotgo's GSMA API, every send journaled before and after the call, default `--concurrency`):
+**{N:,} recipients, import, send and delete** (one process each; a bare aiohttp server
+answering 202 like Dotgo's GSMA API, every send journaled before and after the call, default
+`--concurrency`; SQLite file, then a fresh PostgreSQL database):
 
-| step | time | rate | peak RSS of the process |
-|---|---|---|---|
-{import_row}
-{send_row}
+| store | step | time | rate | peak RSS of the process |
+|---|---|---|---|---|
+{table}
 
-Peak RSS under 300 MiB: {ok_rss}. Database after the run: {big["db_mb"]:.0f} MiB. Runner's own
-summary: `{big["summary"]}`.
+{listed}
 
 **Pacing at {PACING_TPS} TPS** against the emulator's Dotgo throttle set to {PACING_TPS} TPS
 (20 % spikes, 30 s windows; rcskit's `DotgoWindowLimiter` as `campaign run` sets it: 10 % catch-up

@@ -15,15 +15,9 @@ from typer.testing import CliRunner
 
 from rcskit.campaign import CampaignError, NamedProvider
 from rcskit.campaign.report import Funnel, funnel, html_report, png_chart
+from rcskit.campaign.sends import CampaignCounts
 from rcskit.cli.campaign import provider_config, register, resolve_provider
-from rcskit.store import (
-    Campaign,
-    CampaignCounts,
-    CampaignStatus,
-    MessageState,
-    RecipientStatus,
-    Store,
-)
+from rcskit.store import Campaign, CampaignStatus, MessageState, RecipientStatus, Store
 
 from .conftest import write_recipients
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from rcskit.campaign.sends import CampaignSends
 from rcskit.store import RecipientStatus, Store
 from tests.chaos.redis_server import RedisServer
 
@@ -189,7 +190,7 @@ async def test_gsma_api_killed_three_times_sends_at_most_once_and_reports_unknow
     async with await Store.open(db) as store:
         unknown = {
             number
-            for _, number, *_ in await store.recipients_by_status(
+            for _, number, *_ in await CampaignSends(store).recipients_by_status(
                 "kill", [RecipientStatus.UNKNOWN], limit=10_000
             )
         }

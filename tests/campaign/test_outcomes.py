@@ -8,6 +8,7 @@ import pytest
 
 from rcskit.campaign import RunStopped
 from rcskit.campaign.outcomes import backoff, outcome_of_error, outcome_of_success
+from rcskit.campaign.sends import OutcomeKind
 from rcskit.errors import (
     AuthError,
     InvalidMessage,
@@ -19,7 +20,6 @@ from rcskit.errors import (
     ServerError,
     TransportError,
 )
-from rcskit.store import OutcomeKind
 from rcskit.transport import ConnectError
 
 NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)

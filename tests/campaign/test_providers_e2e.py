@@ -53,6 +53,7 @@ from rcskit.campaign import (
     webhook_app,
 )
 from rcskit.campaign.pacing import bulk_limiter, send_limiter
+from rcskit.campaign.sends import CampaignSends
 from rcskit.cli.campaign import provider_config, register, resolve_provider
 from rcskit.client import RcsClient
 from rcskit.emulator import create_app
@@ -317,7 +318,7 @@ async def _assert_finished(s: Setup, rcs: list[str], not_rcs: list[str], *, line
     for r in rows:
         assert r["text"] == f"{_text(r['msisdn'])}\n1. Shop: https://example.com/s"
         assert r["reason"] == "not RCS-capable"
-    f = funnel(await s.store.campaign_counts(s.campaign.id))
+    f = funnel(await CampaignSends(s.store).campaign_counts(s.campaign.id))
     assert (f.sent, f.not_rcs, f.fallen_back, f.waiting) == (
         len(rcs), len(not_rcs), len(not_rcs), 0,
     )  # fmt: skip
@@ -382,7 +383,7 @@ async def test_a_campaign_reaches_each_recipient_once(tmp_path: Path, kind: str)
             assert {m.id for m in stored} == set(s.state.messages[BOTS[kind]])
 
         for _ in range(200):  # statuses come back through the campaign webhook
-            f = funnel(await s.store.campaign_counts(s.campaign.id))
+            f = funnel(await CampaignSends(s.store).campaign_counts(s.campaign.id))
             if f.displayed == len(RCS):
                 break
             await asyncio.sleep(0.05)
@@ -487,7 +488,7 @@ async def test_a_lost_answer_is_resent_only_under_an_idempotency_key(
         sends = [e for e in s.api_calls(SENDS[kind]) if e.method == "POST"]
         twice = {n for n, c in Counter(e.phone for e in sends).items() if c > 1}
         counts = await s.store.count_recipients(s.campaign.id)
-        f = funnel(await s.store.campaign_counts(s.campaign.id))
+        f = funnel(await CampaignSends(s.store).campaign_counts(s.campaign.id))
         if kind == "google":
             assert len(twice) == 1 and len(sends) == len(RCS) + 1
             assert all(e.status == 200 for e in sends), "the resend is answered, not refused"

@@ -23,16 +23,10 @@ from rcskit.campaign.report import (
     timeline,
     write_report,
 )
+from rcskit.campaign.sends import CampaignSends, OutcomeKind, SendOutcome, SendStart
 from rcskit.events import SuggestionResponse
 from rcskit.message import Contact, Message
-from rcskit.store import (
-    NewRecipient,
-    OutcomeKind,
-    SendOutcome,
-    SendStart,
-    Store,
-    deterministic_id,
-)
+from rcskit.store import NewRecipient, Store, deterministic_id
 from tests.browser.test_demo_offline import ARGS, CHROMIUM, missing
 from tests.store.conftest import FakeClock
 
@@ -51,7 +45,9 @@ async def build_campaign(store: Store, clock: FakeClock) -> list[str]:
     clock.now = T0
     await store.create_campaign("spring", "dotgo", id="c1", message=Message("Spring sale"))
     numbers = [f"+3361234567{i}" for i in range(6)]
-    await store.import_recipients("c1", [NewRecipient(i + 2, n, {}) for i, n in enumerate(numbers)])
+    await CampaignSends(store).import_recipients(
+        "c1", [NewRecipient(i + 2, n, {}) for i, n in enumerate(numbers)]
+    )
     claimed = await store.claim_batch("c1", "w1", 10, 600)
     starts = {
         r.msisdn: SendStart(r.line_number, deterministic_id("c1", r.msisdn or ""), r.msisdn or "",
@@ -61,8 +57,8 @@ async def build_campaign(store: Store, clock: FakeClock) -> list[str]:
     s = [starts[n] for n in numbers]
 
     clock.now = at(10)
-    await store.begin_sends("c1", "w1", "dotgo", [s[0], s[1], s[4], s[5]])
-    await store.finish_sends(
+    await CampaignSends(store).begin_sends("c1", "w1", "dotgo", [s[0], s[1], s[4], s[5]])
+    await CampaignSends(store).finish_sends(
         "c1", "w1", "dotgo",
         [
             SendOutcome(s[0].line_number, s[0].id, OutcomeKind.SENT, provider_message_id="p0"),
@@ -74,8 +70,8 @@ async def build_campaign(store: Store, clock: FakeClock) -> list[str]:
         ],
     )  # fmt: skip
     clock.now = at(70)
-    await store.begin_sends("c1", "w1", "dotgo", [s[2], s[3]])
-    await store.finish_sends(
+    await CampaignSends(store).begin_sends("c1", "w1", "dotgo", [s[2], s[3]])
+    await CampaignSends(store).finish_sends(
         "c1", "w1", "dotgo",
         [SendOutcome(x.line_number, x.id, OutcomeKind.SENT, provider_message_id=f"p{i + 2}")
          for i, x in enumerate([s[2], s[3]])],
@@ -134,7 +130,7 @@ async def test_details_match_the_campaign_the_test_built(store: Store, clock: Fa
         ("call", "Call us", 1, 1, 0.25),
     ]
     assert d.unknown_reasons == (("504 Gateway Timeout", 1),)
-    f = funnel(await store.campaign_counts("c1"))
+    f = funnel(await CampaignSends(store).campaign_counts("c1"))
     assert (f.sent, f.delivered, f.displayed, f.failed, f.unknown) == (4, 4, 3, 1, 1)
 
 
@@ -162,7 +158,7 @@ async def test_the_html_report_on_a_phone_shows_every_chart_and_the_numbers(
     await build_campaign(store, clock)
     campaign = await store.get_campaign("c1")
     assert campaign is not None
-    f = funnel(await store.campaign_counts("c1"))
+    f = funnel(await CampaignSends(store).campaign_counts("c1"))
     details = await campaign_details(store, "c1")
     png, page_path = write_report(
         campaign, f, tmp_path, generated=at(300), rejected=[(9, "'12' is not a number")],

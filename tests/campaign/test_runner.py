@@ -31,8 +31,9 @@ from rcskit.campaign import (
     funnel,
     webhook_app,
 )
+from rcskit.campaign.capcache import CapabilityCache
 from rcskit.campaign.pacing import bulk_limiter, send_limiter
-from rcskit.capcache import CapabilityCache
+from rcskit.campaign.sends import CampaignSends
 from rcskit.client import RcsClient
 from rcskit.emulator import create_app, user_actions
 from rcskit.emulator.config import BotConfig, EmulatorConfig, PhoneRangeConfig
@@ -165,7 +166,7 @@ async def test_a_campaign_checks_sends_and_falls_back(tmp_path: Path) -> None:
         assert {r["msisdn"] for r in rows} == {f"+1555{i:07d}" for i in range(300)} - rcs
         assert rows[0]["text"].startswith("Spring sale, Ada")
         assert rows[0]["text"].endswith("\n1. Shop: https://example.com/s")
-        f = funnel(await s.store.campaign_counts(s.campaign.id))
+        f = funnel(await CampaignSends(s.store).campaign_counts(s.campaign.id))
         assert (f.recipients, f.sent, f.not_rcs, f.fallen_back, f.waiting) == (
             300, len(rcs), 300 - len(rcs), 300 - len(rcs), 0,
         )  # fmt: skip
@@ -258,7 +259,7 @@ async def test_statuses_and_taps_reach_the_report_through_the_webhook(tmp_path: 
             await s.runner().run()
             sent = await s.store.find_messages(campaign=s.campaign.id, limit=100)
             for _ in range(200):
-                f = funnel(await s.store.campaign_counts(s.campaign.id))
+                f = funnel(await CampaignSends(s.store).campaign_counts(s.campaign.id))
                 if f.displayed == f.sent:
                     break
                 await asyncio.sleep(0.05)
@@ -269,7 +270,7 @@ async def test_statuses_and_taps_reach_the_report_through_the_webhook(tmp_path: 
                 card_index=0,
             )  # fmt: skip
             for _ in range(200):
-                f = funnel(await s.store.campaign_counts(s.campaign.id))
+                f = funnel(await CampaignSends(s.store).campaign_counts(s.campaign.id))
                 if f.clicked:
                     break
                 await asyncio.sleep(0.05)

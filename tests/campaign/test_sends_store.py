@@ -7,16 +7,13 @@ from datetime import timedelta
 
 import pytest
 
+from rcskit.campaign.sends import CampaignSends, OutcomeKind, SendDecision, SendOutcome, SendStart
 from rcskit.events import MessageStatus, StatusEvent, SuggestionResponse
 from rcskit.message import Contact, Message
 from rcskit.store import (
     MessageState,
     NewRecipient,
-    OutcomeKind,
     RecipientStatus,
-    SendDecision,
-    SendOutcome,
-    SendStart,
     Store,
     StoreConflict,
     deterministic_id,
@@ -30,7 +27,7 @@ CONTENT = Message("Hello").model_dump_json()
 async def _campaign(store: Store, n: int = 4) -> list[int]:
     await store.create_campaign("spring", "dotgo", id="c1", message=Message("Hello"))
     rows = [NewRecipient(i + 2, f"+3361234567{i}", {"name": f"n{i}"}) for i in range(n)]
-    await store.import_recipients("c1", rows)
+    await CampaignSends(store).import_recipients("c1", rows)
     return [r.line_number for r in rows]
 
 
@@ -46,18 +43,18 @@ async def test_import_reports_duplicates_by_line_and_resumes(store: Store) -> No
         NewRecipient(4, "+33612345670", {"phone": "0612345670"}),
         NewRecipient(5, "+33612345671", {}),
     ]
-    counts = await store.import_recipients("c1", rows)
+    counts = await CampaignSends(store).import_recipients("c1", rows)
     assert (counts.queued, counts.invalid, counts.duplicates, counts.already) == (2, 1, 1, 0)
-    again = await store.import_recipients(
+    again = await CampaignSends(store).import_recipients(
         "c1", [*rows, NewRecipient(6, "+33612345671", {}), NewRecipient(7, "+33612345672", {})]
     )
     assert (again.queued, again.duplicates, again.already) == (1, 1, 4)
-    dupes = await store.recipients_by_status("c1", [RecipientStatus.DUPLICATE])
+    dupes = await CampaignSends(store).recipients_by_status("c1", [RecipientStatus.DUPLICATE])
     assert [(line, error) for line, _, _, error, _ in dupes] == [
         (4, "+33612345670 is a duplicate of line 2"),
         (6, "+33612345671 is a duplicate of line 5"),
     ]
-    assert await store.total_recipients("c1") == 6
+    assert await CampaignSends(store).total_recipients("c1") == 6
 
 
 async def test_begin_then_finish_records_the_send_and_releases_the_recipient(
@@ -66,10 +63,10 @@ async def test_begin_then_finish_records_the_send_and_releases_the_recipient(
     await _campaign(store, 2)
     claimed = await store.claim_batch("c1", "w1", 10, 60)
     starts = [_start(r.line_number, r.msisdn or "") for r in claimed]
-    begun = await store.begin_sends("c1", "w1", "dotgo", starts)
+    begun = await CampaignSends(store).begin_sends("c1", "w1", "dotgo", starts)
     assert [(b.decision, b.attempts) for b in begun] == [(SendDecision.SEND, 1)] * 2
     first, second = starts
-    await store.finish_sends(
+    await CampaignSends(store).finish_sends(
         "c1",
         "w1",
         "dotgo",
@@ -89,7 +86,9 @@ async def test_begin_then_finish_records_the_send_and_releases_the_recipient(
     assert [h.status for h in await store.get_history(first.id)] == ["attempt", "sent"]
     counts = await store.count_recipients("c1")
     assert counts == {RecipientStatus.SENT: 1, RecipientStatus.FAILED: 1}
-    [(_, _, _, error, _)] = await store.recipients_by_status("c1", [RecipientStatus.FAILED])
+    [(_, _, _, error, _)] = await CampaignSends(store).recipients_by_status(
+        "c1", [RecipientStatus.FAILED]
+    )
     assert error == "400-F bad body"
 
 
@@ -99,17 +98,21 @@ async def test_an_open_attempt_is_unknown_without_a_key_and_resent_with_one(
     await _campaign(store, 2)
     claimed = await store.claim_batch("c1", "dead-worker", 10, 60)
     starts = [_start(r.line_number, r.msisdn or "") for r in claimed]
-    await store.begin_sends("c1", "dead-worker", "dotgo", starts)  # ... and the process dies
+    await CampaignSends(store).begin_sends(
+        "c1", "dead-worker", "dotgo", starts
+    )  # ... and the process dies
     clock.advance(61)
     again = await store.claim_batch("c1", "w2", 10, 60)
     assert len(again) == 2
-    gsma = await store.begin_sends("c1", "w2", "dotgo", starts[:1])
+    gsma = await CampaignSends(store).begin_sends("c1", "w2", "dotgo", starts[:1])
     assert gsma[0].decision is SendDecision.UNKNOWN
-    google = await store.begin_sends("c1", "w2", "dotgo", starts[1:], resend_open=True)
+    google = await CampaignSends(store).begin_sends(
+        "c1", "w2", "dotgo", starts[1:], resend_open=True
+    )
     assert (google[0].decision, google[0].attempts) == (SendDecision.SEND, 2)
     counts = await store.count_recipients("c1")
     assert counts[RecipientStatus.UNKNOWN] == 1
-    report = await store.campaign_counts("c1")
+    report = await CampaignSends(store).campaign_counts("c1")
     assert report.unknown == [(starts[0].line_number, starts[0].recipient)]
 
 
@@ -119,9 +122,9 @@ async def test_a_closed_attempt_is_sent_again_and_a_lost_lease_sends_nothing(
     await _campaign(store, 1)
     [r] = await store.claim_batch("c1", "w1", 10, 60)
     start = _start(r.line_number, r.msisdn or "")
-    await store.begin_sends("c1", "w1", "dotgo", [start])
+    await CampaignSends(store).begin_sends("c1", "w1", "dotgo", [start])
     retry_at = clock.now + timedelta(seconds=5)
-    await store.finish_sends(
+    await CampaignSends(store).finish_sends(
         "c1", "w1", "dotgo",
         [SendOutcome(r.line_number, start.id, OutcomeKind.RETRY, code="429", reason="slow",
                      retry_at=retry_at)],
@@ -129,14 +132,14 @@ async def test_a_closed_attempt_is_sent_again_and_a_lost_lease_sends_nothing(
     assert await store.claim_batch("c1", "w1", 10, 60, statuses=[RecipientStatus.RCS]) == []
     clock.advance(6)
     [again] = await store.claim_batch("c1", "w1", 10, 60, statuses=[RecipientStatus.RCS])
-    [begun] = await store.begin_sends("c1", "w1", "dotgo", [start])
+    [begun] = await CampaignSends(store).begin_sends("c1", "w1", "dotgo", [start])
     assert (begun.decision, begun.attempts) == (SendDecision.SEND, 2)
     # w1 stalls past its lease; w2 takes the recipient over: w1 may no longer send
     clock.advance(61)
     await store.claim_batch("c1", "w2", 10, 60, statuses=[RecipientStatus.RCS])
-    [lost] = await store.begin_sends("c1", "w1", "dotgo", [start])
+    [lost] = await CampaignSends(store).begin_sends("c1", "w1", "dotgo", [start])
     assert lost.decision is SendDecision.LOST
-    [unknown] = await store.begin_sends("c1", "w2", "dotgo", [start])
+    [unknown] = await CampaignSends(store).begin_sends("c1", "w2", "dotgo", [start])
     assert unknown.decision is SendDecision.UNKNOWN  # w1's call may have got through
     assert again.line_number == r.line_number
 
@@ -145,10 +148,10 @@ async def test_an_outbox_id_reused_for_another_number_is_a_conflict(store: Store
     await _campaign(store, 2)
     claimed = await store.claim_batch("c1", "w1", 10, 60)
     first = _start(claimed[0].line_number, claimed[0].msisdn or "")
-    await store.begin_sends("c1", "w1", "dotgo", [first])
+    await CampaignSends(store).begin_sends("c1", "w1", "dotgo", [first])
     other = SendStart(claimed[1].line_number, first.id, claimed[1].msisdn or "", CONTENT)
     with pytest.raises(StoreConflict):
-        await store.begin_sends("c1", "w1", "dotgo", [other])
+        await CampaignSends(store).begin_sends("c1", "w1", "dotgo", [other])
 
 
 async def test_a_status_arriving_before_the_outcome_is_applied_when_it_is_recorded(
@@ -157,13 +160,13 @@ async def test_a_status_arriving_before_the_outcome_is_applied_when_it_is_record
     await _campaign(store, 1)
     [r] = await store.claim_batch("c1", "w1", 10, 60)
     start = _start(r.line_number, r.msisdn or "")
-    await store.begin_sends("c1", "w1", "dotgo", [start])
+    await CampaignSends(store).begin_sends("c1", "w1", "dotgo", [start])
     early = StatusEvent(
         provider="dotgo", message_id="p1", status=MessageStatus.DELIVERED,
         provider_status="delivered",
     )  # fmt: skip
     assert await store.apply_status_event(early) is False
-    await store.journal(
+    await CampaignSends(store).journal(
         "c1", "w1", "dotgo",
         outcomes=[SendOutcome(r.line_number, start.id, OutcomeKind.SENT, provider_message_id="p1")],
     )  # fmt: skip
@@ -182,8 +185,8 @@ async def test_expired_messages_go_back_to_the_fallback_never_delivered_ones(
     await _campaign(store, 2)
     claimed = await store.claim_batch("c1", "w1", 10, 60)
     starts = [_start(r.line_number, r.msisdn or "") for r in claimed]
-    await store.begin_sends("c1", "w1", "dotgo", starts)
-    await store.finish_sends(
+    await CampaignSends(store).begin_sends("c1", "w1", "dotgo", starts)
+    await CampaignSends(store).finish_sends(
         "c1", "w1", "dotgo",
         [SendOutcome(s.line_number, s.id, OutcomeKind.SENT, provider_message_id=f"p{i}")
          for i, s in enumerate(starts)],
@@ -191,15 +194,15 @@ async def test_expired_messages_go_back_to_the_fallback_never_delivered_ones(
     await store.apply_status("dotgo", "p0", "ttl_expiration_revoked")
     await store.apply_status("dotgo", "p1", "delivered")
     await store.apply_status("dotgo", "p1", "ttl_expiration_revoked")  # too late: delivered
-    moved = await store.requeue_ended(
+    moved = await CampaignSends(store).requeue_ended(
         "c1", [MessageState.EXPIRED, MessageState.REVOKED], reason="expired unread"
     )
     assert moved == 1
-    rows = await store.recipients_by_status("c1", [RecipientStatus.NOT_RCS])
+    rows = await CampaignSends(store).recipients_by_status("c1", [RecipientStatus.NOT_RCS])
     assert [(line, error) for line, _, _, error, _ in rows] == [
         (starts[0].line_number, "expired unread")
     ]
-    left = await store.work_left("c1")
+    left = await CampaignSends(store).work_left("c1")
     assert (left.open, left.ready) == (1, 1)
 
 
@@ -207,13 +210,13 @@ async def test_counts_for_the_report(store: Store, clock: FakeClock) -> None:
     await _campaign(store, 3)
     claimed = await store.claim_batch("c1", "w1", 10, 60)
     starts = [_start(r.line_number, r.msisdn or "") for r in claimed]
-    await store.begin_sends("c1", "w1", "dotgo", starts[:2])
-    await store.finish_sends(
+    await CampaignSends(store).begin_sends("c1", "w1", "dotgo", starts[:2])
+    await CampaignSends(store).finish_sends(
         "c1", "w1", "dotgo",
         [SendOutcome(s.line_number, s.id, OutcomeKind.SENT, provider_message_id=f"p{i}")
          for i, s in enumerate(starts[:2])],
     )  # fmt: skip
-    await store.release_each(
+    await CampaignSends(store).release_each(
         "c1", "w1", [(starts[2].line_number, RecipientStatus.NOT_RCS, "not RCS-capable", None)]
     )
     await store.apply_status("dotgo", "p0", "displayed")
@@ -223,7 +226,7 @@ async def test_counts_for_the_report(store: Store, clock: FakeClock) -> None:
         kind="action", text="Shop", postback_data="shop",
     )  # fmt: skip
     await store.record_inbound(tap)
-    counts = await store.campaign_counts("c1")
+    counts = await CampaignSends(store).campaign_counts("c1")
     assert counts.accepted == 2 and counts.clicked == 1
     assert counts.states == {MessageState.DISPLAYED: 1, MessageState.SENT: 1}
     assert counts.recipients == {RecipientStatus.SENT: 2, RecipientStatus.NOT_RCS: 1}

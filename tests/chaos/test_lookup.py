@@ -24,6 +24,7 @@ from rcskit.campaign import (
     create_campaign,
 )
 from rcskit.campaign.delivery import delivery_facts
+from rcskit.campaign.sends import CampaignSends
 from rcskit.campaign.settings import CampaignSettings
 from rcskit.client import RcsClient
 from rcskit.providers.dotgo import DotgoConfig
@@ -83,7 +84,7 @@ async def _run(tmp_path: Path, base: str, *, opt_in: bool) -> dict[str, int]:
             )
             summary = await runner.run()
         assert summary.finished
-        counts = await store.campaign_counts(campaign.id)
+        counts = await CampaignSends(store).campaign_counts(campaign.id)
         return {s.value: n for s, n in counts.recipients.items() if n}
     finally:
         await store.close()

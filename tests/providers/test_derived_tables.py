@@ -14,12 +14,12 @@ import pytest
 
 import rcskit
 from rcskit.app.bot import _google_family
+from rcskit.campaign.capcache import BULK_PROFILES
 from rcskit.campaign.create import create_campaign
 from rcskit.campaign.errors import CampaignError
 from rcskit.campaign.pacing import send_limiter
 from rcskit.campaign.personalize import MessageTemplate
 from rcskit.campaign.providers import KINDS, ProviderSettings
-from rcskit.capcache import BULK_PROFILES
 from rcskit.inbound import PROVIDERS, parse
 from rcskit.message import Message
 from rcskit.providers import registry

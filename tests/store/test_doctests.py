@@ -7,7 +7,7 @@ from types import ModuleType
 
 import pytest
 
-import rcskit.capcache
+import rcskit.campaign.capcache
 import rcskit.store.engine
 import rcskit.store.records
 import rcskit.store.states
@@ -15,7 +15,7 @@ import rcskit.store.states
 
 @pytest.mark.parametrize(
     "module",
-    [rcskit.store.states, rcskit.store.records, rcskit.store.engine, rcskit.capcache],
+    [rcskit.store.states, rcskit.store.records, rcskit.store.engine, rcskit.campaign.capcache],
     ids=lambda m: m.__name__,
 )
 def test_docstring_examples(module: ModuleType) -> None:

@@ -7,18 +7,9 @@ from datetime import timedelta
 
 import pytest
 
+from rcskit.campaign.sends import CampaignSends, OutcomeKind, SendDecision, SendOutcome, SendStart
 from rcskit.message import Message
-from rcskit.store import (
-    NewRecipient,
-    OutcomeKind,
-    RecipientStatus,
-    SendDecision,
-    SendOutcome,
-    SendStart,
-    Store,
-    WorkerRefused,
-    deterministic_id,
-)
+from rcskit.store import NewRecipient, RecipientStatus, Store, WorkerRefused, deterministic_id
 from rcskit.store.workers import WORKER_TIMEOUT_S, LiveWorker, refusal
 from tests.store.conftest import FakeClock
 
@@ -29,7 +20,7 @@ RCS = RecipientStatus.RCS
 async def _campaign(store: Store, n: int = 3, *, tps: float | None = None) -> None:
     await store.create_campaign("spring", "dotgo", id="c1", message=Message("Hello"), tps=tps)
     rows = [NewRecipient(i + 2, f"+3361234567{i}", {}, RCS) for i in range(n)]
-    await store.import_recipients("c1", rows)
+    await CampaignSends(store).import_recipients("c1", rows)
 
 
 def _start(line: int, number: str, *, absent: bool = False) -> SendStart:
@@ -47,18 +38,18 @@ async def test_a_worker_frozen_past_its_lease_cannot_overwrite_the_reclaimer(
     stale, fresh = {a.line_number: a.fence}, {b.line_number: b.fence}
     start = _start(a.line_number, a.msisdn or "")
     # The frozen worker wakes up: its begin, release and renew are refused by the fence.
-    [lost] = await store.begin_sends("c1", "wa", "dotgo", [start], fences=stale)
+    [lost] = await CampaignSends(store).begin_sends("c1", "wa", "dotgo", [start], fences=stale)
     assert lost.decision is SendDecision.LOST
-    await store.release_each(
+    await CampaignSends(store).release_each(
         "c1", "wa", [(a.line_number, RecipientStatus.FAILED, "x", None)], fences=stale
     )
     assert await store.renew("c1", "wa", [a.line_number], 30, fences=stale) == 0
     [row] = await store.get_recipients("c1")
     assert (row.status, row.claim_owner) == (RCS, "wb")
     # The re-claimer's writes go through.
-    [begun] = await store.begin_sends("c1", "wb", "dotgo", [start], fences=fresh)
+    [begun] = await CampaignSends(store).begin_sends("c1", "wb", "dotgo", [start], fences=fresh)
     assert begun.decision is SendDecision.SEND
-    await store.finish_sends(
+    await CampaignSends(store).finish_sends(
         "c1",
         "wb",
         "dotgo",
@@ -77,12 +68,12 @@ async def test_the_fence_holds_even_when_the_same_worker_claims_again(
     clock.advance(31)
     [second] = await store.claim_batch("c1", "w", 10, 30, statuses=[RCS])
     old = {first.line_number: first.fence}
-    await store.release_each(
+    await CampaignSends(store).release_each(
         "c1", "w", [(first.line_number, RecipientStatus.FAILED, "stale", None)], fences=old
     )
     [row] = await store.get_recipients("c1")
     assert (row.status, row.fence) == (RCS, second.fence)
-    await store.release_each(
+    await CampaignSends(store).release_each(
         "c1",
         "w",
         [(first.line_number, RecipientStatus.FAILED, "now", None)],
@@ -98,14 +89,14 @@ async def test_an_open_attempt_is_looked_up_where_the_provider_answers_lookups(
     await _campaign(store, 2)
     claimed = await store.claim_batch("c1", "w", 10, 30, statuses=[RCS])
     starts = [_start(r.line_number, r.msisdn or "") for r in claimed]
-    await store.begin_sends("c1", "w", "dotgo", starts)  # then the process dies
-    await store.drop_leases("c1", "w")
+    await CampaignSends(store).begin_sends("c1", "w", "dotgo", starts)  # then the process dies
+    await CampaignSends(store).drop_leases("c1", "w")
     claimed = await store.claim_batch("c1", "w2", 10, 30, statuses=[RCS])
-    begun = await store.begin_sends("c1", "w2", "dotgo", starts, lookup=True)
+    begun = await CampaignSends(store).begin_sends("c1", "w2", "dotgo", starts, lookup=True)
     assert [b.decision for b in begun] == [SendDecision.LOOKUP] * 2
     # The provider never saw the first one (404); it has the second (found).
     first, second = starts
-    [again] = await store.begin_sends(
+    [again] = await CampaignSends(store).begin_sends(
         "c1",
         "w2",
         "dotgo",
@@ -113,7 +104,7 @@ async def test_an_open_attempt_is_looked_up_where_the_provider_answers_lookups(
         lookup=True,
     )
     assert (again.decision, again.attempts) == (SendDecision.SEND, 2)
-    await store.finish_sends(
+    await CampaignSends(store).finish_sends(
         "c1",
         "w2",
         "dotgo",
@@ -137,9 +128,9 @@ async def test_an_ambiguous_answer_keeps_the_attempt_open_for_a_lookup(
     await _campaign(store, 1)
     [r] = await store.claim_batch("c1", "w", 10, 30, statuses=[RCS])
     start = _start(r.line_number, r.msisdn or "")
-    await store.begin_sends("c1", "w", "dotgo", [start], lookup=True)
+    await CampaignSends(store).begin_sends("c1", "w", "dotgo", [start], lookup=True)
     retry = clock.now + timedelta(seconds=5)
-    await store.finish_sends(
+    await CampaignSends(store).finish_sends(
         "c1",
         "w",
         "dotgo",
@@ -159,9 +150,9 @@ async def test_an_ambiguous_answer_keeps_the_attempt_open_for_a_lookup(
     assert await store.claim_batch("c1", "w", 10, 30, statuses=[RCS]) == []
     clock.advance(5)
     [r] = await store.claim_batch("c1", "w", 10, 30, statuses=[RCS])
-    [begun] = await store.begin_sends("c1", "w", "dotgo", [start], lookup=True)
+    [begun] = await CampaignSends(store).begin_sends("c1", "w", "dotgo", [start], lookup=True)
     assert begun.decision is SendDecision.LOOKUP
-    [begun] = await store.begin_sends("c1", "w", "dotgo", [start], lookup=False)
+    [begun] = await CampaignSends(store).begin_sends("c1", "w", "dotgo", [start], lookup=False)
     assert begun.decision is SendDecision.UNKNOWN
 
 

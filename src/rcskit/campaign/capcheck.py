@@ -2,7 +2,7 @@
 
 For a batch of numbers (:meth:`CapabilityChecker.check`):
 
-1. fresh answers come from the cache (:class:`~rcskit.capcache.CapabilityCache`, Orange's
+1. fresh answers come from the cache (:class:`~rcskit.campaign.capcache.CapabilityCache`, Orange's
    re-check policy);
 2. the rest are checked with the provider's **bulk** check when it offers one (batched to its
    limit by the client, paced by the client's ``"bulk"`` limiter), else one by one; a bulk
@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from ..capcache import BULK_PROFILES, CapabilityCache, in_window, next_window_start
 from ..client import RcsClient
 from ..errors import OutsideAllowedWindow, ProviderError, RcsError, UnsupportedFeature
 from ..store import Store
 from ..store.core import utc_now
+from .capcache import BULK_PROFILES, CapabilityCache, in_window, next_window_start
 
 __all__ = ["CapabilityChecker", "CapabilityMode", "CheckResult"]
 

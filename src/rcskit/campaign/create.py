@@ -35,6 +35,7 @@ from .pacing import DEFAULT_SPIKE, QuietHours
 from .personalize import MessageTemplate, MissingValue, TemplateCampaign, placeholders
 from .providers import ProviderRef
 from .recipients import CsvLayout, fingerprint, read_layout, read_recipients
+from .sends import CampaignSends
 from .settings import DEFAULT_FALLBACK_ON, CampaignSettings, ImportState
 
 __all__ = ["create_campaign", "import_csv", "renderer_of"]
@@ -164,7 +165,7 @@ async def create_campaign(
     except RcsError as err:
         raise CampaignError(str(err)) from None
     spec = fallback or f"csv:{Path.cwd() / f'rcskit-fallback-{campaign.id}.csv'}"
-    options = await store.update_campaign_options(campaign.id, {"fallback": spec})
+    options = await CampaignSends(store).update_campaign_options(campaign.id, {"fallback": spec})
     campaign = replace(campaign, options=options)
     if import_now:
         campaign = await import_csv(store, campaign, on_progress=on_progress)
@@ -208,7 +209,7 @@ async def import_csv(
     rows = read_recipients(layout, region=settings.region, required=settings.required_columns)
     if on_progress is not None:
         rows = _counting(rows, on_progress)
-    await store.import_recipients(campaign.id, rows)
+    await CampaignSends(store).import_recipients(campaign.id, rows)
     totals = await store.count_recipients(campaign.id)
     never_sent = (RecipientStatus.INVALID, RecipientStatus.DUPLICATE)
     state = ImportState(
@@ -217,7 +218,7 @@ async def import_csv(
         invalid=totals.get(RecipientStatus.INVALID, 0),
         duplicates=totals.get(RecipientStatus.DUPLICATE, 0),
     )
-    options = await store.update_campaign_options(
+    options = await CampaignSends(store).update_campaign_options(
         campaign.id, {"imported": settings.with_import(state).import_json()}
     )
     return replace(campaign, options=options)

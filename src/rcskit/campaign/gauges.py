@@ -10,12 +10,13 @@ from datetime import datetime
 
 from ..observability import instrumentation as obs
 from ..store import RecipientStatus, Store
+from .sends import CampaignSends
 
 
 async def publish_campaign_gauges(store: Store, campaign_id: str, now: datetime) -> None:
     """Set ``rcskit_campaign_recipients`` and ``rcskit_campaign_oldest_pending_seconds``."""
     counts = await store.count_recipients(campaign_id)
-    since = await store.oldest_pending_since(campaign_id)
+    since = await CampaignSends(store).oldest_pending_since(campaign_id)
     obs.set_campaign_progress(
         campaign_id,
         {status.value: counts.get(status, 0) for status in RecipientStatus},

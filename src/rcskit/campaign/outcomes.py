@@ -47,9 +47,9 @@ from ..errors import (
     TransportError,
     UnsupportedFeature,
 )
-from ..store import OutcomeKind, SendOutcome
 from ..transport import ConnectError
 from .errors import CampaignError
+from .sends import OutcomeKind, SendOutcome
 
 __all__ = [
     "AMBIGUOUS_STATUSES",

@@ -40,14 +40,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 
-from ..store import (
-    OPEN_STATUSES,
-    Campaign,
-    CampaignCounts,
-    MessageState,
-    RecipientStatus,
-    Store,
-)
+from ..store import Campaign, MessageState, RecipientStatus, Store
 from ..store.schema import (
     campaign_recipients,
     inbound_messages,
@@ -55,6 +48,7 @@ from ..store.schema import (
     outbound_messages,
 )
 from .errors import CampaignError
+from .sends import OPEN_STATUSES, CampaignCounts
 
 __all__ = [
     "CampaignDetails",

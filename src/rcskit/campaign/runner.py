@@ -70,20 +70,7 @@ from ..client import RcsClient
 from ..errors import NotFound, ProviderError, RateLimited, RcsError, TransportError
 from ..observability import instrumentation as obs
 from ..ratelimit import RateLimiter
-from ..store import (
-    Campaign,
-    CampaignStatus,
-    OutcomeKind,
-    Recipient,
-    RecipientStatus,
-    SendBegun,
-    SendDecision,
-    SendOutcome,
-    SendStart,
-    Store,
-    WorkLeft,
-    deterministic_id,
-)
+from ..store import Campaign, CampaignStatus, Recipient, RecipientStatus, Store, deterministic_id
 from ..store.core import utc_now
 from ..transport import ConnectError
 from .capcheck import CapabilityChecker
@@ -95,6 +82,15 @@ from .journal import GroupWriter
 from .outcomes import RunStopped, backoff, outcome_of_error, outcome_of_success
 from .pacing import QuietHours, ReachableLimiter, SlotLimiter, quiet_until, send_limiter
 from .personalize import MissingValue, fill
+from .sends import (
+    CampaignSends,
+    OutcomeKind,
+    SendBegun,
+    SendDecision,
+    SendOutcome,
+    SendStart,
+    WorkLeft,
+)
 from .settings import CampaignSettings
 
 __all__ = ["Progress", "RunOptions", "RunSummary", "Runner", "worker_name"]
@@ -334,6 +330,7 @@ class Runner:
         notify: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
+        self.sends = CampaignSends(store)
         self.campaign = campaign
         self.client = client
         self.limiter = limiter
@@ -385,7 +382,7 @@ class Runner:
         outcomes, then releases, then new attempts."""
         starts = [i for i in items if isinstance(i, SendStart)]
         async with self._rows_turn:
-            begun = await self.store.journal(
+            begun = await self.sends.journal(
                 self.campaign.id,
                 self.worker,
                 self.kind,
@@ -482,7 +479,7 @@ class Runner:
         if starts is not None and starts > self._clock():
             if not self.options.wait:
                 self.note(f"the campaign starts at {starts:%Y-%m-%d %H:%M} UTC")
-                self.progress.waiting = (await self.store.work_left(cid)).open
+                self.progress.waiting = (await self.sends.work_left(cid)).open
                 return self._summary(started, finished=False)
             self.note(f"waiting for the campaign's start at {starts:%Y-%m-%d %H:%M} UTC")
             await asyncio.sleep(max(0.0, (starts - self._clock()).total_seconds()))
@@ -490,7 +487,7 @@ class Runner:
         if current is not None and current.status in HALTED:
             self._halt = current.status
             self.note(_halt_text(cid, current.status))
-            self.progress.waiting = (await self.store.work_left(cid)).open
+            self.progress.waiting = (await self.sends.work_left(cid)).open
             return self._summary(started, finished=False)
         if self.options.register:
             await self.store.register_worker(
@@ -510,19 +507,19 @@ class Runner:
 
     async def _run_registered(self, started: float) -> RunSummary:
         cid = self.campaign.id
-        status = await self.store.mark_running(cid)
+        status = await self.sends.mark_running(cid)
         if status in HALTED:
             self._halt = status
             return await self._halted(started)
-        for owner in await self.store.claim_owners(cid):
+        for owner in await self.sends.claim_owners(cid):
             if _dead_local_worker(owner):
-                freed = await self.store.drop_leases(cid, owner)
+                freed = await self.sends.drop_leases(cid, owner)
                 self.note(f"freed {freed} lease(s) of {owner} (its process is gone)")
         if self.options.resend_unknown:
-            moved = await self.store.requeue(cid, RecipientStatus.UNKNOWN, RecipientStatus.RCS)
+            moved = await self.sends.requeue(cid, RecipientStatus.UNKNOWN, RecipientStatus.RCS)
             if moved:
                 self.note(f"resending {moved} message(s) whose outcome was unknown")
-        left = await self.store.work_left(cid)
+        left = await self.sends.work_left(cid)
         self.progress.total = left.open
         if self._on_progress is not None:
             self._on_progress(self.progress)  # the total, before anything finishes
@@ -536,10 +533,10 @@ class Runner:
                     raise self._stop
                 if self._halt is not None:
                     return await self._halted(started)
-                left = await self.store.work_left(cid)
+                left = await self.sends.work_left(cid)
                 if left.open == 0:
                     await self._requeue_ended()
-                    left = await self.store.work_left(cid)
+                    left = await self.sends.work_left(cid)
                     if left.open == 0:
                         await self.store.set_campaign_status(cid, CampaignStatus.DONE)
                         return self._summary(started, finished=True)
@@ -572,7 +569,7 @@ class Runner:
                 self._held.clear()
             if self._halt is CampaignStatus.CANCELLED:
                 with contextlib.suppress(RcsError):
-                    await self.store.cancel_open(cid)
+                    await self.sends.cancel_open(cid)
 
     def _going(self) -> bool:
         """Neither stopped by an account-level error nor paused or cancelled."""
@@ -618,7 +615,7 @@ class Runner:
         # the held recipients go back when the run ends (after the lease renewals stop),
         # then a cancel ends the open ones
         self.note(_halt_text(self.campaign.id, self._halt))
-        self.progress.waiting = (await self.store.work_left(self.campaign.id)).open
+        self.progress.waiting = (await self.sends.work_left(self.campaign.id)).open
         return self._summary(started, finished=False)
 
     async def _describe_waits(self, left: WorkLeft) -> None:
@@ -720,7 +717,7 @@ class Runner:
         states = self.settings.fallback_on
         if states:
             words = "/".join(s.value for s in states)
-            await self.store.requeue_ended(
+            await self.sends.requeue_ended(
                 self.campaign.id, states, reason=f"RCS message {words} before delivery"
             )
 

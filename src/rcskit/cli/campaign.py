@@ -116,9 +116,10 @@ SHOWN_REJECTED = 20
 
 async def _rejected(store: Store, campaign_id: str, limit: int) -> list[tuple[int, str]]:
     """``(line, reason)`` of the first invalid or duplicate lines of the CSV."""
+    from ..campaign.sends import CampaignSends
     from ..store import RecipientStatus
 
-    rows = await store.recipients_by_status(
+    rows = await CampaignSends(store).recipients_by_status(
         campaign_id, [RecipientStatus.INVALID, RecipientStatus.DUPLICATE], limit=limit
     )
     return [(line, error or status.value) for line, _, status, error, _ in rows]
@@ -769,8 +770,9 @@ def commands() -> typer.Typer:
         """Show where a campaign's recipients and messages are."""
         from rich.table import Table
 
+        from ..campaign.sends import CampaignSends, WorkLeft
         from ..errors import RcsError
-        from ..store import LiveWorker, MessageState, RecipientStatus, WorkLeft
+        from ..store import LiveWorker, MessageState, RecipientStatus
 
         async def go() -> tuple[
             Campaign,
@@ -782,9 +784,10 @@ def commands() -> typer.Typer:
         ]:
             async with await _open(database, must_exist=True) as store:
                 campaign = await _campaign(store, campaign_id)
-                counts = await store.campaign_counts(campaign_id, unknown_limit=1)
+                sends = CampaignSends(store)
+                counts = await sends.campaign_counts(campaign_id, unknown_limit=1)
                 unknown = counts.recipients.get(RecipientStatus.UNKNOWN, 0)
-                left = await store.work_left(campaign_id)
+                left = await sends.work_left(campaign_id)
                 live = await store.live_workers(campaign_id)
                 return campaign, counts.recipients, counts.states, unknown, left, live
 
@@ -861,6 +864,7 @@ def commands() -> typer.Typer:
 
     def _set_status(campaign_id: str, database: str, wanted: str) -> None:
         from ..campaign import CampaignError
+        from ..campaign.sends import CampaignSends
         from ..errors import RcsError
         from ..store import CampaignStatus
 
@@ -886,7 +890,7 @@ def commands() -> typer.Typer:
                         f"take it up within a second, or run `rcskit campaign run {campaign_id}`"
                     )
                 await store.set_campaign_status(campaign_id, CampaignStatus.CANCELLED)
-                cancelled = await store.cancel_open(campaign_id)
+                cancelled = await CampaignSends(store).cancel_open(campaign_id)
                 return (
                     f"campaign {campaign_id} cancelled: {cancelled} open recipient(s) will not "
                     "be sent; workers stop within a second (sends in flight are recorded)"
@@ -922,6 +926,54 @@ def commands() -> typer.Typer:
         """Cancel a campaign: its open recipients are never sent (workers stop in a second)."""
         _set_status(campaign_id, database, "cancel")
 
+    @group.command("delete")
+    def delete_(
+        campaign_id: Annotated[str, typer.Argument(help="The campaign id.")],
+        yes: Annotated[
+            bool,
+            typer.Option(
+                "--yes", help="Delete without asking (needed when standard input is no terminal)."
+            ),
+        ] = False,
+        batch: Annotated[
+            int,
+            typer.Option("--batch", min=1, help="Rows per transaction (messages or recipients)."),
+        ] = 5000,
+        database: DatabaseOption = DEFAULT_DATABASE,
+    ) -> None:
+        """Delete a finished (done or cancelled) or never started campaign: its recipients,
+        messages and their history, in short transactions; run it again if interrupted."""
+        import sys
+
+        from ..campaign.purge import Deleted, delete_campaign
+        from ..errors import RcsError
+
+        if not yes:
+            if not sys.stdin.isatty():
+                raise _fail(f"deleting campaign {campaign_id} cannot be undone: add --yes", 2)
+            if not typer.confirm(f"Delete campaign {campaign_id} and all its messages?"):
+                raise _fail("nothing deleted", 1)
+
+        def show(totals: Deleted) -> None:
+            progress_note(f"deleted {totals.messages} message(s), {totals.recipients} recipient(s)")
+
+        async def go() -> Deleted:
+            async with await _open(database, must_exist=True) as store:
+                await _campaign(store, campaign_id)
+                return await delete_campaign(store, campaign_id, batch=batch, on_progress=show)
+
+        try:
+            deleted = run_coroutine(go())
+        except RcsError as err:
+            end_progress()
+            raise _fail(str(err)) from None
+        end_progress()
+        typer.echo(
+            f"campaign {campaign_id} deleted: {deleted.recipients} recipient(s), "
+            f"{deleted.messages} message(s), {deleted.history} history row(s) "
+            f"in {deleted.transactions} transaction(s)"
+        )
+
     @group.command("report")
     def report(
         campaign_id: Annotated[str, typer.Argument(help="The campaign id.")],
@@ -941,13 +993,13 @@ def commands() -> typer.Typer:
             text_rows,
             write_report,
         )
+        from ..campaign.sends import CampaignCounts, CampaignSends
         from ..errors import RcsError
-        from ..store import CampaignCounts
 
         async def go() -> tuple[Campaign, CampaignCounts, list[tuple[int, str]], CampaignDetails]:
             async with await _open(database, must_exist=True) as store:
                 campaign = await _campaign(store, campaign_id)
-                counts = await store.campaign_counts(campaign_id)
+                counts = await CampaignSends(store).campaign_counts(campaign_id)
                 rejected = await _rejected(store, campaign_id, 1000)
                 return campaign, counts, rejected, await campaign_details(store, campaign_id)
 

@@ -50,53 +50,33 @@ if TYPE_CHECKING:
         UnknownRecord,
         deterministic_id,
     )
-    from .sends import (
-        OPEN_STATUSES,
-        CampaignCounts,
-        ImportCounts,
-        OutcomeKind,
-        SendBegun,
-        SendDecision,
-        SendOutcome,
-        SendStart,
-        WorkLeft,
-    )
     from .states import MessageState, is_final, moves, next_state, state_for_status
     from .store import Store
     from .workers import LiveWorker, WorkerRefused
 
 __all__ = [
     "DEFAULT_DATABASE",
-    "OPEN_STATUSES",
     "AddedRecipients",
     "BillingRecord",
     "Campaign",
-    "CampaignCounts",
     "CampaignStatus",
     "CapabilityResult",
     "DatabaseUnavailable",
     "HistoryEntry",
-    "ImportCounts",
     "InboundRecord",
     "InvalidRecord",
     "LiveWorker",
     "MessageState",
     "NewRecipient",
     "OutboundMessage",
-    "OutcomeKind",
     "Recipient",
     "RecipientStatus",
     "Recorded",
     "SchemaOutdated",
-    "SendBegun",
-    "SendDecision",
-    "SendOutcome",
-    "SendStart",
     "Store",
     "StoreConflict",
     "StoreError",
     "UnknownRecord",
-    "WorkLeft",
     "WorkerRefused",
     "create_engine",
     "database_url",
@@ -113,7 +93,7 @@ __all__ = [
 # The names above are loaded on first use (PEP 562): importing a module of this package that
 # needs none of them, such as the bot's inbox (``store.inbox*``), does not load SQLAlchemy and
 # Alembic. The first access to any of them loads them all.
-_MODULES = ("campaigns", "engine", "migrate", "records", "sends", "states", "store", "workers")
+_MODULES = ("campaigns", "engine", "migrate", "records", "states", "store", "workers")
 
 
 def __getattr__(name: str) -> Any:

@@ -1,6 +1,6 @@
 """Capability answers: the latest one per (provider, number), with the time it was given.
 
-The re-check policy and bulk planning live in :mod:`rcskit.capcache`, on top of this.
+The re-check policy and bulk planning live in :mod:`rcskit.campaign.capcache`, on top of this.
 """
 
 from __future__ import annotations

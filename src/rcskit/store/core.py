@@ -57,15 +57,32 @@ def check_aware(field: str, value: datetime | None) -> datetime | None:
 class StoreCore:
     """The engine, the clock and the transaction helpers the store's parts build on."""
 
-    def __init__(self, engine: AsyncEngine, *, clock: Clock | None = None) -> None:
+    _engine: AsyncEngine
+    _read_engine: AsyncEngine
+    _clock: Clock
+    _is_postgresql: bool
+    _write_lock: asyncio.Lock
+
+    def __init__(self, engine: AsyncEngine | StoreCore, *, clock: Clock | None = None) -> None:
+        """On ``engine``; or, given another part of a store, on the same database: its engine,
+        its clock (unless ``clock`` is given) and its turn for SQLite writes."""
+        if isinstance(engine, StoreCore):
+            other = engine
+            self._engine = other._engine
+            self._read_engine = other._read_engine
+            self._clock = clock or other._clock
+            self._is_postgresql = other._is_postgresql
+            self._write_lock = other._write_lock
+            return
         self._engine = engine
         self._read_engine = engine.execution_options(**READ_ONLY)
-        self._clock: Clock = clock or utc_now
+        self._clock = clock or utc_now
         self._is_postgresql = engine.dialect.name == "postgresql"
         # SQLite has one write lock per database: transactions of this process that would
         # wait for it in SQLite's busy handler (which sleeps in steps of up to 100 ms) queue
-        # here instead, and start the moment the previous one commits.
-        self._write_lock: asyncio.Lock | None = None
+        # here instead, and start the moment the previous one commits. Every part built on
+        # this one shares it.
+        self._write_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({display_url(self._engine.url)!r})"
@@ -96,8 +113,6 @@ class StoreCore:
             async with self._engine.begin() as conn:
                 yield conn
             return
-        if self._write_lock is None:
-            self._write_lock = asyncio.Lock()
         async with self._write_lock, self._engine.begin() as conn:
             yield conn
 

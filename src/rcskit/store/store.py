@@ -14,15 +14,12 @@ from .inbound import InboundStore
 from .migrate import current_revision, head_revision, upgrade_engine
 from .outbox import OutboxStore
 from .records import SchemaOutdated
-from .sends import CampaignSendStore
 from .workers import WorkerStore
 
 __all__ = ["Store"]
 
 
-class Store(
-    CampaignSendStore, OutboxStore, CampaignStore, InboundStore, CapabilityStore, WorkerStore
-):
+class Store(OutboxStore, CampaignStore, InboundStore, CapabilityStore, WorkerStore):
     """Everything rcskit persists: the outbox and message history, inbound and billing events,
     capability answers, campaigns and their recipients.
 
@@ -35,9 +32,9 @@ class Store(
 
     Methods are grouped in :class:`~rcskit.store.outbox.OutboxStore`,
     :class:`~rcskit.store.campaigns.CampaignStore`, :class:`~rcskit.store.inbound.InboundStore`
-    :class:`~rcskit.store.capabilities.CapabilityStore`, (batched, for campaign workers)
-    :class:`~rcskit.store.sends.CampaignSendStore` and (live workers, the reaper)
-    :class:`~rcskit.store.workers.WorkerStore`. Every method runs in its own
+    :class:`~rcskit.store.capabilities.CapabilityStore` and (live workers, the reaper)
+    :class:`~rcskit.store.workers.WorkerStore`; the batched writes of campaign workers are
+    :class:`rcskit.campaign.sends.CampaignSends`, built on a store. Every method runs in its own
     transaction; a store may be shared by the tasks of one event loop.
     """
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from rcskit.capcache import (
+from rcskit.campaign.capcache import (
     BULK_PROFILES,
     DEFAULT_POLICY,
     ORANGE_BULK_WINDOW,

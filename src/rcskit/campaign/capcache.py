@@ -32,11 +32,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from .providers import registry
-from .providers.registry import BulkCheck
-from .store.core import utc_now
-from .store.records import CapabilityResult, InvalidRecord
-from .store.store import Store
+from ..providers import registry
+from ..providers.registry import BulkCheck
+from ..store.core import utc_now
+from ..store.records import CapabilityResult, InvalidRecord
+from ..store.store import Store
 
 __all__ = [
     "BULK_PROFILES",

@@ -1,19 +1,21 @@
 """Batched writes for campaign workers: import with duplicates by line, begin and finish sends
 in groups, and the campaign queries the runner and the report need.
 
-A campaign worker holds leases on recipients (:meth:`CampaignStore.claim_batch`) and, for each
-recipient it sends to, writes the outbox **before** the provider call and the outcome **after**
-it, as :class:`~rcskit.store.outbox.OutboxStore` describes for one message. Here the same steps
-are taken for many messages per transaction (the runner groups the messages in flight, so a
+A campaign worker holds leases on recipients
+(:meth:`~rcskit.store.campaigns.CampaignStore.claim_batch`) and, for each recipient it sends to,
+writes the outbox **before** the provider call and the outcome **after** it, as
+:class:`~rcskit.store.outbox.OutboxStore` describes for one message. Here the same steps are
+taken for many messages per transaction (the runner groups the messages in flight, so a
 transaction carries every send that began while the previous one was being written)::
 
-    begun = await store.begin_sends(campaign_id, worker, "dotgo_google", starts)
+    sends = CampaignSends(store)
+    begun = await sends.begin_sends(campaign_id, worker, "dotgo_google", starts)
     for b in begun:
         if b.decision is SendDecision.SEND:
             ...                                       # call the provider
-    await store.finish_sends(campaign_id, worker, "dotgo_google", outcomes)
+    await sends.finish_sends(campaign_id, worker, "dotgo_google", outcomes)
 
-:meth:`CampaignSendStore.begin_sends` is also the fence between workers: it writes only for
+:meth:`CampaignSends.begin_sends` is also the fence between workers: it writes only for
 recipients the worker still holds, and the outbox id (deterministic per campaign and
 recipient) is unique, so a worker whose lease expired and was taken over finds the other
 worker's row and never sends a second time. What it finds for an existing row decides:
@@ -40,10 +42,10 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .claims import held
-from .core import check_aware, check_text, chunks
-from .outbox import OutboxStore
-from .records import (
+from ..store.claims import held
+from ..store.core import check_aware, check_text, chunks
+from ..store.outbox import OutboxStore
+from ..store.records import (
     CampaignStatus,
     InvalidRecord,
     NewRecipient,
@@ -51,19 +53,19 @@ from .records import (
     StoreConflict,
     UnknownRecord,
 )
-from .schema import (
+from ..store.schema import (
     campaign_recipients,
     campaigns,
     inbound_messages,
     message_history,
     outbound_messages,
 )
-from .states import ENDINGS, MessageState, next_state
+from ..store.states import ENDINGS, MessageState, next_state
 
 __all__ = [
     "OPEN_STATUSES",
     "CampaignCounts",
-    "CampaignSendStore",
+    "CampaignSends",
     "ImportCounts",
     "OutcomeKind",
     "SendBegun",
@@ -97,7 +99,7 @@ _SEND_STEPS = ("attempt", "error", "unknown", "sent", "failed")
 
 
 class SendDecision(StrEnum):
-    """What :meth:`CampaignSendStore.begin_sends` decided for one recipient."""
+    """What :meth:`CampaignSends.begin_sends` decided for one recipient."""
 
     SEND = "send"
     """The attempt is recorded: call the provider now."""
@@ -152,7 +154,7 @@ class OutcomeKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class SendOutcome:
-    """How one send ended, to record with :meth:`CampaignSendStore.finish_sends`.
+    """How one send ended, to record with :meth:`CampaignSends.finish_sends`.
 
     ``kind``: ``sent`` (accepted; ``provider_message_id`` names it), ``retry`` (a retryable
     error; sent again at ``retry_at``), ``failed`` (for good), ``not_rcs`` (the provider says
@@ -174,7 +176,7 @@ class SendOutcome:
 
 @dataclass(frozen=True, slots=True)
 class ImportCounts:
-    """What one :meth:`CampaignSendStore.import_recipients` call did."""
+    """What one :meth:`CampaignSends.import_recipients` call did."""
 
     queued: int = 0
     invalid: int = 0
@@ -252,8 +254,9 @@ def _history_row(
     }
 
 
-class CampaignSendStore(OutboxStore):
-    """Batched imports and sends for campaign workers, and the campaign's counts."""
+class CampaignSends(OutboxStore):
+    """Batched imports and sends for campaign workers, and the campaign's counts, on a store's
+    database: ``CampaignSends(store)`` shares the store's engine, clock and (SQLite) write turn."""
 
     # ------------------------------------------------------------ campaign settings
 
