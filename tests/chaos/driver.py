@@ -102,6 +102,9 @@ class ChaosResult:
     report: dict[str, Any]
     events: list[str]
     command: list[str]
+    finished_s: float | None = None
+    """Seconds from the campaign's start to every recipient terminal (``None``: not by the
+    deadline)."""
 
     def failed(self) -> list[Check]:
         """The checks that did not hold."""
@@ -412,7 +415,9 @@ async def run_chaos(
             stages = ["kill", "stop", "redis"]
             stopped_until: float | None = None
             next_look = 0.0
-            deadline = time.monotonic() + plan.deadline_s
+            started = time.monotonic()
+            finished_s: float | None = None
+            deadline = started + plan.deadline_s
             async with aiohttp.ClientSession() as session:
                 while time.monotonic() < deadline:
                     accepted = (await _count(session, base))["deliveries"] / plan.recipients
@@ -441,6 +446,7 @@ async def run_chaos(
                         if time.monotonic() >= next_look:  # `rcskit worker` never exits
                             next_look = time.monotonic() + 1.0
                             if _all_terminal(await recipient_statuses(database, CAMPAIGN)):
+                                finished_s = time.monotonic() - started
                                 note("every recipient terminal")
                                 break
                     await asyncio.sleep(0.1)
@@ -474,7 +480,7 @@ async def run_chaos(
             note(f"the workers' stderr is kept in {folder}")
         else:
             shutil.rmtree(folder, ignore_errors=True)
-        return ChaosResult(checks, statuses, report, events, cmd)
+        return ChaosResult(checks, statuses, report, events, cmd, finished_s)
     finally:
         for w in workers:
             if w.poll() is None:
