@@ -240,11 +240,11 @@ class RunOptions:
       :func:`~rcskit.campaign.delivery.delivery_facts`);
     - ``register``: register this worker in the store (refused beside unsafe company, see
       :mod:`rcskit.store.workers`); ``False`` when the caller (``rcskit worker``) did;
-    - ``smoothing``: pace the requests a second time, right before they go out, with a limiter
-      of this process at the campaign's TPS: the campaign limiter's slots are taken before an
-      attempt is recorded (so that few attempts are open at any moment), and a slow commit can
-      hold several back and release them together; this keeps them within the provider's
-      rule as they reach it.
+    - ``smoothing``: pace the requests a second time with a limiter of this process at the
+      campaign's TPS, after the campaign's limiter and before the attempt is recorded (every
+      pacing wait comes first, so that few attempts are open at any moment). A shared limiter
+      that books slots ahead (Redis) needs none: its slots are checked again right before the
+      request (see the module docstring), which a slow commit cannot get past.
     """
 
     concurrency: int = 64
