@@ -160,6 +160,36 @@ async def test_a_failed_group_write_strands_no_recipient(
         await store.close()
 
 
+async def test_without_capability_checks_a_recipient_is_claimed_once(
+    tmp_path: Path, serve: Serve
+) -> None:
+    count = 60
+    platform = FakeDotgo(tps=1000)
+    base = await serve(platform)
+    db = tmp_path / "guards.db"
+    store = await Store.open(str(db))
+    try:
+        campaign = await _campaign(tmp_path, base, store, count, tps=1000)
+        async with RcsClient(_config(base), retry=NO_RETRY, timeout=5.0) as client:
+            runner = Runner(
+                store,
+                campaign,
+                client,
+                CsvFallbackSender(tmp_path / "fallback.csv"),
+                options=RunOptions(concurrency=8),
+            )
+            summary = await asyncio.wait_for(runner.run(), 30)
+        assert summary.finished
+        _sent_once(platform, count)
+        # `--capabilities none`: queued recipients become ready in one statement, claimed
+        # only by the send stage (each claim raises the fence by one); claiming them for a
+        # check that asks nothing cost three workers minutes at 12,000 recipients
+        fences = _rows(db, "SELECT DISTINCT fence FROM campaign_recipients WHERE campaign_id = ?")
+        assert fences == [(1,)]
+    finally:
+        await store.close()
+
+
 class Slots:
     """A :class:`SlotLimiter` booking a slot every ``every`` seconds, each good for ``good``
     seconds after it begins; it remembers the last slot booked by each task."""
