@@ -31,10 +31,12 @@ outbox row and does not send again.
 capability checks take slots from the same limiter, bulk checks from another. Pass a shared
 (Redis) limiter to pace several hosts under one account limit. A limiter that books slots
 ahead (:class:`~rcskit.campaign.pacing.SlotLimiter`, the Redis one) says when each slot
-begins and when it goes stale: the attempt is recorded just before the slot (as long before
-as recording took lately, at most :data:`LEAD_MAX_S`) and the request leaves within the
-slot; when recording (or a status lookup) took longer, the request books a new slot instead
-of leaving late, bunched with the requests of later slots (``Progress.late`` counts them).
+begins and when it goes stale: the attempt is recorded as late as lets it be committed within
+the slot (by the 90th percentile of this worker's recent recording times, never more than
+:data:`LEAD_MAX_S` before the slot begins), so it is open no longer than needed, and the
+request leaves within the slot; when recording (or a status lookup) took longer, the request
+books a new slot instead of leaving late, bunched with the requests of later slots
+(``Progress.late`` counts them).
 
 **A shared limiter that is unreachable** (:class:`~rcskit.campaign.pacing.ReachableLimiter`:
 Redis down) grants nothing, so nothing is sent. The send stage then claims no recipients, and
@@ -143,10 +145,13 @@ BLOCKED_S = 1.0
 holds for sending (at least a third of the lease: a renewal's worth)."""
 
 LEAD_MAX_S = 0.4
-"""The longest a send records its attempt ahead of its slot (see :meth:`Runner._lead`)."""
+"""The longest a send records its attempt ahead of its slot (see :meth:`Runner._record_at`)."""
 
-LEAD_DEFAULT_S = 0.05
-"""The lead before this worker has timed any recording."""
+RECORDING_DEFAULT_S = 0.05
+"""What recording an attempt is taken to last before this worker has timed any."""
+
+RECORDING_SPARE_S = 0.01
+"""Seconds a recording is planned to end before its slot goes stale."""
 
 BLOCKED_POLL_S = 0.25
 """Seconds between two looks at an unreachable shared limiter by a waiting send."""
@@ -964,7 +969,7 @@ class Runner:
             await self._release_blocked(r)
             return
         # the attempt is recorded just before its slot: as long ahead as recording takes
-        await _sleep_until(slot[0] - self._lead())
+        await _sleep_until(self._record_at(slot))
         if self._halt is not None:
             return  # paused or cancelled meanwhile: released when the stages end
         if not self._lease_safe(r.line_number):
@@ -1080,14 +1085,18 @@ class Runner:
         obs.observe_ratelimit_wait(self.kind, max(slot[0], time.monotonic()) - asked)
         return slot
 
-    def _lead(self) -> float:
-        """How long before its slot a send records its attempt: the 90th percentile of this
-        worker's last recording times (at most :data:`LEAD_MAX_S`), so that the attempt is
-        committed when the slot begins and is open no longer than needed."""
+    def _record_at(self, slot: Slot) -> float:
+        """When a request with ``slot`` records its attempt: as late as lets recording (the
+        90th percentile of this worker's last recording times) end before the slot goes
+        stale, so that the attempt is open no longer than needed (a worker frozen or killed
+        with attempts recorded but not sent leaves them to a status lookup, or unknown);
+        never more than :data:`LEAD_MAX_S` before the slot begins."""
+        begins, stale = slot
+        if not math.isfinite(stale):
+            return begins  # a limiter that was waited for: at once
         times = self._recordings
-        if not times:
-            return LEAD_DEFAULT_S
-        return min(LEAD_MAX_S, sorted(times)[(len(times) - 1) * 9 // 10])
+        took = sorted(times)[(len(times) - 1) * 9 // 10] if times else RECORDING_DEFAULT_S
+        return max(stale - took - RECORDING_SPARE_S, begins - LEAD_MAX_S)
 
     def _blocked_s(self) -> float:
         return max(BLOCKED_S, self.options.lease_s / 3)
