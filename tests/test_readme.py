@@ -417,10 +417,12 @@ def record_store_message(path: Path, status: str = "delivered") -> str:
     async def go() -> str:
         store = await Store.open(str(path), upgrade=True)
         try:
-            await store.record_outbound("readme-1", "dotgo", Contact(PHONE), Message("Hello"))
-            await store.begin_attempt("readme-1")
-            await store.mark_sent("readme-1", "readme-provider-id")
-            await store.apply_status("dotgo", "readme-provider-id", status)
+            await store.messages.record_outbound(
+                "readme-1", "dotgo", Contact(PHONE), Message("Hello")
+            )
+            await store.messages.begin_attempt("readme-1")
+            await store.messages.mark_sent("readme-1", "readme-provider-id")
+            await store.messages.apply_status("dotgo", "readme-provider-id", status)
             return "readme-1"
         finally:
             await store.close()

@@ -54,7 +54,7 @@ async def test_events_are_stored_once_with_the_inbox_in_the_store_database(
         answer = await call(bot.asgi, "POST", "/webhook", gsma_text(msg_id, text=msg_id))
         assert answer.status == 200
     await bot.join()
-    stored = await store.find_inbound(kind="message")
+    stored = await store.inbound.find_inbound(kind="message")
     assert sorted(r.text or "" for r in stored) == ["m1", "m2"]
     assert bot.stats["duplicates"] == 1
     records = await bot.inbox.records("campaign-webhook")  # type: ignore[union-attr]

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from rcskit.app import Bot, InboxEntry, open_inbox
 from rcskit.events import Event
+from rcskit.store.inbox import GroupedInbox, InboxRow, inbox_record
 from rcskit.store.inbox_postgres import PostgresInbox
 from rcskit.store.inbox_sqlite import SqliteInbox
 from tests.app.asgi_caller import call
@@ -165,3 +169,65 @@ async def test_a_bot_takes_a_database_url(tmp_path: object) -> None:
     with pytest.raises(OSError):
         await bot.start()  # nothing listens there: the error says so at start
     assert time.monotonic() - started < 30
+
+
+class ListInbox(GroupedInbox):
+    """A grouped inbox that keeps what it is given in a list: the shared front half alone."""
+
+    def __init__(self) -> None:
+        super().__init__(window=60, max_batch=8, finish_delay=0, purge_every=60)
+        self.rows: list[InboxRow] = []
+
+    async def _submit(self, rows: list[InboxRow]) -> list[bool]:
+        known = {row[0] for row in self.rows}
+        self.rows.extend(rows)
+        return [row[0] not in known for row in rows]
+
+
+async def test_the_grouped_inbox_builds_pending_rows_and_bare_claims(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inbox = ListInbox()
+    monkeypatch.setattr(time, "time", lambda: 1000.0)  # a clock that stands still
+    entries = [InboxEntry("b:1", "b", "maap", b"one"), InboxEntry("b:2", "b", "google", b"")]
+    assert await inbox.accept(entries) == [True, True]
+    assert await inbox.claim("b:1") is False
+    assert await inbox.claim("plain") is True
+    assert [row[:3] + row[4:] for row in inbox.rows] == [
+        ("b:1", "b", "pending", "maap", b"one"),
+        ("b:2", "b", "pending", "google", b""),
+        ("b:1", "", "done", None, None),
+        ("plain", "", "done", None, None),
+    ]
+    stamps = [row[3] for row in inbox.rows]
+    assert stamps[0] == 1000.0
+    assert all(later > earlier for earlier, later in itertools.pairwise(stamps))
+    assert stamps[-1] - stamps[0] < 1e-3
+
+
+@pytest.mark.parametrize(
+    ("settings", "field"),
+    [
+        ({"max_batch": 0}, "max_batch"),
+        ({"finish_delay": -1}, "finish_delay"),
+        ({"window": 0}, "window"),
+    ],
+)
+def test_both_backends_refuse_the_shared_settings_alike(
+    tmp_path: Path, settings: dict[str, Any], field: str
+) -> None:
+    for make in (
+        lambda: SqliteInbox(tmp_path / "x.sqlite3", **settings),
+        lambda: PostgresInbox("postgresql://bot@127.0.0.1/none", **settings),
+    ):
+        with pytest.raises(ValueError, match=field):
+            make()
+
+
+def test_an_inbox_record_reads_a_row_in_column_order() -> None:
+    row = ("k", "bot", "failed", "maap", memoryview(b"body"), "boom", 1.5, 2.5)
+    record = inbox_record(row)
+    assert (record.key, record.bot, record.state, record.provider) == ("k", "bot", "failed", "maap")
+    assert record.body == b"body" and type(record.body) is bytes
+    assert (record.error, record.seen_at, record.finished_at) == ("boom", 1.5, 2.5)
+    assert inbox_record(("k", "bot", "done", None, None, None, 1.0, None)).body is None

@@ -14,26 +14,18 @@ is set (CI), where it fails.
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-
-import pytest
 
 from rcskit.app import Bot
 from rcskit.demo.media import MEDIA_PREFIX, media_files
 from rcskit.demo.server import create_demo
 from rcskit.demo.showcase import TYPING_PAUSE
-from rcskit.events import Event, SuggestionResponse
+from rcskit.events import SuggestionResponse
 from tests.demo.running import serving, wait_for
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 PAGE_ONE = {
     "Open website": "action:open_url",
@@ -51,45 +43,6 @@ PAGE_TWO = {
     "Share your number": "action:anonymization",
     "Send read receipts": "action:receipts",
 }
-
-
-def missing() -> str | None:
-    """Why the browser test cannot run here, or ``None``."""
-    if importlib.util.find_spec("playwright") is None:
-        return "Python Playwright is not installed (pip install playwright)"
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} is missing (apt-get install chromium)"
-    return None
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    reason = missing()
-    if reason is not None:
-        if os.environ.get("RCSKIT_REQUIRE_BROWSER"):
-            pytest.fail(f"RCSKIT_REQUIRE_BROWSER is set but {reason}")
-        pytest.skip(reason)
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
-
-
-def taps_of(bot: Bot) -> list[SuggestionResponse]:
-    """Record every suggestion response the bot receives (a middleware)."""
-    seen: list[SuggestionResponse] = []
-
-    async def record(event: Event, call_next: Any) -> Any:
-        if isinstance(event, SuggestionResponse):
-            seen.append(event)
-        return await call_next()
-
-    bot.middleware(record)
-    return seen
 
 
 def bubble(page: Any, text: str) -> Any:
@@ -130,10 +83,13 @@ async def media_urls(page: Any) -> list[str]:
     return urls
 
 
-async def test_every_action_tapped_and_every_medium_local_at_phone_width(browser: Any) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
+async def test_every_action_tapped_and_every_medium_local_at_phone_width(
+    browser: Any,
+    artifacts: Path,
+    record_taps: Callable[[Bot], list[SuggestionResponse]],
+) -> None:
     async with serving(create_demo) as demo:
-        received = taps_of(demo.bot)
+        received = record_taps(demo.bot)
         local = urlsplit(demo.base_url).netloc
         requested: list[str] = []
         outside: list[str] = []
@@ -162,7 +118,7 @@ async def test_every_action_tapped_and_every_medium_local_at_phone_width(browser
             "() => [...document.querySelectorAll('#messages img')]"
             ".every(i => i.complete && i.naturalWidth > 0)"
         )
-        await page.screenshot(path=str(ARTIFACTS / "demo-welcome-390.png"))
+        await page.screenshot(path=str(artifacts / "demo-welcome-390.png"))
 
         for word, shows in [
             ("file", ".file-doc"),
@@ -177,7 +133,7 @@ async def test_every_action_tapped_and_every_medium_local_at_phone_width(browser
             "() => [...document.querySelectorAll('#messages img')]"
             ".every(i => i.complete && i.naturalWidth > 0)"
         )
-        await page.screenshot(path=str(ARTIFACTS / "demo-media-390.png"), full_page=True)
+        await page.screenshot(path=str(artifacts / "demo-media-390.png"), full_page=True)
 
         # every medium on the page is the demo's own, and is served
         urls = [u for u in await media_urls(page) if MEDIA_PREFIX in u]
@@ -202,7 +158,7 @@ async def test_every_action_tapped_and_every_medium_local_at_phone_width(browser
         await page.locator("#typing").wait_for(state="visible")
         shown = time.monotonic()
         await page.locator("#typing").scroll_into_view_if_needed()
-        await page.screenshot(path=str(ARTIFACTS / "demo-typing-390.png"))
+        await page.screenshot(path=str(artifacts / "demo-typing-390.png"))
         await bubble(
             page, f"That was the typing indicator, shown for {TYPING_PAUSE:g} s."
         ).wait_for()
@@ -212,12 +168,12 @@ async def test_every_action_tapped_and_every_medium_local_at_phone_width(browser
         # all twelve actions, each one tap away
         await say(page, "actions")
         await page.locator("#chips .chip", has_text="Share location").wait_for()
-        await page.screenshot(path=str(ARTIFACTS / "demo-actions-1-390.png"))
+        await page.screenshot(path=str(artifacts / "demo-actions-1-390.png"))
         for label in PAGE_ONE:
             await tap_action(page, label)
         await page.locator("#chips .chip", has_text="More actions").click()
         await page.locator("#chips .chip", has_text="Send read receipts").wait_for()
-        await page.screenshot(path=str(ARTIFACTS / "demo-actions-2-390.png"))
+        await page.screenshot(path=str(artifacts / "demo-actions-2-390.png"))
         for label in PAGE_TWO:
             await tap_action(page, label)
 
@@ -230,7 +186,7 @@ async def test_every_action_tapped_and_every_medium_local_at_phone_width(browser
         await wait_for(all_taps)
         tapped = [e for e in received if (e.postback_data or "").startswith("action:")]
         assert [e.postback_data for e in tapped] == list(expected.values())
-        await page.screenshot(path=str(ARTIFACTS / "demo-after-actions-390.png"))
+        await page.screenshot(path=str(artifacts / "demo-after-actions-390.png"))
         await context.close()
 
         assert outside == [], f"requests left 127.0.0.1: {outside}"

@@ -14,65 +14,19 @@ Needs ``pip install playwright`` (no ``playwright install``: the browser is Debi
 
 from __future__ import annotations
 
-import importlib.util
-import os
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from rcskit.app import Bot
 from rcskit.client import DotgoConfig, RcsClient
 from rcskit.demo.server import DEMO_BOT_ID, create_demo
 from rcskit.emulator.ui.render import phone_href
-from rcskit.events import Event, SuggestionResponse
+from rcskit.events import SuggestionResponse
 from rcskit.message import Card, CardWidth, Carousel, Height, Media, Message, OpenUrl, Reply
 from tests.demo.running import serving, wait_for
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PHONE = "+914253136789"
-
-
-def missing() -> str | None:
-    """Why the browser test cannot run here, or ``None``."""
-    if importlib.util.find_spec("playwright") is None:
-        return "Python Playwright is not installed (pip install playwright)"
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} is missing (apt-get install chromium)"
-    return None
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    reason = missing()
-    if reason is not None:
-        if os.environ.get("RCSKIT_REQUIRE_BROWSER"):
-            pytest.fail(f"RCSKIT_REQUIRE_BROWSER is set but {reason}")
-        pytest.skip(reason)
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
-
-
-def recorder(bot: Bot) -> list[SuggestionResponse]:
-    """Record every suggestion response the bot receives (a middleware)."""
-    seen: list[SuggestionResponse] = []
-
-    async def record(event: Event, call_next: Any) -> Any:
-        if isinstance(event, SuggestionResponse):
-            seen.append(event)
-        return await call_next()
-
-    bot.middleware(record)
-    return seen
 
 
 def carousel() -> Message:
@@ -97,10 +51,13 @@ def carousel() -> Message:
     )
 
 
-async def test_carousel_renders_and_a_chip_tap_reaches_the_bot(browser: Any) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
+async def test_carousel_renders_and_a_chip_tap_reaches_the_bot(
+    browser: Any,
+    artifacts: Path,
+    record_taps: Callable[[Bot], list[SuggestionResponse]],
+) -> None:
     async with serving(create_demo) as demo:
-        received = recorder(demo.bot)
+        received = record_taps(demo.bot)
         bot = demo.state.bots[DEMO_BOT_ID]
         config = DotgoConfig(
             DEMO_BOT_ID,
@@ -130,7 +87,7 @@ async def test_carousel_renders_and_a_chip_tap_reaches_the_bot(browser: Any) -> 
         await page.locator(".media.broken").first.wait_for()  # offline image placeholder
         chips = page.locator("#chips .chip")
         assert await chips.all_inner_texts() == ["Pick dog", "Pick cat"]
-        await page.screenshot(path=str(ARTIFACTS / "phone-page-carousel.png"))
+        await page.screenshot(path=str(artifacts / "phone-page-carousel.png"))
 
         await chips.nth(1).click()
         await wait_for(lambda: _found(received, "pick:cat"))
@@ -152,14 +109,14 @@ async def test_carousel_renders_and_a_chip_tap_reaches_the_bot(browser: Any) -> 
         assert [e.status for e in hooks] == [200, 200]
         assert '"data":"pick:cat"' in hooks[0].request_body
         await page.locator("#log .entry.webhook", has_text="response").first.wait_for()
-        await page.screenshot(path=str(ARTIFACTS / "phone-page-after-taps.png"))
+        await page.screenshot(path=str(artifacts / "phone-page-after-taps.png"))
 
         await page.fill("#composer input[name=text]", "carousel")
         await page.press("#composer input[name=text]", "Enter")
         await page.locator(".msg.bot .carousel-card", has_text="Forest").wait_for()
         await page.goto(demo.base_url + "/")
         await page.locator(f'.phone-row[data-number="{PHONE}"]').wait_for()
-        await page.screenshot(path=str(ARTIFACTS / "phone-list.png"))
+        await page.screenshot(path=str(artifacts / "phone-list.png"))
         await page.close()
         assert errors == []
 
@@ -175,8 +132,8 @@ async def _found(received: list[SuggestionResponse], postback: str) -> Suggestio
 
 async def test_at_phone_width_the_top_bar_fits_and_traffic_reads_in_causal_order(
     browser: Any,
+    artifacts: Path,
 ) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
     async with serving(create_demo) as demo:
         page = await browser.new_page(viewport={"width": 390, "height": 844})
         page.set_default_timeout(10_000)
@@ -205,6 +162,6 @@ async def test_at_phone_width_the_top_bar_fits_and_traffic_reads_in_causal_order
         webhook_seq = int(await webhook.get_attribute("data-seq") or 0)
         reply_seq = int(await reply.get_attribute("data-seq") or 0)
         assert webhook_seq < reply_seq  # the webhook before the reply it caused
-        await page.screenshot(path=str(ARTIFACTS / "phone-page-390.png"), full_page=True)
+        await page.screenshot(path=str(artifacts / "phone-page-390.png"), full_page=True)
         await page.close()
         assert errors == []

@@ -326,18 +326,18 @@ async def test_newest_answer_wins(store: Store, clock: FakeClock) -> None:
     number = "+33612345678"
     await cache.record(number, True, checked_at=clock.now)
     await cache.record(number, False, checked_at=clock.now - timedelta(days=1))  # a late answer
-    (result,) = (await store.get_capabilities("orange", [number])).values()
+    (result,) = (await store.capabilities.get_capabilities("orange", [number])).values()
     assert (result.rcs, result.checked_at) == (True, clock.now)
     await cache.record(number, False, checked_at=clock.now + timedelta(days=1))
-    (result,) = (await store.get_capabilities("orange", [number])).values()
+    (result,) = (await store.capabilities.get_capabilities("orange", [number])).values()
     assert (result.rcs, result.checked_at) == (False, clock.now + timedelta(days=1))
     # In one call, duplicates keep the newest.
-    saved = await store.save_capabilities(
+    saved = await store.capabilities.save_capabilities(
         [
             CapabilityResult("orange", "+33600000009", True, clock.now),
             CapabilityResult("orange", "+33600000009", False, clock.now + US),
         ]
     )
     assert saved == 1
-    got = await store.get_capabilities("orange", ["+33600000009"])
+    got = await store.capabilities.get_capabilities("orange", ["+33600000009"])
     assert got["+33600000009"].rcs is False

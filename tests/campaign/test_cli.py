@@ -35,7 +35,7 @@ RUN = CliRunner()
 
 async def _campaign(db: Path) -> Campaign | None:
     async with await Store.open(str(db)) as store:
-        return await store.get_campaign("c1")
+        return await store.campaigns.get_campaign("c1")
 
 
 PROVIDER = [

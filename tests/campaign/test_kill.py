@@ -163,12 +163,12 @@ async def test_google_api_killed_three_times_sends_each_recipient_exactly_once(
     assert status.returncode == 0, status.stderr
     assert "unknown outcome: 0" in status.stdout
     async with await Store.open(database_url) as store:
-        counts = await store.count_recipients("kill")
+        counts = await store.campaigns.count_recipients("kill")
         assert counts == {RecipientStatus.SENT: len(rcs), RecipientStatus.FALLBACK: len(not_rcs)}
-        campaign = await store.get_campaign("kill")
+        campaign = await store.campaigns.get_campaign("kill")
         assert campaign is not None and campaign.status.value == "done"
         # the resends after a kill met the platform's duplicate check and were read as accepted
-        messages = await store.find_messages(campaign="kill", limit=10_000)
+        messages = await store.messages.find_messages(campaign="kill", limit=10_000)
         assert len(messages) == len(rcs)
         assert all(m.provider_message_id == m.id for m in messages)
 
@@ -194,10 +194,10 @@ async def test_gsma_api_killed_three_times_sends_at_most_once_and_reports_unknow
                 "kill", [RecipientStatus.UNKNOWN], limit=10_000
             )
         }
-        counts = await store.count_recipients("kill")
+        counts = await store.campaigns.count_recipients("kill")
         sent = {
             m.recipient
-            for m in await store.find_messages(campaign="kill", limit=10_000)
+            for m in await store.messages.find_messages(campaign="kill", limit=10_000)
             if m.provider_message_id is not None
         }
     missing = rcs - set(accepted)
@@ -238,7 +238,7 @@ async def test_two_runner_processes_share_a_campaign_and_its_limit_on_postgresql
     accepted = _phone_counts(await server.accepted_sends(GSMA_BOT))
     assert set(accepted) == rcs and max(accepted.values()) == 1
     async with await Store.open(database_url) as store:
-        counts = await store.count_recipients("kill")
+        counts = await store.campaigns.count_recipients("kill")
     assert counts == {RecipientStatus.SENT: len(rcs), RecipientStatus.FALLBACK: len(not_rcs)}
     shares = [int(re.search(r"(\d+) sent,", err).group(1)) for _, err in outputs]  # type: ignore[union-attr]
     assert sum(shares) == len(rcs) and min(shares) > 0, "both runners did part of the work"
@@ -256,7 +256,7 @@ async def test_a_second_runner_of_a_paced_campaign_without_a_shared_limiter_is_r
     try:
         async with await Store.open(postgres_database_url) as store:
             for _ in range(200):
-                if await store.live_workers("kill"):
+                if await store.workers.live_workers("kill"):
                     break
                 await asyncio.sleep(0.05)
             else:

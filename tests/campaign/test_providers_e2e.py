@@ -304,8 +304,8 @@ async def _assert_finished(s: Setup, rcs: list[str], not_rcs: list[str], *, line
     want = {RecipientStatus.SENT: len(rcs), RecipientStatus.FALLBACK: len(not_rcs)}
     if lines > len(rcs) + len(not_rcs):
         want[RecipientStatus.DUPLICATE] = lines - len(rcs) - len(not_rcs)
-    assert await s.store.count_recipients(s.campaign.id) == want
-    stored = await s.store.find_messages(campaign=s.campaign.id, limit=10_000)
+    assert await s.store.campaigns.count_recipients(s.campaign.id) == want
+    stored = await s.store.messages.find_messages(campaign=s.campaign.id, limit=10_000)
     assert sorted(m.recipient for m in stored) == sorted(rcs), "one outbox row per RCS number"
     assert {m.provider for m in stored} == {s.kind}
     assert all(m.provider_message_id for m in stored)
@@ -322,7 +322,7 @@ async def _assert_finished(s: Setup, rcs: list[str], not_rcs: list[str], *, line
     assert (f.sent, f.not_rcs, f.fallen_back, f.waiting) == (
         len(rcs), len(not_rcs), len(not_rcs), 0,
     )  # fmt: skip
-    campaign = await s.store.get_campaign(s.campaign.id)
+    campaign = await s.store.campaigns.get_campaign(s.campaign.id)
     assert campaign is not None and campaign.status.value == "done"
 
 
@@ -379,7 +379,7 @@ async def test_a_campaign_reaches_each_recipient_once(tmp_path: Path, kind: str)
         sends = [e for e in s.api_calls(SENDS[kind]) if e.method == "POST"]
         assert len(sends) == len(RCS) and all(200 <= (e.status or 0) < 300 for e in sends)
         if kind == "google":  # our id is Google's messageId: the idempotency key
-            stored = await s.store.find_messages(campaign=s.campaign.id, limit=100)
+            stored = await s.store.messages.find_messages(campaign=s.campaign.id, limit=100)
             assert {m.id for m in stored} == set(s.state.messages[BOTS[kind]])
 
         for _ in range(200):  # statuses come back through the campaign webhook
@@ -402,7 +402,9 @@ async def test_orange_checks_in_bulk_only_in_its_night_window(tmp_path: Path) ->
         assert s.api_calls("/bulkContactCapabilities") == [] and s.api_calls("/messages") == []
         assert s.api_calls("/contactCapabilities") == [], "no unitary check for a campaign"
         window = datetime(local.year, local.month, local.day, 22, 0, tzinfo=PARIS)
-        queued = await s.store.get_recipients(s.campaign.id, status=RecipientStatus.QUEUED)
+        queued = await s.store.campaigns.get_recipients(
+            s.campaign.id, status=RecipientStatus.QUEUED
+        )
         assert len(queued) == 5 and {r.due_at for r in queued} == {window}
         assert any(f"scheduled for {window.astimezone(UTC):%Y-%m-%d %H:%M} UTC" in n for n in notes)
 
@@ -429,7 +431,9 @@ async def test_orange_refusing_at_the_window_end_defers_to_the_next_window(
         summary = await s.runner(options=RunOptions(wait=False), notify=notes.append).run()
         assert not summary.finished and s.api_calls("/bulkContactCapabilities") == []
         window = datetime(local.year, local.month, local.day, 22, 0, tzinfo=PARIS)
-        queued = await s.store.get_recipients(s.campaign.id, status=RecipientStatus.QUEUED)
+        queued = await s.store.campaigns.get_recipients(
+            s.campaign.id, status=RecipientStatus.QUEUED
+        )
         assert len(queued) == 5 and {r.due_at for r in queued} == {window}
         assert any(f"scheduled for {window.astimezone(UTC):%Y-%m-%d %H:%M} UTC" in n for n in notes)
 
@@ -487,14 +491,14 @@ async def test_a_lost_answer_is_resent_only_under_an_idempotency_key(
         assert set(delivered) == set(RCS) and all(len(t) == 1 for t in delivered.values())
         sends = [e for e in s.api_calls(SENDS[kind]) if e.method == "POST"]
         twice = {n for n, c in Counter(e.phone for e in sends).items() if c > 1}
-        counts = await s.store.count_recipients(s.campaign.id)
+        counts = await s.store.campaigns.count_recipients(s.campaign.id)
         f = funnel(await CampaignSends(s.store).campaign_counts(s.campaign.id))
         if kind == "google":
             assert len(twice) == 1 and len(sends) == len(RCS) + 1
             assert all(e.status == 200 for e in sends), "the resend is answered, not refused"
             assert counts[RecipientStatus.SENT] == len(RCS) and f.unknown == 0
             (number,) = twice
-            (again,) = await s.store.find_messages(campaign=s.campaign.id, to=number)
+            (again,) = await s.store.messages.find_messages(campaign=s.campaign.id, to=number)
             assert again.attempts == 2 and again.id in s.state.messages[BOTS[kind]]
         else:
             assert twice == set() and len(sends) == len(RCS)

@@ -21,11 +21,11 @@ CONTENT = Message("Hello").model_dump_json()
 
 async def _sent_campaign(store: Store, cid: str, n: int) -> None:
     """Campaign ``cid`` with ``n`` recipients, every one sent (outbox rows and history)."""
-    await store.create_campaign(cid, "dotgo", id=cid, message=Message("Hello"))
+    await store.campaigns.create_campaign(cid, "dotgo", id=cid, message=Message("Hello"))
     sends = CampaignSends(store)
     rows = [NewRecipient(i + 2, f"+336123{i:05d}", {}) for i in range(n)]
     await sends.import_recipients(cid, rows)
-    claimed = await store.claim_batch(cid, "w1", n, 60)
+    claimed = await store.campaigns.claim_batch(cid, "w1", n, 60)
     starts = [
         SendStart(r.line_number, deterministic_id(cid, r.msisdn or ""), r.msisdn or "", CONTENT)
         for r in claimed
@@ -64,7 +64,7 @@ async def _rows(store: Store, cid: str) -> tuple[int, int, int, int]:
 async def test_delete_removes_only_that_campaign_in_batches(store: Store) -> None:
     await _sent_campaign(store, "old", 7)
     await _sent_campaign(store, "keep", 3)
-    await store.set_campaign_status("old", CampaignStatus.DONE)
+    await store.campaigns.set_campaign_status("old", CampaignStatus.DONE)
     before_keep = await _rows(store, "keep")
     seen: list[Deleted] = []
 
@@ -76,7 +76,7 @@ async def test_delete_removes_only_that_campaign_in_batches(store: Store) -> Non
     assert deleted.transactions == 7
     assert len(seen) == 6 and seen[-1] == Deleted(7, 7, deleted.history, 6)
     assert await _rows(store, "old") == (0, 0, 0, 0)
-    assert await store.get_campaign("old") is None
+    assert await store.campaigns.get_campaign("old") is None
     assert await _rows(store, "keep") == before_keep
 
 
@@ -85,22 +85,22 @@ async def test_a_campaign_that_may_still_send_is_refused(
     store: Store, status: CampaignStatus
 ) -> None:
     await _sent_campaign(store, "live", 2)
-    await store.set_campaign_status("live", status)
+    await store.campaigns.set_campaign_status("live", status)
     with pytest.raises(CampaignError, match=f"is {status.value}: cancel it first"):
         await delete_campaign(store, "live")
     assert (await _rows(store, "live"))[:3] == (1, 2, 2)
 
 
 async def test_live_leases_refuse_until_they_end(store: Store, clock: FakeClock) -> None:
-    await store.create_campaign("c", "dotgo", id="c", message=Message("Hello"))
+    await store.campaigns.create_campaign("c", "dotgo", id="c", message=Message("Hello"))
     await CampaignSends(store).import_recipients("c", [NewRecipient(2, "+33612300000", {})])
-    await store.claim_batch("c", "w1", 1, 60)
-    await store.set_campaign_status("c", CampaignStatus.CANCELLED)
+    await store.campaigns.claim_batch("c", "w1", 1, 60)
+    await store.campaigns.set_campaign_status("c", CampaignStatus.CANCELLED)
     with pytest.raises(CampaignError, match=r"1 recipient\(s\) are still leased"):
         await delete_campaign(store, "c")
     clock.advance(61)
     deleted = await delete_campaign(store, "c")
-    assert deleted.recipients == 1 and await store.get_campaign("c") is None
+    assert deleted.recipients == 1 and await store.campaigns.get_campaign("c") is None
 
 
 async def test_unknown_campaign_and_bad_batch(store: Store) -> None:
@@ -112,7 +112,7 @@ async def test_unknown_campaign_and_bad_batch(store: Store) -> None:
 
 async def test_an_interrupted_delete_is_finished_by_running_it_again(store: Store) -> None:
     await _sent_campaign(store, "c", 5)
-    await store.set_campaign_status("c", CampaignStatus.CANCELLED)
+    await store.campaigns.set_campaign_status("c", CampaignStatus.CANCELLED)
 
     class Stop(Exception):
         pass
@@ -140,7 +140,7 @@ def test_cli_delete_needs_yes_off_a_terminal_and_refuses_a_running_campaign(
         async with await Store.open(db) as store:
             await _sent_campaign(store, "spring", 4)
             await _sent_campaign(store, "summer", 1)
-            await store.set_campaign_status("summer", CampaignStatus.RUNNING)
+            await store.campaigns.set_campaign_status("summer", CampaignStatus.RUNNING)
 
     asyncio.run(make())
     no = run_cli("delete", "spring", "--database", db)
@@ -166,4 +166,4 @@ def test_cli_delete_needs_yes_off_a_terminal_and_refuses_a_running_campaign(
 
 async def _set_done(db: str, cid: str) -> None:
     async with await Store.open(db) as store:
-        await store.set_campaign_status(cid, CampaignStatus.DONE)
+        await store.campaigns.set_campaign_status(cid, CampaignStatus.DONE)

@@ -27,7 +27,7 @@ from rcskit.campaign.sends import CampaignSends, OutcomeKind, SendOutcome, SendS
 from rcskit.events import SuggestionResponse
 from rcskit.message import Contact, Message
 from rcskit.store import NewRecipient, Store, deterministic_id
-from tests.browser.test_demo_offline import ARGS, CHROMIUM, missing
+from tests.browser.conftest import ARGS, CHROMIUM, missing
 from tests.store.conftest import FakeClock
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -43,12 +43,14 @@ async def build_campaign(store: Store, clock: FakeClock) -> list[str]:
     """Six recipients: four sent (two at 12:00:10, two at 12:01:10), one failed, one with an
     unknown outcome (a 504). Statuses and taps at known times. Returns the numbers."""
     clock.now = T0
-    await store.create_campaign("spring", "dotgo", id="c1", message=Message("Spring sale"))
+    await store.campaigns.create_campaign(
+        "spring", "dotgo", id="c1", message=Message("Spring sale")
+    )
     numbers = [f"+3361234567{i}" for i in range(6)]
     await CampaignSends(store).import_recipients(
         "c1", [NewRecipient(i + 2, n, {}) for i, n in enumerate(numbers)]
     )
-    claimed = await store.claim_batch("c1", "w1", 10, 600)
+    claimed = await store.campaigns.claim_batch("c1", "w1", 10, 600)
     starts = {
         r.msisdn: SendStart(r.line_number, deterministic_id("c1", r.msisdn or ""), r.msisdn or "",
                             CONTENT)
@@ -78,13 +80,15 @@ async def build_campaign(store: Store, clock: FakeClock) -> list[str]:
     )  # fmt: skip
 
     clock.now = at(200)
-    await store.apply_status("dotgo", "p0", "delivered", at=at(12))
-    await store.apply_status("dotgo", "p1", "delivered", at=at(14))
-    await store.apply_status("dotgo", "p2", "delivered", at=at(76))
-    await store.apply_status("dotgo", "p0", "displayed", at=at(22))
-    await store.apply_status("dotgo", "p1", "displayed", at=at(34))
-    await store.apply_status("dotgo", "p3", "displayed", at=at(180))  # read, no delivered
-    await store.apply_status("dotgo", "p3", "delivered", at=at(181))  # late: changes nothing
+    await store.messages.apply_status("dotgo", "p0", "delivered", at=at(12))
+    await store.messages.apply_status("dotgo", "p1", "delivered", at=at(14))
+    await store.messages.apply_status("dotgo", "p2", "delivered", at=at(76))
+    await store.messages.apply_status("dotgo", "p0", "displayed", at=at(22))
+    await store.messages.apply_status("dotgo", "p1", "displayed", at=at(34))
+    await store.messages.apply_status("dotgo", "p3", "displayed", at=at(180))  # read, no delivered
+    await store.messages.apply_status(
+        "dotgo", "p3", "delivered", at=at(181)
+    )  # late: changes nothing
 
     def tap(number: str, n: int, text: str, data: str) -> SuggestionResponse:
         return SuggestionResponse(
@@ -99,7 +103,7 @@ async def build_campaign(store: Store, clock: FakeClock) -> list[str]:
         tap(numbers[1], 3, "Shop", "shop"),
         tap(numbers[1], 4, "Call us", "call"),
     ):
-        await store.record_inbound(event)
+        await store.inbound.record_inbound(event)
     return numbers
 
 
@@ -156,7 +160,7 @@ async def test_the_html_report_on_a_phone_shows_every_chart_and_the_numbers(
     store: Store, clock: FakeClock, tmp_path: Path
 ) -> None:
     await build_campaign(store, clock)
-    campaign = await store.get_campaign("c1")
+    campaign = await store.campaigns.get_campaign("c1")
     assert campaign is not None
     f = funnel(await CampaignSends(store).campaign_counts("c1"))
     details = await campaign_details(store, "c1")

@@ -100,7 +100,7 @@ async def test_no_wait_returns_when_more_recipients_wait_than_the_look_ahead(
             slow, options=RunOptions(wait=False), clock=lambda: NIGHT, notify=notes.append
         )
         summary = await asyncio.wait_for(run.run(), 30)
-        waiting = await s.store.get_recipients(
+        waiting = await s.store.campaigns.get_recipients(
             s.campaign.id, status=RecipientStatus.RCS, limit=5000
         )
         assert len(waiting) > 1000 and summary.progress.waiting == len(waiting)
@@ -184,7 +184,9 @@ async def test_the_retry_budget_is_named_and_spent_per_recipient(
         assert notes[0].endswith("; a recipient is marked failed after 3 attempts")
         assert summary.finished and summary.progress.failed == 4
         assert sorted(outages[0].refused.values()) == [3, 3, 3, 3], "3 calls per recipient"
-        failed = await s.store.get_recipients(s.campaign.id, status=RecipientStatus.FAILED)
+        failed = await s.store.campaigns.get_recipients(
+            s.campaign.id, status=RecipientStatus.FAILED
+        )
         assert len(failed) == 4
         assert all((r.error or "").startswith("gave up after 3 attempts") for r in failed)
 
@@ -284,7 +286,7 @@ def _stop(process: subprocess.Popen[str], lines: _Lines) -> list[str]:
 
 async def _counts(db: str) -> dict[RecipientStatus, int]:
     async with await Store.open(db) as store:
-        return await store.count_recipients("c1")
+        return await store.campaigns.count_recipients("c1")
 
 
 def test_the_command_line_says_why_recipients_wait(tmp_path: Path) -> None:

@@ -171,7 +171,7 @@ async def test_a_campaign_checks_sends_and_falls_back(tmp_path: Path) -> None:
             300, len(rcs), 300 - len(rcs), 300 - len(rcs), 0,
         )  # fmt: skip
         assert summary.progress.sent == len(rcs)
-        campaign = await s.store.get_campaign(s.campaign.id)
+        campaign = await s.store.campaigns.get_campaign(s.campaign.id)
         assert campaign is not None and campaign.status.value == "done"
 
         # a second campaign to the same numbers is answered from the capability cache
@@ -191,7 +191,7 @@ async def test_quiet_hours_defer_recipients_to_their_morning(tmp_path: Path) -> 
         summary = await runner.run()
         assert not summary.finished and summary.progress.sent == 0
         assert _log(s.app, "agentMessages/async") == []
-        waiting = await s.store.get_recipients(s.campaign.id, status=RecipientStatus.RCS)
+        waiting = await s.store.campaigns.get_recipients(s.campaign.id, status=RecipientStatus.RCS)
         assert waiting and {r.due_at for r in waiting} == {datetime(2025, 1, 15, 13, 0, tzinfo=UTC)}
         assert any("wait until 2025-01-15 13:00 UTC" in n for n in summary.notes)
 
@@ -203,7 +203,7 @@ async def test_cache_only_uses_stale_answers_and_tries_the_unknown(tmp_path: Pat
         await cache.record_bulk(["+15550000000", "+15550000001"], [], at=long_ago)
         await s.runner().run()
         assert _log(s.app, "rcsEnabledContacts") == [], "cache-only never asks the provider"
-        counts = await s.store.count_recipients(s.campaign.id)
+        counts = await s.store.campaigns.count_recipients(s.campaign.id)
         assert counts[RecipientStatus.FALLBACK] >= 2
         tried = {e.phone for e in _log(s.app, "agentMessages/async")}
         assert "+15550000000" not in tried and "+15550000002" in tried
@@ -257,7 +257,7 @@ async def test_statuses_and_taps_reach_the_report_through_the_webhook(tmp_path: 
                 await asyncio.sleep(0.02)
             s.app.state.emulator.start()  # delivery and read timers, webhooks
             await s.runner().run()
-            sent = await s.store.find_messages(campaign=s.campaign.id, limit=100)
+            sent = await s.store.messages.find_messages(campaign=s.campaign.id, limit=100)
             for _ in range(200):
                 f = funnel(await CampaignSends(s.store).campaign_counts(s.campaign.id))
                 if f.displayed == f.sent:
@@ -319,7 +319,7 @@ async def test_an_account_error_stops_the_run_and_leaves_the_recipient_ready(
         runner = Runner(store, campaign, client, CsvFallbackSender(tmp_path / "f.csv"))
         with pytest.raises(RunStopped, match="402"):
             await runner.run()
-        counts = await store.count_recipients(campaign.id)
+        counts = await store.campaigns.count_recipients(campaign.id)
         assert counts == {RecipientStatus.RCS: 3}, "ready for a run once the account is fixed"
         # the refused attempt was closed (an answer came): the next run sends, not "unknown"
         app.state.emulator.bots[gsma].balance = None

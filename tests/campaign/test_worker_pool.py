@@ -15,14 +15,14 @@ from rcskit.store import Campaign, CampaignStatus, Store, WorkerRefused
 
 async def test_the_pool_runs_each_running_campaign_and_nothing_else(store: Store) -> None:
     for cid in ("a", "b", "c"):
-        await store.create_campaign(cid, "dotgo", id=cid, message=Message("Hi"))
-    await store.set_campaign_status("a", CampaignStatus.RUNNING)
-    await store.set_campaign_status("b", CampaignStatus.PAUSED)
+        await store.campaigns.create_campaign(cid, "dotgo", id=cid, message=Message("Hi"))
+    await store.campaigns.set_campaign_status("a", CampaignStatus.RUNNING)
+    await store.campaigns.set_campaign_status("b", CampaignStatus.PAUSED)
     started: list[tuple[str, str]] = []
 
     async def run_campaign(campaign: Campaign, worker_id: str) -> RunSummary:
         started.append((campaign.id, worker_id))
-        await store.set_campaign_status(campaign.id, CampaignStatus.DONE)
+        await store.campaigns.set_campaign_status(campaign.id, CampaignStatus.DONE)
         return RunSummary(campaign.id, True, Progress(sent=1), 0.0)
 
     pool = WorkerPool(store, run_campaign, shared_limiter=False, worker_id="pool-1", poll_s=0.01)
@@ -36,9 +36,9 @@ async def test_the_pool_runs_each_running_campaign_and_nothing_else(store: Store
     await pool.serve(until=enough)
     assert started == [("a", "pool-1")]
     assert [s.campaign for s in pool.finished] == ["a"]
-    assert await store.live_workers() == []  # unregistered when it stops
+    assert await store.workers.live_workers() == []  # unregistered when it stops
 
-    await store.set_campaign_status("b", CampaignStatus.RUNNING)  # resumed
+    await store.campaigns.set_campaign_status("b", CampaignStatus.RUNNING)  # resumed
     looks = 0
     await pool.serve(until=enough)
     assert [cid for cid, _ in started] == ["a", "b"]
@@ -55,7 +55,7 @@ async def test_a_second_pool_on_sqlite_is_refused(store: Store) -> None:
     serving = asyncio.ensure_future(first.serve())
     try:
         for _ in range(100):
-            if await store.live_workers():
+            if await store.workers.live_workers():
                 break
             await asyncio.sleep(0.01)
         second = WorkerPool(store, never, shared_limiter=True, worker_id="two")

@@ -87,7 +87,7 @@ async def test_two_workers_share_a_paced_campaign_and_obey_pause_resume(
             resumed = run_cli("resume", "kill", "--database", db)
             assert resumed.returncode == 0, resumed.stderr
             await _until(lambda: _done(store), 180, "the campaign to finish")
-            counts = await store.count_recipients("kill")
+            counts = await store.campaigns.count_recipients("kill")
             await asyncio.sleep(2.5)  # the pools note the ended runs
     finally:
         errors = _stop(workers)
@@ -119,8 +119,8 @@ async def test_cancel_ends_every_open_recipient_and_stops_the_workers(
             await asyncio.sleep(1.5)
             assert len(await server.accepted_sends(GOOGLE_BOT)) == at_cancel
             await _until(lambda: _no_open(store), 30, "every open recipient cancelled")
-            counts = await store.count_recipients("kill")
-            campaign = await store.get_campaign("kill")
+            counts = await store.campaigns.count_recipients("kill")
+            campaign = await store.campaigns.get_campaign("kill")
     finally:
         _stop(workers)
     assert campaign is not None and campaign.status is CampaignStatus.CANCELLED
@@ -129,7 +129,7 @@ async def test_cancel_ends_every_open_recipient_and_stops_the_workers(
 
 
 async def _live(store: Store, n: int) -> bool:
-    return len(await store.live_workers()) >= n
+    return len(await store.workers.live_workers()) >= n
 
 
 async def _accepted_at_least(server: EmulatorServer, n: int) -> bool:
@@ -137,11 +137,11 @@ async def _accepted_at_least(server: EmulatorServer, n: int) -> bool:
 
 
 async def _done(store: Store) -> bool:
-    campaign = await store.get_campaign("kill")
+    campaign = await store.campaigns.get_campaign("kill")
     return campaign is not None and campaign.status is CampaignStatus.DONE
 
 
 async def _no_open(store: Store) -> bool:
-    counts = await store.count_recipients("kill")
+    counts = await store.campaigns.count_recipients("kill")
     open_ = (RecipientStatus.QUEUED, RecipientStatus.RCS, RecipientStatus.NOT_RCS)
     return not any(counts.get(s) for s in open_)

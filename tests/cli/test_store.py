@@ -40,13 +40,15 @@ async def test_db_upgrade_creates_the_database(tmp_path: Path) -> None:
 async def test_messages_and_message(tmp_path: Path) -> None:
     db = str(tmp_path / "rcs.db")
     async with await Store.open(db) as store:
-        await store.create_campaign("Spring", "dotgo", id="c1", template="t")
-        await store.record_outbound("m-1", "dotgo", "+33612345678", Message("Hi"), campaign_id="c1")
-        await store.record_outbound("m-2", "dotgo", "+33612345679", Message("Yo"))
-        await store.begin_attempt("m-1")
-        await store.mark_sent("m-1", "prov-77")
-        await store.apply_status("dotgo", "prov-77", "displayed")
-        await store.apply_status("dotgo", "prov-77", "delivered", reason="late")
+        await store.campaigns.create_campaign("Spring", "dotgo", id="c1", template="t")
+        await store.messages.record_outbound(
+            "m-1", "dotgo", "+33612345678", Message("Hi"), campaign_id="c1"
+        )
+        await store.messages.record_outbound("m-2", "dotgo", "+33612345679", Message("Yo"))
+        await store.messages.begin_attempt("m-1")
+        await store.messages.mark_sent("m-1", "prov-77")
+        await store.messages.apply_status("dotgo", "prov-77", "displayed")
+        await store.messages.apply_status("dotgo", "prov-77", "delivered", reason="late")
     listing = await invoke("messages", "--database", db)
     assert listing.exit_code == 0, listing.output
     assert "m-1" in listing.output and "m-2" in listing.output
@@ -111,15 +113,15 @@ async def test_messages_to_must_be_a_possible_number(tmp_path: Path) -> None:
 async def test_messages_and_message_as_json(tmp_path: Path) -> None:
     db = str(tmp_path / "rcs.db")
     async with await Store.open(db) as store:
-        await store.create_campaign("Spring", "dotgo", id="c1", template="t")
+        await store.campaigns.create_campaign("Spring", "dotgo", id="c1", template="t")
         long_id = "m-" + "x" * 70  # never folded over lines, in a table or in JSON
-        await store.record_outbound(
+        await store.messages.record_outbound(
             long_id, "dotgo", "+33612345678", Message("Hi"), campaign_id="c1"
         )
-        await store.record_outbound("m-2", "dotgo", "+33612345679", Message("Yo"))
-        await store.begin_attempt(long_id)
-        await store.mark_sent(long_id, "prov-77")
-        await store.apply_status("dotgo", "prov-77", "delivered")
+        await store.messages.record_outbound("m-2", "dotgo", "+33612345679", Message("Yo"))
+        await store.messages.begin_attempt(long_id)
+        await store.messages.mark_sent(long_id, "prov-77")
+        await store.messages.apply_status("dotgo", "prov-77", "delivered")
     listing = await invoke("messages", "--database", db, "--json")
     assert listing.exit_code == 0, listing.output
     rows = [json.loads(line) for line in listing.stdout.splitlines()]

@@ -560,3 +560,26 @@ async def test_the_ttl_server_event_is_typed_as_one(google: Google, hooks: Heade
     assert sent.status == 200, sent.body
     await google.state.advance(6)
     assert [h["X-Goog-Webhook-Type"] for h in hooks.headers] == ["SERVER_EVENT"]
+
+
+@pytest.mark.parametrize("path", ["/v1/files", "/v1/users:batchGet"])
+async def test_calls_naming_the_agent_in_the_body_check_credentials_then_the_body(
+    google: Google, path: str
+) -> None:
+    url = f"/google{path}"
+    json_type = {"Content-Type": "application/json"}
+    anonymous = await google.client.request("POST", url, data=b"{not json", headers=json_type)
+    assert_google_error(anonymous, 401, "UNAUTHENTICATED")
+    headers = {**await google.headers(), **json_type}
+    broken = await google.client.request("POST", url, data=b"{not json", headers=headers)
+    message = assert_google_error(broken, 400, "INVALID_ARGUMENT")
+    assert message.startswith("Invalid JSON payload received. ")
+    listed = await google.client.request("POST", url, data=b"[1]", headers=headers)
+    assert assert_google_error(listed, 400, "INVALID_ARGUMENT") == (
+        "Invalid JSON payload received. The body must be a JSON object."
+    )
+    body = {"users": [USER]} if "users" in path else {"fileUrl": "https://example.com/a.png"}
+    foreign = await google.call("POST", path, {**body, "agentId": "someone-else@rbm.goog"}, None)
+    assert_google_error(foreign, 403, "PERMISSION_DENIED")
+    from_query = await google.call("POST", path, body)  # the query's agentId stands in
+    assert from_query.status == 200, from_query.body

@@ -32,7 +32,7 @@ async def test_a_run_counts_its_sends_and_waits_and_drops_its_gauges(tmp_path: P
 async def test_gauges_show_the_backlog_and_its_oldest_recipient(tmp_path: Path) -> None:
     async with _setup(tmp_path, 20) as s:
         cid = s.campaign.id
-        recipients = await s.store.get_recipients(cid, limit=100)
+        recipients = await s.store.campaigns.get_recipients(cid, limit=100)
         assert len(recipients) == 20 and all(r.due_at is None for r in recipients)
         later = max(r.updated_at for r in recipients) + timedelta(seconds=90)
         await publish_campaign_gauges(s.store, cid, later)

@@ -33,7 +33,7 @@ def people(n: int, start: int = 2) -> list[NewRecipient]:
 async def test_create_and_read_campaigns(store: Store, clock: FakeClock) -> None:
     message = Message("Hi {first_name}")
     starts = datetime(2025, 4, 1, 9, tzinfo=UTC)
-    created = await store.create_campaign(
+    created = await store.campaigns.create_campaign(
         "Spring",
         "dotgo",
         id="c1",
@@ -45,21 +45,21 @@ async def test_create_and_read_campaigns(store: Store, clock: FakeClock) -> None
     )
     assert created.status is CampaignStatus.CREATED
     assert created.message == message
-    assert await store.get_campaign("c1") == created
+    assert await store.campaigns.get_campaign("c1") == created
     clock.advance(5)
-    template = await store.create_campaign("Promo", "dotgo", template="promo_v1")
+    template = await store.campaigns.create_campaign("Promo", "dotgo", template="promo_v1")
     assert template.message is None and template.template == "promo_v1"
     assert len(template.id) == 12
-    assert [c.id for c in await store.list_campaigns()] == [template.id, "c1"]
-    running = await store.set_campaign_status("c1", "running")
+    assert [c.id for c in await store.campaigns.list_campaigns()] == [template.id, "c1"]
+    running = await store.campaigns.set_campaign_status("c1", "running")
     assert running.status is CampaignStatus.RUNNING and running.updated_at == clock.now
     with pytest.raises(StoreConflict, match="c1"):
-        await store.create_campaign("Again", "dotgo", id="c1", template="t")
+        await store.campaigns.create_campaign("Again", "dotgo", id="c1", template="t")
     with pytest.raises(UnknownRecord):
-        await store.set_campaign_status("nope", "done")
+        await store.campaigns.set_campaign_status("nope", "done")
     with pytest.raises(InvalidRecord, match="status"):
-        await store.set_campaign_status("c1", "exploded")
-    assert await store.get_campaign("nope") is None
+        await store.campaigns.set_campaign_status("c1", "exploded")
+    assert await store.campaigns.get_campaign("nope") is None
 
 
 @pytest.mark.parametrize(
@@ -74,12 +74,12 @@ async def test_create_and_read_campaigns(store: Store, clock: FakeClock) -> None
 )
 async def test_campaign_arguments(store: Store, kwargs: dict[str, object], field: str) -> None:
     with pytest.raises(InvalidRecord) as info:
-        await store.create_campaign("N", "dotgo", **kwargs)  # type: ignore[arg-type]
+        await store.campaigns.create_campaign("N", "dotgo", **kwargs)  # type: ignore[arg-type]
     assert info.value.field == field
 
 
 async def test_add_recipients_removes_duplicates_and_keeps_invalid_lines(store: Store) -> None:
-    await store.create_campaign("C", "dotgo", id="c1", template="t")
+    await store.campaigns.create_campaign("C", "dotgo", id="c1", template="t")
     rows = [
         NewRecipient(2, "+33600000001", {"first_name": "Ann"}),
         NewRecipient(3, "+33600000002"),
@@ -87,9 +87,9 @@ async def test_add_recipients_removes_duplicates_and_keeps_invalid_lines(store: 
         NewRecipient(5, None, {"phone": "12"}, RecipientStatus.INVALID, "not a possible number"),
         NewRecipient(6, None, {"phone": "x"}, RecipientStatus.INVALID, "not a number"),
     ]
-    added = await store.add_recipients("c1", iter(rows))
+    added = await store.campaigns.add_recipients("c1", iter(rows))
     assert (added.inserted, added.skipped) == (4, 1)
-    stored = await store.get_recipients("c1")
+    stored = await store.campaigns.get_recipients("c1")
     assert [(r.line_number, r.msisdn, r.status) for r in stored] == [
         (2, "+33600000001", Q),
         (3, "+33600000002", Q),
@@ -99,65 +99,71 @@ async def test_add_recipients_removes_duplicates_and_keeps_invalid_lines(store: 
     assert stored[0].params == {"first_name": "Ann"}
     assert stored[2].error == "not a possible number"
     # An interrupted import run again adds nothing twice.
-    again = await store.add_recipients("c1", rows)
+    again = await store.campaigns.add_recipients("c1", rows)
     assert (again.inserted, again.skipped) == (0, 5)
-    assert await store.count_recipients("c1") == {Q: 2, RecipientStatus.INVALID: 2}
-    page = await store.get_recipients("c1", after_line=2, limit=2)
+    assert await store.campaigns.count_recipients("c1") == {Q: 2, RecipientStatus.INVALID: 2}
+    page = await store.campaigns.get_recipients("c1", after_line=2, limit=2)
     assert [r.line_number for r in page] == [3, 5]
-    assert [r.line_number for r in await store.get_recipients("c1", status="invalid")] == [5, 6]
+    assert [
+        r.line_number for r in await store.campaigns.get_recipients("c1", status="invalid")
+    ] == [5, 6]
 
 
 async def test_add_recipients_in_chunks(store: Store) -> None:
-    await store.create_campaign("C", "dotgo", id="c1", template="t")
-    added = await store.add_recipients("c1", (r for r in people(2500)))
+    await store.campaigns.create_campaign("C", "dotgo", id="c1", template="t")
+    added = await store.campaigns.add_recipients("c1", (r for r in people(2500)))
     assert (added.inserted, added.skipped) == (2500, 0)
-    assert await store.count_recipients("c1") == {Q: 2500}
+    assert await store.campaigns.count_recipients("c1") == {Q: 2500}
 
 
 async def test_add_recipients_checks(store: Store) -> None:
     with pytest.raises(UnknownRecord):
-        await store.add_recipients("nope", people(1))
-    await store.create_campaign("C", "dotgo", id="c1", template="t")
+        await store.campaigns.add_recipients("nope", people(1))
+    await store.campaigns.create_campaign("C", "dotgo", id="c1", template="t")
     with pytest.raises(InvalidRecord, match="msisdn"):
-        await store.add_recipients("c1", [NewRecipient(2, None)])
+        await store.campaigns.add_recipients("c1", [NewRecipient(2, None)])
 
 
 async def test_claims_leases_and_release(store: Store, clock: FakeClock) -> None:
-    await store.create_campaign("C", "dotgo", id="c1", template="t")
-    await store.create_campaign("D", "dotgo", id="c2", template="t")
-    await store.add_recipients("c1", people(6))
-    await store.add_recipients("c2", people(3))
-    first = await store.claim_batch("c1", "w1", 4, lease_s=60)
+    await store.campaigns.create_campaign("C", "dotgo", id="c1", template="t")
+    await store.campaigns.create_campaign("D", "dotgo", id="c2", template="t")
+    await store.campaigns.add_recipients("c1", people(6))
+    await store.campaigns.add_recipients("c2", people(3))
+    first = await store.campaigns.claim_batch("c1", "w1", 4, lease_s=60)
     assert [r.line_number for r in first] == [2, 3, 4, 5]
     assert {(r.claim_owner, r.lease_expires_at) for r in first} == {
         ("w1", clock.now + timedelta(seconds=60))
     }
-    second = await store.claim_batch("c1", "w2", 4, lease_s=60)
+    second = await store.campaigns.claim_batch("c1", "w2", 4, lease_s=60)
     assert [r.line_number for r in second] == [6, 7]
-    assert await store.claim_batch("c1", "w3", 4, lease_s=60) == []
+    assert await store.campaigns.claim_batch("c1", "w3", 4, lease_s=60) == []
     # w1 finishes two, defers one to later, and keeps one past its lease.
-    assert await store.release("c1", "w1", [2, 3], status=RecipientStatus.SENT) == 2
+    assert await store.campaigns.release("c1", "w1", [2, 3], status=RecipientStatus.SENT) == 2
     later = clock.now + timedelta(minutes=10)
-    assert await store.release("c1", "w1", [4], due_at=later, error="quiet hours") == 1
-    assert await store.release("c1", "w2", [5]) == 0  # not w2's
+    assert await store.campaigns.release("c1", "w1", [4], due_at=later, error="quiet hours") == 1
+    assert await store.campaigns.release("c1", "w2", [5]) == 0  # not w2's
     clock.advance(61)
-    taken_over = await store.claim_batch("c1", "w3", 10, lease_s=60)
+    taken_over = await store.campaigns.claim_batch("c1", "w3", 10, lease_s=60)
     assert [r.line_number for r in taken_over] == [5, 6, 7]  # expired leases; 4 is not due
-    assert await store.renew("c1", "w1", [5], 60) == 0  # w1 lost it
-    assert await store.renew("c1", "w3", [5, 6], 3600) == 2
+    assert await store.campaigns.renew("c1", "w1", [5], 60) == 0  # w1 lost it
+    assert await store.campaigns.renew("c1", "w3", [5, 6], 3600) == 2
     clock.advance(10 * 60)
-    assert [r.line_number for r in await store.claim_batch("c1", "w1", 10, 60)] == [4, 7]
-    assert [r.line_number for r in await store.claim_batch("c2", "w1", 10, 60)] == [2, 3, 4]
-    counts = await store.count_recipients("c1")
+    assert [r.line_number for r in await store.campaigns.claim_batch("c1", "w1", 10, 60)] == [4, 7]
+    assert [r.line_number for r in await store.campaigns.claim_batch("c2", "w1", 10, 60)] == [
+        2,
+        3,
+        4,
+    ]
+    counts = await store.campaigns.count_recipients("c1")
     assert counts == {RecipientStatus.SENT: 2, Q: 4}
-    deferred = (await store.get_recipients("c1", after_line=3, limit=1))[0]
+    deferred = (await store.campaigns.get_recipients("c1", after_line=3, limit=1))[0]
     assert (deferred.error, deferred.due_at) == ("quiet hours", later)
-    fallback = await store.claim_batch(
+    fallback = await store.campaigns.claim_batch(
         "c1", "w9", 10, 60, statuses=[RecipientStatus.SENT, "not_rcs"]
     )
     assert [r.line_number for r in fallback] == [2, 3]
     with pytest.raises(InvalidRecord, match="status"):
-        await store.claim_batch("c1", "w9", 1, 60, statuses=["lost"])
+        await store.campaigns.claim_batch("c1", "w9", 1, 60, statuses=["lost"])
 
 
 @pytest.mark.parametrize("finish", [False, True])
@@ -165,17 +171,17 @@ async def test_two_workers_never_get_the_same_recipient(database: Database, fini
     """Two workers (separate connections) claim concurrently until the campaign is drained."""
     stores = [await database.open(), await database.open()]
     try:
-        await stores[0].create_campaign("C", "dotgo", id="c1", template="t")
-        await stores[0].add_recipients("c1", people(300))
+        await stores[0].campaigns.create_campaign("C", "dotgo", id="c1", template="t")
+        await stores[0].campaigns.add_recipients("c1", people(300))
         seen: dict[str, list[int]] = {"w1": [], "w2": []}
 
         async def work(store: Store, worker: str) -> None:
-            while claimed := await store.claim_batch("c1", worker, 7, lease_s=300):
+            while claimed := await store.campaigns.claim_batch("c1", worker, 7, lease_s=300):
                 assert len(claimed) <= 7
                 lines = [r.line_number for r in claimed]
                 seen[worker].extend(lines)
                 if finish:
-                    await store.release("c1", worker, lines, status=RecipientStatus.SENT)
+                    await store.campaigns.release("c1", worker, lines, status=RecipientStatus.SENT)
                 await asyncio.sleep(0.003)  # the work: lets the other worker in
 
         await asyncio.gather(work(stores[0], "w1"), work(stores[1], "w2"))
@@ -197,7 +203,7 @@ async def main(url, schema, worker):
     print("ready", flush=True)
     sys.stdin.readline()  # start together
     got = []
-    while batch := await store.claim_batch("c1", worker, 5, lease_s=300):
+    while batch := await store.campaigns.claim_batch("c1", worker, 5, lease_s=300):
         got.extend(r.line_number for r in batch)
         time.sleep(0.003)
     await store.close()
@@ -213,8 +219,8 @@ async def test_two_processes_never_get_the_same_recipient(database: Database) ->
 
     store = await database.open()
     try:
-        await store.create_campaign("C", "dotgo", id="c1", template="t")
-        await store.add_recipients("c1", people(200))
+        await store.campaigns.create_campaign("C", "dotgo", id="c1", template="t")
+        await store.campaigns.add_recipients("c1", people(200))
     finally:
         await store.close()
     procs = [

@@ -18,7 +18,9 @@ RCS = RecipientStatus.RCS
 
 
 async def _campaign(store: Store, n: int = 3, *, tps: float | None = None) -> None:
-    await store.create_campaign("spring", "dotgo", id="c1", message=Message("Hello"), tps=tps)
+    await store.campaigns.create_campaign(
+        "spring", "dotgo", id="c1", message=Message("Hello"), tps=tps
+    )
     rows = [NewRecipient(i + 2, f"+3361234567{i}", {}, RCS) for i in range(n)]
     await CampaignSends(store).import_recipients("c1", rows)
 
@@ -31,9 +33,9 @@ async def test_a_worker_frozen_past_its_lease_cannot_overwrite_the_reclaimer(
     store: Store, clock: FakeClock
 ) -> None:
     await _campaign(store, 1)
-    [a] = await store.claim_batch("c1", "wa", 10, 30, statuses=[RCS])
+    [a] = await store.campaigns.claim_batch("c1", "wa", 10, 30, statuses=[RCS])
     clock.advance(31)  # wa is frozen (SIGSTOP) past its lease
-    [b] = await store.claim_batch("c1", "wb", 10, 30, statuses=[RCS])
+    [b] = await store.campaigns.claim_batch("c1", "wb", 10, 30, statuses=[RCS])
     assert b.fence == a.fence + 1
     stale, fresh = {a.line_number: a.fence}, {b.line_number: b.fence}
     start = _start(a.line_number, a.msisdn or "")
@@ -43,8 +45,8 @@ async def test_a_worker_frozen_past_its_lease_cannot_overwrite_the_reclaimer(
     await CampaignSends(store).release_each(
         "c1", "wa", [(a.line_number, RecipientStatus.FAILED, "x", None)], fences=stale
     )
-    assert await store.renew("c1", "wa", [a.line_number], 30, fences=stale) == 0
-    [row] = await store.get_recipients("c1")
+    assert await store.campaigns.renew("c1", "wa", [a.line_number], 30, fences=stale) == 0
+    [row] = await store.campaigns.get_recipients("c1")
     assert (row.status, row.claim_owner) == (RCS, "wb")
     # The re-claimer's writes go through.
     [begun] = await CampaignSends(store).begin_sends("c1", "wb", "dotgo", [start], fences=fresh)
@@ -56,7 +58,7 @@ async def test_a_worker_frozen_past_its_lease_cannot_overwrite_the_reclaimer(
         [SendOutcome(b.line_number, start.id, OutcomeKind.SENT, provider_message_id="p1")],
         fences=fresh,
     )
-    [row] = await store.get_recipients("c1")
+    [row] = await store.campaigns.get_recipients("c1")
     assert (row.status, row.claim_owner) == (RecipientStatus.SENT, None)
 
 
@@ -64,14 +66,14 @@ async def test_the_fence_holds_even_when_the_same_worker_claims_again(
     store: Store, clock: FakeClock
 ) -> None:
     await _campaign(store, 1)
-    [first] = await store.claim_batch("c1", "w", 10, 30, statuses=[RCS])
+    [first] = await store.campaigns.claim_batch("c1", "w", 10, 30, statuses=[RCS])
     clock.advance(31)
-    [second] = await store.claim_batch("c1", "w", 10, 30, statuses=[RCS])
+    [second] = await store.campaigns.claim_batch("c1", "w", 10, 30, statuses=[RCS])
     old = {first.line_number: first.fence}
     await CampaignSends(store).release_each(
         "c1", "w", [(first.line_number, RecipientStatus.FAILED, "stale", None)], fences=old
     )
-    [row] = await store.get_recipients("c1")
+    [row] = await store.campaigns.get_recipients("c1")
     assert (row.status, row.fence) == (RCS, second.fence)
     await CampaignSends(store).release_each(
         "c1",
@@ -79,7 +81,7 @@ async def test_the_fence_holds_even_when_the_same_worker_claims_again(
         [(first.line_number, RecipientStatus.FAILED, "now", None)],
         fences={second.line_number: second.fence},
     )
-    [row] = await store.get_recipients("c1")
+    [row] = await store.campaigns.get_recipients("c1")
     assert (row.status, row.error) == (RecipientStatus.FAILED, "now")
 
 
@@ -87,11 +89,11 @@ async def test_an_open_attempt_is_looked_up_where_the_provider_answers_lookups(
     store: Store,
 ) -> None:
     await _campaign(store, 2)
-    claimed = await store.claim_batch("c1", "w", 10, 30, statuses=[RCS])
+    claimed = await store.campaigns.claim_batch("c1", "w", 10, 30, statuses=[RCS])
     starts = [_start(r.line_number, r.msisdn or "") for r in claimed]
     await CampaignSends(store).begin_sends("c1", "w", "dotgo", starts)  # then the process dies
     await CampaignSends(store).drop_leases("c1", "w")
-    claimed = await store.claim_batch("c1", "w2", 10, 30, statuses=[RCS])
+    claimed = await store.campaigns.claim_batch("c1", "w2", 10, 30, statuses=[RCS])
     begun = await CampaignSends(store).begin_sends("c1", "w2", "dotgo", starts, lookup=True)
     assert [b.decision for b in begun] == [SendDecision.LOOKUP] * 2
     # The provider never saw the first one (404); it has the second (found).
@@ -118,7 +120,7 @@ async def test_an_open_attempt_is_looked_up_where_the_provider_answers_lookups(
             )
         ],
     )
-    statuses = {r.line_number: r.status for r in await store.get_recipients("c1")}
+    statuses = {r.line_number: r.status for r in await store.campaigns.get_recipients("c1")}
     assert statuses[second.line_number] is RecipientStatus.SENT
 
 
@@ -126,7 +128,7 @@ async def test_an_ambiguous_answer_keeps_the_attempt_open_for_a_lookup(
     store: Store, clock: FakeClock
 ) -> None:
     await _campaign(store, 1)
-    [r] = await store.claim_batch("c1", "w", 10, 30, statuses=[RCS])
+    [r] = await store.campaigns.claim_batch("c1", "w", 10, 30, statuses=[RCS])
     start = _start(r.line_number, r.msisdn or "")
     await CampaignSends(store).begin_sends("c1", "w", "dotgo", [start], lookup=True)
     retry = clock.now + timedelta(seconds=5)
@@ -145,11 +147,11 @@ async def test_an_ambiguous_answer_keeps_the_attempt_open_for_a_lookup(
             )
         ],
     )
-    [row] = await store.get_recipients("c1")
+    [row] = await store.campaigns.get_recipients("c1")
     assert (row.status, row.due_at, row.claim_owner) == (RCS, retry, None)
-    assert await store.claim_batch("c1", "w", 10, 30, statuses=[RCS]) == []
+    assert await store.campaigns.claim_batch("c1", "w", 10, 30, statuses=[RCS]) == []
     clock.advance(5)
-    [r] = await store.claim_batch("c1", "w", 10, 30, statuses=[RCS])
+    [r] = await store.campaigns.claim_batch("c1", "w", 10, 30, statuses=[RCS])
     [begun] = await CampaignSends(store).begin_sends("c1", "w", "dotgo", [start], lookup=True)
     assert begun.decision is SendDecision.LOOKUP
     [begun] = await CampaignSends(store).begin_sends("c1", "w", "dotgo", [start], lookup=False)
@@ -160,9 +162,9 @@ async def test_sqlite_refuses_a_second_worker_process(store: Store) -> None:
     if store.dialect != "sqlite":
         pytest.skip("SQLite only")
     await _campaign(store)
-    await store.register_worker("w1", campaign_id="c1", shared_limiter=True, pid=1)
+    await store.workers.register_worker("w1", campaign_id="c1", shared_limiter=True, pid=1)
     with pytest.raises(WorkerRefused, match="SQLite serves one worker process at a time"):
-        await store.register_worker("w2", campaign_id=None, shared_limiter=True, pid=2)
+        await store.workers.register_worker("w2", campaign_id=None, shared_limiter=True, pid=2)
 
 
 async def test_postgresql_refuses_unshared_pacing_and_allows_a_shared_limiter(
@@ -171,24 +173,34 @@ async def test_postgresql_refuses_unshared_pacing_and_allows_a_shared_limiter(
     if store.dialect != "postgresql":
         pytest.skip("PostgreSQL only")
     await _campaign(store, tps=500)
-    await store.register_worker("w1", campaign_id="c1", shared_limiter=False, host="h", pid=1)
+    await store.workers.register_worker(
+        "w1", campaign_id="c1", shared_limiter=False, host="h", pid=1
+    )
     with pytest.raises(WorkerRefused, match=r"paced at 500 TPS .* --redis URL"):
-        await store.register_worker("w2", campaign_id=None, shared_limiter=False, host="h", pid=2)
+        await store.workers.register_worker(
+            "w2", campaign_id=None, shared_limiter=False, host="h", pid=2
+        )
     with pytest.raises(WorkerRefused, match="serves it without a shared rate limiter"):
-        await store.register_worker("w2", campaign_id="c1", shared_limiter=True, host="h", pid=2)
-    await store.unregister_worker("w1")
-    await store.register_worker("w1", campaign_id="c1", shared_limiter=True, host="h", pid=1)
-    await store.register_worker("w2", campaign_id=None, shared_limiter=True, host="h", pid=2)
-    await store.set_campaign_status("c1", "running")
-    await store.claim_batch("c1", "w2", 2, 30, statuses=[RCS])
-    live = await store.live_workers("c1")
+        await store.workers.register_worker(
+            "w2", campaign_id="c1", shared_limiter=True, host="h", pid=2
+        )
+    await store.workers.unregister_worker("w1")
+    await store.workers.register_worker(
+        "w1", campaign_id="c1", shared_limiter=True, host="h", pid=1
+    )
+    await store.workers.register_worker(
+        "w2", campaign_id=None, shared_limiter=True, host="h", pid=2
+    )
+    await store.campaigns.set_campaign_status("c1", "running")
+    await store.campaigns.claim_batch("c1", "w2", 2, 30, statuses=[RCS])
+    live = await store.workers.live_workers("c1")
     assert [(w.id, w.leases) for w in live] == [("w1", 0), ("w2", 2)]
     # A worker that stops beating is dead: the reaper removes it and its expired leases.
     clock.advance(WORKER_TIMEOUT_S + 31)
-    await store.beat_worker("w1")
-    assert await store.reap() == (1, 2)
-    assert [w.id for w in await store.live_workers()] == ["w1"]
-    assert all(r.claim_owner is None for r in await store.get_recipients("c1"))
+    await store.workers.beat_worker("w1")
+    assert await store.workers.reap() == (1, 2)
+    assert [w.id for w in await store.workers.live_workers()] == ["w1"]
+    assert all(r.claim_owner is None for r in await store.campaigns.get_recipients("c1"))
 
 
 def test_refusal_without_pacing_lets_workers_share_postgresql() -> None:

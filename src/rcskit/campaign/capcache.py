@@ -345,7 +345,7 @@ class CapabilityCache:
         """Split ``numbers`` (each once, in order) into fresh answers and numbers to check."""
         wanted = list(dict.fromkeys(numbers))
         now = _aware("clock()", self._clock())
-        known = await self.store.get_capabilities(self.provider, wanted)
+        known = await self.store.capabilities.get_capabilities(self.provider, wanted)
         answered: dict[str, CapabilityResult] = {}
         stale: dict[str, CapabilityResult] = {}
         to_check: list[str] = []
@@ -375,7 +375,7 @@ class CapabilityCache:
             checked_at=_aware("checked_at", checked_at or self._clock()),
             features=None if features is None else tuple(features),
         )
-        await self.store.save_capabilities([result])
+        await self.store.capabilities.save_capabilities([result])
         return result
 
     async def record_bulk(
@@ -394,5 +394,5 @@ class CapabilityCache:
             CapabilityResult(self.provider, number, rcs=number in yes, checked_at=when)
             for number in asked
         ]
-        await self.store.save_capabilities(results)
+        await self.store.capabilities.save_capabilities(results)
         return results

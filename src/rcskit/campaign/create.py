@@ -151,7 +151,7 @@ async def create_campaign(
     if message is not None:
         stored_message = Message.model_validate(message.base)
     try:
-        campaign = await store.create_campaign(
+        campaign = await store.campaigns.create_campaign(
             name,
             provider.name,
             id=id,
@@ -210,7 +210,7 @@ async def import_csv(
     if on_progress is not None:
         rows = _counting(rows, on_progress)
     await CampaignSends(store).import_recipients(campaign.id, rows)
-    totals = await store.count_recipients(campaign.id)
+    totals = await store.campaigns.count_recipients(campaign.id)
     never_sent = (RecipientStatus.INVALID, RecipientStatus.DUPLICATE)
     state = ImportState(
         done=True,

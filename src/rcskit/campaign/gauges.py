@@ -15,7 +15,7 @@ from .sends import CampaignSends
 
 async def publish_campaign_gauges(store: Store, campaign_id: str, now: datetime) -> None:
     """Set ``rcskit_campaign_recipients`` and ``rcskit_campaign_oldest_pending_seconds``."""
-    counts = await store.count_recipients(campaign_id)
+    counts = await store.campaigns.count_recipients(campaign_id)
     since = await CampaignSends(store).oldest_pending_since(campaign_id)
     obs.set_campaign_progress(
         campaign_id,

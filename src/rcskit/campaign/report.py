@@ -16,7 +16,7 @@ failures and unknown outcomes.
     unknown outcome    sent without an idempotency key when the process stopped
 
 Statuses come from the provider's webhooks: run ``rcskit campaign webhook`` (or feed your
-bot's status events to :meth:`rcskit.store.Store.apply_status_event`).
+bot's status events to :meth:`rcskit.store.MessageRepository.apply_status_event`).
 
 :func:`campaign_details` reads the rest with read-only SQL over the store's tables: when each
 message was first sent (accepted), delivered, read and failed (from its status history), the

@@ -2,7 +2,7 @@
 being killed at any moment.
 
 One run is three stages working side by side on the campaign's recipients, each taking
-recipients with a lease (:meth:`~rcskit.store.CampaignStore.claim_batch`), so that several
+recipients with a lease (:meth:`~rcskit.store.CampaignRepository.claim_batch`), so that several
 runner processes, on one host or several sharing a PostgreSQL database, divide the work::
 
     queued --check--> rcs --send--> sent | failed | unknown
@@ -488,14 +488,14 @@ class Runner:
                 return self._summary(started, finished=False)
             self.note(f"waiting for the campaign's start at {starts:%Y-%m-%d %H:%M} UTC")
             await asyncio.sleep(max(0.0, (starts - self._clock()).total_seconds()))
-        current = await self.store.get_campaign(cid)
+        current = await self.store.campaigns.get_campaign(cid)
         if current is not None and current.status in HALTED:
             self._halt = current.status
             self.note(_halt_text(cid, current.status))
             self.progress.waiting = (await self.sends.work_left(cid)).open
             return self._summary(started, finished=False)
         if self.options.register:
-            await self.store.register_worker(
+            await self.store.workers.register_worker(
                 self.worker,
                 campaign_id=cid,
                 shared_limiter=self.options.shared_limiter,
@@ -508,7 +508,7 @@ class Runner:
             obs.forget_campaign(cid)
             if self.options.register:
                 with contextlib.suppress(RcsError):
-                    await self.store.unregister_worker(self.worker)
+                    await self.store.workers.unregister_worker(self.worker)
 
     async def _run_registered(self, started: float) -> RunSummary:
         cid = self.campaign.id
@@ -543,7 +543,7 @@ class Runner:
                     await self._requeue_ended()
                     left = await self.sends.work_left(cid)
                     if left.open == 0:
-                        await self.store.set_campaign_status(cid, CampaignStatus.DONE)
+                        await self.store.campaigns.set_campaign_status(cid, CampaignStatus.DONE)
                         return self._summary(started, finished=True)
                 if left.ready:
                     continue
@@ -568,7 +568,7 @@ class Runner:
             await self._journal.close()
             if self._held:
                 with contextlib.suppress(RcsError):
-                    await self.store.release(
+                    await self.store.campaigns.release(
                         cid, self.worker, sorted(self._held), fences=dict(self._held)
                     )
                 self._held.clear()
@@ -592,14 +592,14 @@ class Runner:
         beat = reap = 0.0
         while True:
             with contextlib.suppress(RcsError, SQLAlchemyError):
-                current = await self.store.get_campaign(self.campaign.id)
+                current = await self.store.campaigns.get_campaign(self.campaign.id)
                 if current is not None and current.status in HALTED:
                     self._halt = current.status
                 now = time.monotonic()
                 if self.options.register and now - beat >= BEAT_S:
                     beat = now
-                    if not await self.store.beat_worker(self.worker):
-                        await self.store.register_worker(
+                    if not await self.store.workers.beat_worker(self.worker):
+                        await self.store.workers.register_worker(
                             self.worker,
                             campaign_id=self.campaign.id,
                             shared_limiter=self.options.shared_limiter,
@@ -607,7 +607,7 @@ class Runner:
                         )
                 if now - reap >= REAP_S:
                     reap = now
-                    _gone, expired = await self.store.reap()
+                    _gone, expired = await self.store.workers.reap()
                     obs.observe_lease_expiries(expired)
                     await publish_campaign_gauges(self.store, self.campaign.id, self._clock())
             await asyncio.sleep(WATCH_S)
@@ -678,7 +678,7 @@ class Runner:
         for status in (RecipientStatus.QUEUED, RecipientStatus.RCS):
             after = 0
             while True:
-                page = await self.store.get_recipients(
+                page = await self.store.campaigns.get_recipients(
                     self.campaign.id, status=status, after_line=after, limit=WAIT_PAGE
                 )
                 for r in page:
@@ -742,7 +742,7 @@ class Runner:
             for i in range(0, len(held), 1000):
                 try:
                     async with self._rows_turn:
-                        await self.store.renew(
+                        await self.store.campaigns.renew(
                             self.campaign.id,
                             self.worker,
                             held[i : i + 1000],
@@ -757,7 +757,7 @@ class Runner:
     async def _claim(self, status: RecipientStatus, n: int) -> list[Recipient]:
         attributes = {"rcs.campaign_id": self.campaign.id, "rcs.stage": status.value}
         with obs.operation_span("rcskit.campaign.batch", attributes) as span:
-            batch = await self.store.claim_batch(
+            batch = await self.store.campaigns.claim_batch(
                 self.campaign.id, self.worker, n, self.options.lease_s, statuses=[status]
             )
             if span is not None:
@@ -864,7 +864,7 @@ class Runner:
         while self._going() and not self._starved.is_set():
             # the count includes recipients put off to a later time: when those are all the
             # send stage has (it is starved), the next check is needed now
-            ready = (await self.store.count_recipients(self.campaign.id)).get(
+            ready = (await self.store.campaigns.count_recipients(self.campaign.id)).get(
                 RecipientStatus.RCS, 0
             )
             if ready < enough:

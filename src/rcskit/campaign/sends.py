@@ -2,10 +2,10 @@
 in groups, and the campaign queries the runner and the report need.
 
 A campaign worker holds leases on recipients
-(:meth:`~rcskit.store.campaigns.CampaignStore.claim_batch`) and, for each recipient it sends to,
-writes the outbox **before** the provider call and the outcome **after** it, as
-:class:`~rcskit.store.outbox.OutboxStore` describes for one message. Here the same steps are
-taken for many messages per transaction (the runner groups the messages in flight, so a
+(:meth:`~rcskit.store.campaigns.CampaignRepository.claim_batch`) and, for each recipient it
+sends to, writes the outbox **before** the provider call and the outcome **after** it, as
+:class:`~rcskit.store.messages.MessageRepository` describes for one message. Here the same
+steps are taken for many messages per transaction (the runner groups the messages in flight, so a
 transaction carries every send that began while the previous one was being written)::
 
     sends = CampaignSends(store)
@@ -44,7 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..store.claims import held
 from ..store.core import check_aware, check_text, chunks
-from ..store.outbox import OutboxStore
+from ..store.messages import MessageRepository
 from ..store.records import (
     CampaignStatus,
     InvalidRecord,
@@ -254,7 +254,7 @@ def _history_row(
     }
 
 
-class CampaignSends(OutboxStore):
+class CampaignSends(MessageRepository):
     """Batched imports and sends for campaign workers, and the campaign's counts, on a store's
     database: ``CampaignSends(store)`` shares the store's engine, clock and (SQLite) write turn."""
 

@@ -2,9 +2,9 @@
 
 ``rcskit campaign webhook --provider dotgo --port 9000`` serves :func:`webhook_app`, which is
 a :class:`~rcskit.app.Bot` (:func:`webhook_bot`) whose one handler stores every event: message
-statuses move the outbox (:meth:`~rcskit.store.Store.apply_status_event`: never backwards,
-early statuses kept until the send is recorded), suggestion taps and user messages are stored
-once each (the report counts the taps), billing events likewise.
+statuses move the outbox (:meth:`~rcskit.store.MessageRepository.apply_status_event`: never
+backwards, early statuses kept until the send is recorded), suggestion taps and user messages are
+stored once each (the report counts the taps), billing events likewise.
 
 Being a Bot, it answers exactly as a bot does (the README's webhook error table): Google's
 set-up handshake with the secret, 401 when the verifier refuses, 413/415/400 for bodies that
@@ -48,10 +48,10 @@ async def store_event(store: Store, event: Event) -> bool:
         if event.message_id is None:
             log.warning("status event without a message id ignored: %s", event.describe())
             return False
-        return await store.apply_status_event(event)
+        return await store.messages.apply_status_event(event)
     if isinstance(event, BillingEvent):
-        return await store.record_billing(event)
-    return await store.record_inbound(event)
+        return await store.inbound.record_billing(event)
+    return await store.inbound.record_inbound(event)
 
 
 def store_inbox(store: Store) -> Inbox:

@@ -69,7 +69,7 @@ class WorkerPool:
 
     async def serve(self, *, until: Callable[[], bool] = lambda: False) -> None:
         """Serve until cancelled (or until ``until()`` is true after a look: tests)."""
-        await self.store.register_worker(
+        await self.store.workers.register_worker(
             self.worker, campaign_id=None, shared_limiter=self.shared_limiter, paces_unset=True
         )
         try:
@@ -85,12 +85,12 @@ class WorkerPool:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
             with contextlib.suppress(RcsError):
-                await self.store.unregister_worker(self.worker)
+                await self.store.workers.unregister_worker(self.worker)
 
     async def _look(self) -> None:
         """Beat; collect ended runs; start a run for each running campaign not served."""
-        if not await self.store.beat_worker(self.worker):
-            await self.store.register_worker(
+        if not await self.store.workers.beat_worker(self.worker):
+            await self.store.workers.register_worker(
                 self.worker,
                 campaign_id=None,
                 shared_limiter=self.shared_limiter,
@@ -109,7 +109,7 @@ class WorkerPool:
                 self.finished.append(summary)
                 word = "finished" if summary.finished else "stopped"
                 self._notify(f"campaign {cid} {word}: {summary.progress.sent} sent")
-        for campaign in await self.store.list_campaigns():
+        for campaign in await self.store.campaigns.list_campaigns():
             if campaign.status is not CampaignStatus.RUNNING or campaign.id in self._tasks:
                 continue
             failed = self._failed_at.get(campaign.id)

@@ -154,7 +154,7 @@ async def _open(database: str, *, must_exist: bool) -> Store:
 async def _campaign(store: Store, id: str) -> Campaign:
     from ..campaign import CampaignError
 
-    found = await store.get_campaign(id)
+    found = await store.campaigns.get_campaign(id)
     if found is None:
         raise CampaignError(f"no campaign with id {id!r}")
     return found
@@ -788,7 +788,7 @@ def commands() -> typer.Typer:
                 counts = await sends.campaign_counts(campaign_id, unknown_limit=1)
                 unknown = counts.recipients.get(RecipientStatus.UNKNOWN, 0)
                 left = await sends.work_left(campaign_id)
-                live = await store.live_workers(campaign_id)
+                live = await store.workers.live_workers(campaign_id)
                 return campaign, counts.recipients, counts.states, unknown, left, live
 
         try:
@@ -876,7 +876,7 @@ def commands() -> typer.Typer:
                     why = f"campaign {campaign_id} is {now.value}: nothing to {wanted}"
                     raise CampaignError(why)
                 if wanted == "pause":
-                    await store.set_campaign_status(campaign_id, CampaignStatus.PAUSED)
+                    await store.campaigns.set_campaign_status(campaign_id, CampaignStatus.PAUSED)
                     return (
                         f"campaign {campaign_id} paused: every worker stops sending within a "
                         f"second (`rcskit campaign resume {campaign_id}` resumes it)"
@@ -884,12 +884,12 @@ def commands() -> typer.Typer:
                 if wanted == "resume":
                     if now is CampaignStatus.RUNNING:
                         raise CampaignError(f"campaign {campaign_id} is running already")
-                    await store.set_campaign_status(campaign_id, CampaignStatus.RUNNING)
+                    await store.campaigns.set_campaign_status(campaign_id, CampaignStatus.RUNNING)
                     return (
                         f"campaign {campaign_id} resumed: running workers (`rcskit worker`) "
                         f"take it up within a second, or run `rcskit campaign run {campaign_id}`"
                     )
-                await store.set_campaign_status(campaign_id, CampaignStatus.CANCELLED)
+                await store.campaigns.set_campaign_status(campaign_id, CampaignStatus.CANCELLED)
                 cancelled = await CampaignSends(store).cancel_open(campaign_id)
                 return (
                     f"campaign {campaign_id} cancelled: {cancelled} open recipient(s) will not "
@@ -1044,7 +1044,7 @@ def commands() -> typer.Typer:
 
         async def go() -> list[Campaign]:
             async with await _open(database, must_exist=True) as store:
-                return await store.list_campaigns()
+                return await store.campaigns.list_campaigns()
 
         try:
             found = run_coroutine(go())

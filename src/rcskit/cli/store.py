@@ -163,7 +163,9 @@ def register(app: typer.Typer) -> None:
 
         async def run() -> list[OutboundMessage]:
             async with await _open_existing(database) as store:
-                return await store.find_messages(campaign=campaign, state=state, to=to, limit=limit)
+                return await store.messages.find_messages(
+                    campaign=campaign, state=state, to=to, limit=limit
+                )
 
         try:
             rows = run_coroutine(run())
@@ -188,7 +190,7 @@ def register(app: typer.Typer) -> None:
 
         async def run() -> tuple[OutboundMessage | None, list[HistoryEntry]]:
             async with await _open_existing(database) as store:
-                return await store.get_message(id), await store.get_history(id)
+                return await store.messages.get_message(id), await store.messages.get_history(id)
 
         try:
             found, history = run_coroutine(run())

@@ -9,11 +9,16 @@ SQLite is the default (a file, WAL mode, created and migrated on open); PostgreS
 
     async with await Store.open("rcskit.db") as store:
         id = deterministic_id("spring-sale", "+33612345678")
-        await store.record_outbound(id, "google", "+33612345678", Message("Hello"))
-        await store.begin_attempt(id)
+        await store.messages.record_outbound(id, "google", "+33612345678", Message("Hello"))
+        await store.messages.begin_attempt(id)
         ...                                     # send it
-        await store.mark_sent(id, id)           # Google: the provider id is our messageId
-        await store.apply_status("google", id, "DELIVERED")
+        await store.messages.mark_sent(id, id)  # Google: the provider id is our messageId
+        await store.messages.apply_status("google", id, "DELIVERED")
+
+A :class:`Store` holds one repository per concern, sharing its engine: ``store.messages``
+(:class:`MessageRepository`), ``store.campaigns`` (:class:`CampaignRepository`),
+``store.capabilities`` (:class:`CapabilityRepository`), ``store.inbound``
+(:class:`InboundRepository`) and ``store.workers`` (:class:`WorkerRepository`).
 
 Message states follow :mod:`rcskit.store.states` (never backwards); worker leases follow
 :mod:`rcskit.store.claims`.
@@ -27,8 +32,11 @@ import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .campaigns import AddedRecipients
+    from .campaigns import AddedRecipients, CampaignRepository
+    from .capabilities import CapabilityRepository
     from .engine import DEFAULT_DATABASE, create_engine, database_url, display_url
+    from .inbound import InboundRepository
+    from .messages import MessageRepository
     from .migrate import head_revision, migrate
     from .records import (
         BillingRecord,
@@ -52,20 +60,24 @@ if TYPE_CHECKING:
     )
     from .states import MessageState, is_final, moves, next_state, state_for_status
     from .store import Store
-    from .workers import LiveWorker, WorkerRefused
+    from .workers import LiveWorker, WorkerRefused, WorkerRepository
 
 __all__ = [
     "DEFAULT_DATABASE",
     "AddedRecipients",
     "BillingRecord",
     "Campaign",
+    "CampaignRepository",
     "CampaignStatus",
+    "CapabilityRepository",
     "CapabilityResult",
     "DatabaseUnavailable",
     "HistoryEntry",
     "InboundRecord",
+    "InboundRepository",
     "InvalidRecord",
     "LiveWorker",
+    "MessageRepository",
     "MessageState",
     "NewRecipient",
     "OutboundMessage",
@@ -78,6 +90,7 @@ __all__ = [
     "StoreError",
     "UnknownRecord",
     "WorkerRefused",
+    "WorkerRepository",
     "create_engine",
     "database_url",
     "deterministic_id",
@@ -93,7 +106,18 @@ __all__ = [
 # The names above are loaded on first use (PEP 562): importing a module of this package that
 # needs none of them, such as the bot's inbox (``store.inbox*``), does not load SQLAlchemy and
 # Alembic. The first access to any of them loads them all.
-_MODULES = ("campaigns", "engine", "migrate", "records", "states", "store", "workers")
+_MODULES = (
+    "campaigns",
+    "capabilities",
+    "engine",
+    "inbound",
+    "messages",
+    "migrate",
+    "records",
+    "states",
+    "store",
+    "workers",
+)
 
 
 def __getattr__(name: str) -> Any:

@@ -1,12 +1,13 @@
-"""Campaigns and their recipients, with the claims workers take on recipients.
+"""Campaigns (``store.campaigns``) and their recipients, with the claims workers take on recipients.
 
-A runner imports the CSV with :meth:`CampaignStore.add_recipients` (streamed, in chunks;
+A runner imports the CSV with :meth:`CampaignRepository.add_recipients` (streamed, in chunks;
 numbers already in the campaign are skipped: the unique ``(campaign_id, msisdn)`` key removes
 duplicates, and re-importing after a crash adds nothing twice), then loops::
 
-    batch = await store.claim_batch(campaign_id, worker_id, n=100, lease_s=60)
+    campaigns = store.campaigns
+    batch = await campaigns.claim_batch(campaign_id, worker_id, n=100, lease_s=60)
     ... handle each recipient, renew() while working ...
-    await store.release(campaign_id, worker_id, [r.line_number], status=RecipientStatus.SENT)
+    await campaigns.release(campaign_id, worker_id, [r.line_number], status=RecipientStatus.SENT)
 
 Several workers (processes, hosts) can share a campaign: a recipient is handed to one worker at
 a time, and comes back to the pool when its lease expires (see :mod:`rcskit.store.claims`).
@@ -38,7 +39,7 @@ from .records import (
 )
 from .schema import campaign_recipients, campaigns
 
-__all__ = ["AddedRecipients", "CampaignStore"]
+__all__ = ["AddedRecipients", "CampaignRepository"]
 
 _C = campaigns
 _R = campaign_recipients
@@ -49,8 +50,8 @@ IMPORT_CHUNK = 1000
 
 @dataclass(frozen=True, slots=True)
 class AddedRecipients:
-    """What :meth:`CampaignStore.add_recipients` did: rows inserted, and rows skipped because
-    their line or their number was already in the campaign."""
+    """What :meth:`CampaignRepository.add_recipients` did: rows inserted, and rows skipped
+    because their line or their number was already in the campaign."""
 
     inserted: int
     skipped: int
@@ -102,7 +103,7 @@ def _statuses(statuses: Iterable[RecipientStatus | str]) -> list[str]:
     return out
 
 
-class CampaignStore(StoreCore):
+class CampaignRepository(StoreCore):
     """Campaigns, recipients, and recipient claims for campaign workers."""
 
     async def create_campaign(

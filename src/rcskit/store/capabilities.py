@@ -14,7 +14,7 @@ from .core import StoreCore, check_aware, check_text, chunks, unique
 from .records import CapabilityResult, InvalidRecord
 from .schema import capability_results
 
-__all__ = ["CapabilityStore"]
+__all__ = ["CapabilityRepository"]
 
 _K = capability_results
 
@@ -34,7 +34,7 @@ def _capability(row: Row[Any]) -> CapabilityResult:
     )
 
 
-class CapabilityStore(StoreCore):
+class CapabilityRepository(StoreCore):
     """Store and read capability answers."""
 
     async def save_capabilities(self, results: Iterable[CapabilityResult]) -> int:

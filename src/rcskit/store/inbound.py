@@ -16,7 +16,7 @@ from .core import StoreCore, check_text, require_positive
 from .records import BillingRecord, InboundRecord, InvalidRecord
 from .schema import billing_events, inbound_messages
 
-__all__ = ["InboundStore"]
+__all__ = ["InboundRepository"]
 
 _I = inbound_messages
 _B = billing_events
@@ -58,7 +58,7 @@ def _billing(row: Row[Any]) -> BillingRecord:
     )
 
 
-class InboundStore(StoreCore):
+class InboundRepository(StoreCore):
     """User messages, suggestion taps and other user events; billing events."""
 
     async def record_inbound(self, event: Event) -> bool:

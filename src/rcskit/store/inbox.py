@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,15 +35,19 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    import asyncio
+
     from .inbox_postgres import PostgresInbox
     from .inbox_sqlite import SqliteInbox
 
 __all__ = [
     "DEFAULT_WINDOW",
     "DedupStore",
+    "GroupedInbox",
     "Inbox",
     "InboxEntry",
     "InboxRecord",
+    "InboxRow",
     "MemoryDedup",
     "MemoryState",
     "StateStore",
@@ -133,6 +138,91 @@ class Inbox(Protocol):
 
     async def close(self) -> None:
         """Write what is queued and release resources."""
+
+
+InboxRow = tuple[str, str, str, float, str | None, bytes | None]
+"""key, bot, state, seen_at, provider, body: one row an inbox inserts."""
+
+RECORD_COLUMNS = "key, bot, state, provider, body, error, seen_at, finished_at"
+"""The inbox columns :func:`inbox_record` reads, in its order."""
+
+
+def inbox_record(row: Sequence[Any]) -> InboxRecord:
+    """An :class:`InboxRecord` from a row of :data:`RECORD_COLUMNS` (a tuple or a driver's
+    record), the body copied to ``bytes``."""
+    key, bot, state, provider, body, error, seen_at, finished_at = row
+    return InboxRecord(
+        key=key,
+        bot=bot,
+        state=state,
+        provider=provider,
+        body=None if body is None else bytes(body),
+        error=error,
+        seen_at=seen_at,
+        finished_at=finished_at,
+    )
+
+
+class GroupedInbox(ABC):
+    """What the inboxes that group their writes share: the rows of :meth:`accept` and
+    :meth:`claim`, stamped with a strictly increasing ``seen_at``.
+
+    A backend keeps the rest: :meth:`_submit` queues the rows (in ``_accepts``, with the
+    caller's future) for its next grouped write and returns, per row, whether its key was new,
+    once that write is committed. ``max_batch`` bounds the rows of one write, ``finish_delay``
+    (seconds) how long a ``done``/``failed`` mark may wait to ride along with a write, and
+    ``purge_every`` (seconds) how often a write also drops the keys older than ``window``.
+    """
+
+    def __init__(
+        self,
+        *,
+        window: timedelta | float,
+        max_batch: int,
+        finish_delay: float,
+        purge_every: float,
+    ) -> None:
+        if max_batch < 1:
+            raise ValueError(f"max_batch must be at least 1, not {max_batch}")
+        if finish_delay < 0:
+            raise ValueError(f"finish_delay must not be negative, not {finish_delay}")
+        self.window = window_seconds(window)
+        self.max_batch = max_batch
+        self.finish_delay = finish_delay
+        self.purge_every = purge_every
+        self.commits = 0
+        """Transactions committed so far (for tests and benchmarks)."""
+        self._accepts: list[tuple[list[InboxRow], asyncio.Future[list[bool]]]] = []
+        self._last_purge = 0.0
+        self._last_seen = 0.0
+
+    def _seen_at(self) -> float:
+        """Now, strictly increasing within this inbox (orders the pending events)."""
+        now = time.time()
+        if now <= self._last_seen:
+            now = self._last_seen + 1e-6
+        self._last_seen = now
+        return now
+
+    async def accept(self, entries: Sequence[InboxEntry]) -> list[bool]:
+        """Record the entries as ``pending`` events; per entry, ``True`` if its key is new.
+
+        Returns once the transaction holding them is committed.
+        """
+        seen_at = self._seen_at
+        rows: list[InboxRow] = [
+            (entry.key, entry.bot, "pending", seen_at(), entry.provider, entry.body)
+            for entry in entries
+        ]
+        return await self._submit(rows)
+
+    async def claim(self, key: str) -> bool:
+        """Record ``key`` alone (nothing to re-run); ``True`` if not seen within the window."""
+        return (await self._submit([(key, "", "done", self._seen_at(), None, None)]))[0]
+
+    @abstractmethod
+    async def _submit(self, rows: list[InboxRow]) -> list[bool]:
+        """Write ``rows`` with the next group; per row, ``True`` if its key was new."""
 
 
 def window_seconds(window: timedelta | float) -> float:

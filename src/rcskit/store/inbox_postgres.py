@@ -16,14 +16,22 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any
 
 import asyncpg  # type: ignore[import-untyped]
 
 from .engine import database_url, display_url
-from .inbox import DEFAULT_WINDOW, InboxEntry, InboxRecord, window_seconds
+from .inbox import (
+    DEFAULT_WINDOW,
+    RECORD_COLUMNS,
+    GroupedInbox,
+    InboxEntry,
+    InboxRecord,
+    InboxRow,
+    inbox_record,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -76,11 +84,8 @@ ON CONFLICT (bot, contact) DO UPDATE SET data = excluded.data, updated_at = excl
 """
 _STATE_DELETE = "DELETE FROM rcskit_state WHERE bot = $1 AND contact = $2"
 
-_Row = tuple[str, str, str, float, str | None, bytes | None]
-"""key, bot, state, seen_at, provider, body: one row to insert."""
 
-
-class PostgresInbox:
+class PostgresInbox(GroupedInbox):
     """The durable inbox (de-duplication + accepted events) and conversation state, in PostgreSQL.
 
     ``PostgresInbox("postgresql://bot@db/rcs", schema="bots")``. The connection pool opens on
@@ -103,10 +108,9 @@ class PostgresInbox:
     ) -> None:
         if pool_size < 1:
             raise ValueError(f"pool_size must be at least 1, not {pool_size}")
-        if max_batch < 1:
-            raise ValueError(f"max_batch must be at least 1, not {max_batch}")
-        if finish_delay < 0:
-            raise ValueError(f"finish_delay must not be negative, not {finish_delay}")
+        super().__init__(
+            window=window, max_batch=max_batch, finish_delay=finish_delay, purge_every=purge_every
+        )
         parsed = database_url(os.fspath(url))
         if not parsed.drivername.startswith("postgresql"):
             raise ValueError(f"PostgresInbox needs a postgresql:// URL, not {display_url(parsed)}")
@@ -114,23 +118,14 @@ class PostgresInbox:
         self.url = display_url(parsed)
         """The database URL with its password masked."""
         self.schema = schema
-        self.window = window_seconds(window)
         self.pool_size = pool_size
-        self.max_batch = max_batch
-        self.finish_delay = finish_delay
-        self.purge_every = purge_every
-        self.commits = 0
-        """Transactions committed so far (for tests and benchmarks)."""
         self._pool: asyncpg.Pool | None = None
         self._engine: AsyncEngine | None = None
         self._tables_ready = False
         self._opening: asyncio.Lock | None = None
-        self._accepts: list[tuple[list[_Row], asyncio.Future[list[bool]]]] = []
         self._finishes: list[tuple[str, str | None, float, str]] = []
         self._writer: asyncio.Task[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
-        self._last_purge = 0.0
-        self._last_seen = 0.0
 
     def __repr__(self) -> str:
         return f"PostgresInbox({self.url!r}, schema={self.schema!r}, window={self.window}s)"
@@ -196,13 +191,6 @@ class PostgresInbox:
 
     # -------------------------------------------------------------- writing
 
-    def _seen_at(self) -> float:
-        now = time.time()
-        if now <= self._last_seen:
-            now = self._last_seen + 1e-6
-        self._last_seen = now
-        return now
-
     def _kick(self) -> None:
         """Start the writer task unless it runs (it loops while work is queued)."""
         if self._writer is None or self._writer.done():
@@ -219,7 +207,7 @@ class PostgresInbox:
 
     async def _write_all(self) -> None:
         while self._accepts or self._finishes:
-            batch: list[tuple[list[_Row], asyncio.Future[list[bool]]]] = []
+            batch: list[tuple[list[InboxRow], asyncio.Future[list[bool]]]] = []
             count = 0
             while self._accepts and (
                 not batch or count + len(self._accepts[0][0]) <= self.max_batch
@@ -247,7 +235,7 @@ class PostgresInbox:
 
     async def _write(
         self,
-        batch: list[tuple[list[_Row], asyncio.Future[list[bool]]]],
+        batch: list[tuple[list[InboxRow], asyncio.Future[list[bool]]]],
         finishes: list[tuple[str, str | None, float, str]],
     ) -> list[bool]:
         """One transaction: the group's accepted rows, finishes, and a purge when due."""
@@ -272,22 +260,7 @@ class PostgresInbox:
         self.commits += 1
         return [row[0] in inserted and first[row[0]] == i for i, row in enumerate(rows)]
 
-    async def accept(self, entries: Sequence[InboxEntry]) -> list[bool]:
-        """Record the entries as ``pending`` events; per entry, ``True`` if its key is new.
-
-        Returns once the transaction holding them is committed.
-        """
-        rows: list[_Row] = [
-            (entry.key, entry.bot, "pending", self._seen_at(), entry.provider, entry.body)
-            for entry in entries
-        ]
-        return await self._submit(rows)
-
-    async def claim(self, key: str) -> bool:
-        """Record ``key`` alone (nothing to re-run); ``True`` if not seen within the window."""
-        return (await self._submit([(key, "", "done", self._seen_at(), None, None)]))[0]
-
-    async def _submit(self, rows: list[_Row]) -> list[bool]:
+    async def _submit(self, rows: list[InboxRow]) -> list[bool]:
         future: asyncio.Future[list[bool]] = asyncio.get_running_loop().create_future()
         self._accepts.append((rows, future))
         self._kick()
@@ -336,27 +309,13 @@ class PostgresInbox:
     async def records(self, bot: str | None = None) -> list[InboxRecord]:
         """Every inbox row (of ``bot``, or of all bots), oldest first: for tests and tools."""
         await self._drain()
-        query = (
-            "SELECT key, bot, state, provider, body, error, seen_at, finished_at FROM rcskit_inbox"
-        )
+        query = f"SELECT {RECORD_COLUMNS} FROM rcskit_inbox"
         async with self._connection() as conn:
             if bot is None:
                 rows = await conn.fetch(query + " ORDER BY seen_at")
             else:
                 rows = await conn.fetch(query + " WHERE bot = $1 ORDER BY seen_at", bot)
-        return [
-            InboxRecord(
-                key=r["key"],
-                bot=r["bot"],
-                state=cast(Literal["pending", "done", "failed"], r["state"]),
-                provider=r["provider"],
-                body=None if r["body"] is None else bytes(r["body"]),
-                error=r["error"],
-                seen_at=r["seen_at"],
-                finished_at=r["finished_at"],
-            )
-            for r in rows
-        ]
+        return [inbox_record(row) for row in rows]
 
     async def load(self, bot: str, contact: str) -> dict[str, Any]:
         """The stored state of (bot, contact), or ``{}``."""

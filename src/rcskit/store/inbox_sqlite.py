@@ -16,14 +16,22 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .inbox import DEFAULT_WINDOW, InboxEntry, InboxRecord, window_seconds
+from .inbox import (
+    DEFAULT_WINDOW,
+    RECORD_COLUMNS,
+    GroupedInbox,
+    InboxEntry,
+    InboxRecord,
+    InboxRow,
+    inbox_record,
+)
 
 __all__ = ["SqliteInbox"]
 
@@ -78,8 +86,6 @@ _STATE_SAVE = (
 )
 _STATE_DELETE = "DELETE FROM rcskit_state WHERE bot = ? AND contact = ?"
 
-_Row = tuple[str, str, str, float, str | None, bytes | None]
-"""key, bot, state, seen_at, provider, body: one row to insert."""
 _Finish = tuple[str, str | None, float, str, str]
 """state, error, finished_at, state, key: the parameters of one finish."""
 _Save = tuple[str, str, str | None, "asyncio.Future[None]"]
@@ -99,12 +105,12 @@ def _is_busy(err: sqlite3.OperationalError) -> bool:
 class _Group:
     """What one transaction writes, with the callers waiting for it."""
 
-    accepts: list[tuple[list[_Row], asyncio.Future[list[bool]]]]
+    accepts: list[tuple[list[InboxRow], asyncio.Future[list[bool]]]]
     finishes: list[_Finish]
     saves: list[_Save]
 
 
-class SqliteInbox:
+class SqliteInbox(GroupedInbox):
     """The durable inbox (de-duplication + accepted events) and conversation state, in SQLite.
 
     ``SqliteInbox("bot.sqlite3", window=timedelta(days=2))``. The file is opened on first use.
@@ -139,29 +145,21 @@ class SqliteInbox:
         checkpoint_every: int = 200,
         finish_delay: float = 0.05,
     ) -> None:
-        if max_batch < 1:
-            raise ValueError(f"max_batch must be at least 1, not {max_batch}")
+        super().__init__(
+            window=window, max_batch=max_batch, finish_delay=finish_delay, purge_every=purge_every
+        )
         if commit_interval < 0:
             raise ValueError(f"commit_interval must not be negative, not {commit_interval}")
-        if finish_delay < 0:
-            raise ValueError(f"finish_delay must not be negative, not {finish_delay}")
         if checkpoint_every < 1:
             raise ValueError(f"checkpoint_every must be at least 1, not {checkpoint_every}")
         self.path = Path(path)
-        self.window = window_seconds(window)
-        self.purge_every = purge_every
-        self.max_batch = max_batch
         self.commit_interval = commit_interval
         self.checkpoint_every = checkpoint_every
-        self.finish_delay = finish_delay
-        self.commits = 0
-        """Transactions committed so far (for tests and benchmarks)."""
         self._writer: sqlite3.Connection | None = None
         self._opening: asyncio.Future[sqlite3.Connection] | None = None
         self._reader: sqlite3.Connection | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
-        self._accepts: list[tuple[list[_Row], asyncio.Future[list[bool]]]] = []
         self._finishes: list[_Finish] = []
         self._saves: list[_Save] = []
         self._in_flight: set[asyncio.Future[list[bool]]] = set()
@@ -171,8 +169,6 @@ class SqliteInbox:
         self._scheduled_urgent = False
         self._checkpoint: asyncio.Future[None] | None = None
         self._since_checkpoint = 0
-        self._last_purge = 0.0
-        self._last_seen = 0.0
 
     def __repr__(self) -> str:
         return f"SqliteInbox({str(self.path)!r}, window={self.window}s)"
@@ -228,14 +224,6 @@ class SqliteInbox:
 
     # -------------------------------------------------------------- writing (loop thread)
 
-    def _seen_at(self) -> float:
-        """Now, strictly increasing within this store (orders the pending events)."""
-        now = time.time()
-        if now <= self._last_seen:
-            now = self._last_seen + 1e-6
-        self._last_seen = now
-        return now
-
     def _kick(self, *, urgent: bool = True) -> None:
         """Schedule a commit: soon for awaited writes, within ``finish_delay`` for finishes."""
         scheduled = self._scheduled
@@ -287,7 +275,7 @@ class SqliteInbox:
             return
         self._succeeded(group, results)
 
-    def _write_in_thread(self, group: _Group, rows: list[_Row], now: float) -> None:
+    def _write_in_thread(self, group: _Group, rows: list[InboxRow], now: float) -> None:
         """Write ``group`` with the worker thread's connection, which may wait for the lock."""
         pending = asyncio.ensure_future(
             self._in_thread(self._write_waiting, rows, group.finishes, group.saves, now)
@@ -347,7 +335,7 @@ class SqliteInbox:
 
     def _write_waiting(
         self,
-        rows: list[_Row],
+        rows: list[InboxRow],
         finishes: list[_Finish],
         saves: list[_Save],
         now: float,
@@ -358,7 +346,7 @@ class SqliteInbox:
     def _write(
         self,
         conn: sqlite3.Connection,
-        rows: list[_Row],
+        rows: list[InboxRow],
         finishes: list[_Finish],
         saves: list[_Save],
         now: float,
@@ -386,23 +374,7 @@ class SqliteInbox:
             raise
         return results
 
-    async def accept(self, entries: Sequence[InboxEntry]) -> list[bool]:
-        """Record the entries as ``pending`` events; per entry, ``True`` if its key is new.
-
-        Returns once the transaction holding them is committed (see the class docstring).
-        """
-        seen_at = self._seen_at
-        rows: list[_Row] = [
-            (entry.key, entry.bot, "pending", seen_at(), entry.provider, entry.body)
-            for entry in entries
-        ]
-        return await self._submit(rows)
-
-    async def claim(self, key: str) -> bool:
-        """Record ``key`` alone (nothing to re-run); ``True`` if not seen within the window."""
-        return (await self._submit([(key, "", "done", self._seen_at(), None, None)]))[0]
-
-    async def _submit(self, rows: list[_Row]) -> list[bool]:
+    async def _submit(self, rows: list[InboxRow]) -> list[bool]:
         future: asyncio.Future[list[bool]] = asyncio.get_running_loop().create_future()
         self._accepts.append((rows, future))
         self._kick()
@@ -459,27 +431,13 @@ class SqliteInbox:
         ]
 
     def _records(self, bot: str | None) -> list[InboxRecord]:
-        query = (
-            "SELECT key, bot, state, provider, body, error, seen_at, finished_at FROM rcskit_inbox"
-        )
+        query = f"SELECT {RECORD_COLUMNS} FROM rcskit_inbox"
         args: tuple[str, ...] = ()
         if bot is not None:
             query += " WHERE bot = ?"
             args = (bot,)
         rows = self._reader_conn().execute(query + " ORDER BY seen_at", args).fetchall()
-        return [
-            InboxRecord(
-                key=key,
-                bot=name,
-                state=state,
-                provider=provider,
-                body=None if body is None else bytes(body),
-                error=error,
-                seen_at=seen_at,
-                finished_at=finished_at,
-            )
-            for key, name, state, provider, body, error, seen_at, finished_at in rows
-        ]
+        return [inbox_record(row) for row in rows]
 
     def _load(self, bot: str, contact: str) -> dict[str, Any]:
         row = (

@@ -158,7 +158,8 @@ class OutboundMessage:
 
 @dataclass(frozen=True, slots=True)
 class Recorded:
-    """What :meth:`Store.record_outbound` found or made: the row, and whether it is new."""
+    """What :meth:`MessageRepository.record_outbound` found or made: the row, and whether it is
+    new."""
 
     message: OutboundMessage
     created: bool
@@ -171,8 +172,8 @@ class HistoryEntry:
     ``status`` is the word as received (``DELIVERED``, ``ttl_expiration_revoked`` ...) or the
     store's own step (``recorded``, ``attempt``, ``sent``, ``error``). ``from_state``/``to_state``
     are the state before and after (equal when it did not move; ``None`` while the status waits
-    for its message, see :meth:`Store.apply_status`). ``at`` is when it happened by the source's
-    clock, ``recorded_at`` when the store wrote it.
+    for its message, see :meth:`MessageRepository.apply_status`). ``at`` is when it happened by
+    the source's clock, ``recorded_at`` when the store wrote it.
     """
 
     id: int

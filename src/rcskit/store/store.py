@@ -1,42 +1,63 @@
-"""The :class:`Store`: one API over SQLite and PostgreSQL for everything rcskit persists."""
+"""The :class:`Store`: one database (SQLite or PostgreSQL) and its repositories."""
 
 from __future__ import annotations
 
 from types import TracebackType
 
 from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from .campaigns import CampaignStore
-from .capabilities import CapabilityStore
-from .core import Clock
+from .campaigns import CampaignRepository
+from .capabilities import CapabilityRepository
+from .core import Clock, StoreCore
 from .engine import DEFAULT_DATABASE, create_engine, database_url, display_url, ensure_reachable
-from .inbound import InboundStore
+from .inbound import InboundRepository
+from .messages import MessageRepository
 from .migrate import current_revision, head_revision, upgrade_engine
-from .outbox import OutboxStore
 from .records import SchemaOutdated
-from .workers import WorkerStore
+from .workers import WorkerRepository
 
 __all__ = ["Store"]
 
 
-class Store(OutboxStore, CampaignStore, InboundStore, CapabilityStore, WorkerStore):
-    """Everything rcskit persists: the outbox and message history, inbound and billing events,
-    capability answers, campaigns and their recipients.
-
-    ::
+class Store(StoreCore):
+    """Everything rcskit persists, one repository per concern, on one database::
 
         async with await Store.open("rcskit.db") as store:          # SQLite, set up on the spot
-            await store.record_outbound(id, "google", "+33612345678", message)
+            await store.messages.record_outbound(id, "google", "+33612345678", message)
 
         store = await Store.open("postgresql://rcs@db.internal/rcs")  # after `rcskit db upgrade`
 
-    Methods are grouped in :class:`~rcskit.store.outbox.OutboxStore`,
-    :class:`~rcskit.store.campaigns.CampaignStore`, :class:`~rcskit.store.inbound.InboundStore`
-    :class:`~rcskit.store.capabilities.CapabilityStore` and (live workers, the reaper)
-    :class:`~rcskit.store.workers.WorkerStore`; the batched writes of campaign workers are
-    :class:`rcskit.campaign.sends.CampaignSends`, built on a store. Every method runs in its own
+    * :attr:`messages` (:class:`~rcskit.store.messages.MessageRepository`): the outbox, send
+      attempts, statuses, history and queries;
+    * :attr:`campaigns` (:class:`~rcskit.store.campaigns.CampaignRepository`): campaigns, their
+      recipients and the leases workers take on them;
+    * :attr:`capabilities` (:class:`~rcskit.store.capabilities.CapabilityRepository`): capability
+      answers;
+    * :attr:`inbound` (:class:`~rcskit.store.inbound.InboundRepository`): inbound user events
+      and billing events;
+    * :attr:`workers` (:class:`~rcskit.store.workers.WorkerRepository`): live campaign workers
+      and the reaper.
+
+    The repositories share the store's engine (one connection pool), clock and, on SQLite, its
+    turn for writes; so does :class:`rcskit.campaign.sends.CampaignSends` (the batched writes of
+    campaign workers), built as ``CampaignSends(store)``. Every method runs in its own
     transaction; a store may be shared by the tasks of one event loop.
     """
+
+    messages: MessageRepository
+    campaigns: CampaignRepository
+    capabilities: CapabilityRepository
+    inbound: InboundRepository
+    workers: WorkerRepository
+
+    def __init__(self, engine: AsyncEngine | StoreCore, *, clock: Clock | None = None) -> None:
+        super().__init__(engine, clock=clock)
+        self.messages = MessageRepository(self)
+        self.campaigns = CampaignRepository(self)
+        self.capabilities = CapabilityRepository(self)
+        self.inbound = InboundRepository(self)
+        self.workers = WorkerRepository(self)
 
     @classmethod
     async def open(

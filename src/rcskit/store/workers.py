@@ -10,8 +10,8 @@ PostgreSQL), whether the new worker may run beside the live ones (:func:`refusal
 * on PostgreSQL, a campaign paced at a TPS needs every worker serving it to share one rate
   limiter (Redis): two processes pacing alone would each send the full rate.
 
-The reaper (:meth:`WorkerStore.reap`) removes dead workers' rows and clears leases that ran out,
-so that ``campaign status`` shows only live workers and live leases.
+The reaper (:meth:`WorkerRepository.reap`) removes dead workers' rows and clears leases that ran
+out, so that ``campaign status`` shows only live workers and live leases.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ __all__ = [
     "WORKER_TIMEOUT_S",
     "LiveWorker",
     "WorkerRefused",
-    "WorkerStore",
+    "WorkerRepository",
     "local_process_gone",
     "refusal",
 ]
@@ -151,7 +151,7 @@ def refusal(
     return None
 
 
-class WorkerStore(StoreCore):
+class WorkerRepository(StoreCore):
     """Registration, beats and the reaper of campaign workers (see the module docstring)."""
 
     async def register_worker(

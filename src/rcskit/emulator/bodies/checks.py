@@ -15,7 +15,10 @@ Google text message           3072      Google AgentContentMessage
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+from .expiry import ExpiryError, expiry_of
 
 __all__ = [
     "MAX_CARD_DESCRIPTION",
@@ -29,8 +32,13 @@ __all__ = [
     "MIN_CAROUSEL_CARDS",
     "WireError",
     "WireErrorKind",
+    "check_card",
+    "check_carousel",
     "check_count",
+    "check_expiry",
     "check_length",
+    "check_suggestion_list",
+    "one_content_member",
 ]
 
 MAX_CHIPS = 11
@@ -76,3 +84,59 @@ def check_count(items: object, low: int, high: int, path: str) -> list[object]:
         bound = f"max {high}" if low == 0 else f"{low} to {high}"
         raise WireError("limit", f"{path}: {len(items)} items ({bound})")
     return items
+
+
+def one_content_member(container: dict[str, Any], members: Mapping[str, str], path: str) -> str:
+    """The one content member of the object at ``path`` (a key of ``members``); a ``type``
+    error naming them all when it holds none or several."""
+    present = [k for k in members if k in container]
+    if len(present) != 1:
+        found = ", ".join(present) or "none"
+        raise WireError(
+            "type", f"{path} needs exactly one of {', '.join(members)} (found: {found})"
+        )
+    return present[0]
+
+
+def check_suggestion_list(
+    items: object, path: str, high: int, check_texts: Callable[[dict[str, Any], str], None]
+) -> None:
+    """Check a list of at most ``high`` suggestions, each holding one ``reply`` or ``action``
+    object; ``check_texts(body, where)`` checks that object's fields (the format's names)."""
+    for i, item in enumerate(check_count(items, 0, high, path)):
+        where = f"{path}[{i}]"
+        if not isinstance(item, dict) or len([k for k in ("reply", "action") if k in item]) != 1:
+            raise WireError("json", f"{where}: must hold exactly one of reply or action")
+        body = item.get("reply") or item.get("action")
+        if not isinstance(body, dict):
+            raise WireError("json", f"{where}: reply/action must be an object")
+        check_texts(body, where)
+
+
+def check_card(
+    card: object, path: str, check_suggestions: Callable[[object, str, int], None]
+) -> None:
+    """Check a card object: its title and description lengths, its suggestions (at most
+    :data:`MAX_CARD_SUGGESTIONS`, checked by ``check_suggestions``)."""
+    if not isinstance(card, dict):
+        raise WireError("json", f"{path}: must be an object")
+    check_length(card.get("title"), MAX_CARD_TITLE, f"{path}.title")
+    check_length(card.get("description"), MAX_CARD_DESCRIPTION, f"{path}.description")
+    if "suggestions" in card:
+        check_suggestions(card["suggestions"], f"{path}.suggestions", MAX_CARD_SUGGESTIONS)
+
+
+def check_carousel(cards: object, path: str, check_one: Callable[[object, str], None]) -> None:
+    """Check the list of cards at ``path``: ``MIN_CAROUSEL_CARDS..MAX_CAROUSEL_CARDS`` of them,
+    each checked by ``check_one(card, path)``."""
+    for i, card in enumerate(check_count(cards, MIN_CAROUSEL_CARDS, MAX_CAROUSEL_CARDS, path)):
+        check_one(card, f"{path}[{i}]")
+
+
+def check_expiry(body: dict[str, Any], now: float) -> float | None:
+    """The body's expiry (``ttl``/``expireTime``) as a timestamp, or ``None``; an ``expiry``
+    error when it is malformed."""
+    try:
+        return expiry_of(body, now)
+    except ExpiryError as exc:
+        raise WireError("expiry", str(exc)) from None

@@ -1,6 +1,8 @@
 """Reading a Google RBM ``AgentMessage`` body: ``{"contentMessage": {...}, "ttl"|"expireTime"}``.
 
 Used by Google-flavoured surfaces (Dotgo's Google API now; Google RBM direct later).
+:func:`user_message_content` is the other way: a user's message as the content of a Google
+``UserMessage`` webhook.
 """
 
 from __future__ import annotations
@@ -8,23 +10,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.events import UserMessageEvent
 from .checks import (
-    MAX_CARD_DESCRIPTION,
-    MAX_CARD_SUGGESTIONS,
-    MAX_CARD_TITLE,
-    MAX_CAROUSEL_CARDS,
     MAX_CHIPS,
     MAX_GOOGLE_TEXT,
     MAX_POSTBACK,
     MAX_SUGGESTION_TEXT,
-    MIN_CAROUSEL_CARDS,
     WireError,
-    check_count,
+    check_card,
+    check_carousel,
+    check_expiry,
     check_length,
+    check_suggestion_list,
+    one_content_member,
 )
-from .expiry import ExpiryError, expiry_of
 
-__all__ = ["CONTENT_KINDS", "GoogleSend", "parse_google_send"]
+__all__ = ["CONTENT_KINDS", "GoogleSend", "parse_google_send", "user_message_content"]
 
 CONTENT_KINDS = {
     "text": "text",
@@ -46,25 +47,17 @@ class GoogleSend:
     expire_at: float | None
 
 
-def _check_suggestions(items: Any, path: str, high: int) -> None:
-    for i, item in enumerate(check_count(items, 0, high, path)):
-        where = f"{path}[{i}]"
-        if not isinstance(item, dict) or len([k for k in ("reply", "action") if k in item]) != 1:
-            raise WireError("json", f"{where}: must hold exactly one of reply or action")
-        body = item.get("reply") or item.get("action")
-        if not isinstance(body, dict):
-            raise WireError("json", f"{where}: reply/action must be an object")
-        check_length(body.get("text"), MAX_SUGGESTION_TEXT, f"{where}.text")
-        check_length(body.get("postbackData"), MAX_POSTBACK, f"{where}.postbackData")
+def _check_suggestion_texts(body: dict[str, Any], where: str) -> None:
+    check_length(body.get("text"), MAX_SUGGESTION_TEXT, f"{where}.text")
+    check_length(body.get("postbackData"), MAX_POSTBACK, f"{where}.postbackData")
 
 
-def _check_card(card: Any, path: str) -> None:
-    if not isinstance(card, dict):
-        raise WireError("json", f"{path}: must be an object")
-    check_length(card.get("title"), MAX_CARD_TITLE, f"{path}.title")
-    check_length(card.get("description"), MAX_CARD_DESCRIPTION, f"{path}.description")
-    if "suggestions" in card:
-        _check_suggestions(card["suggestions"], f"{path}.suggestions", MAX_CARD_SUGGESTIONS)
+def _check_suggestions(items: object, path: str, high: int) -> None:
+    check_suggestion_list(items, path, high, _check_suggestion_texts)
+
+
+def _check_card(card: object, path: str) -> None:
+    check_card(card, path, _check_suggestions)
 
 
 def _check_content(kind: str, member: str, content: dict[str, Any]) -> None:
@@ -94,15 +87,11 @@ def _check_content(kind: str, member: str, content: dict[str, Any]) -> None:
                 "contentMessage.richCard.standaloneCard.cardContent",
             )
         elif isinstance(value.get("carouselCard"), dict):
-            path = "contentMessage.richCard.carouselCard.cardContents"
-            cards = check_count(
+            check_carousel(
                 value["carouselCard"].get("cardContents"),
-                MIN_CAROUSEL_CARDS,
-                MAX_CAROUSEL_CARDS,
-                path,
+                "contentMessage.richCard.carouselCard.cardContents",
+                _check_card,
             )
-            for i, card in enumerate(cards):
-                _check_card(card, f"{path}[{i}]")
         else:
             raise WireError("type", "contentMessage.richCard needs standaloneCard or carouselCard")
 
@@ -114,19 +103,35 @@ def parse_google_send(body: Any, now: float) -> GoogleSend:
     content = body.get("contentMessage")
     if not isinstance(content, dict):
         raise WireError("json", "contentMessage (an object) is required")
-    present = [k for k in CONTENT_KINDS if k in content]
-    if len(present) != 1:
-        found = ", ".join(present) or "none"
-        raise WireError(
-            "type",
-            f"contentMessage needs exactly one of {', '.join(CONTENT_KINDS)} (found: {found})",
-        )
-    kind = CONTENT_KINDS[present[0]]
-    _check_content(kind, present[0], content)
+    member = one_content_member(content, CONTENT_KINDS, "contentMessage")
+    kind = CONTENT_KINDS[member]
+    _check_content(kind, member, content)
     if "suggestions" in content:
         _check_suggestions(content["suggestions"], "contentMessage.suggestions", MAX_CHIPS)
-    try:
-        expire_at = expiry_of(body, now)
-    except ExpiryError as exc:
-        raise WireError("expiry", str(exc)) from None
-    return GoogleSend(content=content, kind=kind, expire_at=expire_at)
+    return GoogleSend(content=content, kind=kind, expire_at=check_expiry(body, now))
+
+
+def user_message_content(event: UserMessageEvent) -> dict[str, Any]:
+    """The content of a user's message in a Google ``UserMessage`` (``text``, ``userFile`` or
+    ``location``), as Google-format webhooks carry it."""
+    if event.text is not None:
+        return {"text": event.text}
+    if event.file is not None:
+        return {
+            "userFile": {
+                "payload": {
+                    "mimeType": event.file.mime_type,
+                    "fileSizeBytes": event.file.size,
+                    "fileUri": event.file.url,
+                    "fileName": event.file.name,
+                }
+            }
+        }
+    if event.location is not None:
+        return {
+            "location": {
+                "latitude": event.location.latitude,
+                "longitude": event.location.longitude,
+            }
+        }
+    return {}

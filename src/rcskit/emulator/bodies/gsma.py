@@ -2,7 +2,8 @@
 
 Used by every GSMA-flavoured surface (Dotgo now; Orange and generic MaaP later). Checks the
 structure, the single content member, the user's number, the content limits (see
-:mod:`rcskit.emulator.bodies.checks`) and the expiry fields.
+:mod:`rcskit.emulator.bodies.checks`) and the expiry fields. :func:`user_message_content` is
+the other way: a user's message as the content member of a GSMA ``message`` webhook.
 """
 
 from __future__ import annotations
@@ -10,23 +11,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.events import UserMessageEvent
 from ..core.phones import is_e164
 from .checks import (
-    MAX_CARD_DESCRIPTION,
-    MAX_CARD_SUGGESTIONS,
-    MAX_CARD_TITLE,
-    MAX_CAROUSEL_CARDS,
     MAX_CHIPS,
     MAX_POSTBACK,
     MAX_SUGGESTION_TEXT,
-    MIN_CAROUSEL_CARDS,
     WireError,
-    check_count,
+    check_card,
+    check_carousel,
+    check_expiry,
     check_length,
+    check_suggestion_list,
+    one_content_member,
 )
-from .expiry import ExpiryError, expiry_of
 
-__all__ = ["CONTENT_KINDS", "GsmaSend", "check_suggestions", "parse_gsma_send"]
+__all__ = [
+    "CONTENT_KINDS",
+    "GsmaSend",
+    "check_suggestions",
+    "parse_gsma_send",
+    "user_message_content",
+]
 
 CONTENT_KINDS = {
     "textMessage": "text",
@@ -50,28 +56,20 @@ class GsmaSend:
     expire_at: float | None
 
 
-def check_suggestions(items: Any, path: str, high: int) -> None:
+def _check_suggestion_texts(body: dict[str, Any], where: str) -> None:
+    check_length(body.get("displayText"), MAX_SUGGESTION_TEXT, f"{where}.displayText")
+    postback = body.get("postback")
+    if isinstance(postback, dict):
+        check_length(postback.get("data"), MAX_POSTBACK, f"{where}.postback.data")
+
+
+def check_suggestions(items: object, path: str, high: int) -> None:
     """Check a list of GSMA suggestions (``reply`` or ``action`` each) against the limits."""
-    for i, item in enumerate(check_count(items, 0, high, path)):
-        where = f"{path}[{i}]"
-        if not isinstance(item, dict) or len([k for k in ("reply", "action") if k in item]) != 1:
-            raise WireError("json", f"{where}: must hold exactly one of reply or action")
-        body = item.get("reply") or item.get("action")
-        if not isinstance(body, dict):
-            raise WireError("json", f"{where}: reply/action must be an object")
-        check_length(body.get("displayText"), MAX_SUGGESTION_TEXT, f"{where}.displayText")
-        postback = body.get("postback")
-        if isinstance(postback, dict):
-            check_length(postback.get("data"), MAX_POSTBACK, f"{where}.postback.data")
+    check_suggestion_list(items, path, high, _check_suggestion_texts)
 
 
-def _check_card(card: Any, path: str) -> None:
-    if not isinstance(card, dict):
-        raise WireError("json", f"{path}: must be an object")
-    check_length(card.get("title"), MAX_CARD_TITLE, f"{path}.title")
-    check_length(card.get("description"), MAX_CARD_DESCRIPTION, f"{path}.description")
-    if "suggestions" in card:
-        check_suggestions(card["suggestions"], f"{path}.suggestions", MAX_CARD_SUGGESTIONS)
+def _check_card(card: object, path: str) -> None:
+    check_card(card, path, check_suggestions)
 
 
 def _check_content(kind: str, rcs: dict[str, Any]) -> None:
@@ -103,15 +101,11 @@ def _check_content(kind: str, rcs: dict[str, Any]) -> None:
                 "RCSMessage.richcardMessage.message.generalPurposeCard.content",
             )
         elif isinstance(message.get("generalPurposeCardCarousel"), dict):
-            path = "RCSMessage.richcardMessage.message.generalPurposeCardCarousel.content"
-            cards = check_count(
+            check_carousel(
                 message["generalPurposeCardCarousel"].get("content"),
-                MIN_CAROUSEL_CARDS,
-                MAX_CAROUSEL_CARDS,
-                path,
+                "RCSMessage.richcardMessage.message.generalPurposeCardCarousel.content",
+                _check_card,
             )
-            for i, card in enumerate(cards):
-                _check_card(card, f"{path}[{i}]")
         else:
             raise WireError(
                 "type",
@@ -133,14 +127,7 @@ def parse_gsma_send(body: Any, now: float) -> GsmaSend:
         raise WireError(
             "phone", f"messageContact.userContact {phone!r} is not an E.164 number (+ and digits)"
         )
-    present = [k for k in CONTENT_KINDS if k in rcs]
-    if len(present) != 1:
-        found = ", ".join(present) or "none"
-        raise WireError(
-            "type",
-            f"RCSMessage needs exactly one of {', '.join(CONTENT_KINDS)} (found: {found})",
-        )
-    kind = CONTENT_KINDS[present[0]]
+    kind = CONTENT_KINDS[one_content_member(rcs, CONTENT_KINDS, "RCSMessage")]
     _check_content(kind, rcs)
     if "suggestedChipList" in rcs:
         chips = rcs["suggestedChipList"]
@@ -149,9 +136,28 @@ def parse_gsma_send(body: Any, now: float) -> GsmaSend:
         check_suggestions(
             chips.get("suggestions"), "RCSMessage.suggestedChipList.suggestions", MAX_CHIPS
         )
-    try:
-        expire_at = expiry_of(body, now)
-    except ExpiryError as exc:
-        raise WireError("expiry", str(exc)) from None
+    expire_at = check_expiry(body, now)
     assert isinstance(phone, str)
     return GsmaSend(phone=phone, rcs_message=rcs, kind=kind, expire_at=expire_at)
+
+
+def user_message_content(event: UserMessageEvent) -> dict[str, Any]:
+    """The ``RCSMessage`` content member of a user's message (``textMessage``,
+    ``fileMessage`` or ``geolocationPushMessage``), as GSMA webhooks carry it."""
+    if event.text is not None:
+        return {"textMessage": event.text}
+    if event.file is not None:
+        return {
+            "fileMessage": {
+                "fileUrl": event.file.url,
+                "fileName": event.file.name,
+                "fileMIMEType": event.file.mime_type,
+                "fileSize": event.file.size,
+            }
+        }
+    if event.location is not None:
+        push: dict[str, Any] = {"pos": f"{event.location.latitude} {event.location.longitude}"}
+        if event.location.label:
+            push["label"] = event.location.label
+        return {"geolocationPushMessage": push}
+    return {}

@@ -60,6 +60,92 @@ def _snake(name: str) -> str:
     return name.strip().lower().replace(" ", "_")
 
 
+def _category(kind: str) -> str:
+    """The billing category of a conversation's messages: Trans 24's own, else conversational."""
+    return TRANS24 if kind == TRANS24 else CONVERSATIONAL
+
+
+def _payload(
+    party: Party,
+    *,
+    billing_id: str,
+    msg_id: str,
+    event_type: str,
+    category: str,
+    now: float,
+    action: str | None,
+    p2a_id: str | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"billingEventId": billing_id, "messageId": msg_id}
+    if p2a_id is not None:
+        body["billingEventIdP2A"] = p2a_id
+    if action is not None:
+        body["billingEventAction"] = action
+    body.update(
+        billingEventType=event_type,
+        billingCategory=category,
+        billingEventTime=_time(now),
+        agentId=party.agent_id,
+        agentName=party.agent_name,
+        userId=party.user,
+    )
+    if party.country:
+        body["countryId"] = party.country
+    if party.carrier:
+        body["carrierId"] = party.carrier
+    return body
+
+
+def _new(party: Party, msg_id: str, kind: str, now: float) -> dict[str, Any]:
+    """``New``: a message billed on its own (``kind`` is both its type and its category)."""
+    return _payload(
+        party,
+        billing_id=msg_id,
+        msg_id=msg_id,
+        event_type=kind,
+        category=kind,
+        now=now,
+        action="New",
+    )
+
+
+def _conversation_start(
+    party: Party,
+    session: _Session,
+    msg_id: str,
+    now: float,
+    kind: str,
+    *,
+    p2a_id: str | None = None,
+) -> dict[str, Any]:
+    """``Update``: the message that turns ``session`` into a conversation of ``kind``."""
+    session.conv = kind
+    return _payload(
+        party,
+        billing_id=f"{session.first_id}_conv",
+        msg_id=msg_id,
+        event_type=kind,
+        category=_category(kind),
+        now=now,
+        action="Update",
+        p2a_id=p2a_id,
+    )
+
+
+def _in_conversation(party: Party, session: _Session, msg_id: str, now: float) -> dict[str, Any]:
+    """A later message of a conversation: its id and type again, no ``billingEventAction``."""
+    assert session.conv is not None
+    return _payload(
+        party,
+        billing_id=f"{session.first_id}_conv",
+        msg_id=msg_id,
+        event_type=session.conv,
+        category=_category(session.conv),
+        now=now,
+        action=None,
+    )
+
+
 class BillingLedger:
     """Decides which billing event each message produces."""
 
@@ -74,111 +160,27 @@ class BillingLedger:
             return None
         return session
 
-    @staticmethod
-    def _payload(
-        party: Party,
-        *,
-        billing_id: str,
-        msg_id: str,
-        event_type: str,
-        category: str,
-        now: float,
-        action: str | None,
-        p2a_id: str | None = None,
-    ) -> dict[str, Any]:
-        body: dict[str, Any] = {"billingEventId": billing_id, "messageId": msg_id}
-        if p2a_id is not None:
-            body["billingEventIdP2A"] = p2a_id
-        if action is not None:
-            body["billingEventAction"] = action
-        body.update(
-            billingEventType=event_type,
-            billingCategory=category,
-            billingEventTime=_time(now),
-            agentId=party.agent_id,
-            agentName=party.agent_name,
-            userId=party.user,
-        )
-        if party.country:
-            body["countryId"] = party.country
-        if party.carrier:
-            body["carrierId"] = party.carrier
-        return body
-
     def a2p(
         self, party: Party, bot_id: str, msg_id: str, now: float, *, basic: bool, trans24: bool
     ) -> tuple[str, dict[str, Any]]:
         """The charge type and billing event for an agent message."""
         key = (bot_id, party.user)
         session = self._session(key, now)
+        kind = BASIC if basic else SINGLE
         if session is None:
             self._sessions[key] = _Session(msg_id, "A2P", now)
-            kind = BASIC if basic else SINGLE
-            return kind, self._payload(
-                party,
-                billing_id=msg_id,
-                msg_id=msg_id,
-                event_type=kind,
-                category=kind,
-                now=now,
-                action="New",
-            )
-        conv_id = f"{session.first_id}_conv"
+            return kind, _new(party, msg_id, kind, now)
         if session.conv is not None:
-            category = TRANS24 if session.conv == TRANS24 else CONVERSATIONAL
-            return session.conv, self._payload(
-                party,
-                billing_id=conv_id,
-                msg_id=msg_id,
-                event_type=session.conv,
-                category=category,
-                now=now,
-                action=None,
-            )
+            return session.conv, _in_conversation(party, session, msg_id, now)
         if session.origin == "P2A":
-            session.conv = P2A_CONV
-            return P2A_CONV, self._payload(
-                party,
-                billing_id=conv_id,
-                msg_id=msg_id,
-                event_type=P2A_CONV,
-                category=CONVERSATIONAL,
-                now=now,
-                action="Update",
-            )
+            return P2A_CONV, _conversation_start(party, session, msg_id, now, P2A_CONV)
         if session.p2a_id is not None:
-            session.conv = A2P_CONV
-            return A2P_CONV, self._payload(
-                party,
-                billing_id=conv_id,
-                msg_id=msg_id,
-                event_type=A2P_CONV,
-                category=CONVERSATIONAL,
-                now=now,
-                action="Update",
-                p2a_id=session.p2a_id,
+            return A2P_CONV, _conversation_start(
+                party, session, msg_id, now, A2P_CONV, p2a_id=session.p2a_id
             )
         if trans24:
-            session.conv = TRANS24
-            return TRANS24, self._payload(
-                party,
-                billing_id=conv_id,
-                msg_id=msg_id,
-                event_type=TRANS24,
-                category=TRANS24,
-                now=now,
-                action="Update",
-            )
-        kind = BASIC if basic else SINGLE
-        return kind, self._payload(
-            party,
-            billing_id=msg_id,
-            msg_id=msg_id,
-            event_type=kind,
-            category=kind,
-            now=now,
-            action="New",
-        )
+            return TRANS24, _conversation_start(party, session, msg_id, now, TRANS24)
+        return kind, _new(party, msg_id, kind, now)
 
     def p2a(self, party: Party, bot_id: str, msg_id: str, now: float) -> dict[str, Any]:
         """The billing event for a user message."""
@@ -186,36 +188,11 @@ class BillingLedger:
         session = self._session(key, now)
         if session is None:
             self._sessions[key] = _Session(msg_id, "P2A", now, p2a_id=msg_id)
-            return self._payload(
-                party,
-                billing_id=msg_id,
-                msg_id=msg_id,
-                event_type=P2A_MESSAGE,
-                category=P2A_MESSAGE,
-                now=now,
-                action="New",
-            )
-        if session.conv is not None:
-            category = TRANS24 if session.conv == TRANS24 else CONVERSATIONAL
-            return self._payload(
-                party,
-                billing_id=f"{session.first_id}_conv",
-                msg_id=msg_id,
-                event_type=session.conv,
-                category=category,
-                now=now,
-                action=None,
-            )
-        session.p2a_id = msg_id
-        return self._payload(
-            party,
-            billing_id=msg_id,
-            msg_id=msg_id,
-            event_type=P2A_MESSAGE,
-            category=P2A_MESSAGE,
-            now=now,
-            action="New",
-        )
+        elif session.conv is not None:
+            return _in_conversation(party, session, msg_id, now)
+        else:
+            session.p2a_id = msg_id
+        return _new(party, msg_id, P2A_MESSAGE, now)
 
     @staticmethod
     def refund(party: Party, msg_id: str, charge: str, now: float) -> dict[str, Any]:

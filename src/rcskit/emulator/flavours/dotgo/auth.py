@@ -15,9 +15,6 @@ to another bot's client; the Google API also needs the ``google`` scope.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import hmac
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
 
@@ -28,6 +25,13 @@ from ...config import BotConfig
 from ...core.request_parts import ApiReply, note
 from ...core.state import EmulatorState
 from ...core.throttle import allow_group1, allow_per_minute
+from ...core.tokens import (
+    ClientRefusals,
+    OAuthError,
+    bearer_token,
+    client_token_endpoint,
+    token_response,
+)
 from .errors import (
     MINUTE_THROTTLE_TEXT,
     SECOND_THROTTLE_TEXT,
@@ -58,82 +62,48 @@ def scope_of(bot: BotConfig) -> str:
     return "Chatbot-message google" if bot.provider == "dotgo_google" else "Chatbot-message"
 
 
-def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
-    return JSONResponse({"error": error, "error_description": description}, status_code=status)
-
-
-def _basic(header: str) -> tuple[str, str] | None:
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic" or not value.strip():
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    client_id, sep, secret = decoded.partition(":")
-    return (client_id, secret) if sep else None
+_REFUSALS = ClientRefusals(
+    no_basic=("unauthorized", "Full authentication is required: HTTP Basic clientId:secret"),
+    bad_client="Bad client credentials",
+    throttled="token requests are limited to {tpm} per minute per client",
+)
 
 
 def token_endpoint(state: EmulatorState) -> Endpoint:
     """The ``/auth/oauth/token`` endpoint."""
 
-    async def token(request: Request) -> Response:
-        credentials = _basic(request.headers.get("authorization", ""))
-        if credentials is None:
-            return _oauth_error(
-                401, "unauthorized", "Full authentication is required: HTTP Basic clientId:secret"
-            )
-        client_id, secret = credentials
-        bot = state.bot(state.clients.get(client_id, ""))
-        if (
-            bot is None
-            or bot.provider not in DOTGO_PROVIDERS
-            or not bot.client_active
-            or not hmac.compare_digest(
-                secret.encode(), bot.client_secret.get_secret_value().encode()
-            )
-        ):
-            return _oauth_error(401, "invalid_client", "Bad client credentials")
-        note(request, bot_id=bot.id)
-        now = state.ts()
-        if not allow_per_minute(state.counters_of(bot.id).token, now, bot.token_tpm):
-            return _oauth_error(
-                429,
-                "too_many_requests",
-                f"token requests are limited to {bot.token_tpm} per minute per client",
-            )
+    async def grant_token(request: Request, client_id: str, bot: BotConfig, now: float) -> Response:
         grant = request.query_params.get("grant_type")
         if grant is None and "form-urlencoded" in request.headers.get("content-type", ""):
             form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
             grant = form.get("grant_type")
         if grant is None:
-            return _oauth_error(400, "invalid_request", "Missing grant type")
+            raise OAuthError(400, "invalid_request", "Missing grant type")
         if grant != "client_credentials":
-            return _oauth_error(400, "unsupported_grant_type", f"Unsupported grant type: {grant}")
+            raise OAuthError(400, "unsupported_grant_type", f"Unsupported grant type: {grant}")
         issued = state.tokens.issue(
             client_id=client_id, bot_id=bot.id, scope=scope_of(bot), now=now, ttl_s=TOKEN_TTL_S
         )
-        return JSONResponse(
+        return token_response(
             {
                 "access_token": issued.token,
                 "token_type": "bearer",
                 "expires_in": TOKEN_TTL_S,
                 "scope": issued.scope,
-            },
-            headers={"Cache-Control": "no-store"},
+            }
         )
 
-    return token
+    return client_token_endpoint(state, DOTGO_PROVIDERS, _REFUSALS, grant_token)
 
 
 def authorize(
     state: EmulatorState, request: Request, bot_id: str | None, *, google: bool
 ) -> BotConfig:
     """Check the bearer token for a call on ``bot_id``; return the bot or raise DotgoError."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = bearer_token(request)
+    if token is None:
         raise DotgoError("401-A")
-    issued = state.tokens.lookup(token.strip(), state.ts())
+    issued = state.tokens.lookup(token, state.ts())
     if issued is None:
         raise DotgoError("401-A")
     owner = state.bot(issued.bot_id)

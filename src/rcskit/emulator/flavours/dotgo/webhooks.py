@@ -18,6 +18,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from ...bodies.google import user_message_content as google_user_content
+from ...bodies.gsma import user_message_content as gsma_user_content
 from ...config import BotConfig
 from ...core.events import (
     BillingEvent,
@@ -67,22 +69,7 @@ def render_gsma(bot: BotConfig, event: WebhookEvent) -> OutboundWebhook | None:
             body["reason"] = {"text": event.reason_text, "code": event.reason_code}
         return OutboundWebhook(body, f"messageStatus:{status}")
     if isinstance(event, UserMessageEvent):
-        rcs = {"msgId": event.msg_id}
-        if event.text is not None:
-            rcs["textMessage"] = event.text
-        elif event.file is not None:
-            rcs["fileMessage"] = {
-                "fileUrl": event.file.url,
-                "fileName": event.file.name,
-                "fileMIMEType": event.file.mime_type,
-                "fileSize": event.file.size,
-            }
-        elif event.location is not None:
-            push: dict[str, Any] = {"pos": f"{event.location.latitude} {event.location.longitude}"}
-            if event.location.label:
-                push["label"] = event.location.label
-            rcs["geolocationPushMessage"] = push
-        rcs["timestamp"] = _time(event.at)
+        rcs = {"msgId": event.msg_id, **gsma_user_content(event), "timestamp": _time(event.at)}
         return OutboundWebhook(_gsma_wrap("message", event.phone, rcs), "message")
     if isinstance(event, ResponseEvent):
         postback: dict[str, Any] = {"data": event.postback}
@@ -148,23 +135,8 @@ def render_google(bot: BotConfig, event: WebhookEvent) -> OutboundWebhook | None
             "messageId": event.msg_id,
             "sendTime": _time(event.at),
             "agentId": agent,
+            **google_user_content(event),
         }
-        if event.text is not None:
-            body["text"] = event.text
-        elif event.file is not None:
-            body["userFile"] = {
-                "payload": {
-                    "mimeType": event.file.mime_type,
-                    "fileSizeBytes": event.file.size,
-                    "fileUri": event.file.url,
-                    "fileName": event.file.name,
-                }
-            }
-        elif event.location is not None:
-            body["location"] = {
-                "latitude": event.location.latitude,
-                "longitude": event.location.longitude,
-            }
         return OutboundWebhook(body, "message")
     if isinstance(event, ResponseEvent):
         response: dict[str, Any] = {

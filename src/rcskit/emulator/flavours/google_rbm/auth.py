@@ -25,14 +25,20 @@ from typing import Any
 
 import jwt
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from ...config import BotConfig
 from ...core.faults import inject
-from ...core.request_parts import note
+from ...core.request_parts import BodyNotJson, note, read_json
 from ...core.state import EmulatorState
 from ...core.throttle import allow_per_minute, allow_per_second
-from ..maap.auth import form_fields
+from ...core.tokens import (
+    OAuthError,
+    bearer_token,
+    form_fields,
+    rs256_signed_by,
+    token_response,
+)
 from .errors import GoogleError
 
 __all__ = [
@@ -41,7 +47,9 @@ __all__ = [
     "RBM_SCOPE",
     "TOKEN_TTL_S",
     "authorize",
+    "authorized_json_object",
     "guard",
+    "json_body",
     "token_endpoint",
 ]
 
@@ -62,18 +70,10 @@ _TIMEFRAME = (
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-class _OAuthError(Exception):
-    def __init__(self, status: int, error: str, description: str) -> None:
-        super().__init__(description)
-        self.status = status
-        self.error = error
-        self.description = description
-
-
 def _number(claims: dict[str, Any], name: str) -> float:
     value = claims.get(name)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _OAuthError(400, "invalid_grant", _TIMEFRAME)
+        raise OAuthError(400, "invalid_grant", _TIMEFRAME)
     return float(value)
 
 
@@ -82,36 +82,23 @@ def _verify_assertion(state: EmulatorState, assertion: str, own_url: str) -> Bot
         header = jwt.get_unverified_header(assertion)
         claims = jwt.decode(assertion, options={"verify_signature": False})
     except jwt.InvalidTokenError:
-        raise _OAuthError(400, "invalid_grant", "Invalid JWT: not a JWT") from None
+        raise OAuthError(400, "invalid_grant", "Invalid JWT: not a JWT") from None
     issuer = claims.get("iss")
     bot = next(
         (b for b in state.bots.values() if b.provider == "google" and b.client_id == issuer),
         None,
     )
     if bot is None or bot.public_key is None:
-        raise _OAuthError(401, "invalid_client", f"The OAuth client was not found: {issuer!r}")
+        raise OAuthError(401, "invalid_client", f"The OAuth client was not found: {issuer!r}")
     if not bot.client_active:
-        raise _OAuthError(401, "invalid_client", "The service account is disabled.")
+        raise OAuthError(401, "invalid_client", "The service account is disabled.")
     if header.get("alg") != "RS256":
-        raise _OAuthError(400, "invalid_grant", "Invalid JWT Signature.")
-    try:
-        jwt.decode(
-            assertion,
-            bot.public_key,
-            algorithms=["RS256"],
-            options={
-                "verify_exp": False,
-                "verify_iat": False,
-                "verify_nbf": False,
-                "verify_aud": False,
-                "verify_iss": False,
-            },
-        )
-    except jwt.InvalidTokenError:
-        raise _OAuthError(400, "invalid_grant", "Invalid JWT Signature.") from None
+        raise OAuthError(400, "invalid_grant", "Invalid JWT Signature.")
+    if not rs256_signed_by(assertion, bot.public_key):
+        raise OAuthError(400, "invalid_grant", "Invalid JWT Signature.")
     audience = claims.get("aud")
     if audience not in (*GOOGLE_TOKEN_AUDIENCES, own_url):
-        raise _OAuthError(
+        raise OAuthError(
             400,
             "invalid_grant",
             f"Invalid JWT: Failed audience check. The expected value is "
@@ -124,10 +111,10 @@ def _verify_assertion(state: EmulatorState, assertion: str, own_url: str) -> Bot
         or issued_at > now + MAX_CLOCK_SKEW_S
         or not 0 < expires - issued_at <= MAX_ASSERTION_LIFETIME_S
     ):
-        raise _OAuthError(400, "invalid_grant", _TIMEFRAME)
+        raise OAuthError(400, "invalid_grant", _TIMEFRAME)
     scope = claims.get("scope")
     if not isinstance(scope, str) or RBM_SCOPE not in scope.split():
-        raise _OAuthError(
+        raise OAuthError(
             400, "invalid_scope", f"Invalid OAuth scope: {scope!r} does not include {RBM_SCOPE}"
         )
     return bot
@@ -141,29 +128,27 @@ def token_endpoint(state: EmulatorState) -> Endpoint:
         try:
             grant = fields.get("grant_type")
             if grant != JWT_BEARER_GRANT:
-                raise _OAuthError(
+                raise OAuthError(
                     400, "unsupported_grant_type", f"Invalid grant_type: {grant or ''}"
                 )
             assertion = fields.get("assertion")
             if not assertion:
-                raise _OAuthError(400, "invalid_request", "Missing required parameter: assertion")
+                raise OAuthError(400, "invalid_request", "Missing required parameter: assertion")
             own_url = str(request.url.replace(query=""))
             bot = _verify_assertion(state, assertion, own_url)
             note(request, bot_id=bot.id)
             now = state.ts()
             if not allow_per_minute(state.counters_of(bot.id).token, now, bot.token_tpm):
-                raise _OAuthError(
+                raise OAuthError(
                     429, "rate_limit_exceeded", f"at most {bot.token_tpm} token requests per minute"
                 )
-        except _OAuthError as err:
-            body = {"error": err.error, "error_description": err.description}
-            return JSONResponse(body, status_code=err.status)
+        except OAuthError as err:
+            return err.response()
         issued = state.tokens.issue(
             client_id=bot.client_id, bot_id=bot.id, scope=RBM_SCOPE, now=now, ttl_s=TOKEN_TTL_S
         )
-        return JSONResponse(
-            {"access_token": issued.token, "expires_in": TOKEN_TTL_S - 1, "token_type": "Bearer"},
-            headers={"Cache-Control": "no-store"},
+        return token_response(
+            {"access_token": issued.token, "expires_in": TOKEN_TTL_S - 1, "token_type": "Bearer"}
         )
 
     return token
@@ -190,9 +175,8 @@ def authorize(state: EmulatorState, request: Request, agent_id: str | None) -> B
 def authenticate(state: EmulatorState, request: Request) -> BotConfig:
     """Check the bearer token alone: 401 without a valid one, 403 without the RBM scope;
     return the agent the token was issued to."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
+    token = bearer_token(request)
+    if token is None:
         raise GoogleError(
             401,
             "Request is missing required authentication credential. Expected OAuth 2 access "
@@ -209,6 +193,28 @@ def authenticate(state: EmulatorState, request: Request) -> BotConfig:
     if owner is None or owner.provider != "google" or RBM_SCOPE not in issued.scope.split():
         raise GoogleError(403, "Request had insufficient authentication scopes.")
     return owner
+
+
+async def json_body(request: Request) -> Any:
+    """The request's JSON body; Google's 400 "Invalid JSON payload received." otherwise."""
+    try:
+        return await read_json(request)
+    except BodyNotJson as exc:
+        raise GoogleError(400, f"Invalid JSON payload received. {exc}") from None
+
+
+async def authorized_json_object(
+    state: EmulatorState, request: Request
+) -> tuple[BotConfig, dict[str, Any]]:
+    """For a call whose JSON object body names the agent (``agentId``, else the query's):
+    the credentials first (as Google checks them), then the body, the agent and the guard."""
+    authenticate(state, request)
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise GoogleError(400, "Invalid JSON payload received. The body must be a JSON object.")
+    bot = authorize(state, request, body.get("agentId") or request.query_params.get("agentId"))
+    await guard(state, bot)
+    return bot, body
 
 
 _FAULTS = {

@@ -23,10 +23,9 @@ from starlette.responses import JSONResponse, Response
 
 from ...config import BotConfig
 from ...core.records import StoredFile
-from ...core.request_parts import BodyNotJson, read_json
 from ...core.state import EmulatorState
 from ..dotgo.files import FILE_TYPES
-from .auth import authenticate, authorize, guard
+from .auth import authorize, authorized_json_object, guard
 from .errors import GoogleError
 
 __all__ = ["create_file", "upload_file"]
@@ -54,16 +53,7 @@ def _keep(
 
 async def create_file(state: EmulatorState, request: Request) -> Response:
     """``POST /v1/files`` (URL mode)."""
-    authenticate(state, request)  # credentials first, as Google checks them
-    try:
-        body: Any = await read_json(request)
-    except BodyNotJson as exc:
-        raise GoogleError(400, f"Invalid JSON payload received. {exc}") from None
-    if not isinstance(body, dict):
-        raise GoogleError(400, "Invalid JSON payload received. The body must be a JSON object.")
-    agent = body.get("agentId")
-    bot = authorize(state, request, agent or request.query_params.get("agentId"))
-    await guard(state, bot)
+    bot, body = await authorized_json_object(state, request)
     url = _http_url(body.get("fileUrl"), "fileUrl")
     if "thumbnailUrl" in body:
         _http_url(body["thumbnailUrl"], "thumbnailUrl")

@@ -32,9 +32,9 @@ from ...config import BotConfig
 from ...core.delivery import accept, cancel, read_by_bot
 from ...core.phones import is_e164
 from ...core.records import A2P, FMT_GOOGLE, P2A, iso
-from ...core.request_parts import BodyNotJson, note, read_json
+from ...core.request_parts import note
 from ...core.state import EmulatorState
-from .auth import authorize, guard
+from .auth import authorize, guard, json_body
 from .errors import NOT_FOUND_MESSAGE, GoogleError
 
 __all__ = ["EVENT_IDS", "agent_event", "create_message", "phone_of", "required_features", "revoke"]
@@ -126,13 +126,6 @@ def _required_id(request: Request, name: str) -> str:
     return value
 
 
-async def _json(request: Request) -> Any:
-    try:
-        return await read_json(request)
-    except BodyNotJson as exc:
-        raise GoogleError(400, f"Invalid JSON payload received. {exc}") from None
-
-
 async def create_message(state: EmulatorState, request: Request) -> Response:
     """``POST .../agentMessages``."""
     bot = authorize(state, request, request.query_params.get("agentId"))
@@ -144,7 +137,7 @@ async def create_message(state: EmulatorState, request: Request) -> Response:
         raise GoogleError(
             400, f"The message is {len(raw)} bytes (max {state.config.max_message_bytes})."
         )
-    body = await _json(request)
+    body = await json_body(request)
     if _used(state, bot, message_id):
         earlier = state.find_message(bot.id, message_id)
         if earlier is not None and earlier.fmt == FMT_GOOGLE:
@@ -216,7 +209,7 @@ async def agent_event(state: EmulatorState, request: Request) -> Response:
     await guard(state, bot)
     number = phone_of(request)
     event_id = _required_id(request, "eventId")
-    body = await _json(request)
+    body = await json_body(request)
     event_type = body.get("eventType") if isinstance(body, dict) else None
     if event_type not in ("READ", "IS_TYPING"):
         raise GoogleError(400, f"eventType {event_type!r} must be READ or IS_TYPING")

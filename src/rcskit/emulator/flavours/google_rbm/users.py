@@ -19,16 +19,14 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ...core.phones import is_e164
-from ...core.request_parts import BodyNotJson, read_json
 from ...core.state import EmulatorState
 from ...core.throttle import SlidingWindow, allow_per_minute
-from .auth import authenticate, authorize, guard
+from .auth import authorize, authorized_json_object, guard
 from .errors import NOT_FOUND_MESSAGE, GoogleError
 from .messages import phone_of
 
@@ -73,16 +71,7 @@ def _in_sample(agent: str, number: str) -> bool:
 
 async def batch_get(state: EmulatorState, request: Request) -> Response:
     """``POST /v1/users:batchGet``."""
-    authenticate(state, request)  # credentials first, as Google checks them
-    try:
-        body: Any = await read_json(request)
-    except BodyNotJson as exc:
-        raise GoogleError(400, f"Invalid JSON payload received. {exc}") from None
-    if not isinstance(body, dict):
-        raise GoogleError(400, "Invalid JSON payload received. The body must be a JSON object.")
-    agent = body.get("agentId")
-    bot = authorize(state, request, agent or request.query_params.get("agentId"))
-    await guard(state, bot)
+    bot, body = await authorized_json_object(state, request)
     windows: dict[str, SlidingWindow] = state.extensions.setdefault(_BATCH_WINDOWS, {})
     if not allow_per_minute(windows.setdefault(bot.id, SlidingWindow(60)), state.ts(), BATCH_QPM):
         raise GoogleError(

@@ -30,6 +30,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
+from ...bodies.google import user_message_content
 from ...config import BotConfig
 from ...core.events import (
     OutboundWebhook,
@@ -147,22 +148,7 @@ def _payload(
                 "type": event.kind.upper(),
             }
             return message, "suggestionResponse", "USER_MESSAGE", event.at
-        if event.text is not None:
-            message["text"] = event.text
-        elif event.file is not None:
-            message["userFile"] = {
-                "payload": {
-                    "mimeType": event.file.mime_type,
-                    "fileSizeBytes": event.file.size,
-                    "fileUri": event.file.url,
-                    "fileName": event.file.name,
-                }
-            }
-        elif event.location is not None:
-            message["location"] = {
-                "latitude": event.location.latitude,
-                "longitude": event.location.longitude,
-            }
+        message.update(user_message_content(event))
         return message, "message", "USER_MESSAGE", event.at
     return None
 

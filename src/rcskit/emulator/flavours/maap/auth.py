@@ -19,20 +19,25 @@ unknown or expired; 404 for an unknown bot; 403 when the token belongs to anothe
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable
-from urllib.parse import parse_qsl
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from ...config import BotConfig
 from ...core.request_parts import note
 from ...core.state import EmulatorState
-from ...core.throttle import allow_per_minute
+from ...core.tokens import (
+    ClientRefusals,
+    OAuthError,
+    basic_credentials,
+    bearer_token,
+    client_token_endpoint,
+    form_fields,
+    token_response,
+)
 from .errors import MaapError
 
 __all__ = [
@@ -53,99 +58,56 @@ REFRESH_EXTENSION = "maap.refresh_tokens"
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def basic_credentials(header: str) -> tuple[str, str] | None:
-    """``(client_id, secret)`` from an HTTP Basic ``Authorization`` value, or ``None``."""
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic" or not value.strip():
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    client_id, sep, secret = decoded.partition(":")
-    return (client_id, secret) if sep else None
-
-
-async def form_fields(request: Request) -> dict[str, str]:
-    """The query parameters, overridden by a form-urlencoded body's fields."""
-    fields = dict(request.query_params)
-    if "form-urlencoded" in request.headers.get("content-type", ""):
-        body = (await request.body()).decode("utf-8", "replace")
-        fields.update(parse_qsl(body, keep_blank_values=True))
-    return fields
-
-
-def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
-    return JSONResponse({"error": error, "error_description": description}, status_code=status)
+_REFUSALS = ClientRefusals(
+    no_basic=("invalid_client", "HTTP Basic authentication (clientId:secret) is required"),
+    bad_client="Bad client credentials",
+    throttled="at most {tpm} token requests per minute",
+)
 
 
 def token_endpoint(state: EmulatorState) -> Endpoint:
     """The ``/oauth2/v1/token`` endpoint."""
 
-    async def token(request: Request) -> Response:
-        credentials = basic_credentials(request.headers.get("authorization", ""))
-        if credentials is None:
-            return _oauth_error(
-                401, "invalid_client", "HTTP Basic authentication (clientId:secret) is required"
-            )
-        client_id, secret = credentials
-        bot = state.bot(state.clients.get(client_id, ""))
-        if (
-            bot is None
-            or bot.provider != "maap"
-            or not bot.client_active
-            or not hmac.compare_digest(
-                secret.encode(), bot.client_secret.get_secret_value().encode()
-            )
-        ):
-            return _oauth_error(401, "invalid_client", "Bad client credentials")
-        note(request, bot_id=bot.id)
-        now = state.ts()
-        if not allow_per_minute(state.counters_of(bot.id).token, now, bot.token_tpm):
-            return _oauth_error(
-                429, "too_many_requests", f"at most {bot.token_tpm} token requests per minute"
-            )
+    async def grant_token(request: Request, client_id: str, bot: BotConfig, now: float) -> Response:
         fields = await form_fields(request)
         grant = fields.get("grant_type")
         scope = fields.get("scope")
         if scope is not None and MAAP_SCOPE not in scope.split():
-            return _oauth_error(400, "invalid_scope", f"scope {scope!r} must include botmessage")
+            raise OAuthError(400, "invalid_scope", f"scope {scope!r} must include botmessage")
         refresh_tokens: dict[str, tuple[str, str]] = state.extensions.setdefault(
             REFRESH_EXTENSION, {}
         )
         if grant == "refresh_token":
             presented = fields.get("refresh_token", "")
             if refresh_tokens.get(presented) != (client_id, bot.id):
-                return _oauth_error(400, "invalid_grant", "Invalid refresh token")
+                raise OAuthError(400, "invalid_grant", "Invalid refresh token")
             del refresh_tokens[presented]
         elif grant is None:
-            return _oauth_error(400, "invalid_request", "Missing grant_type")
+            raise OAuthError(400, "invalid_request", "Missing grant_type")
         elif grant != "client_credentials":
-            return _oauth_error(400, "unsupported_grant_type", f"Unsupported grant type: {grant}")
+            raise OAuthError(400, "unsupported_grant_type", f"Unsupported grant type: {grant}")
         issued = state.tokens.issue(
             client_id=client_id, bot_id=bot.id, scope=MAAP_SCOPE, now=now, ttl_s=TOKEN_TTL_S
         )
         refresh = secrets.token_urlsafe(32)
         refresh_tokens[refresh] = (client_id, bot.id)
-        return JSONResponse(
+        return token_response(
             {
                 "access_token": issued.token,
                 "token_type": "bearer",
                 "expires_in": TOKEN_TTL_S,
                 "refresh_token": refresh,
                 "scope": MAAP_SCOPE,
-            },
-            headers={"Cache-Control": "no-store"},
+            }
         )
 
-    return token
+    return client_token_endpoint(state, ("maap",), _REFUSALS, grant_token)
 
 
 def authorize(state: EmulatorState, request: Request, bot_id: str) -> BotConfig:
     """Check the bearer token of a call on ``bot_id``; return the bot or raise MaapError."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
+    token = bearer_token(request)
+    if token is None:
         raise MaapError(401, "Authorization: Bearer <access token> is required")
     bot = state.bot(bot_id)
     if bot is None or bot.provider != "maap":

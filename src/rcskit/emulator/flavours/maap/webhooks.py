@@ -20,6 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from ...bodies.gsma import user_message_content
 from ...config import BotConfig
 from ...core.events import (
     AliasEvent,
@@ -71,23 +72,7 @@ def _body(
 
 
 def _message(event: UserMessageEvent) -> dict[str, Any]:
-    rcs: dict[str, Any] = {"msgId": event.msg_id}
-    if event.text is not None:
-        rcs["textMessage"] = event.text
-    elif event.file is not None:
-        rcs["fileMessage"] = {
-            "fileUrl": event.file.url,
-            "fileName": event.file.name,
-            "fileMIMEType": event.file.mime_type,
-            "fileSize": event.file.size,
-        }
-    elif event.location is not None:
-        push: dict[str, Any] = {"pos": f"{event.location.latitude} {event.location.longitude}"}
-        if event.location.label:
-            push["label"] = event.location.label
-        rcs["geolocationPushMessage"] = push
-    rcs["timestamp"] = _time(event.at)
-    return rcs
+    return {"msgId": event.msg_id, **user_message_content(event), "timestamp": _time(event.at)}
 
 
 def _render(bot: BotConfig, event: WebhookEvent) -> tuple[dict[str, Any], str] | None:

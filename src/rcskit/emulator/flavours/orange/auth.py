@@ -22,21 +22,27 @@ Every BotHub call then needs both ``Authorization: Bearer <Orange Developer toke
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote_plus
 
 import jwt
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from ...config import BotConfig
 from ...core.request_parts import note
 from ...core.state import EmulatorState
-from ...core.throttle import allow_per_minute
-from ...core.tokens import IssuedToken
-from ..maap.auth import basic_credentials, form_fields
+from ...core.tokens import (
+    ClientRefusals,
+    IssuedToken,
+    OAuthError,
+    bearer_token,
+    client_token_endpoint,
+    form_fields,
+    rs256_signed_by,
+    token_response,
+)
 from ..maap.send import gsma_time
 from .errors import OrangeError
 
@@ -68,56 +74,32 @@ def _unauthorized(code: int, description: str) -> OrangeError:
     return OrangeError(401, code, message[code], description)
 
 
-def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
-    return JSONResponse({"error": error, "error_description": description}, status_code=status)
+_REFUSALS = ClientRefusals(
+    no_basic=("invalid_client", "Authorization: Basic base64(client_id:client_secret)"),
+    bad_client="Client authentication failed",
+    throttled="at most {tpm} token requests per minute",
+)
 
 
 def developer_token_endpoint(state: EmulatorState) -> Endpoint:
     """The Orange Developer ``/oauth/v3/token`` endpoint."""
 
-    async def token(request: Request) -> Response:
-        credentials = basic_credentials(request.headers.get("authorization", ""))
-        if credentials is None:
-            return _oauth_error(
-                401, "invalid_client", "Authorization: Basic base64(client_id:client_secret)"
-            )
-        client_id, secret = credentials
-        bot = state.bot(state.clients.get(client_id, ""))
-        if (
-            bot is None
-            or bot.provider != "orange"
-            or not bot.client_active
-            or not hmac.compare_digest(
-                secret.encode(), bot.client_secret.get_secret_value().encode()
-            )
-        ):
-            return _oauth_error(401, "invalid_client", "Client authentication failed")
-        note(request, bot_id=bot.id)
-        now = state.ts()
-        if not allow_per_minute(state.counters_of(bot.id).token, now, bot.token_tpm):
-            return _oauth_error(
-                429, "too_many_requests", f"at most {bot.token_tpm} token requests per minute"
-            )
-        grant = (await form_fields(request)).get("grant_type")
-        if grant != "client_credentials":
-            return _oauth_error(
-                400, "unsupported_grant_type", "grant_type must be client_credentials"
-            )
+    async def grant_token(request: Request, client_id: str, bot: BotConfig, now: float) -> Response:
+        if (await form_fields(request)).get("grant_type") != "client_credentials":
+            raise OAuthError(400, "unsupported_grant_type", "grant_type must be client_credentials")
         issued = state.tokens.issue(
             client_id=client_id, bot_id=bot.id, scope=DEVELOPER_SCOPE, now=now, ttl_s=TOKEN_TTL_S
         )
-        return JSONResponse(
-            {"token_type": "Bearer", "access_token": issued.token, "expires_in": str(TOKEN_TTL_S)},
-            headers={"Cache-Control": "no-store"},
+        return token_response(
+            {"token_type": "Bearer", "access_token": issued.token, "expires_in": str(TOKEN_TTL_S)}
         )
 
-    return token
+    return client_token_endpoint(state, ("orange",), _REFUSALS, grant_token)
 
 
 def _developer_token(state: EmulatorState, request: Request) -> IssuedToken:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
+    token = bearer_token(request)
+    if token is None:
         raise _unauthorized(40, "Authorization: Bearer <Orange Developer access token> is required")
     issued = state.tokens.lookup(token, state.ts())
     if issued is None:
@@ -152,23 +134,10 @@ def verify_bot_jwt(state: EmulatorState, token: str) -> BotConfig:
         raise _unauthorized(41, f"JWT token: iss {issuer!r} is not a registered bot id")
     if bot.public_key is None:
         raise _unauthorized(41, f"JWT token: bot {bot.id} has no registered public key")
-    try:
-        jwt.decode(
-            token,
-            bot.public_key,
-            algorithms=["RS256"],
-            options={
-                "verify_exp": False,
-                "verify_iat": False,
-                "verify_nbf": False,
-                "verify_aud": False,
-                "verify_iss": False,
-            },
-        )
-    except jwt.InvalidTokenError:
+    if not rs256_signed_by(token, bot.public_key):
         raise _unauthorized(
             41, f"JWT token: the signature does not verify with bot {bot.id}'s public key"
-        ) from None
+        )
     audience = claims.get("aud")
     if audience != JWT_AUDIENCE and not (isinstance(audience, list) and JWT_AUDIENCE in audience):
         raise _unauthorized(41, f"JWT token: aud {audience!r} must be {JWT_AUDIENCE!r}")
@@ -219,15 +188,14 @@ def gsma_token_endpoint(state: EmulatorState) -> Endpoint:
         issued = state.tokens.issue(
             client_id=bot.client_id, bot_id=bot.id, scope=GSMA_SCOPE, now=now, ttl_s=TOKEN_TTL_S
         )
-        return JSONResponse(
+        return token_response(
             {
                 "accessToken": issued.token,
                 "expiresIn": str(TOKEN_TTL_S),
                 "scope": GSMA_SCOPE,
                 "timeStamp": gsma_time(now),
                 "tokenType": "Bearer",
-            },
-            headers={"Cache-Control": "no-store"},
+            }
         )
 
     return auth

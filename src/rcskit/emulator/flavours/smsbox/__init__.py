@@ -106,6 +106,17 @@ def _entry(raw: str, number: str | None, state: str, reason: str) -> dict[str, A
     return {"submitted": raw, "rewrited": rewritten, "state": state, "reason_code": reason}
 
 
+def _accepted(reference: str, entries: list[dict[str, Any]]) -> JSONResponse:
+    """202: the request is queued, with what became of each recipient."""
+    body = {
+        "response": _ACCEPTED,
+        "details": "Request accepted for processing.",
+        "reference": reference,
+        "recipients": entries,
+    }
+    return JSONResponse(body, status_code=202)
+
+
 def _new_reference() -> str:
     return "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(14))
 
@@ -221,13 +232,7 @@ def smsbox_routes(state: EmulatorState) -> list[BaseRoute]:
                 msg_id=f"{reference}{number}",
                 expire_at=expire_at,
             )
-        body_out = {
-            "response": _ACCEPTED,
-            "details": "Request accepted for processing.",
-            "reference": reference,
-            "recipients": entries,
-        }
-        return JSONResponse(body_out, status_code=202)
+        return _accepted(reference, entries)
 
     def revoke(bot: BotConfig, body: dict[str, Any]) -> Response:
         found = _recipients(body, "revoke")
@@ -245,13 +250,7 @@ def smsbox_routes(state: EmulatorState) -> list[BaseRoute]:
                 entries.append(_entry(raw, number, "ACCEPTED", "PROCESSING"))
             else:
                 entries.append(_entry(raw, number, "REFUSED", "ALREADY_DELIVERED"))
-        body_out = {
-            "response": _ACCEPTED,
-            "details": "Request accepted for processing.",
-            "reference": reference,
-            "recipients": entries,
-        }
-        return JSONResponse(body_out, status_code=202)
+        return _accepted(reference, entries)
 
     def add_testers(bot: BotConfig, body: dict[str, Any]) -> Response:
         entries, added = [], 0
@@ -302,13 +301,7 @@ def smsbox_routes(state: EmulatorState) -> list[BaseRoute]:
                 if msg.direction == P2A and msg.displayed_at is None:
                     read_by_bot(state, msg)
             entries.append(_entry(raw, number, "ACCEPTED", "PROCESSING"))
-        body_out = {
-            "response": _ACCEPTED,
-            "details": "Request accepted for processing.",
-            "reference": _new_reference(),
-            "recipients": entries,
-        }
-        return JSONResponse(body_out, status_code=202)
+        return _accepted(_new_reference(), entries)
 
     operations = {
         "message": message,

@@ -1,28 +1,30 @@
-"""The outbox: outbound messages recorded before they are sent, their states and history.
+"""Messages (``store.messages``): the outbox of outbound messages recorded before they are sent,
+their states and history.
 
 The send protocol the campaign runner (and any durable sender) follows::
 
-    rec = await store.record_outbound(id, provider, to, message)   # before anything goes out
+    messages = store.messages
+    rec = await messages.record_outbound(id, provider, to, message)   # before anything goes out
     if rec.message.state is MessageState.PENDING:
-        await store.begin_attempt(id)                               # written before the call
+        await messages.begin_attempt(id)                               # written before the call
         try:
             answer = await client.send(...)
         except RcsError as err:
             if err.retryable:
-                await store.record_attempt_error(id, code, str(err), retry_at=...)
+                await messages.record_attempt_error(id, code, str(err), retry_at=...)
             else:
-                await store.mark_failed(id, code, str(err))
+                await messages.mark_failed(id, code, str(err))
         else:
-            await store.mark_sent(id, answer.provider_message_id)  # written after the call
+            await messages.mark_sent(id, answer.provider_message_id)  # written after the call
 
-A crash between :meth:`OutboxStore.begin_attempt` and :meth:`OutboxStore.mark_sent` leaves
-a ``pending`` message with ``attempts > 0``: the in-flight case. Where the provider has an
+A crash between :meth:`MessageRepository.begin_attempt` and :meth:`MessageRepository.mark_sent`
+leaves a ``pending`` message with ``attempts > 0``: the in-flight case. Where the provider has an
 idempotency key (Google ``messageId``: the outbox id) resending is safe; elsewhere the runner must
 decide (and report) whether to resend.
 
 Status events find their message by ``(provider, provider_message_id)``. One that arrives before
-:meth:`OutboxStore.mark_sent` has stored that id (a fast webhook) is kept in the history without a
-message, and applied when ``mark_sent`` attaches the id.
+:meth:`MessageRepository.mark_sent` has stored that id (a fast webhook) is kept in the history
+without a message, and applied when ``mark_sent`` attaches the id.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ from .records import (
 from .schema import message_history, outbound_messages
 from .states import MessageState, next_state, state_for_status
 
-__all__ = ["OutboxStore"]
+__all__ = ["MessageRepository"]
 
 log = logging.getLogger("rcskit.store")
 
@@ -113,7 +115,7 @@ def _incoming(status: MessageState | str) -> tuple[str, MessageState | None]:
     return word, state_for_status(word)
 
 
-class OutboxStore(StoreCore):
+class MessageRepository(StoreCore):
     """Outbound messages: record, attempt, sent, statuses, history, queries, relay claims."""
 
     # ------------------------------------------------------------ writes around a send
