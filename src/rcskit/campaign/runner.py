@@ -1146,25 +1146,26 @@ class Runner:
     async def _on_time(self, r: Recipient, id: str, slot: Slot) -> bool:
         """Right before the request: wait for its slot to begin; when it went by while the
         attempt was recorded (or its status looked up), book a new one rather than leave
-        late, bunched with later slots' requests. ``False`` when none could be had (the
-        shared limiter stayed unreachable): the attempt is then closed unsent and the
-        recipient released."""
+        late, bunched with later slots' requests. ``False`` when the request is not to go:
+        the campaign was paused or cancelled meanwhile, or no slot could be had (the shared
+        limiter stayed unreachable); the attempt is then closed unsent and the recipient
+        released."""
         begins, stale = slot
         while True:
             await _sleep_until(begins)
             if time.monotonic() <= stale:
                 return True
             self.progress.late += 1
-            again = await self._pace(again=True)
-            if again is None:
-                self.progress.released += 1
+            again = None if self._halt is not None else await self._pace(again=True)
+            if again is None or self._halt is not None:
+                if again is None and self._halt is None:
+                    self.progress.released += 1
+                    why = "not sent: the shared rate limit was unreachable"
+                else:
+                    why = "not sent: the campaign was paused or cancelled"
                 await self._record(
                     SendOutcome(
-                        r.line_number,
-                        id,
-                        OutcomeKind.RETRY,
-                        reason="not sent: the shared rate limit was unreachable",
-                        retry_at=self._clock(),
+                        r.line_number, id, OutcomeKind.RETRY, reason=why, retry_at=self._clock()
                     )
                 )
                 self._drop(r.line_number, r.fence)
