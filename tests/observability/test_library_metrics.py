@@ -7,6 +7,7 @@ so each test compares a scrape before and after.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
@@ -24,6 +25,7 @@ from rcskit.testing import Emulator
 from rcskit.transport import FakeTransport, HttpRequest, HttpResponse
 
 ALICE = "+14251234567"
+SEED = Path(__file__).resolve().parents[1] / "data/seeds/maap/webhook_message.json"
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
@@ -150,3 +152,53 @@ async def test_a_send_is_one_span_with_its_attempts_and_a_traceparent(
     for request in sends:
         headers = {k.lower(): v for k, v in request.headers.items()}
         assert headers["traceparent"].split("-")[1] == trace_id
+
+
+async def test_a_webhook_is_a_span_with_its_steps_and_its_handler_another(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    monkeypatch.setattr(instrumentation, "TRACER", provider.get_tracer("rcskit"))
+    monkeypatch.setattr(instrumentation, "_tracing", [True, 0.0])
+    bot = Bot(provider="maap", dedup="memory")
+    seen: list[str] = []
+
+    @bot.on_message()
+    async def note(event):  # type: ignore[no-untyped-def]
+        seen.append(event.text)
+
+    body = SEED.read_bytes()
+    assert (await bot.receive(body, {"content-type": "application/json"})).status == 200
+    assert (await bot.receive(body, {"content-type": "application/json"})).status == 200
+    await bot.stop()
+    assert len(seen) == 1  # the second was a duplicate
+    spans = exporter.get_finished_spans()
+    webhooks = [s for s in spans if s.name == "rcskit.webhook"]
+    assert len(webhooks) == 2
+    steps = [[(e.name, dict(e.attributes or {})) for e in s.events] for s in webhooks]
+    assert steps[0] == [("parsed", {"events": 1}), ("stored", {"fresh": 1})]
+    assert steps[1] == [("parsed", {"events": 1}), ("stored", {"fresh": 0})]
+    (handled,) = [s for s in spans if s.name == "rcskit.webhook.handle"]
+    assert dict(handled.attributes or {}) == {"rcs.event": "message"}
+
+
+async def test_a_verified_webhook_span_records_the_verification(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from rcskit.inbound.verify import StaticToken
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    monkeypatch.setattr(instrumentation, "TRACER", provider.get_tracer("rcskit"))
+    monkeypatch.setattr(instrumentation, "_tracing", [True, 0.0])
+    bot = Bot(provider="maap", dedup="memory", verifier=StaticToken("s3cret"))
+    headers = {"content-type": "application/json", "authorization": "s3cret"}
+    assert (await bot.receive(SEED.read_bytes(), headers)).status == 200
+    assert (await bot.receive(SEED.read_bytes(), {"authorization": "wrong"})).status == 401
+    await bot.stop()
+    first, refused = [s for s in exporter.get_finished_spans() if s.name == "rcskit.webhook"]
+    assert [e.name for e in first.events] == ["verified", "parsed", "stored"]
+    assert [e.name for e in refused.events] == []

@@ -101,3 +101,30 @@ async def test_log_context_reaches_lines_and_tasks_started_inside(stream: io.Str
     assert (task["event"], task["campaign"], task["provider"]) == ("from a task", "spring", "dotgo")
     assert (nested["campaign"], nested["provider"]) == ("autumn", "maap")
     assert "campaign" not in outside and "provider" not in outside
+
+
+def test_json_lines_take_over_uvicorn_loggers_configured_as_text() -> None:
+    from rcskit.observability.logs import json_logging_installed, uvicorn_log_config
+
+    server_log = logging.getLogger("uvicorn.error")
+    text = logging.StreamHandler(io.StringIO())
+    server_log.addHandler(text)  # what uvicorn's default log config leaves behind
+    server_log.propagate = False
+    out = io.StringIO()
+    handler = configure_logging("json", stream=out)
+    try:
+        assert json_logging_installed() and uvicorn_log_config() == {"log_config": None}
+        server_log.warning(
+            "Uvicorn running on %s", "http://127.0.0.1:1", extra={"color_message": "\x1b[1m"}
+        )
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert text not in server_log.handlers and server_log.propagate
+    (line,) = out.getvalue().splitlines()
+    record = json.loads(line)
+    assert (
+        record["logger"] == "uvicorn.error"
+        and record["event"] == "Uvicorn running on http://127.0.0.1:1"
+    )
+    assert "color_message" not in record
+    assert not json_logging_installed() and uvicorn_log_config() == {}

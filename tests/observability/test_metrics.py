@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import io
+import threading
 import urllib.request
 
 import pytest
@@ -149,3 +151,84 @@ def test_push_exporters_get_the_histograms_too(registry: MetricsRegistry) -> Non
     (metric,) = {m.name: m for m in metrics if m.name == "t_took_seconds"}.values()
     (point,) = metric.data.data_points
     assert point.count == 2 and list(point.bucket_counts) == [1, 1] and point.sum == 2.5
+
+
+def test_recorders_add_up_with_the_instrument_and_survive_their_owner(
+    registry: MetricsRegistry,
+) -> None:
+    events = registry.counter("t_events_total", "events", "provider", "type")
+    took = registry.histogram("t_took_seconds", "took", "provider", bounds=(0.1, 1.0))
+    exposition = PrometheusExposition([registry])
+    counter = events.recorder("maap", "message")
+    timer = took.recorder("maap")
+    assert samples(exposition.render()) == {}  # bound but never used: nothing exported
+    counter.inc()
+    counter.inc()
+    events.inc("maap", "message")
+    timer.observe(0.05)
+    timer.observe(3.0)
+    took.observe(0.5, "maap")
+    got = samples(exposition.render())
+    assert got[("t_events_total", (("provider", "maap"), ("type", "message")))] == 3
+    assert got[("t_took_seconds_bucket", (("le", "0.1"), ("provider", "maap")))] == 1
+    assert got[("t_took_seconds_bucket", (("le", "1.0"), ("provider", "maap")))] == 2
+    assert got[("t_took_seconds_bucket", (("le", "+Inf"), ("provider", "maap")))] == 3
+    assert got[("t_took_seconds_count", (("provider", "maap"),))] == 3
+    assert got[("t_took_seconds_sum", (("provider", "maap"),))] == pytest.approx(3.55)
+
+    del counter, timer  # the owner (a bot) is gone: its counts stay, folded into the instrument
+    gc.collect()
+    got = samples(exposition.render())
+    assert got[("t_events_total", (("provider", "maap"), ("type", "message")))] == 3
+    assert got[("t_took_seconds_count", (("provider", "maap"),))] == 3
+    assert events._owned == [] and took._owned == []
+
+    kept = took.recorder("maap")
+    kept.observe(0.2)
+    registry.reset()
+    assert samples(exposition.render()) == {}
+    kept.observe(0.2)  # still bound after a reset
+    assert took.count("maap") == 1
+    with pytest.raises(ValueError, match=r"t_took_seconds.*\('provider',\)"):
+        took.recorder()
+    with pytest.raises(ValueError, match=r"t_events_total.*\('provider', 'type'\)"):
+        events.recorder("maap")
+    exposition.close()
+
+
+def test_recorders_owned_by_several_threads_lose_nothing(registry: MetricsRegistry) -> None:
+    events = registry.counter("t_events_total", "events", "provider")
+    took = registry.histogram("t_took_seconds", "took", "provider", bounds=(0.5,))
+    per_thread, threads = 20_000, 4
+    done = threading.Event()
+    reads: list[float] = []
+
+    def own() -> None:  # each thread owns its recorders, as each bot owns its own
+        counter, timer = events.recorder("maap"), took.recorder("maap")
+        for i in range(per_thread):
+            counter.inc()
+            timer.observe(0.25 if i % 2 else 1.0)
+        events.inc("maap")  # the shared path, concurrently
+
+    def read() -> None:  # scrapes while they record: counts only go up
+        while not done.is_set():
+            reads.append(events.value("maap"))
+            point = took.snapshot().get(("maap",))
+            if point is not None:
+                assert point.count == sum(point.bucket_counts)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    workers = [threading.Thread(target=own) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    done.set()
+    reader.join()
+    gc.collect()
+    assert events.value("maap") == threads * (per_thread + 1)
+    point = took.snapshot()[("maap",)]
+    assert point.count == threads * per_thread
+    assert point.bucket_counts == [threads * per_thread // 2, threads * per_thread // 2]
+    assert reads == sorted(reads)

@@ -50,6 +50,7 @@ from ..inbound import google as google_format
 from ..inbound.body import BodyTooLarge, UnsupportedEncoding, decode_body, load_json
 from ..inbound.verify import GoogleSignature, Verifier, WebhookRequest, as_verifier
 from ..observability import instrumentation as obs
+from ..observability.aggregates import CounterRecorder, HistogramRecorder
 from ..providers import registry
 from ..store.inbox import (
     DEFAULT_WINDOW,
@@ -66,6 +67,8 @@ from .dispatch import Dispatcher
 from .router import Middleware, Router
 
 if TYPE_CHECKING:
+    from opentelemetry.trace import Span
+
     from .asgi import AsgiApp
     from .wsgi import WsgiApp
 
@@ -246,6 +249,11 @@ class Bot(Router):
         self._asgi: AsgiApp | None = None
         self._wsgi: WsgiApp | None = None
         self._on_shutdown: list[Callable[[], Awaitable[Any]]] = []
+        # this bot's metric recorders: everything a bot records runs on its one event loop
+        # (start() refuses a second loop), so they record without a lock or a label lookup
+        self._ack_timer = obs.webhook_ack_timer(provider)
+        self._handler_timers: dict[str, HistogramRecorder] = {}
+        self._event_counters: dict[tuple[str, str], CounterRecorder] = {}
 
     def on_shutdown(self, callback: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
         """Run ``callback`` (async, no arguments) when the bot stops, after its stores close.
@@ -452,16 +460,22 @@ class Bot(Router):
 
     async def _handle(self, job: _Job) -> None:
         event = job.event
+        timer = self._handler_timers.get(event.provider)
+        if timer is None:
+            timer = self._handler_timers[event.provider] = obs.handler_timer(event.provider)
         started = time.perf_counter()
         try:
-            with obs.operation_span(
-                "rcskit.webhook.handle",
-                {"rcs.event": event.event_type},
-                log_fields={"provider": event.provider},
-            ):
+            if obs.scoped():
+                with obs.operation_span(
+                    "rcskit.webhook.handle",
+                    {"rcs.event": event.event_type},
+                    log_fields={"provider": event.provider},
+                ):
+                    await self.dispatch(event)
+            else:
                 await self.dispatch(event)
         except Exception as err:
-            obs.observe_handler(event.provider, time.perf_counter() - started)
+            timer.observe(time.perf_counter() - started)
             self.stats["failed"] += 1
             log.exception(
                 "handler failed on event %s (event id %s, %s)",
@@ -473,7 +487,7 @@ class Bot(Router):
             if job.inbox_key is not None and self.inbox is not None:
                 self.inbox.finish(job.inbox_key, f"{type(err).__name__}: {err}")
             return
-        obs.observe_handler(event.provider, time.perf_counter() - started)
+        timer.observe(time.perf_counter() - started)
         self.stats["handled"] += 1
         if job.inbox_key is not None and self.inbox is not None:
             self.inbox.finish(job.inbox_key)
@@ -525,17 +539,26 @@ class Bot(Router):
         """Accept one webhook request (see :meth:`_receive`), in a span, timed and counted in
         the ``rcskit_webhook_*`` metrics."""
         started = time.perf_counter()
-        with obs.operation_span(
-            "rcskit.webhook",
-            {"rcs.provider": self.provider},
-            log_fields={"provider": self.provider},
-        ):
+        if obs.scoped():  # a tracer SDK or JSON logs: the span, and the provider in log lines
+            with obs.operation_span(
+                "rcskit.webhook",
+                {"rcs.provider": self.provider},
+                log_fields={"provider": self.provider},
+            ) as span:
+                answer = await self._receive(body, headers, client_ip, span)
+        else:
             answer = await self._receive(body, headers, client_ip)
-        obs.observe_webhook_answer(self.provider, answer.status, time.perf_counter() - started)
+        self._ack_timer.observe(time.perf_counter() - started)
+        if answer.status >= 300:
+            obs.observe_webhook_rejected(answer.status)
         return answer
 
     async def _receive(
-        self, body: bytes, headers: dict[str, str] | None = None, client_ip: str | None = None
+        self,
+        body: bytes,
+        headers: dict[str, str] | None = None,
+        client_ip: str | None = None,
+        span: Span | None = None,
     ) -> HttpAnswer:
         """Accept one webhook request: verify, bound, parse, de-duplicate, queue, and answer.
 
@@ -567,7 +590,8 @@ class Bot(Router):
                 self.stats["unauthorized"] += 1
                 log.warning("webhook rejected (401) from %s: %s", client_ip or "?", err)
                 return _UNAUTHORIZED
-            obs.span_event("verified")
+            if span is not None:
+                span.add_event("verified")
         try:
             if "content-encoding" in request.headers:
                 body = decode_body(body, request.headers, max_bytes=self.max_body_bytes)
@@ -598,10 +622,11 @@ class Bot(Router):
             self.stats["malformed"] += 1
             log.exception("webhook rejected (400): the body could not be read")
             return HttpAnswer(400, b"the body could not be read as a webhook event")
-        obs.span_event("parsed", events=len(events))
-        return await self._accept(events, body)
+        if span is not None:
+            span.add_event("parsed", {"events": len(events)})
+        return await self._accept(events, body, span)
 
-    async def _accept(self, events: list[Event], body: bytes) -> HttpAnswer:
+    async def _accept(self, events: list[Event], body: bytes, span: Span | None) -> HttpAnswer:
         """De-duplicate (durably with an inbox) and queue ``events``; the answer to send."""
         runner = self._runner
         assert runner is not None
@@ -622,7 +647,8 @@ class Bot(Router):
             log.exception("de-duplication failed on %s: answering 503", ", ".join(keys))
             return _UNAVAILABLE
         durable = self.inbox is not None
-        obs.span_event("stored", fresh=sum(fresh))
+        if span is not None:
+            span.add_event("stored", {"fresh": sum(fresh)})
         for event, key, new in zip(events, keys, fresh, strict=True):
             if not new:
                 self.stats["duplicates"] += 1
@@ -630,7 +656,11 @@ class Bot(Router):
                 log.debug("duplicate event %s ignored", key)
                 continue
             self.stats["accepted"] += 1
-            obs.observe_webhook_event(event.provider, event.event_type)
+            kind = (event.provider, event.event_type)
+            counter = self._event_counters.get(kind)
+            if counter is None:
+                counter = self._event_counters[kind] = obs.webhook_event_counter(*kind)
+            counter.inc()
             runner.submit(event.contact, _Job(event, key if durable else None))
         return _OK
 

@@ -18,6 +18,7 @@ from .observability import (
     LogFormat,
     LogFormatOption,
     MetricsPortOption,
+    announce,
     start_observability,
     uvicorn_log_options,
 )
@@ -146,12 +147,6 @@ def register(app: typer.Typer) -> None:
                 raise typer.Exit(1) from None
             if provider == "emulator":
                 emulator = (settings.emulator_admin_url(), settings.emulator_bot_id())
-        elif bot.client is None:
-            typer.echo(
-                "note: the bot has no client, so replies fail; pass --provider NAME "
-                "(e.g. --provider emulator)",
-                err=True,
-            )
         sock = listen_or_exit(host, port)  # before registering: no webhook to a busy port
         url = f"http://{url_host(host)}:{sock.getsockname()[1]}{bot.path}"
         if emulator is not None:
@@ -167,6 +162,12 @@ def register(app: typer.Typer) -> None:
                 raise typer.Exit(1) from None
             typer.echo(f"registered {url} as the emulator bot's webhook")
         _metrics = start_observability(log_format, metrics_port, level=log_level)
+        if provider is None and bot.client is None:
+            announce(
+                "note: the bot has no client, so replies fail; pass --provider NAME "
+                "(e.g. --provider emulator)",
+                level=logging.WARNING,
+            )
         typer.echo(f"serving {bot.name!r} on {url}")
         serve_on(bot.asgi, sock, log_level=log_level, **uvicorn_log_options(log_format))
 

@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime
+from logging import WARNING
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -23,6 +24,7 @@ from .observability import (
     LogFormat,
     LogFormatOption,
     MetricsPortOption,
+    announce,
     start_observability,
     uvicorn_log_options,
 )
@@ -1105,7 +1107,7 @@ def commands() -> typer.Typer:
                 close_store=True,
             )
             if token is None:
-                typer.echo("warning: no --token: webhook requests are not verified", err=True)
+                announce("warning: no --token: webhook requests are not verified", level=WARNING)
             typer.echo(f"receiving {provider} webhooks on http://{url_host(host)}:{port}/webhook")
             logs = uvicorn_log_options(log_format)
             server = uvicorn.Server(uvicorn.Config(app, log_level="warning", **logs))

@@ -8,6 +8,7 @@ Light at import (typer only): the servers load when a command runs.
 
 from __future__ import annotations
 
+import logging
 import os
 from enum import StrEnum
 from typing import Annotated, Any
@@ -18,6 +19,7 @@ __all__ = [
     "LogFormat",
     "LogFormatOption",
     "MetricsPortOption",
+    "announce",
     "start_observability",
     "uvicorn_log_options",
 ]
@@ -97,8 +99,19 @@ def start_observability(
     except OSError as err:
         typer.echo(f"error: --metrics-port {metrics_port}: cannot listen ({err})", err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"metrics on http://{host}:{bound}/metrics", err=True)
+    announce(f"metrics on http://{host}:{bound}/metrics")
     return exposition
+
+
+def announce(text: str, *, level: int = logging.INFO) -> None:
+    """A serving command's note on stderr: a log record when JSON lines are on (stderr then
+    carries JSON objects only), else the plain line as before."""
+    from ..observability.logs import json_logging_installed
+
+    if json_logging_installed():
+        logging.getLogger("rcskit.cli").log(level, text)
+    else:
+        typer.echo(text, err=True)
 
 
 def uvicorn_log_options(log_format: LogFormat | str) -> dict[str, Any]:

@@ -47,6 +47,7 @@ from ..emulator.ui.render import phone_href
 from ..events import NewUser
 from ..inbound.verify import IpAllowList
 from ..message import Contact
+from ..observability.logs import uvicorn_log_config
 from ..transport import ASGIApp, AsgiTransport, HttpRequest
 from .media import MEDIA_PREFIX, media_app, media_files
 from .showcase import TEMPLATE_CODE, build_bot
@@ -262,9 +263,16 @@ class DemoServer(uvicorn.Server):
 
 
 def server_for(demo: Demo, *, log_level: str = "warning") -> DemoServer:
-    """The uvicorn server of a demo (runs ``demo.app``; give it the socket from :func:`bind`)."""
+    """The uvicorn server of a demo (runs ``demo.app``; give it the socket from :func:`bind`).
+
+    Once ``configure_logging("json")`` ran (``rcskit demo --log-format json``), uvicorn's own
+    lines are JSON lines too."""
     config = uvicorn.Config(
-        demo.app, log_level=log_level, lifespan="on", timeout_graceful_shutdown=3
+        demo.app,
+        log_level=log_level,
+        lifespan="on",
+        timeout_graceful_shutdown=3,
+        **uvicorn_log_config(),
     )
     return DemoServer(config, demo)
 

@@ -17,6 +17,7 @@ from opentelemetry import trace
 from opentelemetry.trace import ProxyTracerProvider, Span, Status, StatusCode
 
 from ..errors import RateLimited, RcsError, ServerError, TransportError
+from .aggregates import CounterRecorder, HistogramRecorder
 from .catalogue import (
     CAMPAIGN_OLDEST_PENDING,
     CAMPAIGN_RECIPIENTS,
@@ -33,11 +34,12 @@ from .catalogue import (
     WEBHOOK_EVENTS,
     WEBHOOK_REJECTED,
 )
-from .logs import json_lines_enabled, log_context
+from .logs import _JSON_LINES, json_lines_enabled, log_context
 from .tracing import TRACER, inject_traceparent
 
 __all__ = [
     "forget_campaign",
+    "handler_timer",
     "log_context",
     "observe_duplicates",
     "observe_failed_attempt",
@@ -48,12 +50,16 @@ __all__ = [
     "observe_token_request",
     "observe_webhook_answer",
     "observe_webhook_event",
+    "observe_webhook_rejected",
     "operation_span",
     "retry_reason",
+    "scoped",
     "send_outcome",
     "set_campaign_progress",
     "span_event",
     "tracing_enabled",
+    "webhook_ack_timer",
+    "webhook_event_counter",
     "with_traceparent",
 ]
 
@@ -91,6 +97,23 @@ def tracing_enabled() -> bool:
     _tracing[1] = now + 1.0
     _tracing[0] = not isinstance(trace.get_tracer_provider(), ProxyTracerProvider)
     return bool(_tracing[0])
+
+
+_provider_global = hasattr(trace, "_TRACER_PROVIDER")
+
+
+def scoped() -> bool:
+    """Whether :func:`operation_span` would open anything: a tracer SDK or JSON logs are set.
+
+    The webhook pipeline asks this once per request and per handled event, and skips the span
+    (and its events) altogether when it is False: with nothing configured, a webhook pays for
+    this call and its metrics only.
+    """
+    if _JSON_LINES[0] or _tracing[0]:
+        return True
+    if _provider_global and trace._TRACER_PROVIDER is None:
+        return False
+    return tracing_enabled()
 
 
 def send_outcome(err: BaseException | None) -> str:
@@ -142,6 +165,8 @@ def operation_span(
     """A span around one operation (``rcskit.send``, ``rcskit.webhook``, ``rcskit.campaign.batch``)
     when tracing is configured, with ``log_fields`` added to JSON log lines written inside when
     JSON logs are on; with neither, one shared no-op context (``None`` as the span)."""
+    if not scoped():  # the usual case in production without a tracer: one call, no span
+        return _NO_SPAN
     tracing = tracing_enabled()
     logs = log_fields is not None and json_lines_enabled()
     if not tracing and not logs:
@@ -195,7 +220,18 @@ def observe_webhook_answer(provider: str, status: int, seconds: float) -> None:
     """The bot answered a webhook POST with ``status`` after ``seconds``."""
     WEBHOOK_ACK.observe(seconds, provider)
     if status >= 300:
-        WEBHOOK_REJECTED.inc(REJECTION_REASONS.get(status, f"http_{status}"))
+        observe_webhook_rejected(status)
+
+
+def observe_webhook_rejected(status: int) -> None:
+    """The bot refused a webhook POST with ``status`` (counted by reason)."""
+    WEBHOOK_REJECTED.inc(REJECTION_REASONS.get(status, f"http_{status}"))
+
+
+def webhook_ack_timer(provider: str) -> HistogramRecorder:
+    """A recorder of ``rcskit_webhook_ack_seconds`` for ``provider``, owned by one bot (its
+    event loop): ``timer.observe(seconds)``, then :func:`observe_webhook_rejected` on a refusal."""
+    return WEBHOOK_ACK.recorder(provider)
 
 
 def observe_webhook_event(provider: str, event_type: str) -> None:
@@ -212,6 +248,17 @@ def observe_duplicates(count: int = 1) -> None:
 def observe_handler(provider: str, seconds: float) -> None:
     """A bot handler ran for ``seconds``."""
     HANDLER_DURATION.observe(seconds, provider)
+
+
+def handler_timer(provider: str) -> HistogramRecorder:
+    """A recorder of ``rcskit_handler_duration_seconds`` for ``provider``, owned by one bot."""
+    return HANDLER_DURATION.recorder(provider)
+
+
+def webhook_event_counter(provider: str, event_type: str) -> CounterRecorder:
+    """A recorder of ``rcskit_webhook_events_total`` for ``provider`` and ``event_type``, owned
+    by one bot (``counter.inc()``)."""
+    return WEBHOOK_EVENTS.recorder(provider, event_type)
 
 
 def observe_lease_expiries(count: int) -> None:

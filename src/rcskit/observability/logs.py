@@ -30,7 +30,16 @@ LogFormat = Literal["text", "json"]
 #: ``+`` then 8-15 digits (E.164), or a bare run of 10-15 digits (a number without its ``+``).
 _PHONE = re.compile(r"(?<![\w+])(\+\d{8,15}|\d{10,15})(?!\w)")
 
-_RESERVED = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+# record attributes that are not fields of the line (uvicorn's ``color_message`` is its message
+# again, with terminal colour codes)
+_RESERVED = frozenset(vars(logging.makeLogRecord({})).keys()) | {
+    "message",
+    "asctime",
+    "color_message",
+}
+
+#: The loggers of uvicorn (the server under ``rcskit run``, ``demo``, ``emulator``, ...).
+UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
 
 _CONTEXT: ContextVar[Mapping[str, str] | None] = ContextVar("rcskit_log_context", default=None)
 _JSON_LINES = [False]  # whether a JsonLogFormatter exists: only it reads the log context
@@ -184,4 +193,28 @@ def configure_logging(
     root.addHandler(handler)
     if root.getEffectiveLevel() > handler.level:  # let the records through; never hide others'
         root.setLevel(handler.level)
+    if log_format == "json":
+        # uvicorn's own lines too: its loggers lose the text handlers a uvicorn default config
+        # may have given them and pass their records up to this handler (a uvicorn server
+        # then must not configure logging again: see uvicorn_log_config)
+        for name in UVICORN_LOGGERS:
+            server_log = logging.getLogger(name)
+            for old in list(server_log.handlers):
+                server_log.removeHandler(old)
+            server_log.propagate = True
     return handler
+
+
+def json_logging_installed() -> bool:
+    """Whether :func:`configure_logging` installed JSON lines on the root logger."""
+    return any(
+        h.get_name() == "rcskit" and isinstance(h.formatter, JsonLogFormatter)
+        for h in logging.getLogger().handlers
+    )
+
+
+def uvicorn_log_config() -> dict[str, Any]:
+    """The logging options of a uvicorn server in this process: with JSON lines installed,
+    ``{"log_config": None}`` (uvicorn leaves logging alone; its records reach the JSON handler,
+    see :func:`configure_logging`), else nothing (uvicorn's own text lines)."""
+    return {"log_config": None} if json_logging_installed() else {}
