@@ -420,6 +420,24 @@ async def test_a_booked_slot_says_when_it_begins_and_when_it_goes_stale(
     assert all(0.1 < g < 0.3 for g in gaps), gaps
 
 
+async def test_a_caller_booked_first_goes_before_the_line(
+    redis_server: RedisServer, key: str, clients: list[object]
+) -> None:
+    lim = limiter(redis_server, key, Gcra(rate=20, burst=0), clients)  # a slot per 50 ms
+    await lim.acquire()
+    line = [asyncio.create_task(lim.book_slot()) for _ in range(40)]  # 2 s of slots
+    await asyncio.sleep(0.05)
+    try:
+        # a request whose attempt is recorded and which missed its slot: it should not
+        # wait the two seconds of the line
+        begins, _ = await asyncio.wait_for(lim.book_slot(first=True), 3)
+        assert begins <= lim.horizon + 0.25
+        assert sum(not t.done() for t in line) >= 20
+    finally:
+        for t in line:
+            t.cancel()
+
+
 async def test_callers_who_left_during_an_outage_get_no_slot_when_redis_is_back(
     redis_server: RedisServer, key: str, clients: list[object]
 ) -> None:

@@ -205,7 +205,7 @@ class Slots:
         begins, _ = await self.book_slot(n)
         await asyncio.sleep(begins)
 
-    async def book_slot(self, n: int = 1) -> tuple[float, float]:
+    async def book_slot(self, n: int = 1, *, first: bool = False) -> tuple[float, float]:
         now = time.monotonic()
         at = max(now, self._next)
         self._next = at + self.every * n

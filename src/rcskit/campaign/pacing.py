@@ -68,9 +68,10 @@ class SlotLimiter(Protocol):
     or book a new one (leaving later could put it in one provider window with the requests
     of later slots)."""
 
-    async def book_slot(self, n: int = 1) -> tuple[float, float]:
+    async def book_slot(self, n: int = 1, *, first: bool = False) -> tuple[float, float]:
         """Book a slot for ``n`` requests (counted as sent) without waiting for it: the
-        seconds from now until it begins and until it goes stale."""
+        seconds from now until it begins and until it goes stale. ``first``: before the
+        callers waiting in line (a request that missed its slot)."""
         ...
 
 

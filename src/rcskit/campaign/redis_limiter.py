@@ -457,6 +457,8 @@ class RedisRateLimiter:
         self._throttled = client.register_script(_THROTTLED)
         self._state = client.register_script(_STATE)
         self._line: deque[tuple[int, asyncio.Future[tuple[float, float]]]] = deque()
+        self._first: deque[tuple[int, asyncio.Future[tuple[float, float]]]] = deque()
+        """Callers booked before the line (``book_slot(first=True)``)."""
         self._booker: asyncio.Task[None] | None = None
         self.max_batch = max_batch
         self._down_since: float | None = None  # first failure of the current outage
@@ -534,16 +536,17 @@ class RedisRateLimiter:
                 return
             self.stale += n  # woke too late: sending now could bunch; book a new slot
 
-    async def book_slot(self, n: int = 1) -> tuple[float, float]:
+    async def book_slot(self, n: int = 1, *, first: bool = False) -> tuple[float, float]:
         """Book a slot for ``n`` requests without waiting for it: the seconds from now until
         it begins and until it goes stale. The caller sends within that span, or books
         again: a request sent later could share a provider window with the requests of
-        later slots."""
-        earliest, latest = await self._booked(n)
+        later slots. ``first``: booked before the callers in line (a request whose attempt
+        is recorded already and missed its slot should not wait behind them)."""
+        earliest, latest = await self._booked(n, first=first)
         now = self._clock()
         return earliest - now, latest - now
 
-    async def _booked(self, n: int) -> tuple[float, float]:
+    async def _booked(self, n: int, *, first: bool = False) -> tuple[float, float]:
         """A slot for ``n`` requests booked by the booking task: (earliest, latest) on the
         local clock."""
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:
@@ -554,7 +557,7 @@ class RedisRateLimiter:
                 " it could never be granted"
             )
         slot: asyncio.Future[tuple[float, float]] = asyncio.get_running_loop().create_future()
-        self._line.append((n, slot))
+        (self._first if first else self._line).append((n, slot))
         if self._booker is None or self._booker.done():
             self._booker = asyncio.create_task(self._book())
         return await slot
@@ -563,18 +566,19 @@ class RedisRateLimiter:
         """Book slots for the callers in line, first come first served, up to
         ``max_batch`` per round trip; the only task of this process that talks to Redis
         for :meth:`acquire`."""
-        line = self._line
         try:
             while True:
                 booked = await self._patiently(self._reserve_head)
                 if booked is None:
                     return  # nobody waits
-                asked, count, reply = booked
+                asked, count, firsts, reply = booked
                 self.round_trips += 1
                 answered = self._clock()
                 granted = int(reply[0])
                 for i in range(granted):
-                    _, slot = line.popleft()
+                    # only this task removes callers, and callers join at the right: the
+                    # heads of both lines are still the ones booked
+                    _, slot = (self._first if i < firsts else self._line).popleft()
                     wait = max(0.0, float(reply[1 + i]))
                     # Redis read its clock between `asked` and `answered`: going at
                     # `answered + wait` is never early, and going after `asked + wait +
@@ -585,36 +589,42 @@ class RedisRateLimiter:
                     # the horizon is full: let a tenth of it free up, then book a batch
                     await self._sleep(max(float(reply[-1]), self.horizon / 10))
         except asyncio.CancelledError:
-            while line:
-                line.popleft()[1].cancel()
+            for line in (self._first, self._line):
+                while line:
+                    line.popleft()[1].cancel()
             raise
         except Exception as exc:  # e.g. a Redis error reply: every waiter gets it
-            while line:
-                _, slot = line.popleft()
-                if not slot.done():
-                    slot.set_exception(exc)
+            for line in (self._first, self._line):
+                while line:
+                    _, slot = line.popleft()
+                    if not slot.done():
+                        slot.set_exception(exc)
 
-    async def _reserve_head(self) -> tuple[float, int, list[bytes]] | None:
-        """One booking for the head of the line (up to ``max_batch`` callers): when it was
-        asked, how many callers it was for, and Redis's reply; ``None`` when nobody waits.
-        The line is read again at every try, so callers who left during an outage get no
-        slot when Redis is back."""
+    async def _reserve_head(self) -> tuple[float, int, int, list[bytes]] | None:
+        """One booking for the heads of the lines (up to ``max_batch`` callers, those booked
+        first before the others): when it was asked, how many callers it was for and how
+        many of them from the first line, and Redis's reply; ``None`` when nobody waits. The
+        lines are read again at every try, so callers who left during an outage get no slot
+        when Redis is back."""
         self._forget_cancelled()
-        count = min(len(self._line), self.max_batch)
+        firsts = min(len(self._first), self.max_batch)
+        count = firsts + min(len(self._line), self.max_batch - firsts)
         if not count:
             return None
-        costs = [self._line[i][0] for i in range(count)]
+        costs = [self._first[i][0] for i in range(firsts)]
+        costs += [self._line[i][0] for i in range(count - firsts)]
         asked = self._clock()
         reply: list[bytes] = await self._reserve(keys=[self.key], args=self._reserve_args(costs))
-        return asked, count, reply
+        return asked, count, firsts, reply
 
     def _forget_cancelled(self) -> None:
         """Drop the callers that gave up (cancelled) while waiting in line, so that no slot
         is booked for them: a runner that waited out a Redis outage may have abandoned many."""
-        if any(slot.done() for _, slot in self._line):
-            kept = [(n, slot) for n, slot in self._line if not slot.done()]
-            self._line.clear()
-            self._line.extend(kept)
+        for line in (self._first, self._line):
+            if any(slot.done() for _, slot in line):
+                kept = [(n, slot) for n, slot in line if not slot.done()]
+                line.clear()
+                line.extend(kept)
 
     async def throttled(self, retry_after: float | None = None) -> LimiterState:
         """The provider answered 429 (or sent ``Retry-After``): slow every worker down.

@@ -200,10 +200,11 @@ async def _sleep_until(at: float) -> None:
         await asyncio.sleep(wait)
 
 
-async def _grant(limiter: RateLimiter) -> Slot:
-    """A slot of ``limiter``: booked ahead by a :class:`SlotLimiter`, else waited for."""
+async def _grant(limiter: RateLimiter, *, first: bool = False) -> Slot:
+    """A slot of ``limiter``: booked ahead by a :class:`SlotLimiter` (``first``: before the
+    callers in line), else waited for."""
     if isinstance(limiter, SlotLimiter):
-        begins, stale = await limiter.book_slot()
+        begins, stale = await limiter.book_slot(first=first)
         now = time.monotonic()
         return now + begins, now + stale
     await limiter.acquire()
@@ -1070,11 +1071,12 @@ class Runner:
         when the shared limiter has been unreachable for :meth:`_blocked_s` (nothing was
         granted). A :class:`~rcskit.campaign.pacing.SlotLimiter`'s slot is booked, not waited
         for (the caller records the attempt just before it); other limiters are waited for.
-        ``again``: a new slot for a request that missed its own (only the last limiter)."""
+        ``again``: a new slot for a request that missed its own (only the last limiter; booked
+        before the requests waiting in line, since its attempt is recorded already)."""
         asked = time.monotonic()
         slot = ANY_TIME
         if self.limiter is not None and not (again and self._spacing is not None):
-            got = await self._slot(self.limiter)
+            got = await self._slot(self.limiter, first=again)
             if got is None:
                 return None
             slot = got
@@ -1101,14 +1103,14 @@ class Runner:
     def _blocked_s(self) -> float:
         return max(BLOCKED_S, self.options.lease_s / 3)
 
-    async def _slot(self, limiter: RateLimiter) -> Slot | None:
+    async def _slot(self, limiter: RateLimiter, *, first: bool = False) -> Slot | None:
         """One slot of ``limiter``, or ``None`` once a shared limiter has been unreachable for
         :meth:`_blocked_s` (the wait is given up: the limiter books nothing for it)."""
         if not isinstance(limiter, ReachableLimiter):
-            return await _grant(limiter)
+            return await _grant(limiter, first=first)
         if limiter.unreachable_for() >= self._blocked_s():
             return None
-        grant = asyncio.ensure_future(_grant(limiter))
+        grant = asyncio.ensure_future(_grant(limiter, first=first))
         try:
             while True:
                 done, _ = await asyncio.wait({grant}, timeout=BLOCKED_POLL_S)
