@@ -424,21 +424,24 @@ async def _run_logged(
     run_it: Callable[..., Coroutine[Any, Any, RunSummary]],
     *,
     progress: bool,
+    clock: Callable[[], float] | None = None,
 ) -> RunSummary:
     """``rcskit campaign run --log-format json``: ``run_it(on_progress=, notify=)`` runs the
     campaign; its start, notes, progress (with ``progress``: a line every
     :data:`PROGRESS_LOG_S` seconds at most) and summary are JSON lines with the campaign and
-    its provider, and every log record written inside carries them too."""
+    its provider, and every log record written inside carries them too. ``clock``: the
+    monotonic clock that spaces the progress lines."""
     import time
 
     from ..campaign import Progress as RunProgress
     from ..observability.logs import log_context
 
+    now_s = clock or time.monotonic
     ids: dict[str, Any] = {"campaign": campaign.id, "provider": campaign.provider}
-    last = [time.monotonic()]
+    last = [now_s()]
 
     def show(p: RunProgress) -> None:
-        now = time.monotonic()
+        now = now_s()
         if now - last[0] < PROGRESS_LOG_S:
             return
         last[0] = now

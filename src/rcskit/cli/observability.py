@@ -31,6 +31,11 @@ __all__ = [
 ]
 
 
+QUIET_LOGGERS = ("alembic",)
+"""Libraries whose records below WARNING the commands leave out (Alembic says "Context impl
+SQLiteImpl." each time a SQLite store is opened and migrated)."""
+
+
 class LogFormat(StrEnum):
     """How the long-running commands write their logs."""
 
@@ -90,6 +95,10 @@ def start_observability(
         configure_logging(
             "json" if json_lines else "text", level=level, mask_phones=not show_numbers
         )
+        for name in QUIET_LOGGERS:  # their INFO lines say nothing to an operator
+            quiet = logging.getLogger(name)
+            if quiet.level == logging.NOTSET:
+                quiet.setLevel(logging.WARNING)
     if metrics_port is None:
         return None
     from ..observability import LIBRARY, MetricsUnavailable, PrometheusExposition
