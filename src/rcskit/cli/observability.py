@@ -106,13 +106,13 @@ def start_observability(
     try:
         exposition = PrometheusExposition([LIBRARY])
     except MetricsUnavailable as err:
-        typer.echo(f"error: --metrics-port: {err}", err=True)
+        fail_line(f"--metrics-port: {err}")
         raise typer.Exit(2) from None
     host = metrics_host or os.environ.get("RCSKIT_METRICS_HOST") or "127.0.0.1"
     try:
         bound = exposition.serve(metrics_port, host)
     except OSError as err:
-        typer.echo(f"error: --metrics-port {metrics_port}: cannot listen ({err})", err=True)
+        fail_line(f"--metrics-port {metrics_port}: cannot listen ({err})")
         raise typer.Exit(1) from None
     url = f"http://{host}:{bound}/metrics"
     announce(f"metrics on {url}", event="metrics_serving", url=url)
