@@ -269,6 +269,29 @@ async def test_worker_writes_json_lines_only(tmp_path: Path, server: EmulatorSer
     assert len(await server.accepted_sends(GOOGLE_BOT)) == COUNT
 
 
+def test_worker_reports_a_failed_campaign_as_an_error_line(
+    tmp_path: Path, server: EmulatorServer
+) -> None:
+    """A run that cannot start (its fallback sender does not load) is one error line with the
+    campaign, not the engine's text note as well."""
+    db = str(tmp_path / "campaign.db")
+    create(tmp_path, server, db, "spring", "--fallback", "rcskit_no_such_module:sender")
+    assert run_cli("resume", "spring", "--database", db).returncode == 0
+    process, err = start("worker", "--database", db)
+    try:
+        failed = err.wait_for("campaign_failed", campaign="spring", timeout=90)
+        time.sleep(1.5)  # a look of the pool or more: its own note of the failure came and went
+    finally:
+        stop(process)
+        err.join()
+    assert failed["level"] == "error" and failed["provider"] == "dotgo_google"
+    assert failed["retry_in_s"] == 60
+    assert "rcskit_no_such_module:sender" in failed["error"]
+    assert failed["message"] == f"campaign spring: {failed['error']} (trying again in 60 s)"
+    records = err.records()  # every line, to the end, is JSON
+    assert sum("trying again in" in r["message"] for r in records) == 1  # not twice
+
+
 async def test_progress_lines_are_spaced_and_the_run_carries_its_campaign() -> None:
     """``campaign run --log-format json`` with progress on: a ``campaign_progress`` line at most
     every ``PROGRESS_LOG_S``; the engine's own records inside carry the campaign."""
