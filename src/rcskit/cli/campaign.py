@@ -826,7 +826,12 @@ def commands() -> typer.Typer:
             bool, typer.Option("--no-wait", help="Return when only future work remains.")
         ] = False,
         progress_bar: Annotated[
-            bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")
+            bool,
+            typer.Option(
+                "--progress/--no-progress",
+                help="Show a progress bar (with --log-format json: a progress line every "
+                f"{PROGRESS_LOG_S:g} s).",
+            ),
         ] = True,
         lease: Annotated[float, typer.Option("--lease", help="Lease length in seconds.")] = 30.0,
         redis_url: RedisOption = None,
