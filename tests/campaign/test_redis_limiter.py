@@ -7,6 +7,7 @@ Windows are scaled down (1 s and 2-3 s instead of 1 s and 30 s) so the suite sta
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import math
 import subprocess
@@ -400,3 +401,75 @@ async def test_an_episode_of_429s_cuts_once_and_a_longer_retry_after_extends_the
     await asyncio.sleep(0.45)
     again = await lim.throttled(retry_after=0.1)  # a new episode cuts again
     assert again.factor < 0.8
+
+
+async def test_a_booked_slot_says_when_it_begins_and_when_it_goes_stale(
+    redis_server: RedisServer, key: str, clients: list[object]
+) -> None:
+    lim = limiter(redis_server, key, Gcra(rate=5, burst=0), clients)  # a slot per 200 ms
+    assert lim.lateness == pytest.approx(0.1)  # half the default 0.2 s margin
+    starts: list[float] = []
+    for _ in range(5):
+        begins, stale = await lim.book_slot()
+        starts.append(time.monotonic() + begins)
+        # booked at most the horizon ahead (plus the round trip's uncertainty)
+        assert 0.0 <= begins <= lim.horizon + 0.25
+        assert 0.0 < stale - begins <= lim.lateness
+    # one after the other, not waited for: 200 ms apart (give or take a round trip)
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert all(0.1 < g < 0.3 for g in gaps), gaps
+
+
+async def test_a_caller_booked_first_goes_before_the_line(
+    redis_server: RedisServer, key: str, clients: list[object]
+) -> None:
+    lim = limiter(redis_server, key, Gcra(rate=20, burst=0), clients)  # a slot per 50 ms
+    await lim.acquire()
+    line = [asyncio.create_task(lim.book_slot()) for _ in range(40)]  # 2 s of slots
+    await asyncio.sleep(0.05)
+    try:
+        # a request whose attempt is recorded and which missed its slot: it should not
+        # wait the two seconds of the line
+        begins, _ = await asyncio.wait_for(lim.book_slot(first=True), 3)
+        assert begins <= lim.horizon + 0.25
+        assert sum(not t.done() for t in line) >= 20
+    finally:
+        for t in line:
+            t.cancel()
+
+
+async def test_callers_who_left_during_an_outage_get_no_slot_when_redis_is_back(
+    redis_server: RedisServer, key: str, clients: list[object]
+) -> None:
+    lim = limiter(redis_server, key, Gcra(rate=20, burst=0), clients)  # a slot per 50 ms
+    await lim.acquire()
+    assert lim.unreachable_for() == 0.0
+    redis_server.stop()
+    try:
+        waiting = [asyncio.create_task(lim.book_slot()) for _ in range(40)]
+        await asyncio.sleep(0.3)
+        assert 0.2 < lim.unreachable_for() < 5
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(lim.until_reachable(), 0.2)
+        for task in waiting[:-1]:
+            task.cancel()  # 39 give up (a runner releasing its recipients)
+    finally:
+        await asyncio.to_thread(redis_server.start)
+    back = time.monotonic()
+    await asyncio.wait_for(lim.until_reachable(), 2)
+    await asyncio.wait_for(waiting[-1], 5)
+    granted = time.monotonic() - back
+    assert lim.unreachable_for() == 0.0
+    # the restarted Redis starts used up for its horizon (0.5 s), then the first slot is the
+    # survivor's; booking the 39 abandoned slots first would have cost 39 x 50 ms more
+    assert granted < lim.horizon + 0.7, granted
+
+
+async def test_a_429_reported_to_a_restarted_redis_starts_used_up(
+    redis_server: RedisServer, key: str, clients: list[object]
+) -> None:
+    lim = limiter(redis_server, key, Gcra(rate=100, burst=5), clients)
+    state = await lim.throttled(retry_after=0.0)  # no hash: Redis lost the state
+    assert state.factor == pytest.approx(0.8)
+    # as far booked ahead as the lost state could have been: no burst on top of it
+    assert (await lim.state()).ahead >= lim.horizon

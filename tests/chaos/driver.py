@@ -17,8 +17,8 @@ mid-run; then the checks of issue 12 point 7, each reported as holding or not.
 - ``second``: the worst sliding 1 s of arrivals on the platform is at most ``1.2 x TPS``;
 - ``window30``: the worst sliding 30 s is at most ``30 x TPS``.
 
-Workers are ``python -m rcskit.campaign run ID`` processes (``--redis URL`` is passed when
-that command offers it; ``rcskit worker`` is used instead when it exists).
+Workers are ``rcskit worker --redis URL`` processes; ``rcskit campaign resume ID`` starts the
+campaign for them, as a user would.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import asyncio
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -101,6 +102,9 @@ class ChaosResult:
     report: dict[str, Any]
     events: list[str]
     command: list[str]
+    finished_s: float | None = None
+    """Seconds from the campaign's start to every recipient terminal (``None``: not by the
+    deadline)."""
 
     def failed(self) -> list[Check]:
         """The checks that did not hold."""
@@ -123,41 +127,21 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _help(*args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "rcskit.cli", *args, "--help"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "COLUMNS": "200"},
-    )
-    return done.stdout if done.returncode == 0 else ""
-
-
 def worker_command(database: str, redis_url: str, plan: ChaosPlan) -> list[str]:
-    """The command of one worker: ``rcskit worker`` when it exists (it serves running
-    campaigns: :func:`start_command` starts this one), else ``campaign run ID``."""
-    worker_help = _help("worker")
-    if worker_help:
-        cmd = [sys.executable, "-m", "rcskit.cli", "worker", "--database", database]
-        options = worker_help
-    else:
-        cmd = _cli("run", CAMPAIGN, "--database", database, "--no-progress")
-        options = _help("campaign", "run")
-    if "--concurrency" in options:
-        cmd += ["--concurrency", str(plan.concurrency)]
-    if "--lease" in options:
-        cmd += ["--lease", str(plan.lease)]
-    if "--redis" in options:
-        cmd += ["--redis", redis_url]
-    return cmd
+    """The command of one worker: ``rcskit worker`` (it serves the running campaigns:
+    :func:`start_command` starts this one) with the plan's concurrency and lease."""
+    return [
+        sys.executable, "-m", "rcskit.cli", "worker",
+        "--database", database,
+        "--concurrency", str(plan.concurrency),
+        "--lease", f"{plan.lease:g}",
+        "--redis", redis_url,
+    ]  # fmt: skip
 
 
-def start_command(database: str, worker: list[str]) -> list[str] | None:
-    """What makes the campaign running for ``rcskit worker`` processes (``campaign resume
-    ID``), or ``None`` when the workers are ``campaign run ID`` themselves."""
-    if "worker" not in worker[2:4]:
-        return None
+def start_command(database: str) -> list[str]:
+    """What makes the campaign running for the ``rcskit worker`` processes: ``campaign
+    resume ID``, as a user would."""
     return _cli("resume", CAMPAIGN, "--database", database)
 
 
@@ -406,12 +390,9 @@ async def run_chaos(
     try:
         await _wait_up(base)
         async with _Database(admin_url) as database:
-            # the workers' --help (two Python start-ups) while the campaign is imported
-            cmd, _ = await asyncio.gather(
-                asyncio.to_thread(worker_command, database, redis.url, plan),
-                _create(database, base, plan, folder),
-            )
+            await _create(database, base, plan, folder)
             note("campaign created")
+            cmd = worker_command(database, redis.url, plan)
             for i in range(plan.workers):
                 workers.append(
                     subprocess.Popen(
@@ -423,19 +404,20 @@ async def run_chaos(
                     )
                 )
             note(f"{plan.workers} workers: {' '.join(cmd[2:])}")
-            start = start_command(database, cmd)
-            if start is not None:  # while the workers start up
-                done = await asyncio.to_thread(
-                    subprocess.run, start, capture_output=True, text=True, cwd=ROOT, env=_env()
-                )
-                if done.returncode != 0:
-                    raise RuntimeError(f"{' '.join(start[2:5])} failed: {done.stderr.strip()}")
-                note("campaign started: " + " ".join(start[2:5]))
+            start = start_command(database)  # while the workers start up
+            done = await asyncio.to_thread(
+                subprocess.run, start, capture_output=True, text=True, cwd=ROOT, env=_env()
+            )
+            if done.returncode != 0:
+                raise RuntimeError(f"{' '.join(start[2:5])} failed: {done.stderr.strip()}")
+            note("campaign started: " + " ".join(start[2:5]))
             killed_in_flight = 0
             stages = ["kill", "stop", "redis"]
             stopped_until: float | None = None
             next_look = 0.0
-            deadline = time.monotonic() + plan.deadline_s
+            started = time.monotonic()
+            finished_s: float | None = None
+            deadline = started + plan.deadline_s
             async with aiohttp.ClientSession() as session:
                 while time.monotonic() < deadline:
                     accepted = (await _count(session, base))["deliveries"] / plan.recipients
@@ -464,6 +446,7 @@ async def run_chaos(
                         if time.monotonic() >= next_look:  # `rcskit worker` never exits
                             next_look = time.monotonic() + 1.0
                             if _all_terminal(await recipient_statuses(database, CAMPAIGN)):
+                                finished_s = time.monotonic() - started
                                 note("every recipient terminal")
                                 break
                     await asyncio.sleep(0.1)
@@ -493,7 +476,11 @@ async def run_chaos(
         at = worst_window_start(report["arrivals"], 1.0)
         if at is not None:  # both monotonic clocks are the system's (CLOCK_MONOTONIC)
             note(f"the worst sliding second starts at {at - t0:.1f}s")
-        return ChaosResult(checks, statuses, report, events, cmd)
+        if any(not c.holds for c in checks):
+            note(f"the workers' stderr is kept in {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+        return ChaosResult(checks, statuses, report, events, cmd, finished_s)
     finally:
         for w in workers:
             if w.poll() is None:

@@ -10,12 +10,10 @@ The facts themselves: :func:`rcskit.campaign.delivery.delivery_facts`.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestServer
 
 from rcskit.campaign import (
     CsvFallbackSender,
@@ -34,26 +32,11 @@ from rcskit.providers.dotgo_google import DotgoGoogleConfig
 from rcskit.providers.maap import MaapConfig
 from rcskit.retry import NO_RETRY
 from rcskit.store import Store, deterministic_id
-from tests.chaos.fake_provider import FakeDotgo, Faults, make_app
+from tests.chaos.conftest import Serve
+from tests.chaos.fake_provider import FakeDotgo, Faults
 
-Serve = Callable[[FakeDotgo], Awaitable[str]]
 COUNT = 40
 CAMPAIGN_ID = "lookup"
-
-
-@pytest.fixture
-async def serve() -> AsyncIterator[Serve]:
-    servers: list[TestServer] = []
-
-    async def start(platform: FakeDotgo) -> str:
-        server = TestServer(make_app(platform), host="127.0.0.1")
-        await server.start_server()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.port}"
-
-    yield start
-    for s in servers:
-        await s.close()
 
 
 def _config(base: str, opt_in: bool) -> DotgoConfig:

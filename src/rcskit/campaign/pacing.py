@@ -11,6 +11,13 @@ hours in all of them (and when no such moment exists within two days, the first 
 limiter (Redis, for several hosts) can replace them: :func:`send_limiter` gives Dotgo's
 30-second window rule (seed 002 section 6) for Dotgo providers and an evenly spaced token
 bucket for the others; :func:`bulk_limiter` paces bulk capability checks per minute.
+
+Two optional abilities a limiter may have, which the campaign runner uses when present (the
+shared Redis limiter has both): :class:`SlotLimiter` books a slot ahead and says when it
+begins and when it goes stale (the runner records the attempt just before the slot and sends
+within it), and :class:`ReachableLimiter` says when its backing service is unreachable (the
+runner then stops claiming recipients and, once blocked for a while, releases those it
+holds).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -32,6 +40,8 @@ from .errors import CampaignError
 __all__ = [
     "DEFAULT_SPIKE",
     "QuietHours",
+    "ReachableLimiter",
+    "SlotLimiter",
     "bulk_limiter",
     "default_concurrency",
     "quiet_until",
@@ -50,6 +60,34 @@ LATENCY_MARGIN_S = 0.2
 
 CATCH_UP_S = 0.05
 """Seconds of sends a Dotgo limiter lets go at once to catch up after a stall."""
+
+
+@runtime_checkable
+class SlotLimiter(Protocol):
+    """A rate limiter that books slots ahead: a request must leave within its slot's span
+    or book a new one (leaving later could put it in one provider window with the requests
+    of later slots)."""
+
+    async def book_slot(self, n: int = 1, *, first: bool = False) -> tuple[float, float]:
+        """Book a slot for ``n`` requests (counted as sent) without waiting for it: the
+        seconds from now until it begins and until it goes stale. ``first``: before the
+        callers waiting in line (a request that missed its slot)."""
+        ...
+
+
+@runtime_checkable
+class ReachableLimiter(Protocol):
+    """A rate limiter kept by a service (Redis) that can be unreachable: it then grants
+    nothing."""
+
+    def unreachable_for(self) -> float:
+        """Seconds the service has been unreachable (0.0 when its last call went through)."""
+        ...
+
+    async def until_reachable(self) -> None:
+        """Return once the service answers (at once when its last call went through)."""
+        ...
+
 
 _CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _STEP = timedelta(minutes=5)

@@ -61,12 +61,24 @@ overloaded keeps the rate falling by a fifth every five seconds, down to ``floor
 stray 429 costs a pause and a brief dip. The state is in the same hash, so every worker
 slows down at once.
 
+**Booking ahead.** :meth:`RedisRateLimiter.book_slot` books a slot without waiting for it
+and says when it begins and when it goes stale: a caller with work to do before its request
+(the campaign runner records the attempt) starts that work shortly before the slot, sends
+within the slot's span, and books again when it missed it (a slow commit could otherwise
+release several requests together, over the provider's one-second count).
+
 **Redis unreachable**: ``acquire`` never grants without Redis. It logs one warning, retries
-with a capped backoff, logs once more when Redis answers again and carries on.
+with a capped backoff (0.25 s at most, so sends resume within about that once Redis is
+back), logs once more when Redis answers again and carries on. :meth:`unreachable_for` says
+for how long it has failed, :meth:`until_reachable` waits for it: the campaign runner stops
+claiming recipients meanwhile and releases those it holds once it has been blocked a while.
+The client from :func:`connect` retries a failed command once at once (a connection that
+went stale), never more, so that this loop (and its one warning) governs.
 **Redis restarted** (state lost): a missing hash is recreated as if the limit had just been
 used to the full (``TAT = now + horizon + tau + T``), which is exactly as far as the lost
 state can have booked ahead, so a restart never produces an over-limit window; it costs at
-most ``horizon + tau`` of sending time.
+most ``horizon + tau`` of sending time. A 429 reported to a restarted Redis starts from the
+same conservative state.
 
 Keys are namespaced ``rcskit:rate:<provider>:<account>:<purpose>`` and expire a minute
 after the limit last had anything booked, so idle accounts leave nothing behind. Capability
@@ -87,12 +99,14 @@ import logging
 import math
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -289,15 +303,16 @@ return out
 
 # KEYS[1]: as above (plus cut: when the current episode of 429s began, and cut_retry: its
 # longest Retry-After). ARGV: retry_after, decrease, floor, recovery, tolerance tau, ttl pad,
-# episode. The first 429 of an episode cuts the rate and holds every sender; later ones in
-# the same episode (echoes of the same burst) only lengthen the hold if they ask for longer.
+# episode, interval T, horizon (a missing hash starts used up, as in _RESERVE). The first
+# 429 of an episode cuts the rate and holds every sender; later ones in the same episode
+# (echoes of the same burst) only lengthen the hold if they ask for longer.
 # Returns {factor now, seconds until sends may resume} as strings.
 _THROTTLED = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local retry, decrease, floor = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local recovery, tau, pad = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local episode = tonumber(ARGV[7])
+local episode, interval, horizon = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
 local s = redis.call('HMGET', KEYS[1], 'tat', 'factor', 'since', 'hold', 'cut', 'cut_retry')
 local factor = tonumber(s[2]) or 1
 local since = tonumber(s[3]) or now
@@ -317,7 +332,7 @@ elseif retry > cut_retry then
   hold = math.max(hold, now + retry)
 end
 since = math.max(since, hold)
-local tat = math.max(tonumber(s[1]) or 0, hold + tau)
+local tat = math.max(tonumber(s[1]) or (now + horizon + tau + interval), hold + tau)
 redis.call('HSET', KEYS[1], 'tat', string.format('%.6f', tat), 'factor', tostring(factor),
   'since', string.format('%.6f', since), 'hold', string.format('%.6f', hold),
   'cut', string.format('%.6f', cut), 'cut_retry', string.format('%.6f', cut_retry))
@@ -379,9 +394,16 @@ def redacted_url(url: str) -> str:
 
 def connect(url: str, *, timeout: float = 1.0) -> aioredis.Redis:
     """A redis-py asyncio client for ``url`` whose calls fail within ``timeout`` seconds
-    when Redis does not answer (so :meth:`RedisRateLimiter.acquire` can wait and retry)."""
+    when Redis does not answer (so :meth:`RedisRateLimiter.acquire` can wait and retry).
+
+    A failed command is retried once at once (a pooled connection that went stale), not with
+    redis-py's default backoff of up to ten retries: the limiter's own loop waits for Redis,
+    says so once, and resumes as soon as it answers."""
     client: aioredis.Redis = aioredis.Redis.from_url(
-        url, socket_timeout=timeout, socket_connect_timeout=timeout
+        url,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        retry=Retry(NoBackoff(), 1),
     )
     return client
 
@@ -406,7 +428,7 @@ class RedisRateLimiter:
         recovery: float = 0.1,
         floor: float = 0.05,
         episode: float = 5.0,
-        retry_backoff: tuple[float, float] = (0.05, 1.0),
+        retry_backoff: tuple[float, float] = (0.02, 0.25),
         max_batch: int = 64,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
@@ -435,9 +457,11 @@ class RedisRateLimiter:
         self._throttled = client.register_script(_THROTTLED)
         self._state = client.register_script(_STATE)
         self._line: deque[tuple[int, asyncio.Future[tuple[float, float]]]] = deque()
+        self._first: deque[tuple[int, asyncio.Future[tuple[float, float]]]] = deque()
+        """Callers booked before the line (``book_slot(first=True)``)."""
         self._booker: asyncio.Task[None] | None = None
         self.max_batch = max_batch
-        self._down = False
+        self._down_since: float | None = None  # first failure of the current outage
         self.stale = 0
         """Slots booked but not used because this process woke too late for them."""
         self.round_trips = 0
@@ -461,13 +485,20 @@ class RedisRateLimiter:
 
     async def _call(self, script: Any, args: list[Any]) -> list[bytes]:
         """Run ``script`` on this limit's key, waiting (never failing) while Redis is away."""
+        reply: list[bytes] = await self._patiently(lambda: script(keys=[self.key], args=args))
+        return reply
+
+    async def _patiently(self, call: Callable[[], Awaitable[Any]]) -> Any:
+        """``await call()``, retried with the capped backoff while Redis is unreachable: one
+        warning when it goes away, one when it answers again (a call that returns ``None``
+        had nothing to ask: it says nothing about Redis)."""
         delay = self._backoff[0]
         while True:
             try:
-                reply: list[bytes] = await script(keys=[self.key], args=args)
+                reply = await call()
             except _UNREACHABLE as exc:
-                if not self._down:
-                    self._down = True
+                if self._down_since is None:
+                    self._down_since = self._clock()
                     log.warning(
                         "rate limit %s: Redis unreachable (%s); no sends until it is back",
                         self._name,
@@ -476,27 +507,28 @@ class RedisRateLimiter:
                 await self._sleep(delay)
                 delay = min(self._backoff[1], delay * 2)
                 continue
-            if self._down:
-                self._down = False
+            if self._down_since is not None and reply is not None:
+                self._down_since = None
                 log.warning("rate limit %s: Redis is back; sending again", self._name)
             return reply
 
+    def unreachable_for(self) -> float:
+        """Seconds since this process found Redis unreachable, while it still does (0.0
+        when the last call went through)."""
+        if self._down_since is None:
+            return 0.0
+        return max(0.0, self._clock() - self._down_since)
+
+    async def until_reachable(self) -> None:
+        """Return at once when the last call went through; else wait (pinging with the
+        capped backoff) until Redis answers."""
+        if self._down_since is not None:
+            await self._patiently(self.client.ping)
+
     async def acquire(self, n: int = 1) -> None:
         """Wait until ``n`` requests may go out under the shared limit, and count them."""
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise ValueError(f"acquire(n): n must be a positive integer, got {n!r}")
-        if n > self.params.burst + 1:
-            raise ValueError(
-                f"acquire(n): n={n} exceeds the burst + 1 ({self.params.burst + 1});"
-                " it could never be granted"
-            )
-        loop = asyncio.get_running_loop()
         while True:
-            slot: asyncio.Future[tuple[float, float]] = loop.create_future()
-            self._line.append((n, slot))
-            if self._booker is None or self._booker.done():
-                self._booker = asyncio.create_task(self._book())
-            earliest, latest = await slot
+            earliest, latest = await self._booked(n)
             delay = earliest - self._clock()
             if delay > 0:
                 await self._sleep(delay)
@@ -504,39 +536,95 @@ class RedisRateLimiter:
                 return
             self.stale += n  # woke too late: sending now could bunch; book a new slot
 
+    async def book_slot(self, n: int = 1, *, first: bool = False) -> tuple[float, float]:
+        """Book a slot for ``n`` requests without waiting for it: the seconds from now until
+        it begins and until it goes stale. The caller sends within that span, or books
+        again: a request sent later could share a provider window with the requests of
+        later slots. ``first``: booked before the callers in line (a request whose attempt
+        is recorded already and missed its slot should not wait behind them)."""
+        earliest, latest = await self._booked(n, first=first)
+        now = self._clock()
+        return earliest - now, latest - now
+
+    async def _booked(self, n: int, *, first: bool = False) -> tuple[float, float]:
+        """A slot for ``n`` requests booked by the booking task: (earliest, latest) on the
+        local clock."""
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise ValueError(f"acquire(n): n must be a positive integer, got {n!r}")
+        if n > self.params.burst + 1:
+            raise ValueError(
+                f"acquire(n): n={n} exceeds the burst + 1 ({self.params.burst + 1});"
+                " it could never be granted"
+            )
+        slot: asyncio.Future[tuple[float, float]] = asyncio.get_running_loop().create_future()
+        (self._first if first else self._line).append((n, slot))
+        if self._booker is None or self._booker.done():
+            self._booker = asyncio.create_task(self._book())
+        return await slot
+
     async def _book(self) -> None:
         """Book slots for the callers in line, first come first served, up to
         ``max_batch`` per round trip; the only task of this process that talks to Redis
         for :meth:`acquire`."""
-        line = self._line
         try:
-            while line:
-                batch = [line[i][0] for i in range(min(len(line), self.max_batch))]
-                asked = self._clock()
-                reply = await self._call(self._reserve, self._reserve_args(batch))
+            while True:
+                booked = await self._patiently(self._reserve_head)
+                if booked is None:
+                    return  # nobody waits
+                asked, count, firsts, reply = booked
                 self.round_trips += 1
                 answered = self._clock()
                 granted = int(reply[0])
                 for i in range(granted):
-                    _, slot = line.popleft()
+                    # only this task removes callers, and callers join at the right: the
+                    # heads of both lines are still the ones booked
+                    _, slot = (self._first if i < firsts else self._line).popleft()
                     wait = max(0.0, float(reply[1 + i]))
                     # Redis read its clock between `asked` and `answered`: going at
                     # `answered + wait` is never early, and going after `asked + wait +
                     # lateness` could be late by more than the margin allows
-                    if not slot.done():  # a cancelled caller's slot goes unused
+                    if not slot.done():  # a caller cancelled during the call: unused
                         slot.set_result((answered + wait, asked + wait + self.lateness))
-                if granted < len(batch):
+                if granted < count:
                     # the horizon is full: let a tenth of it free up, then book a batch
                     await self._sleep(max(float(reply[-1]), self.horizon / 10))
         except asyncio.CancelledError:
-            while line:
-                line.popleft()[1].cancel()
+            for line in (self._first, self._line):
+                while line:
+                    line.popleft()[1].cancel()
             raise
         except Exception as exc:  # e.g. a Redis error reply: every waiter gets it
-            while line:
-                _, slot = line.popleft()
-                if not slot.done():
-                    slot.set_exception(exc)
+            for line in (self._first, self._line):
+                while line:
+                    _, slot = line.popleft()
+                    if not slot.done():
+                        slot.set_exception(exc)
+
+    async def _reserve_head(self) -> tuple[float, int, int, list[bytes]] | None:
+        """One booking for the heads of the lines (up to ``max_batch`` callers, those booked
+        first before the others): when it was asked, how many callers it was for and how
+        many of them from the first line, and Redis's reply; ``None`` when nobody waits. The
+        lines are read again at every try, so callers who left during an outage get no slot
+        when Redis is back."""
+        self._forget_cancelled()
+        firsts = min(len(self._first), self.max_batch)
+        count = firsts + min(len(self._line), self.max_batch - firsts)
+        if not count:
+            return None
+        costs = [self._first[i][0] for i in range(firsts)]
+        costs += [self._line[i][0] for i in range(count - firsts)]
+        asked = self._clock()
+        reply: list[bytes] = await self._reserve(keys=[self.key], args=self._reserve_args(costs))
+        return asked, count, firsts, reply
+
+    def _forget_cancelled(self) -> None:
+        """Drop the callers that gave up (cancelled) while waiting in line, so that no slot
+        is booked for them: a runner that waited out a Redis outage may have abandoned many."""
+        for line in (self._first, self._line):
+            if any(slot.done() for _, slot in line):
+                kept = [(n, slot) for n, slot in line if not slot.done()]
+                line.clear()
+                line.extend(kept)
 
     async def throttled(self, retry_after: float | None = None) -> LimiterState:
         """The provider answered 429 (or sent ``Retry-After``): slow every worker down.
@@ -556,6 +644,8 @@ class RedisRateLimiter:
             repr(self.params.tolerance),
             self.ttl_pad,
             repr(self.episode),
+            repr(self.params.interval),
+            repr(self.horizon),
         ]
         reply = await self._call(self._throttled, args)
         return LimiterState(factor=float(reply[0]), hold=max(0.0, float(reply[1])), ahead=0.0)

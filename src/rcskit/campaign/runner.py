@@ -29,7 +29,25 @@ outbox row and does not send again.
 **Pacing.** Every send attempt takes a slot from the campaign's
 :class:`~rcskit.ratelimit.RateLimiter` before it is recorded (retries are attempts too); single
 capability checks take slots from the same limiter, bulk checks from another. Pass a shared
-(Redis) limiter to pace several hosts under one account limit.
+(Redis) limiter to pace several hosts under one account limit. A limiter that books slots
+ahead (:class:`~rcskit.campaign.pacing.SlotLimiter`, the Redis one) says when each slot
+begins and when it goes stale: the attempt is recorded as late as lets it be committed within
+the slot (by the 90th percentile of this worker's recent recording times, never more than
+:data:`LEAD_MAX_S` before the slot begins), so it is open no longer than needed, and the
+request leaves within the slot; when recording (or a status lookup) took longer, the request
+books a new slot instead of leaving late, bunched with the requests of later slots
+(``Progress.late`` counts them).
+
+**A shared limiter that is unreachable** (:class:`~rcskit.campaign.pacing.ReachableLimiter`:
+Redis down) grants nothing, so nothing is sent. The send stage then claims no recipients, and
+once it has been blocked for :data:`BLOCKED_S` (or a third of the lease, if longer) it
+releases the ones it holds, due at once, instead of renewing their leases: another worker
+that can reach Redis sends them. It claims again as soon as Redis answers.
+
+**A send that fails unexpectedly** (a database error while recording, say) is logged and its
+recipient dropped from this worker's leases, which then run out: another claim takes it over
+(and looks up or resends an attempt left open), so no recipient stays held by a worker that
+is not working on it.
 """
 
 from __future__ import annotations
@@ -43,6 +61,7 @@ import re
 import socket
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -56,14 +75,14 @@ from ..ratelimit import RateLimiter
 from ..store import Campaign, CampaignStatus, Recipient, RecipientStatus, Store, deterministic_id
 from ..store.core import utc_now
 from ..transport import ConnectError
-from .capcheck import CapabilityChecker
+from .capcheck import CapabilityChecker, CapabilityMode
 from .create import Renderer, import_csv, renderer_of
 from .delivery import DeliveryFacts, delivery_facts
 from .fallback import FallbackItem, FallbackSender, plain_text
 from .gauges import publish_campaign_gauges
 from .journal import GroupWriter
 from .outcomes import RunStopped, backoff, outcome_of_error, outcome_of_success
-from .pacing import QuietHours, quiet_until, send_limiter
+from .pacing import QuietHours, ReachableLimiter, SlotLimiter, quiet_until, send_limiter
 from .personalize import MissingValue, fill
 from .sends import (
     CampaignSends,
@@ -121,6 +140,22 @@ BEAT_S = 1.0
 REAP_S = 5.0
 """Seconds between two runs of the reaper by one worker."""
 
+BLOCKED_S = 1.0
+"""Seconds a shared limiter may stay unreachable before a worker releases the recipients it
+holds for sending (at least a third of the lease: a renewal's worth)."""
+
+LEAD_MAX_S = 0.4
+"""The longest a send records its attempt ahead of its slot (see :meth:`Runner._record_at`)."""
+
+RECORDING_DEFAULT_S = 0.05
+"""What recording an attempt is taken to last before this worker has timed any."""
+
+RECORDING_SPARE_S = 0.01
+"""Seconds a recording is planned to end before its slot goes stale."""
+
+BLOCKED_POLL_S = 0.25
+"""Seconds between two looks at an unreachable shared limiter by a waiting send."""
+
 FALLBACK_POLL_S = 1.0
 """The longest wait of an idle fallback stage while the other stages run: it is woken at
 once when this worker puts recipients in ``not_rcs``; the poll finds other workers' ones."""
@@ -148,6 +183,32 @@ def _origins_only(text: str) -> str:
     """URLs in ``text`` cut to scheme, host and port (a connection fails for a host; the
     path may name a recipient)."""
     return _URL_PATH.sub(r"\1", text)
+
+
+Slot = tuple[float, float]
+"""When a request may leave and after when it must not (it books again), on the monotonic
+clock."""
+
+ANY_TIME: Slot = (0.0, math.inf)
+"""The slot of a limiter that was waited for: the request may leave at once or later."""
+
+
+async def _sleep_until(at: float) -> None:
+    """Sleep until the monotonic time ``at`` (not at all when it is past)."""
+    wait = at - time.monotonic()
+    if wait > 0:
+        await asyncio.sleep(wait)
+
+
+async def _grant(limiter: RateLimiter, *, first: bool = False) -> Slot:
+    """A slot of ``limiter``: booked ahead by a :class:`SlotLimiter` (``first``: before the
+    callers in line), else waited for."""
+    if isinstance(limiter, SlotLimiter):
+        begins, stale = await limiter.book_slot(first=first)
+        now = time.monotonic()
+        return now + begins, now + stale
+    await limiter.acquire()
+    return ANY_TIME
 
 
 def _dead_local_worker(owner: str) -> bool:
@@ -185,11 +246,11 @@ class RunOptions:
       :func:`~rcskit.campaign.delivery.delivery_facts`);
     - ``register``: register this worker in the store (refused beside unsafe company, see
       :mod:`rcskit.store.workers`); ``False`` when the caller (``rcskit worker``) did;
-    - ``smoothing``: pace the requests a second time, right before they go out, with a limiter
-      of this process at the campaign's TPS: the campaign limiter's slots are taken before an
-      attempt is recorded (so that few attempts are open at any moment), and a slow commit can
-      hold several back and release them together; this keeps them within the provider's
-      rule as they reach it.
+    - ``smoothing``: pace the requests a second time with a limiter of this process at the
+      campaign's TPS, after the campaign's limiter and before the attempt is recorded (every
+      pacing wait comes first, so that few attempts are open at any moment). A shared limiter
+      that books slots ahead (Redis) needs none: its slots are checked again right before the
+      request (see the module docstring), which a slow commit cannot get past.
     """
 
     concurrency: int = 64
@@ -224,6 +285,11 @@ class Progress:
     deferred: int = 0
     waiting: int = 0
     calls: int = 0
+    late: int = 0
+    """Requests that took a new slot because their first one went by while the attempt was
+    being recorded (see the module docstring)."""
+    released: int = 0
+    """Recipients released unsent because the shared limiter was unreachable."""
     started: float = field(default_factory=time.monotonic)
 
     def rate(self) -> float:
@@ -313,6 +379,7 @@ class Runner:
         self._described: set[tuple[str, datetime]] = set()
         self._window_noted: set[datetime] = set()
         self._unreachable = False  # the provider refused connections since its last answer
+        self._recordings: deque[float] = deque(maxlen=64)  # seconds the last attempts took
 
     # ------------------------------------------------------------ group writes
 
@@ -639,6 +706,11 @@ class Runner:
         return groups, held
 
     def _summary(self, started: float, *, finished: bool) -> RunSummary:
+        if self.progress.late:
+            self.note(
+                f"{self.progress.late} request(s) took a second slot: recording the attempt"
+                " took longer than the first one stays good (a slow database)"
+            )
         return RunSummary(
             self.campaign.id,
             finished,
@@ -715,6 +787,14 @@ class Runner:
     async def _check_stage(self) -> None:
         try:
             limit = self._checker.batch_size
+            if self._checker.mode is CapabilityMode.NONE and self._going():
+                # nothing to ask: every unclaimed queued recipient is ready, in one statement
+                # (claiming and releasing them in parts, worker against worker, took minutes
+                # at 12,000 recipients on three workers); rows a worker held are left to the
+                # claims below once their lease runs out
+                await self.sends.requeue(
+                    self.campaign.id, RecipientStatus.QUEUED, RecipientStatus.RCS
+                )
             while self._going():
                 await self._wait_until_needed()
                 batch: list[Recipient] = []
@@ -818,6 +898,8 @@ class Runner:
         ]
         try:
             while self._going():
+                if not await self._limiter_reachable():
+                    continue  # no claims while nothing could be sent; looked at again
                 batch = await self._claim(RecipientStatus.RCS, size)
                 if not batch:
                     if queue.empty():
@@ -850,6 +932,18 @@ class Runner:
             except RcsError as err:
                 log.warning("line %d: %s", r.line_number, err)
                 self._drop(r.line_number, r.fence)
+            except Exception as err:  # one send's failure must not end this task
+                # e.g. the group write of its attempt or outcome failed (a database error): the
+                # recipient's lease runs out and a later claim takes it over (an attempt left
+                # open is looked up or resent then); this task carries on with the next one
+                log.warning(
+                    "line %d: send abandoned (%s: %s); its lease runs out and it is taken over",
+                    r.line_number,
+                    type(err).__name__,
+                    _one_line(err)[:300],
+                    exc_info=log.isEnabledFor(logging.DEBUG),
+                )
+                self._drop(r.line_number, r.fence)
 
     async def _send_one(self, r: Recipient) -> None:
         assert r.msisdn is not None
@@ -871,19 +965,21 @@ class Runner:
         # Every pacing wait comes before the attempt is recorded: an attempt is begun only
         # when its request goes out at once, so few are open at any moment (those a crash
         # leaves to be looked up, resent under their key, or unknown).
-        paced = time.perf_counter()
-        if self.limiter is not None:
-            await self.limiter.acquire()
-        if self._spacing is not None:
-            await self._spacing.acquire()
-        obs.observe_ratelimit_wait(self.kind, time.perf_counter() - paced)
+        slot = await self._pace()
+        if slot is None:
+            await self._release_blocked(r)
+            return
+        # the attempt is recorded just before its slot: as long ahead as recording takes
+        await _sleep_until(self._record_at(slot))
         if self._halt is not None:
             return  # paused or cancelled meanwhile: released when the stages end
         if not self._lease_safe(r.line_number):
             self._drop(r.line_number, r.fence)  # frozen past the lease: another may hold it
             return
         start = SendStart(r.line_number, id, r.msisdn, message.model_dump_json())
+        recording = time.monotonic()
         begun = await self._begin(start)
+        self._recordings.append(time.monotonic() - recording)
         if begun.decision is SendDecision.LOOKUP:
             looked = await self._look_up(r, start)
             if looked is None:
@@ -907,6 +1003,8 @@ class Runner:
                 self._finished(status, r.line_number, r.fence)
             else:
                 self._drop(r.line_number, r.fence)
+            return
+        if not await self._on_time(r, id, slot):
             return
         if not self._lease_safe(r.line_number):
             # Frozen between the record and the request: another worker may hold the
@@ -967,6 +1065,114 @@ class Runner:
             if outcome.kind is OutcomeKind.NOT_RCS:
                 self.progress.not_rcs += 1
             self._drop(r.line_number, r.fence)
+
+    async def _pace(self, *, again: bool = False) -> Slot | None:
+        """This request's slot from the campaign's limiter, then the smoothing one; ``None``
+        when the shared limiter has been unreachable for :meth:`_blocked_s` (nothing was
+        granted). A :class:`~rcskit.campaign.pacing.SlotLimiter`'s slot is booked, not waited
+        for (the caller records the attempt just before it); other limiters are waited for.
+        ``again``: a new slot for a request that missed its own (only the last limiter; booked
+        before the requests waiting in line, since its attempt is recorded already)."""
+        asked = time.monotonic()
+        slot = ANY_TIME
+        if self.limiter is not None and not (again and self._spacing is not None):
+            got = await self._slot(self.limiter, first=again)
+            if got is None:
+                return None
+            slot = got
+        if self._spacing is not None:
+            await _sleep_until(slot[0])
+            await self._spacing.acquire()
+            slot = ANY_TIME
+        obs.observe_ratelimit_wait(self.kind, max(slot[0], time.monotonic()) - asked)
+        return slot
+
+    def _record_at(self, slot: Slot) -> float:
+        """When a request with ``slot`` records its attempt: as late as lets recording (the
+        90th percentile of this worker's last recording times) end before the slot goes
+        stale, so that the attempt is open no longer than needed (a worker frozen or killed
+        with attempts recorded but not sent leaves them to a status lookup, or unknown);
+        never more than :data:`LEAD_MAX_S` before the slot begins."""
+        begins, stale = slot
+        if not math.isfinite(stale):
+            return begins  # a limiter that was waited for: at once
+        times = self._recordings
+        took = sorted(times)[(len(times) - 1) * 9 // 10] if times else RECORDING_DEFAULT_S
+        return max(stale - took - RECORDING_SPARE_S, begins - LEAD_MAX_S)
+
+    def _blocked_s(self) -> float:
+        return max(BLOCKED_S, self.options.lease_s / 3)
+
+    async def _slot(self, limiter: RateLimiter, *, first: bool = False) -> Slot | None:
+        """One slot of ``limiter``, or ``None`` once a shared limiter has been unreachable for
+        :meth:`_blocked_s` (the wait is given up: the limiter books nothing for it)."""
+        if not isinstance(limiter, ReachableLimiter):
+            return await _grant(limiter, first=first)
+        if limiter.unreachable_for() >= self._blocked_s():
+            return None
+        grant = asyncio.ensure_future(_grant(limiter, first=first))
+        try:
+            while True:
+                done, _ = await asyncio.wait({grant}, timeout=BLOCKED_POLL_S)
+                if done:
+                    return grant.result()
+                if limiter.unreachable_for() >= self._blocked_s():
+                    return None
+        finally:
+            if not grant.done():
+                grant.cancel()  # the limiter books no slot for a caller that left the line
+
+    async def _limiter_reachable(self) -> bool:
+        """True when the campaign's limiter can grant (or cannot be unreachable); else wait up
+        to :data:`WATCH_S` for it (its service is pinged) and say whether it answered."""
+        limiter = self.limiter
+        if not isinstance(limiter, ReachableLimiter) or limiter.unreachable_for() == 0.0:
+            return True
+        try:
+            await asyncio.wait_for(limiter.until_reachable(), WATCH_S)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _release_blocked(self, r: Recipient) -> None:
+        """The shared limiter stayed unreachable: let ``r`` go (due at once, no attempt
+        begun) rather than renew its lease while nothing can be sent."""
+        self.note(
+            "the shared rate limit is unreachable: no sends; this worker releases the"
+            " recipients it holds and claims again once it answers"
+        )
+        self.progress.released += 1
+        await self._record((r.line_number, RecipientStatus.RCS, None, None))
+        self._drop(r.line_number, r.fence)
+
+    async def _on_time(self, r: Recipient, id: str, slot: Slot) -> bool:
+        """Right before the request: wait for its slot to begin; when it went by while the
+        attempt was recorded (or its status looked up), book a new one rather than leave
+        late, bunched with later slots' requests. ``False`` when the request is not to go:
+        the campaign was paused or cancelled meanwhile, or no slot could be had (the shared
+        limiter stayed unreachable); the attempt is then closed unsent and the recipient
+        released."""
+        begins, stale = slot
+        while True:
+            await _sleep_until(begins)
+            if time.monotonic() <= stale:
+                return True
+            self.progress.late += 1
+            again = None if self._halt is not None else await self._pace(again=True)
+            if again is None or self._halt is not None:
+                if again is None and self._halt is None:
+                    self.progress.released += 1
+                    why = "not sent: the shared rate limit was unreachable"
+                else:
+                    why = "not sent: the campaign was paused or cancelled"
+                await self._record(
+                    SendOutcome(
+                        r.line_number, id, OutcomeKind.RETRY, reason=why, retry_at=self._clock()
+                    )
+                )
+                self._drop(r.line_number, r.fence)
+                return False
+            begins, stale = again
 
     async def _slow_down(self, retry_after: float | None) -> None:
         """The provider answered 429: a shared limiter that adapts (``throttled``, AIMD in
