@@ -219,6 +219,7 @@ async def test_worker_serves_metrics_while_it_sends_a_campaign(
         assert tokens >= 1
     finally:
         stop(process)
-    records = [json.loads(line) for line in err.lines if line.startswith("{")]
-    assert any(r["event"].startswith("metrics on http://") for r in records), err.lines
+    records = [json.loads(line) for line in err.lines]  # every stderr line is JSON
+    served = next(r for r in records if r["event"] == "metrics_serving")
+    assert served["message"] == f"metrics on {url}" and served["url"] == url
     assert len(await server.accepted_sends(GOOGLE_BOT)) == 30

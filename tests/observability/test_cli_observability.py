@@ -131,19 +131,28 @@ def test_metrics_port_taken_is_one_clear_error(
     monkeypatch.setenv("RCSKIT_METRICS_HOST", "127.0.0.1")
     root_handlers = list(logging.getLogger().handlers)
     root_level = logging.getLogger().level
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen()
-        port = busy.getsockname()[1]
-        with pytest.raises(typer.Exit) as stopped:
-            start_observability("text", port)
-    assert stopped.value.exit_code == 1
-    assert f"--metrics-port {port}: cannot listen" in capsys.readouterr().err
-    exposition = start_observability("json", 0)
+    exposition = None
     try:
+        with socket.socket() as busy:
+            busy.bind(("127.0.0.1", 0))
+            busy.listen()
+            port = busy.getsockname()[1]
+            with pytest.raises(typer.Exit) as stopped:
+                start_observability("text", port)
+            assert stopped.value.exit_code == 1
+            err = capsys.readouterr().err
+            assert err.startswith(f"error: --metrics-port {port}: cannot listen")
+            with pytest.raises(typer.Exit) as stopped:
+                start_observability("json", port)  # the error is a JSON line too
+            assert stopped.value.exit_code == 1
+            error = json.loads(capsys.readouterr().err)
+            assert (error["level"], error["event"]) == ("error", "error")
+            assert error["message"].startswith(f"--metrics-port {port}: cannot listen")
+        exposition = start_observability("json", 0)
         assert "metrics on http://127.0.0.1:" in capsys.readouterr().err
     finally:
-        exposition.close()
+        if exposition is not None:
+            exposition.close()
         for handler in list(logging.getLogger().handlers):
             if handler not in root_handlers:
                 logging.getLogger().removeHandler(handler)

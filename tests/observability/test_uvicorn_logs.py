@@ -112,6 +112,11 @@ COMMANDS = {
         r"receiving maap webhooks on (http://\S+?)/webhook",
         "/webhook",
     ),
+    "tail": (  # the events stay text lines on stdout; the logs on stderr are JSON
+        ["tail", "--port", "0"],
+        r"listening on (http://\S+?)/webhook",
+        "/webhook",
+    ),
 }
 
 
@@ -135,7 +140,7 @@ def test_every_log_line_is_json_uvicorn_lines_included(
     name, pattern, path, process, out, err = served
     base = out.wait_for(pattern).group(1)
     host, port = base.removeprefix("http://").rsplit(":", 1)
-    if path == "/webhook":  # the campaign intake: a webhook it reads, answered 200
+    if path == "/webhook":  # the campaign intake or tail: a webhook it reads, answered 200
         body = SEED.read_bytes()
         headers = {"Content-Type": "application/json"}
         req = urllib.request.Request(base + path, data=body, headers=headers, method="POST")
@@ -157,6 +162,8 @@ def test_every_log_line_is_json_uvicorn_lines_included(
         assert any("GET /health" in str(r["event"]) for r in access), records
         note = next(r for r in records if str(r["event"]).startswith("note: the bot has no"))
         assert note["level"] == "warning" and note["logger"] == "rcskit.cli"
+    if name == "tail":  # the event it received, printed on stdout as before
+        out.wait_for(r"^\d\d:\d\d:\d\d  gsma +message ")
     # stdout carries the command's own output (banner, URLs), never a log record
     for line in out.lines:
         assert not re.match(r"(INFO|WARNING|ERROR|DEBUG):", line), line

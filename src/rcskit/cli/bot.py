@@ -186,15 +186,21 @@ def register(app: typer.Typer) -> None:
         ] = "auto",
         path: Annotated[str, typer.Option(help="The webhook path.")] = "/webhook",
         raw: Annotated[bool, typer.Option("--raw", help="Also print each raw body.")] = False,
+        log_format: LogFormatOption = LogFormat.text,
     ) -> None:
-        """Receive webhooks and print each event as it arrives (for debugging)."""
+        """Receive webhooks and print each event as it arrives (for debugging). The events go
+        to standard output as text either way; --log-format json makes the logs on standard
+        error JSON lines."""
         try:
             bot = tail_bot(provider, path, show_raw=raw)
         except ValueError as err:
             typer.echo(f"error: {err}", err=True)
             raise typer.Exit(1) from None
         sock = listen_or_exit(host, port)
-        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+        if log_format == LogFormat.json:
+            start_observability(log_format)
+        else:
+            logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
         url = f"http://{url_host(host)}:{sock.getsockname()[1]}{bot.path}"
         typer.echo(f"listening on {url} (Ctrl-C to stop)")
-        serve_on(bot.asgi, sock, log_level="warning")
+        serve_on(bot.asgi, sock, log_level="warning", **uvicorn_log_options(log_format))

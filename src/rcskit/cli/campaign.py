@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime
-from logging import WARNING
+from logging import ERROR, WARNING
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -25,6 +25,9 @@ from .observability import (
     LogFormatOption,
     MetricsPortOption,
     announce,
+    fail_line,
+    json_notes,
+    log_event,
     start_observability,
     uvicorn_log_options,
 )
@@ -128,7 +131,7 @@ async def _rejected(store: Store, campaign_id: str, limit: int) -> list[tuple[in
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+    fail_line(message)  # a JSON line under --log-format json
     return typer.Exit(code)
 
 
@@ -162,16 +165,39 @@ async def _campaign(store: Store, id: str) -> Campaign:
     return found
 
 
+def _summary_line(summary: RunSummary) -> str:
+    p = summary.progress
+    state = "finished" if summary.finished else "not finished"
+    return (
+        f"campaign {summary.campaign}: {state} in {summary.elapsed_s:.1f} s: "
+        f"{p.sent} sent, {p.failed} failed, {p.fallback} fallen back, {p.unknown} unknown "
+        f"outcome, {p.waiting} waiting ({p.rate():.1f} sends/s)"
+    )
+
+
 def _print_summary(summary: RunSummary) -> None:
     """One line (never wrapped: scripts read it) on standard error. ``waiting``: the
     recipients left for later (the notes above it say until when and why)."""
+    typer.echo(_summary_line(summary), err=True)
+
+
+def _log_summary(summary: RunSummary, **fields: Any) -> None:
+    """The summary as a JSON line: event ``campaign_finished`` (or ``campaign_stopped``: paused,
+    cancelled, or only later work left), the counts as fields, the text line as ``message``."""
     p = summary.progress
-    state = "finished" if summary.finished else "not finished"
-    typer.echo(
-        f"campaign {summary.campaign}: {state} in {summary.elapsed_s:.1f} s: "
-        f"{p.sent} sent, {p.failed} failed, {p.fallback} fallen back, {p.unknown} unknown "
-        f"outcome, {p.waiting} waiting ({p.rate():.1f} sends/s)",
-        err=True,
+    log_event(
+        "campaign_finished" if summary.finished else "campaign_stopped",
+        _summary_line(summary),
+        campaign=summary.campaign,
+        finished=summary.finished,
+        elapsed_s=round(summary.elapsed_s, 3),
+        sent=p.sent,
+        failed=p.failed,
+        fallen_back=p.fallback,
+        unknown=p.unknown,
+        waiting=p.waiting,
+        sends_per_s=round(p.rate(), 2),
+        **fields,
     )
 
 
@@ -343,6 +369,104 @@ def _redis_client(url: str | None) -> Any | None:
         raise CampaignError(f"--redis {redacted_url(url)}: {err}") from None
 
 
+_POOL_NOTES = (
+    re.compile(r"serving campaign \S"),
+    re.compile(r"campaign .+ (finished|stopped): \d+ sent$"),
+    re.compile(r"campaign .+ \(trying again in [\d.]+ s\)$"),
+)
+"""The worker pool's notes that :func:`_logged_run` reports itself, with their fields, under
+``--log-format json`` (any other note of the pool is logged as ``worker_note``)."""
+
+
+async def _logged_run(
+    campaign: Campaign,
+    worker_id: str,
+    start: Callable[[Callable[[str], None]], Coroutine[Any, Any, RunSummary]],
+) -> RunSummary:
+    """Run one campaign of ``rcskit worker --log-format json``: ``start(notify)`` runs it; its
+    beginning, notes, end (with the counts) or failure are JSON lines with the campaign, its
+    provider and the worker, and every log record written inside carries the campaign and
+    provider too."""
+    from ..campaign.worker import RETRY_FAILED_S
+    from ..observability.logs import log_context
+    from .output import one_line
+
+    ids: dict[str, Any] = {"provider": campaign.provider, "worker": worker_id}
+    with log_context(campaign=campaign.id, provider=campaign.provider):
+        log_event("campaign_served", f"serving campaign {campaign.id}", campaign=campaign.id, **ids)
+        try:
+            summary = await start(
+                lambda text: log_event("campaign_note", text, campaign=campaign.id, **ids)
+            )
+        except Exception as err:
+            why = one_line(err)
+            log_event(
+                "campaign_failed",
+                f"campaign {campaign.id}: {why} (trying again in {RETRY_FAILED_S:g} s)",
+                level=ERROR,
+                campaign=campaign.id,
+                error=why,
+                retry_in_s=RETRY_FAILED_S,
+                **ids,
+            )
+            raise
+        _log_summary(summary, **ids)
+        return summary
+
+
+PROGRESS_LOG_S = 10.0
+"""Seconds between two ``campaign_progress`` lines of ``campaign run --log-format json`` (the
+progress bar, redrawn in place, is off with JSON lines)."""
+
+
+async def _run_logged(
+    campaign: Campaign,
+    run_it: Callable[..., Coroutine[Any, Any, RunSummary]],
+    *,
+    progress: bool,
+    clock: Callable[[], float] | None = None,
+) -> RunSummary:
+    """``rcskit campaign run --log-format json``: ``run_it(on_progress=, notify=)`` runs the
+    campaign; its start, notes, progress (with ``progress``: a line every
+    :data:`PROGRESS_LOG_S` seconds at most) and summary are JSON lines with the campaign and
+    its provider, and every log record written inside carries them too. ``clock``: the
+    monotonic clock that spaces the progress lines."""
+    import time
+
+    from ..campaign import Progress as RunProgress
+    from ..observability.logs import log_context
+
+    now_s = clock or time.monotonic
+    ids: dict[str, Any] = {"campaign": campaign.id, "provider": campaign.provider}
+    last = [now_s()]
+
+    def show(p: RunProgress) -> None:
+        now = now_s()
+        if now - last[0] < PROGRESS_LOG_S:
+            return
+        last[0] = now
+        log_event(
+            "campaign_progress",
+            f"campaign {campaign.id}: {p.done} of {p.total} done, {p.sent} sent "
+            f"({p.rate():.1f} sends/s)",
+            done=p.done,
+            total=p.total,
+            sent=p.sent,
+            failed=p.failed,
+            sends_per_s=round(p.rate(), 2),
+            **ids,
+        )
+
+    with log_context(**ids):
+        log_event("campaign_started", f"running campaign {campaign.id}", **ids)
+        summary = await run_it(
+            on_progress=show if progress else None,
+            notify=lambda text: log_event("campaign_note", text, **ids),
+        )
+        _log_summary(summary, provider=campaign.provider)
+        return summary
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``campaign`` command group and ``worker`` to the ``rcskit`` command line."""
     app.add_typer(commands(), name="campaign")
@@ -386,6 +510,7 @@ def worker(
     console = Console(stderr=True)
     show = _printer(console)
     _metrics = start_observability(log_format, metrics_port)  # serves until the process ends
+    json_lines = json_notes()
 
     async def go() -> None:
         redis = _redis_client(redis_url)
@@ -393,29 +518,49 @@ def worker(
             async with await _open(database, must_exist=True) as store:
 
                 def run_one(campaign: Campaign, worker_id: str) -> Any:
-                    return _run_campaign(
-                        store,
-                        campaign,
-                        secret=client_secret,
-                        concurrency=concurrency,
-                        resend_unknown=False,
-                        wait=True,
-                        lease=lease,
-                        redis=redis,
-                        worker_id=worker_id,
-                        register=False,
-                        notify=lambda text: show(f"{campaign.id}: {text}"),
-                    )
+                    def start(notify: Callable[[str], None]) -> Coroutine[Any, Any, RunSummary]:
+                        return _run_campaign(
+                            store,
+                            campaign,
+                            secret=client_secret,
+                            concurrency=concurrency,
+                            resend_unknown=False,
+                            wait=True,
+                            lease=lease,
+                            redis=redis,
+                            worker_id=worker_id,
+                            register=False,
+                            notify=notify,
+                        )
 
-                pool = WorkerPool(store, run_one, shared_limiter=redis is not None, notify=show)
+                    if json_lines:
+                        return _logged_run(campaign, worker_id, start)
+                    return start(lambda text: show(f"{campaign.id}: {text}"))
+
+                def pool_note(text: str) -> None:
+                    if not json_lines:
+                        show(text)
+                    elif not any(known.match(text) for known in _POOL_NOTES):
+                        log_event("worker_note", text, worker=pool.worker)
+
+                pool = WorkerPool(
+                    store, run_one, shared_limiter=redis is not None, notify=pool_note
+                )
                 serving = asyncio.ensure_future(pool.serve())
                 loop = asyncio.get_running_loop()
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     loop.add_signal_handler(sig, serving.cancel)
-                show(f"worker {pool.worker} serving the running campaigns (Ctrl-C stops it)")
+                started = f"worker {pool.worker} serving the running campaigns (Ctrl-C stops it)"
+                if json_lines:
+                    log_event("worker_started", started, worker=pool.worker)
+                else:
+                    show(started)
                 with contextlib.suppress(asyncio.CancelledError):
                     await serving
-                show(f"worker {pool.worker} stopped")
+                if json_lines:
+                    log_event("worker_stopped", f"worker {pool.worker} stopped", worker=pool.worker)
+                else:
+                    show(f"worker {pool.worker} stopped")
         finally:
             if redis is not None:
                 await redis.aclose()
@@ -681,7 +826,12 @@ def commands() -> typer.Typer:
             bool, typer.Option("--no-wait", help="Return when only future work remains.")
         ] = False,
         progress_bar: Annotated[
-            bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")
+            bool,
+            typer.Option(
+                "--progress/--no-progress",
+                help="Show a progress bar (with --log-format json: a progress line every "
+                f"{PROGRESS_LOG_S:g} s).",
+            ),
         ] = True,
         lease: Annotated[float, typer.Option("--lease", help="Lease length in seconds.")] = 30.0,
         redis_url: RedisOption = None,
@@ -709,6 +859,7 @@ def commands() -> typer.Typer:
 
         console = Console(stderr=True)
         _metrics = start_observability(log_format, metrics_port)  # serves until the process ends
+        json_lines = json_notes()
 
         async def go() -> RunSummary:
             redis = _redis_client(redis_url)
@@ -730,6 +881,8 @@ def commands() -> typer.Typer:
                             **kw,
                         )
 
+                    if json_lines:  # no bar redrawn in place: JSON lines
+                        return await _run_logged(campaign, run_it, progress=progress_bar)
                     if not progress_bar:
                         return await run_it(notify=_printer(console))
                     with Progress(
@@ -761,7 +914,8 @@ def commands() -> typer.Typer:
             raise _fail(f"run stopped: {err}", 3) from None
         except RcsError as err:
             raise _fail(str(err)) from None
-        _print_summary(summary)
+        if not json_lines:
+            _print_summary(summary)
 
     @group.command("status")
     def status(

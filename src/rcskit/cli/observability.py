@@ -1,9 +1,12 @@
 """The observability options of the long-running commands: ``--log-format`` and ``--metrics-port``.
 
 ``rcskit run``, ``rcskit worker``, ``rcskit campaign run``, ``rcskit campaign webhook``,
-``rcskit emulator`` and ``rcskit demo`` take ``--log-format text|json``; the first three also
-take ``--metrics-port`` (each process its own port: ``GET /metrics`` in Prometheus text format).
-Light at import (typer only): the servers load when a command runs.
+``rcskit emulator``, ``rcskit demo`` and ``rcskit tail`` take ``--log-format text|json``; the
+first three also take ``--metrics-port`` (each process its own port: ``GET /metrics`` in
+Prometheus text format). With JSON, every line the command writes on stderr is one JSON object
+(its notes through :func:`announce` and :func:`log_event`, its errors through
+:func:`fail_line`); standard output keeps what it prints. Light at import (typer only): the
+servers load when a command runs.
 """
 
 from __future__ import annotations
@@ -20,9 +23,17 @@ __all__ = [
     "LogFormatOption",
     "MetricsPortOption",
     "announce",
+    "fail_line",
+    "json_notes",
+    "log_event",
     "start_observability",
     "uvicorn_log_options",
 ]
+
+
+QUIET_LOGGERS = ("alembic",)
+"""Libraries whose records below WARNING the commands leave out (Alembic says "Context impl
+SQLiteImpl." each time a SQLite store is opened and migrated)."""
 
 
 class LogFormat(StrEnum):
@@ -84,6 +95,10 @@ def start_observability(
         configure_logging(
             "json" if json_lines else "text", level=level, mask_phones=not show_numbers
         )
+        for name in QUIET_LOGGERS:  # their INFO lines say nothing to an operator
+            quiet = logging.getLogger(name)
+            if quiet.level == logging.NOTSET:
+                quiet.setLevel(logging.WARNING)
     if metrics_port is None:
         return None
     from ..observability import LIBRARY, MetricsUnavailable, PrometheusExposition
@@ -91,27 +106,54 @@ def start_observability(
     try:
         exposition = PrometheusExposition([LIBRARY])
     except MetricsUnavailable as err:
-        typer.echo(f"error: --metrics-port: {err}", err=True)
+        fail_line(f"--metrics-port: {err}")
         raise typer.Exit(2) from None
     host = metrics_host or os.environ.get("RCSKIT_METRICS_HOST") or "127.0.0.1"
     try:
         bound = exposition.serve(metrics_port, host)
     except OSError as err:
-        typer.echo(f"error: --metrics-port {metrics_port}: cannot listen ({err})", err=True)
+        fail_line(f"--metrics-port {metrics_port}: cannot listen ({err})")
         raise typer.Exit(1) from None
-    announce(f"metrics on http://{host}:{bound}/metrics")
+    url = f"http://{host}:{bound}/metrics"
+    announce(f"metrics on {url}", event="metrics_serving", url=url)
     return exposition
 
 
-def announce(text: str, *, level: int = logging.INFO) -> None:
-    """A serving command's note on stderr: a log record when JSON lines are on (stderr then
-    carries JSON objects only), else the plain line as before."""
-    from ..observability.logs import json_logging_installed
+def json_notes() -> bool:
+    """Whether the command's notes on stderr are JSON lines (``--log-format json`` configured
+    by :func:`start_observability` for this stderr)."""
+    from ..observability.logs import json_lines_on_stderr
 
-    if json_logging_installed():
-        logging.getLogger("rcskit.cli").log(level, text)
+    return json_lines_on_stderr()
+
+
+def log_event(event: str, message: str, *, level: int = logging.INFO, **fields: Any) -> None:
+    """One JSON line from the ``rcskit.cli`` logger: ``event`` its short name, ``message`` the
+    text, ``fields`` (``campaign=``, ``provider=``, counts) kept as they are; phone numbers are
+    masked by the formatter. Field names must not be :class:`logging.LogRecord` attributes."""
+    logging.getLogger("rcskit.cli").log(level, message, extra={"event": event, **fields})
+
+
+def announce(
+    text: str, *, level: int = logging.INFO, event: str | None = None, **fields: Any
+) -> None:
+    """A serving command's note on stderr: a log record when JSON lines are on (stderr then
+    carries JSON objects only; ``event`` names it, ``fields`` go with it), else the plain line
+    as before."""
+    if json_notes():
+        log_event(event or text, text, level=level, **fields)
     else:
         typer.echo(text, err=True)
+
+
+def fail_line(message: str) -> None:
+    """``error: message`` on stderr, or a JSON line (event ``error``) when JSON lines are on."""
+    from .output import one_line
+
+    if json_notes():
+        log_event("error", one_line(message), level=logging.ERROR)
+    else:
+        typer.echo(f"error: {message}", err=True)
 
 
 def uvicorn_log_options(log_format: LogFormat | str) -> dict[str, Any]:

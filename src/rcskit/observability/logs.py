@@ -1,14 +1,16 @@
 """Structured logs: one JSON object per line, with trace ids and masked phone numbers.
 
 ``configure_logging("json")`` installs :class:`JsonLogFormatter` on the root logger's stderr
-handler. Each line carries ``time``, ``level``, ``logger``, ``event`` (the message), and, when the
-record or the current context has them, ``provider``, ``campaign`` and ``trace_id``; other
-``extra=`` fields are kept. Phone numbers (E.164 or long digit runs) are masked to their last two
-digits unless ``mask_phones=False``.
+handler. Each line carries ``time``, ``level``, ``logger``, ``event``, ``message`` (the text),
+and, when the record or the current context has them, ``provider``, ``campaign`` and
+``trace_id``; other ``extra=`` fields are kept. ``event`` is the record's short name when it has
+one (``extra={"event": "campaign_finished"}``), else the text again. Phone numbers (E.164 or
+long digit runs) are masked to their last two digits unless ``mask_phones=False``.
 
     log.info("sent", extra={"provider": "dotgo", "campaign": "spring"})
     {"time": "2026-12-06T07:20:00.123Z", "level": "info", "logger": "rcskit.client",
-     "event": "sent", "provider": "dotgo", "campaign": "spring", "trace_id": "4bf9..."}
+     "event": "sent", "message": "sent", "provider": "dotgo", "campaign": "spring",
+     "trace_id": "4bf9..."}
 """
 
 from __future__ import annotations
@@ -111,11 +113,13 @@ class JsonLogFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         """The record as a single-line JSON object."""
         stamp = datetime.fromtimestamp(record.created, UTC)
+        text = record.getMessage()
         out: dict[str, Any] = {
             "time": stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
-            "event": record.getMessage(),
+            "event": text,  # replaced by the record's own ``event`` name, if it has one
+            "message": text,
         }
         for key, value in (_CONTEXT.get() or {}).items():
             out[key] = value
@@ -211,6 +215,18 @@ def json_logging_installed() -> bool:
         h.get_name() == "rcskit" and isinstance(h.formatter, JsonLogFormatter)
         for h in logging.getLogger().handlers
     )
+
+
+def json_lines_on_stderr() -> bool:
+    """Whether JSON lines from :func:`configure_logging` reach the current ``sys.stderr``: a
+    command's notes then go through logging (stderr carries JSON objects only). A handler left
+    by an earlier command run in process, on a stderr since replaced, does not count."""
+    for handler in logging.getLogger().handlers:
+        if handler.get_name() != "rcskit" or not isinstance(handler.formatter, JsonLogFormatter):
+            continue
+        if not isinstance(handler, _StderrHandler) or handler.stream is sys.stderr:
+            return True
+    return False
 
 
 def uvicorn_log_config() -> dict[str, Any]:
