@@ -705,7 +705,7 @@ SET status = $3, error = $4, due_at = $5, claim_owner = NULL, lease_expires_at =
 WHERE campaign_id = $1 AND line_number = $2 AND claim_owner = $7 AND (NOT $9 OR fence = $6)
 """
 
-_PG_BEGIN_FRESH = """
+_PG_BEGIN_CTES = """
 WITH v AS (
     SELECT * FROM unnest($3::integer[], $4::bigint[], $5::text[], $6::text[], $7::text[])
         AS v(line, fence, id, recipient, content)
@@ -728,36 +728,22 @@ WITH v AS (
         status, from_state, to_state, moved, source, reason, code, at, recorded_at)
     SELECT fresh.id, $9, NULL, fresh.recipient, $11, NULL, $12, TRUE, $13, $14, NULL, $8, $8
     FROM fresh
-)
+)"""
+"""The recipients still held (fence checked), their new outbox rows and attempt lines: the
+common head of the two statements below."""
+
+_PG_BEGIN_FRESH = (
+    _PG_BEGIN_CTES
+    + """
 SELECT line_number, NULL::text FROM held
 UNION ALL
 SELECT NULL, id FROM fresh
 """
+)
 
-_PG_READ_AND_BEGIN = """
-WITH v AS (
-    SELECT * FROM unnest($3::integer[], $4::bigint[], $5::text[], $6::text[], $7::text[])
-        AS v(line, fence, id, recipient, content)
-), held AS (
-    UPDATE campaign_recipients r SET updated_at = $8
-    FROM v
-    WHERE r.campaign_id = $1 AND r.line_number = ANY($3::integer[]) AND r.line_number = v.line
-        AND r.claim_owner = $2 AND r.lease_expires_at > $8 AND (NOT $10 OR r.fence = v.fence)
-    RETURNING r.line_number
-), fresh AS (
-    INSERT INTO outbound_messages (id, provider, recipient, content, campaign_id, attempts,
-        state, created_at, updated_at)
-    SELECT v.id, $9, v.recipient, v.content, $1, 1, 'pending', $8, $8
-    FROM v JOIN held ON held.line_number = v.line
-    ORDER BY v.line
-    ON CONFLICT (id) DO NOTHING
-    RETURNING id, recipient
-), attempt AS (
-    INSERT INTO message_history (message_id, provider, provider_message_id, recipient,
-        status, from_state, to_state, moved, source, reason, code, at, recorded_at)
-    SELECT fresh.id, $9, NULL, fresh.recipient, $11, NULL, $12, TRUE, $13, $14, NULL, $8, $8
-    FROM fresh
-), locked AS (
+_PG_READ_AND_BEGIN = (
+    _PG_BEGIN_CTES
+    + """, locked AS (
     SELECT line_number FROM campaign_recipients
     WHERE campaign_id = $1 AND claim_owner = $2 AND line_number = ANY($17::integer[])
     ORDER BY line_number
@@ -784,6 +770,7 @@ SELECT 'o', NULL, id, provider, recipient, state, provider_message_id, last_erro
     last_error_reason, waiting
 FROM outbox
 """
+)
 # (the starts' part is _PG_BEGIN_FRESH's, the outcomes' part _PG_READ_OUTBOX's: one round
 # trip for both; the group's starts and outcomes touch different rows, see _disjoint)
 

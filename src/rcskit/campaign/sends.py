@@ -43,6 +43,7 @@ from typing import Any
 from sqlalchemy import and_, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
+from ..store.campaigns import recipient_row
 from ..store.core import check_aware, check_text, chunks
 from ..store.messages import MessageRepository
 from ..store.records import (
@@ -333,15 +334,7 @@ class CampaignSends(MessageRepository):
                     already += 1  # imported before (a resumed import)
                     continue
                 have.add(r.line_number)
-                row: dict[str, Any] = {
-                    "campaign_id": campaign_id,
-                    "line_number": r.line_number,
-                    "msisdn": r.msisdn,
-                    "params": dict(r.params),
-                    "status": RecipientStatus(r.status).value,
-                    "error": r.error,
-                    "updated_at": now,
-                }
+                row = recipient_row(campaign_id, r, now)
                 if r.msisdn is None:
                     invalid += row["status"] != RecipientStatus.DUPLICATE.value
                     duplicates += row["status"] == RecipientStatus.DUPLICATE.value

@@ -92,6 +92,19 @@ def _recipient(row: Row[Any]) -> Recipient:
     )
 
 
+def recipient_row(campaign_id: str, r: NewRecipient, now: datetime) -> dict[str, Any]:
+    """The ``campaign_recipients`` row of a new recipient (an insert's values)."""
+    return {
+        "campaign_id": campaign_id,
+        "line_number": r.line_number,
+        "msisdn": r.msisdn,
+        "params": dict(r.params),
+        "status": RecipientStatus(r.status).value,
+        "error": r.error,
+        "updated_at": now,
+    }
+
+
 def _statuses(statuses: Iterable[RecipientStatus | str]) -> list[str]:
     out = []
     for status in statuses:
@@ -211,17 +224,7 @@ class CampaignRepository(StoreCore):
                     raise InvalidRecord(
                         f"line {r.line_number} msisdn", None, "only an INVALID recipient has none"
                     )
-                rows.append(
-                    {
-                        "campaign_id": campaign_id,
-                        "line_number": r.line_number,
-                        "msisdn": r.msisdn,
-                        "params": dict(r.params),
-                        "status": RecipientStatus(r.status).value,
-                        "error": r.error,
-                        "updated_at": now,
-                    }
-                )
+                rows.append(recipient_row(campaign_id, r, now))
             statement = (
                 self._insert(_R).values(rows).on_conflict_do_nothing().returning(_R.c.line_number)
             )
