@@ -30,6 +30,7 @@ BENCHES = {
     "testing": "testing",
     "limiter": "limiter",
     "chaos": "chaos",
+    "claims": "claims",
     "observability": "observability",
 }
 

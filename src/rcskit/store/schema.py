@@ -116,7 +116,7 @@ campaign_recipients = Table(
     Column("fence", BigInteger, nullable=False, server_default=text("0")),
     PrimaryKeyConstraint("campaign_id", "line_number"),
     UniqueConstraint("campaign_id", "msisdn"),
-    Index(None, "campaign_id", "status"),
+    Index(None, "campaign_id", "status", "line_number"),
 )
 
 outbound_messages = Table(
