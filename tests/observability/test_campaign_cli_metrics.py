@@ -13,11 +13,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -36,32 +34,10 @@ from tests.campaign.conftest import (
     run_cli,
     write_recipients,
 )
+from tests.observability.pipes import Lines
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 MESSAGE = {"content": {"kind": "text", "text": "Spring sale, {first_name}"}}
-
-
-class Lines:
-    """Collects a pipe's lines in a thread, so the test can wait for one."""
-
-    def __init__(self, pipe: Any) -> None:
-        self.lines: list[str] = []
-        self._thread = threading.Thread(target=self._read, args=(pipe,), daemon=True)
-        self._thread.start()
-
-    def _read(self, pipe: Any) -> None:
-        for line in pipe:
-            self.lines.append(line.rstrip("\n"))
-
-    def wait_for(self, pattern: str, timeout: float = 60.0) -> re.Match[str]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in list(self.lines):
-                found = re.search(pattern, line)
-                if found:
-                    return found
-            time.sleep(0.05)
-        raise AssertionError(f"no line matching {pattern!r} in {self.lines}")
 
 
 def scrape(url: str) -> Samples:

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
-import threading
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,31 +13,10 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.observability.pipes import Lines
+
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "tests/data/seeds/maap/webhook_message.json"
-
-
-class Lines:
-    """Collects a pipe's lines in a thread, so the test can wait for one."""
-
-    def __init__(self, pipe: object) -> None:
-        self.lines: list[str] = []
-        self._thread = threading.Thread(target=self._read, args=(pipe,), daemon=True)
-        self._thread.start()
-
-    def _read(self, pipe: object) -> None:
-        for line in pipe:  # type: ignore[attr-defined]
-            self.lines.append(line.rstrip("\n"))
-
-    def wait_for(self, pattern: str, timeout: float = 60.0) -> re.Match[str]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in list(self.lines):
-                found = re.search(pattern, line)
-                if found:
-                    return found
-            time.sleep(0.05)
-        raise AssertionError(f"no line matching {pattern!r} in {self.lines}")
 
 
 @pytest.fixture

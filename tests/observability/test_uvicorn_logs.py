@@ -9,60 +9,21 @@ out as a JSON object from the ``uvicorn.error`` logger, like every other line on
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import socket
 import subprocess
 import sys
-import threading
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.observability.pipes import Lines
+
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "tests/data/seeds/maap/webhook_message.json"
-
-
-class Lines:
-    """Collects a pipe's lines in a thread, so the test can wait for one."""
-
-    def __init__(self, pipe: object) -> None:
-        self.lines: list[str] = []
-        self._thread = threading.Thread(target=self._read, args=(pipe,), daemon=True)
-        self._thread.start()
-
-    def _read(self, pipe: object) -> None:
-        for line in pipe:  # type: ignore[attr-defined]
-            self.lines.append(line.rstrip("\n"))
-
-    def join(self) -> None:
-        self._thread.join(timeout=10)
-
-    def wait_for(self, pattern: str, timeout: float = 60.0) -> re.Match[str]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in list(self.lines):
-                found = re.search(pattern, line)
-                if found:
-                    return found
-            time.sleep(0.05)
-        raise AssertionError(f"no line matching {pattern!r} in {self.lines}")
-
-    def records(self) -> list[dict[str, object]]:
-        """Every line as a JSON object (a line that is not one fails the test)."""
-        out = []
-        for line in self.lines:
-            try:
-                record = json.loads(line)
-            except ValueError:
-                raise AssertionError(f"not a JSON line: {line!r} (all: {self.lines})") from None
-            assert isinstance(record, dict), line
-            out.append(record)
-        return out
 
 
 def start(args: list[str], tmp_path: Path) -> tuple[subprocess.Popen[str], Lines, Lines]:
