@@ -15,7 +15,8 @@ import contextlib
 import json
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,8 +35,10 @@ from rcskit.campaign import (
     build_client,
     create_campaign,
 )
+from rcskit.campaign import redis_limiter as shared
 from rcskit.campaign.checkstage import ReadyCount, check_gates, unless_blocked, until_reachable
 from rcskit.campaign.pacing import ReachableLimiter, bulk_limiter
+from rcskit.campaign.redis_limiter import connect
 from rcskit.client import RcsClient
 from rcskit.emulator import create_app
 from rcskit.emulator.config import BotConfig, EmulatorConfig, PhoneRangeConfig
@@ -43,6 +46,7 @@ from rcskit.retry import NO_RETRY
 from rcskit.store import Campaign, Store
 from rcskit.store.schema import campaign_recipients
 from rcskit.transport import AsgiTransport
+from tests.chaos.redis_server import RedisServer, redis_server_or_skip
 from tests.store.conftest import Database
 
 from .conftest import write_recipients
@@ -379,3 +383,56 @@ async def test_until_reachable_and_unless_blocked() -> None:
     await asyncio.wait_for(cancelled.wait(), 1)  # the given-up wait left the limiter's line
     down.start()
     assert down.granted == 0
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    server = redis_server_or_skip()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+async def test_a_stopped_redis_releases_the_checks_claims_and_a_started_one_finishes_them(
+    database: Database, tmp_path: Path, redis_server: RedisServer
+) -> None:
+    """The same with the shared limiters of ``rcskit campaign run --redis`` on a real
+    redis-server, stopped before the run and started again."""
+    count = 200
+    async with _setup(database, tmp_path, count, tps=500.0) as s:
+        redis = connect(redis_server.url, timeout=0.2)
+        account = uuid.uuid4().hex
+        send = shared.send_limiter(redis, "dotgo_google", account, 500.0)
+        bulk = shared.bulk_capability_limiter(redis, "dotgo_google", account, 600)
+        notes: list[str] = []
+        try:
+            async with s.client() as client, s.client({"send": send, "bulk": bulk}) as checks:
+                runner = _runner(s, client, checks, limiter=send, notify=notes.append)
+                await asyncio.to_thread(redis_server.stop)
+                run = asyncio.create_task(runner.run())
+                try:
+
+                    async def released() -> bool:
+                        return runner.progress.released == count and (await s.rows()) == {
+                            "queued": count,
+                            "held": 0,
+                        }
+
+                    await _until("the check's batch released", released, 15)
+                    assert s.bulk_checks() == 0
+                    await asyncio.sleep(1.0)  # and nothing claimed again meanwhile
+                    assert await s.rows() == {"queued": count, "held": 0}
+                    await asyncio.to_thread(redis_server.start)
+                    summary = await asyncio.wait_for(run, 30)
+                finally:
+                    if not run.done():
+                        run.cancel()
+        finally:
+            await redis.aclose()
+        assert summary.finished
+        rows = await s.rows()
+        assert rows.get("sent", 0) + rows.get("fallback", 0) == count and rows["held"] == 0
+        assert s.bulk_checks() == 1
+        assert sum("no capability checks" in n for n in notes) == 1
