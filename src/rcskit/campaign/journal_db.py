@@ -43,7 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..store.engine import driver_connection, run_in_sqlite_thread
 from ..store.records import RecipientStatus, StoreConflict, UnknownRecord
-from ..store.states import ENDINGS, MessageState, next_state, state_for_status
+from ..store.states import ENDINGS, MessageState, next_state, replay_waiting
 from .sends import (
     OutcomeKind,
     SendBegun,
@@ -55,6 +55,10 @@ from .sends import (
 __all__ = ["JournalGroup", "journal_steps", "write_journal"]
 
 Release = tuple[int, RecipientStatus, str | None, datetime | None]
+
+HistoryRow = tuple[Any, ...]
+"""A history row to insert: the values of :data:`_HISTORY_COLUMNS`, in that order (tuples, not
+dicts: both drivers take them as they are, PostgreSQL as columns, SQLite as rows)."""
 
 SEND_STEPS = ("attempt", "error", "unknown", "sent", "failed")
 """The history words the send path writes (``source="send"``)."""
@@ -114,9 +118,9 @@ class ReadOutbox:
 
 @dataclass(frozen=True, slots=True)
 class InsertHistory:
-    """Append history rows (dicts of :data:`_HISTORY_COLUMNS`), in order."""
+    """Append history rows (:data:`HistoryRow`), in order."""
 
-    rows: list[dict[str, Any]]
+    rows: list[HistoryRow]
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +138,7 @@ class FinishWrite:
     updated (as :class:`UpdateOutbox`), then recipients released (``release``, whose rows the
     :class:`ReadOutbox` before it locked in line order; one row per line)."""
 
-    history: list[dict[str, Any]]
+    history: list[HistoryRow]
     outbox: UpdateOutbox
     release: ReleaseRecipients
 
@@ -206,10 +210,10 @@ class WaitingEntries:
 
 @dataclass(frozen=True, slots=True)
 class MoveHistory:
-    """Delete history entries ``ids``, then append ``rows`` (full rows without ``id``)."""
+    """Delete history entries ``ids``, then append ``rows``."""
 
     ids: list[int]
-    rows: list[dict[str, Any]]
+    rows: list[HistoryRow]
 
 
 Step = (
@@ -244,22 +248,22 @@ def _history(
     provider_message_id: str | None = None,
     reason: str | None = None,
     code: str | None = None,
-) -> dict[str, Any]:
-    return {
-        "message_id": message_id,
-        "provider": provider,
-        "provider_message_id": provider_message_id,
-        "recipient": recipient,
-        "status": status,
-        "from_state": None if from_state is None else from_state.value,
-        "to_state": None if to_state is None else to_state.value,
-        "moved": from_state is not to_state,
-        "source": "send",
-        "reason": reason,
-        "code": code,
-        "at": now,
-        "recorded_at": now,
-    }
+) -> HistoryRow:
+    return (
+        message_id,
+        provider,
+        provider_message_id,
+        recipient,
+        status,
+        None if from_state is None else from_state.value,
+        None if to_state is None else to_state.value,
+        from_state is not to_state,
+        "send",
+        reason,
+        code,
+        now,
+        now,
+    )
 
 
 def journal_steps(group: JournalGroup, now: datetime) -> Steps:
@@ -322,8 +326,9 @@ def _fresh(group: JournalGroup, now: datetime) -> BeginFresh | None:
         ],
         fences is not None,
         now,
-        _history(now, None, group.provider, "attempt", None, MessageState.PENDING,
-                 reason=FIRST_ATTEMPT),
+        dict(zip(_HISTORY_COLUMNS, _history(now, None, group.provider, "attempt", None,
+                                            MessageState.PENDING, reason=FIRST_ATTEMPT),
+                 strict=True)),
     )  # fmt: skip
 
 
@@ -346,7 +351,7 @@ def _finish(
     missing = [o.id for o in outcomes if o.id not in rows]
     if missing:
         raise UnknownRecord(f"no outbound message with id {missing[0]!r}")
-    history: list[dict[str, Any]] = []
+    history: list[HistoryRow] = []
     updates: list[tuple[str, str, str | None, str | None, str | None, datetime | None]] = []
     released: list[Release] = []
     for o in outcomes:
@@ -433,25 +438,16 @@ def _replay_waiting(
 ) -> Generator[Step, Any, MessageState]:
     """Attach the statuses that waited for ``pid`` to message ``id``, in arrival order, after
     everything already in its history; return the state they lead to (the same rule as
-    :meth:`rcskit.store.outbox.OutboxStore.mark_sent`)."""
+    :meth:`rcskit.store.messages.MessageRepository.mark_sent`: both use
+    :func:`rcskit.store.states.replay_waiting`)."""
     entries: list[dict[str, Any]] = yield WaitingEntries(provider, pid, recipient)
-    moved: list[dict[str, Any]] = []
-    for entry in entries:
-        incoming = state_for_status(entry["status"])
-        after = state if incoming is None else next_state(state, incoming)
-        # The original ``at`` and ``recorded_at`` are kept.
-        row = {k: entry[k] for k in _HISTORY_COLUMNS}
-        row.update(
-            message_id=id,
-            recipient=entry["recipient"] or recipient,
-            from_state=state.value,
-            to_state=after.value,
-            moved=after is not state,
-        )
-        moved.append(row)
-        state = after
-    if entries:
-        yield MoveHistory([int(e["id"]) for e in entries], moved)
+    if not entries:
+        return state
+    moved, state = replay_waiting(entries, id, recipient, state)
+    yield MoveHistory(
+        [int(e["id"]) for e in entries],
+        [tuple(row[c] for c in _HISTORY_COLUMNS) for row in moved],
+    )
     return state
 
 
@@ -481,7 +477,7 @@ def _begin(
         else:
             existing.append(s)
     if existing:
-        history: list[dict[str, Any]] = []
+        history: list[HistoryRow] = []
         released: list[Release] = []
         decided = yield from _decide_existing(group, existing, now, history)
         for begun in decided:
@@ -505,7 +501,7 @@ def _begin(
 
 
 def _decide_existing(
-    group: JournalGroup, existing: list[SendStart], now: datetime, history: list[dict[str, Any]]
+    group: JournalGroup, existing: list[SendStart], now: datetime, history: list[HistoryRow]
 ) -> Generator[Step, Any, list[SendBegun]]:
     existing = sorted(existing, key=lambda s: s.line_number)
     rows: dict[str, tuple[Any, ...]] = yield LoadExisting([s.id for s in existing])
@@ -617,8 +613,9 @@ def _drive_sqlite(db: sqlite3.Connection, steps: Steps) -> list[SendBegun]:
         result = _sqlite_step(db, step)
 
 
-def _columns(rows: list[dict[str, Any]]) -> list[list[Any]]:
-    return [[r[c] for r in rows] for c in _HISTORY_COLUMNS]
+def _columns(rows: list[HistoryRow]) -> list[list[Any]]:
+    """History rows as the columns of :data:`_HISTORY_COLUMNS` (arrays for ``unnest``)."""
+    return _transposed(rows, len(_HISTORY_COLUMNS))
 
 
 def _transposed(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
@@ -881,25 +878,23 @@ def _t(value: datetime | None) -> str | None:
     )
 
 
-def _sqlite_history(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    return [
-        (
-            r["message_id"],
-            r["provider"],
-            r["provider_message_id"],
-            r["recipient"],
-            r["status"],
-            r["from_state"],
-            r["to_state"],
-            bool(r["moved"]),
-            r["source"],
-            r["reason"],
-            r["code"],
-            r["at"] if isinstance(r["at"], str) else _t(r["at"]),
-            r["recorded_at"] if isinstance(r["recorded_at"], str) else _t(r["recorded_at"]),
-        )
-        for r in rows
-    ]
+def _sqlite_history(rows: list[HistoryRow]) -> list[HistoryRow]:
+    """The rows with their times as SQLite text: the rows of a group share one ``now``, so
+    each distinct time is converted once (times read back from SQLite are text already)."""
+    texts: dict[Any, Any] = {}
+    out: list[HistoryRow] = []
+    for r in rows:
+        at, recorded_at = r[11], r[12]
+        a = texts.get(at)
+        if a is None:
+            a = texts[at] = at if isinstance(at, str) else _t(at)
+        b = texts.get(recorded_at)
+        if b is None:
+            b = texts[recorded_at] = (
+                _t(recorded_at) if not isinstance(recorded_at, str) else recorded_at
+            )
+        out.append((*r[:11], a, b))
+    return out
 
 
 _SQLITE_HISTORY = (
