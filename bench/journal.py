@@ -16,9 +16,12 @@ run gets a database of its own, dropped after.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import resource
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -33,7 +36,7 @@ from rcskit.store import RecipientStatus, Store, deterministic_id, migrate
 
 POSTGRES = os.environ.get("RCSKIT_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TOTAL = int(os.environ.get("RCSKIT_BENCH_JOURNAL_TOTAL", "200000"))
-GROUP = 64
+GROUP = int(os.environ.get("RCSKIT_BENCH_JOURNAL_GROUP", "64"))
 GROUPS = int(os.environ.get("RCSKIT_BENCH_JOURNAL_GROUPS", "40"))
 ROUNDS = int(os.environ.get("RCSKIT_BENCH_JOURNAL_ROUNDS", "5"))
 BACKENDS = tuple(
@@ -144,27 +147,68 @@ async def _postgresql() -> dict[str, object]:
         await admin.close()
 
 
+COMPARE = os.environ.get("RCSKIT_BENCH_JOURNAL_COMPARE", "")
+"""``label=/path/to/src``: measure that copy of rcskit too (e.g. the code before a change,
+``git archive HEAD~1 src | tar -x -C /tmp/before``), each measurement in a process of its own,
+alternating with this one's."""
+SIZES = tuple(int(n) for n in os.environ.get("RCSKIT_BENCH_JOURNAL_SIZES", "64,8").split(","))
+"""Group sizes (outcomes and attempts each): 64, and 8 where the cost per group shows."""
+
+
+def _measured(backend: str, size: int, src: str | None) -> dict[str, float]:
+    """One measurement in a process of its own (``src`` first on its path when given)."""
+    env = dict(os.environ, RCSKIT_BENCH_JOURNAL_GROUP=str(size))
+    env["RCSKIT_BENCH_JOURNAL_GROUPS"] = str(GROUPS * 64 // size)
+    if src:
+        env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
+    out = subprocess.run(
+        [sys.executable, __file__, "--one", backend],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def _one(backend: str) -> dict[str, object]:
+    return asyncio.run(_sqlite() if backend == "sqlite" else _postgresql())
+
+
 def run() -> str:
     """Markdown section for RESULTS.md."""
+    label, _, other = COMPARE.partition("=")
+    versions: list[tuple[str, str | None]] = [("this", None)]
+    if other:
+        versions.append((label, other))
     rows = []
-    for backend in BACKENDS:
-        measure = _sqlite if backend == "sqlite" else _postgresql
-        result = asyncio.run(measure())
-        rows.append(
-            f"| {backend} | {result['cpu_best']:.1f} | {result['cpu_median']:.1f} "
-            f"| {result['wall_best']:.1f} | {result['wall_median']:.1f} |"
-        )
+    for size in SIZES:
+        for backend in BACKENDS:
+            for name, src in versions:
+                r = _measured(backend, size, src)
+                rows.append(
+                    f"| {size} + {size} | {backend} | {name} | {r['cpu_best']:.1f} "
+                    f"| {r['cpu_median']:.1f} | {r['wall_best']:.1f} | {r['wall_median']:.1f} |"
+                )
     load = os.getloadavg()
     return (
-        "## The journal alone: groups of 64 outcomes + 64 attempts "
-        "(`python bench/run.py journal`)\n\n"
-        f"{TOTAL:,} recipients in the campaign; {ROUNDS} rounds of {GROUPS} groups; µs per item "
-        f"(one attempt or one outcome). Load average at the end: "
-        f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({datetime.now(UTC):%H:%M} UTC).\n\n"
-        "| database | CPU µs/item, best | CPU µs/item, median | wall µs/item, best "
-        "| wall µs/item, median |\n|---|---:|---:|---:|---:|\n" + "\n".join(rows) + "\n"
+        "## The journal alone (`python bench/run.py journal`)\n\n"
+        "`CampaignSends.journal` in groups of N outcomes (the sends the group before began) and "
+        f"N new attempts, one transaction each; {TOTAL:,} recipients in the campaign; "
+        f"{ROUNDS} rounds of {GROUPS * 64:,} sends each; µs per item (one attempt or one "
+        "outcome) in this process's CPU time (SQLite: its statements run in a thread of the "
+        "process; PostgreSQL: the server's work is in the wall time only) and in wall time. "
+        f"Load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
+        f"({datetime.now(UTC):%H:%M} UTC).\n\n"
+        "| group | database | code | CPU µs/item, best | CPU µs/item, median "
+        "| wall µs/item, best | wall µs/item, median |\n"
+        "|---|---|---|---:|---:|---:|---:|\n" + "\n".join(rows) + "\n"
     )
 
 
 if __name__ == "__main__":
-    print(run())
+    if sys.argv[1:2] == ["--one"]:
+        print(json.dumps(_one(sys.argv[2])))
+    else:
+        print(run())

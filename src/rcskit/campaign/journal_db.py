@@ -1,6 +1,6 @@
 """The journal's transaction on the raw database drivers: one implementation of the send
-path's writes (begin, finish, release), run by asyncpg on PostgreSQL and by sqlite3 in
-aiosqlite's thread on SQLite.
+path's writes (begin, finish, release), run by asyncpg on PostgreSQL and by sqlite3 in the
+store's :class:`~rcskit.store.engine.SqliteWriter` thread on SQLite.
 
 A runner's group commit (:mod:`rcskit.campaign.journal`) writes, in one transaction, the
 outcomes of the sends that ended, the releases, then the attempts of the sends about to
@@ -20,10 +20,12 @@ campaign worker, so it bypasses SQLAlchemy Core:
   first, as every multi-row write of them does (no deadlocks). The statements find rows by
   key; :meth:`~rcskit.campaign.sends.CampaignSends.analyze_queue` keeps the planner's
   statistics of a freshly imported queue true so that they stay key lookups;
-* **SQLite** (:func:`_sqlite_step`): the whole generator runs in aiosqlite's thread in one
-  hop (sqlite3's C loop for ``executemany``), inside the store's ``BEGIN IMMEDIATE``
-  transaction, instead of one thread hop per statement. Times are written as SQLAlchemy
-  writes them (:func:`_t`), so that both compare as text.
+* **SQLite** (:func:`_sqlite_step`): the whole transaction (``BEGIN IMMEDIATE``, the
+  generator's steps, ``COMMIT``) runs in one hop to the thread of the store's
+  :class:`~rcskit.store.engine.SqliteWriter`, on a connection of its own (no pool, no
+  SQLAlchemy, no thread hop per statement; sqlite3's C loop for ``executemany``). Times are
+  written as SQLAlchemy writes them (:func:`_t`, once per distinct time in a group), so that
+  both compare as text. History rows travel as tuples (:data:`HistoryRow`), not dicts.
 
 The fences are those of :mod:`rcskit.store.claims`: a recipient is written only under the
 claim it was taken with (and only by the worker holding it, before its lease ends).
@@ -33,7 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Awaitable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -41,7 +43,7 @@ from typing import Any
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..store.engine import driver_connection, run_in_sqlite_thread
+from ..store.engine import SqliteWriter, driver_connection
 from ..store.records import RecipientStatus, StoreConflict, UnknownRecord
 from ..store.states import ENDINGS, MessageState, next_state, replay_waiting
 from .sends import (
@@ -547,25 +549,21 @@ def _decide_existing(
 
 
 async def write_journal(
-    conn: AsyncConnection, group: JournalGroup, now: datetime
+    conn: AsyncConnection | SqliteWriter, group: JournalGroup, now: datetime
 ) -> list[SendBegun]:
     """Run :func:`journal_steps` for ``group`` on ``conn``, in one transaction.
 
     PostgreSQL: ``conn`` is a connection with no transaction begun; the transaction is
-    asyncpg's own. SQLite: ``conn`` is in the store's write transaction (``BEGIN
-    IMMEDIATE``), which commits or rolls back as the caller's block ends.
+    asyncpg's own. SQLite: ``conn`` is the store's :class:`~rcskit.store.engine.SqliteWriter`
+    (the transaction is its own: begun, written and committed in one hop to its thread; the
+    caller holds the store's turn for writes).
     """
     steps = journal_steps(group, now)
-    driver = await driver_connection(conn)
+    if isinstance(conn, SqliteWriter):
+        return await _sqlite_errors(conn.transaction(lambda db: _drive_sqlite(db, steps)))
     if conn.dialect.name != "postgresql":
-        try:
-            return await run_in_sqlite_thread(driver, lambda db: _drive_sqlite(db, steps))
-        except sqlite3.IntegrityError as err:
-            raise sa_exc.IntegrityError("journal", None, err) from err
-        except sqlite3.OperationalError as err:
-            raise sa_exc.OperationalError("journal", None, err) from err
-        except sqlite3.Error as err:
-            raise sa_exc.DBAPIError("journal", None, err) from err
+        raise TypeError("on SQLite the journal is written by the store's SqliteWriter")
+    driver = await driver_connection(conn)
     import asyncpg  # type: ignore[import-untyped]
 
     try:
@@ -582,6 +580,19 @@ async def write_journal(
         # cancelled (or worse) in the middle of a statement: never pool this connection again
         await _discard(conn, driver)
         raise
+
+
+async def _sqlite_errors(work: Awaitable[list[SendBegun]]) -> list[SendBegun]:
+    """``await work``, sqlite3's errors raised as SQLAlchemy's (as the rest of the store
+    raises them)."""
+    try:
+        return await work
+    except sqlite3.IntegrityError as err:
+        raise sa_exc.IntegrityError("journal", None, err) from err
+    except sqlite3.OperationalError as err:
+        raise sa_exc.OperationalError("journal", None, err) from err
+    except sqlite3.Error as err:
+        raise sa_exc.DBAPIError("journal", None, err) from err
 
 
 async def _discard(conn: AsyncConnection, driver: Any) -> None:
