@@ -65,12 +65,20 @@ async def claim_rows(
     n: int,
     now: datetime,
     lease_s: float,
+    choose: Sequence[ColumnElement[bool]] = (),
 ) -> list[Row[Any]]:
-    """Claim up to ``n`` free, due rows matching ``conditions`` for ``worker_id``, first in
-    ``order_by`` (column names) first; return them in that order."""
+    """Claim up to ``n`` free, due rows matching ``conditions`` and ``choose`` for
+    ``worker_id``, first in ``order_by`` (column names) first; return them in that order.
+
+    ``choose`` are conditions only the choice of candidates needs on PostgreSQL: the update
+    that follows is of rows this transaction has locked, found by key, and repeating them
+    there would let the planner pick an index for them instead of the key (see below).
+    """
     key_column = table.c[key]
     where = [*conditions, _free(table, now), _due(table, now)]
-    candidates = select(key_column).where(*where).order_by(*(table.c[c] for c in order_by)).limit(n)
+    candidates = (
+        select(key_column).where(*where, *choose).order_by(*(table.c[c] for c in order_by)).limit(n)
+    )
     chosen_keys: Any
     if conn.dialect.name == "postgresql":
         # Two statements: the candidates, locked; then the update of exactly those keys. In
@@ -84,11 +92,16 @@ async def claim_rows(
         )
         if not keys:
             return []
+        # The candidates are locked by this transaction (FOR UPDATE re-checked them on their
+        # newest version), so ``choose`` still holds: repeated here, a range in it could be
+        # estimated at 0.5 % of the rows and its index read past every row of the range,
+        # each tested against the keys (0.15-1.5 s per claim of 500 at 100,000 recipients).
         chosen_keys = key_column.in_(keys)
     else:
         # Materialised once (the whole statement runs under SQLite's write lock).
         chosen = candidates.cte("claim_candidates").prefix_with("MATERIALIZED")
         chosen_keys = key_column.in_(select(chosen.c[key]))
+        where.extend(choose)
     statement = (
         update(table)
         .where(*where, chosen_keys)
