@@ -471,7 +471,10 @@ class CampaignRepository(StoreCore):
             return await renew_rows(
                 conn,
                 _R,
-                [_R.c.campaign_id == campaign_id, held(_R, "line_number", line_numbers, fences)],
+                [
+                    _R.c.campaign_id == campaign_id,
+                    held(_R, "line_number", line_numbers, fences, arrays=self._is_postgresql),
+                ],
                 worker_id=worker_id,
                 expires=self._now() + timedelta(seconds=lease_s),
             )
@@ -503,7 +506,10 @@ class CampaignRepository(StoreCore):
             return await release_rows(
                 conn,
                 _R,
-                [_R.c.campaign_id == campaign_id, held(_R, "line_number", line_numbers, fences)],
+                [
+                    _R.c.campaign_id == campaign_id,
+                    held(_R, "line_number", line_numbers, fences, arrays=self._is_postgresql),
+                ],
                 worker_id=worker_id,
                 values=values,
             )

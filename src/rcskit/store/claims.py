@@ -29,20 +29,42 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Table, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Row, Table, bindparam, func, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = ["claim_rows", "held", "reap_expired", "release_rows", "renew_rows"]
 
 
 def held(
-    table: Table, key: str, keys: Sequence[Any], fences: Mapping[Any, int] | None
+    table: Table,
+    key: str,
+    keys: Sequence[Any],
+    fences: Mapping[Any, int] | None,
+    *,
+    arrays: bool = False,
 ) -> ColumnElement[bool]:
     """The rows of ``keys``; with ``fences`` (key -> fence of the claim), only those whose
-    fence is still that claim's (not claimed again since)."""
+    fence is still that claim's (not claimed again since).
+
+    ``arrays`` (PostgreSQL): the pairs go as two arrays, ``(key, fence) IN (SELECT * FROM
+    unnest(keys, fences))``. A list of pairs is planned as one OR branch per pair (a bitmap
+    scan of the key each): 0.8-0.9 s to renew 1,000 leases, most of it planning.
+    """
     if fences is None or "fence" not in table.c:
         return table.c[key].in_(list(keys))
-    return tuple_(table.c[key], table.c.fence).in_([(k, fences[k]) for k in keys if k in fences])
+    pairs = [(k, fences[k]) for k in keys if k in fences]
+    if not arrays:
+        return tuple_(table.c[key], table.c.fence).in_(pairs)
+    chosen = (
+        func.unnest(
+            bindparam(None, [k for k, _ in pairs], type_=ARRAY(table.c[key].type)),
+            bindparam(None, [f for _, f in pairs], type_=ARRAY(table.c.fence.type)),
+        )
+        .table_valued("key", "fence")
+        .render_derived()
+    )
+    return tuple_(table.c[key], table.c.fence).in_(select(chosen.c.key, chosen.c.fence))
 
 
 def _free(table: Table, now: datetime) -> ColumnElement[bool]:
