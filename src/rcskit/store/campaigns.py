@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, func, select, text, update
+from sqlalchemy import ColumnElement, Row, func, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ..message import Message
@@ -426,13 +426,27 @@ class CampaignRepository(StoreCore):
         require_positive("n", n, integer=True)
         require_positive("lease_s", lease_s)
         wanted = _statuses(statuses)
+        status: list[ColumnElement[bool]] = [_R.c.status.in_(wanted)]
+        order = ["line_number"]
+        if self._is_postgresql and len(wanted) == 1:
+            # The same rows, asked so that only the (campaign, status, line) index answers
+            # in order. With "status = x ORDER BY line_number" the primary key answers just
+            # as well on paper, and the statistics of the import (every recipient queued)
+            # make it look the cheaper: the planner walks the campaign in line order past
+            # every recipient already processed (0.16-0.2 s per claim of 500 at 150,000 of
+            # 200,000 sent, growing all along the run). A range on the status is no
+            # equivalence the planner can drop from "ORDER BY status, line_number", which the
+            # primary key cannot give without sorting the whole status: 3-4 ms there.
+            status = [_R.c.status >= wanted[0], _R.c.status <= wanted[0]]
+            order = ["status", "line_number"]
         async with self._write() as conn:
             rows = await claim_rows(
                 conn,
                 _R,
                 "line_number",
-                [_R.c.campaign_id == campaign_id, _R.c.status.in_(wanted)],
-                ["line_number"],
+                [_R.c.campaign_id == campaign_id],
+                order,
+                choose=status,
                 worker_id=worker_id,
                 n=n,
                 now=self._now(),
@@ -457,7 +471,10 @@ class CampaignRepository(StoreCore):
             return await renew_rows(
                 conn,
                 _R,
-                [_R.c.campaign_id == campaign_id, held(_R, "line_number", line_numbers, fences)],
+                [
+                    _R.c.campaign_id == campaign_id,
+                    held(_R, "line_number", line_numbers, fences, arrays=self._is_postgresql),
+                ],
                 worker_id=worker_id,
                 expires=self._now() + timedelta(seconds=lease_s),
             )
@@ -489,7 +506,10 @@ class CampaignRepository(StoreCore):
             return await release_rows(
                 conn,
                 _R,
-                [_R.c.campaign_id == campaign_id, held(_R, "line_number", line_numbers, fences)],
+                [
+                    _R.c.campaign_id == campaign_id,
+                    held(_R, "line_number", line_numbers, fences, arrays=self._is_postgresql),
+                ],
                 worker_id=worker_id,
                 values=values,
             )
