@@ -46,15 +46,15 @@ BACKENDS = tuple(
 PG_SETTINGS = os.environ.get("RCSKIT_BENCH_JOURNAL_PG_SETTINGS", "")
 """Settings for the benchmark's PostgreSQL database, ``;``-separated (``name = value``), to
 try a server setting's effect."""
+PG_SQL = os.environ.get("RCSKIT_BENCH_JOURNAL_PG_SQL", "")
+"""Statements run on the benchmark's PostgreSQL database once migrated (to try a schema
+change, e.g. an index less)."""
 CONTENT = Message("Hello from the journal bench").model_dump_json()
 
 
 def _cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-
-
-_TICK = os.sysconf("SC_CLK_TCK")
 
 
 async def _server_cpu(store: Store) -> float | None:
@@ -72,11 +72,10 @@ async def _server_cpu(store: Store) -> float | None:
         ]
     total = 0.0
     for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        try:  # the first field: nanoseconds on a CPU (finer than /proc/PID/stat's ticks)
+            total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
         except OSError:
             return None
-        total += (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
     return total
 
 
@@ -179,6 +178,12 @@ async def _postgresql() -> dict[str, float | None]:
         for setting in filter(None, PG_SETTINGS.split(";")):
             await admin.execute(f'ALTER DATABASE "{name}" SET {setting}')
         await migrate(url)
+        if PG_SQL:
+            conn = await asyncpg.connect(url)
+            try:
+                await conn.execute(PG_SQL)
+            finally:
+                await conn.close()
         store = await Store.open(url)
         try:
             return await _measure(store)
