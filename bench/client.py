@@ -28,7 +28,7 @@ import threading
 import time
 from typing import Any
 
-SEGMENTS = 30
+SEGMENTS = int(os.environ.get("RCSKIT_BENCH_CLIENT_SEGMENTS", "30"))  # fewer for a quick look
 SEGMENT_SENDS = 4_096
 N_SYNC = 3_000
 N_LEGACY = 1_500
@@ -99,8 +99,9 @@ def _config(port: int) -> Any:
     )
 
 
-async def _segments(port: int) -> dict[str, list[float]]:
-    """Sends/s of each async client in SEGMENTS short segments, interleaved (order rotated).
+async def _segments(port: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Sends/s and CPU µs per send of each async client in SEGMENTS short segments,
+    interleaved (order rotated).
 
     All three clients stay open for the whole run, each warmed up first; a segment is
     SEGMENT_SENDS sends at concurrency CONCURRENCY, after a ``gc.collect()`` so that no
@@ -142,14 +143,18 @@ async def _segments(port: int) -> dict[str, list[float]]:
         for worker in workers.values():  # warm up: connections, token, caches
             await asyncio.gather(*(worker(20) for _ in range(CONCURRENCY)))
         rates: dict[str, list[float]] = {name: [] for name in workers}
+        cpu: dict[str, list[float]] = {name: [] for name in workers}
         order = list(workers)
+        sends = per_worker * CONCURRENCY
         for i in range(SEGMENTS):
             for name in order[i % 3 :] + order[: i % 3]:
                 gc.collect()
                 start = time.perf_counter()
+                start_cpu = time.process_time()
                 await asyncio.gather(*(workers[name](per_worker) for _ in range(CONCURRENCY)))
-                rates[name].append(per_worker * CONCURRENCY / (time.perf_counter() - start))
-        return rates
+                cpu[name].append((time.process_time() - start_cpu) / sends * 1e6)
+                rates[name].append(sends / (time.perf_counter() - start))
+        return rates, cpu
 
 
 def _sync(port: int, n: int, threads: int) -> float:
@@ -207,7 +212,7 @@ def run() -> str:
         _wait(port)
         everywhere = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
         _pin(0)
-        rates = asyncio.run(_segments(port))
+        rates, cpu = asyncio.run(_segments(port))
         if everywhere is not None:
             os.sched_setaffinity(0, everywhere)
         sync1 = _sync(port, N_SYNC, 1)
@@ -228,11 +233,15 @@ def run() -> str:
     )
     legacy_row = (
         f"| `rcs_chatbot` 0.0.6 `sendMessage`, sequential (requests, no session) | {legacy:,.0f} "
-        f"| {legacy / bare * 100:.0f}% |"
+        f"| {legacy / bare * 100:.0f}% | |"
         if legacy is not None
-        else "| `rcs_chatbot` 0.0.6 | not installed: `pip install rcs_chatbot==0.0.6 requests` | |"
+        else "| `rcs_chatbot` 0.0.6 | not installed: `pip install rcs_chatbot==0.0.6 requests` "
+        "| | |"
     )
     ratio_legacy = f" and **{ours / legacy:.1f}x** `rcs_chatbot`" if legacy else ""
+    cpu_bare = statistics.median(cpu["bare"])
+    cpu_ours = statistics.median(cpu["rcskit"])
+    cpu_build = statistics.median(cpu["rcskit_build"])
     spread = ", ".join(f"{name} {min(v):,.0f}-{max(v):,.0f}" for name, v in rates.items())
     lines = [
         "## Client: sends per second (`python bench/run.py client`)",
@@ -244,18 +253,26 @@ def run() -> str:
         "each pinned to a core of its own. The table shows each client's "
         f"median segment (the range over segments: {spread} sends/s). This machine is shared "
         "and noisy, so the ratio that counts is taken within each segment (the same seconds "
-        "of the machine): its median and quartiles are the headline.",
+        "of the machine): its median and quartiles are the headline. CPU µs per send is the "
+        "client process's user + system time over a segment divided by its sends (median "
+        "segment): it moves far less with the machine's load than the rates.",
         "",
-        "| client | sends/s | vs bare aiohttp |",
-        "|---|---:|---:|",
-        f"| bare aiohttp loop posting the same bytes | {bare:,.0f} | 100% |",
+        "| client | sends/s | vs bare aiohttp | CPU µs per send |",
+        "|---|---:|---:|---:|",
+        f"| bare aiohttp loop posting the same bytes | {bare:,.0f} | 100% | {cpu_bare:.0f} |",
         f"| `RcsClient.send` (Dotgo GSMA: token, validation, encoding, parsing) | {ours:,.0f} "
-        f"| {median:.0%} (quartiles {q1:.0%}-{q3:.0%}) |",
+        f"| {median:.0%} (quartiles {q1:.0%}-{q3:.0%}) | {cpu_ours:.0f} "
+        f"({cpu_ours / cpu_bare:.2f}x) |",
         f"| `RcsClient.send`, building the `Message` in every call | {ours_build:,.0f} "
-        f"| {median_build:.0%} (quartiles {b1:.0%}-{b3:.0%}) |",
-        f"| `SyncRcsClient.send`, sequential | {sync1:,.0f} | {sync1 / bare * 100:.0f}% |",
-        f"| `SyncRcsClient.send`, 8 threads | {sync8:,.0f} | {sync8 / bare * 100:.0f}% |",
+        f"| {median_build:.0%} (quartiles {b1:.0%}-{b3:.0%}) | {cpu_build:.0f} "
+        f"({cpu_build / cpu_bare:.2f}x) |",
+        f"| `SyncRcsClient.send`, sequential | {sync1:,.0f} | {sync1 / bare * 100:.0f}% | |",
+        f"| `SyncRcsClient.send`, 8 threads | {sync8:,.0f} | {sync8 / bare * 100:.0f}% | |",
         legacy_row,
+        "",
+        f"Client CPU per send: bare aiohttp {cpu_bare:.0f} µs, `RcsClient.send` {cpu_ours:.0f} µs "
+        f"(+{cpu_ours - cpu_bare:.0f} µs of rcskit's own work), building the message too "
+        f"{cpu_build:.0f} µs.",
         "",
         f"rcskit reaches **{median:.0%}** of the bare loop, median of the segments' ratios "
         f"(quartiles {q1:.0%}-{q3:.0%}; {median_build:.0%} building the message in every "
