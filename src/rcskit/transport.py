@@ -551,7 +551,11 @@ class _Connection(asyncio.Protocol):
         self._head = head
         self._status = 0
         self._framed = False
-        self.transport.write(data)
+        try:
+            self.transport.write(data)
+        except (OSError, RuntimeError):  # closed under us (uvloop raises where asyncio logs)
+            self.waiter = None
+            raise _Disconnected("ServerDisconnected") from None
 
     def close(self) -> None:
         """Drop the connection (its state is unknown or it is no longer wanted)."""
@@ -788,7 +792,12 @@ class Http1Transport:
         idle = self._idle.get(key)
         while idle:
             conn = idle.pop()
-            if not conn.closed and now - conn.idle_since < self._keepalive:
+            if (
+                not conn.closed
+                and now - conn.idle_since < self._keepalive
+                and conn.transport is not None
+                and not conn.transport.is_closing()
+            ):
                 return conn
             conn.close()
         return None

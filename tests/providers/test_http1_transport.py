@@ -7,8 +7,10 @@ import asyncio
 import gzip
 import json
 import socket
+import ssl
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -451,3 +453,103 @@ def test_on_uvloop_as_campaign_workers_run() -> None:
 
     peers = uvloop.run(scenario())
     assert len(peers) == 3 and len(set(peers)) == 1
+
+
+def _self_signed(tmp: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 / localhost and its key, as PEM files."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+async def test_https_with_a_trusted_certificate_and_an_untrusted_one(tmp_path: Path) -> None:
+    cert, key = _self_signed(tmp_path)
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert, key)
+    peers: list[object] = []
+
+    async def echo(request: web.Request) -> web.Response:
+        peers.append(request.transport.get_extra_info("peername") if request.transport else None)
+        return web.json_response({"secure": request.secure, "got": await request.json()})
+
+    app = web.Application()
+    app.router.add_post("/x", echo)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ctx)
+    await site.start()
+    base = f"https://127.0.0.1:{runner.addresses[0][1]}"
+    trusting = Http1Transport(ssl_context=ssl.create_default_context(cafile=str(cert)))
+    default = Http1Transport()  # the system's CAs: this certificate is not among them
+    try:
+        for i in range(2):
+            resp = await trusting.send(HttpRequest("POST", f"{base}/x", json={"i": i}), 5)
+            assert resp.json() == {"secure": True, "got": {"i": i}}
+        assert len(set(peers)) == 1  # kept alive over TLS too
+        with pytest.raises(ConnectError, match="cannot connect"):
+            await default.send(HttpRequest("POST", f"{base}/x", json={}), 5)
+    finally:
+        await trusting.close()
+        await default.close()
+        await runner.cleanup()
+    assert len(peers) == 2  # the untrusted attempt never reached the handler
+
+
+async def test_a_write_refused_by_a_dead_connection_is_a_transport_error(
+    server: tuple[str, Seen],
+) -> None:
+    """uvloop raises from write() on a transport closed under us: that is a TransportError
+    (the connection is dropped), never a bare RuntimeError escaping to the client."""
+    base, _ = server
+    transport = Http1Transport()
+    try:
+        await transport.send(HttpRequest("GET", f"{base}/warm"), timeout=5)
+        (conn,) = [c for idle in transport._idle.values() for c in idle]
+        assert conn.transport is not None
+
+        def refuse(data: bytes) -> None:
+            raise RuntimeError("unable to perform operation on <TCPTransport closed=True>")
+
+        conn.transport.write = refuse  # type: ignore[method-assign,assignment]
+        with pytest.raises(TransportError, match="ServerDisconnected"):
+            await transport.send(HttpRequest("POST", f"{base}/x", json={}), timeout=5)
+        assert conn.closed
+        resp = await transport.send(HttpRequest("GET", f"{base}/again"), timeout=5)
+        assert resp.status == 202
+    finally:
+        await transport.close()
