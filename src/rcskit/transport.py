@@ -722,7 +722,17 @@ class Http1Transport:
         target = self._target(wire.url)
         data = self._request_bytes(wire, target)
         deadline = loop.time() + timeout
-        await self._slots.acquire()
+        slots = self._slots
+        if slots.locked():  # every slot in use: wait for one, within the request's timeout
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await slots.acquire()
+            except TimeoutError:
+                raise ConnectError(
+                    f"{wire.method} {_where(wire.url)}: no free connection within {timeout:g} s"
+                ) from None
+        else:
+            await slots.acquire()
         conn: _Connection | None = None
         try:
             conn = self._pooled(target.key, loop.time())
@@ -749,7 +759,7 @@ class Http1Transport:
         finally:
             if conn is not None:
                 self._busy.discard(conn)
-            self._slots.release()
+            slots.release()
         if conn.reusable and not conn.closed:
             conn.idle_since = loop.time()
             idle = self._idle.get(target.key)

@@ -553,3 +553,38 @@ async def test_a_write_refused_by_a_dead_connection_is_a_transport_error(
         assert resp.status == 202
     finally:
         await transport.close()
+
+
+async def test_waiting_for_a_free_connection_counts_against_the_timeout(
+    server: tuple[str, Seen],
+) -> None:
+    """All connections busy past the timeout: a ConnectError (the request never left), not a
+    request sent with its time already up."""
+    base, seen = server
+    transport = Http1Transport(limit=1)
+    try:
+        busy = asyncio.create_task(
+            transport.send(HttpRequest("GET", f"{base}/slow", params={"s": "1"}), timeout=5)
+        )
+        await asyncio.sleep(0.1)
+        with pytest.raises(ConnectError, match=r"no free connection within 0\.2 s"):
+            await transport.send(HttpRequest("POST", f"{base}/never", json={}), timeout=0.2)
+        assert (await busy).text() == "late"
+        resp = await transport.send(HttpRequest("POST", f"{base}/then", json={}), timeout=5)
+        assert resp.status == 202
+    finally:
+        await transport.close()
+    assert [s["path"] for s in seen] == ["/then"]
+
+
+async def test_head_answers_have_no_body(server: tuple[str, Seen]) -> None:
+    base, _ = server
+    transport = Http1Transport()
+    try:
+        resp = await transport.send(HttpRequest("HEAD", f"{base}/inflight"), timeout=5)
+        assert (resp.status, resp.body) == (200, b"")
+        assert int(resp.header("content-length") or 0) > 0
+        resp = await transport.send(HttpRequest("GET", f"{base}/inflight"), timeout=5)
+        assert resp.json() == {"most": 0}
+    finally:
+        await transport.close()
