@@ -706,6 +706,7 @@ class Http1Transport:
         self._idle: dict[tuple[str, int, bool], list[_Connection]] = {}
         self._busy: set[_Connection] = set()
         self._targets: dict[str, _Target] = {}
+        self._fields: dict[tuple[object, ...], str] = {}
 
     def __repr__(self) -> str:
         return f"Http1Transport(limit={self._limit})"
@@ -841,27 +842,50 @@ class Http1Transport:
             ) from None
         return conn
 
-    @staticmethod
-    def _request_bytes(wire: WireRequest, target: _Target) -> bytes:
+    def _request_bytes(self, wire: WireRequest, target: _Target) -> bytes:
+        """The request's head and body as they go on the wire."""
         headers = wire.headers
-        lines = [f"{k}: {v}\r\n" for k, v in headers.items() if k.lower() not in _OWN_HEADERS]
-        given = {k.lower() for k in headers}
-        if "user-agent" not in given:
-            lines.append(f"User-Agent: {_USER_AGENT}\r\n")
-        if "accept" not in given:
-            lines.append("Accept: */*\r\n")
-        if "content-type" not in given and wire.method in _POST_METHODS:
-            lines.append("Content-Type: application/octet-stream\r\n")
+        method = wire.method
+        # a provider sends the same few header sets over and over: each is checked and
+        # written out once (keyed by its names and values, so a new token is a new entry)
+        key: tuple[object, ...] = (method, *headers.items())
+        fields = self._fields.get(key)
+        if fields is None:
+            fields = _header_fields(method, headers)
+            if len(self._fields) >= _HEADER_SETS_KEPT:
+                self._fields.clear()
+            self._fields[key] = fields
         body = wire.body
         if body is not None:
-            lines.append(f"Content-Length: {len(body)}\r\n")
-        elif wire.method not in _BODILESS_METHODS:
-            lines.append("Content-Length: 0\r\n")
-        fields = "".join(lines)
-        if fields.count("\n") != len(lines) or fields.count("\r") != len(lines):
-            raise ValueError("HTTP header names and values cannot hold line breaks")
-        head = f"{wire.method} {target.path} HTTP/1.1\r\nHost: {target.host}\r\n{fields}\r\n"
-        return head.encode() + body if body else head.encode()
+            head = (
+                f"{method} {target.path} HTTP/1.1\r\nHost: {target.host}\r\n{fields}"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            )
+            return head.encode() + body
+        length = "" if method in _BODILESS_METHODS else "Content-Length: 0\r\n"
+        head = f"{method} {target.path} HTTP/1.1\r\nHost: {target.host}\r\n{fields}{length}\r\n"
+        return head.encode()
+
+
+_HEADER_SETS_KEPT = 64
+"""How many header sets an :class:`Http1Transport` keeps written out."""
+
+
+def _header_fields(method: str, headers: Mapping[str, str]) -> str:
+    """The header lines of a request (without ``Host`` and ``Content-Length``), with the
+    defaults aiohttp would add; refuses line breaks in names or values."""
+    lines = [f"{k}: {v}\r\n" for k, v in headers.items() if k.lower() not in _OWN_HEADERS]
+    given = {k.lower() for k in headers}
+    if "user-agent" not in given:
+        lines.append(f"User-Agent: {_USER_AGENT}\r\n")
+    if "accept" not in given:
+        lines.append("Accept: */*\r\n")
+    if "content-type" not in given and method in _POST_METHODS:
+        lines.append("Content-Type: application/octet-stream\r\n")
+    fields = "".join(lines)
+    if fields.count("\n") != len(lines) or fields.count("\r") != len(lines):
+        raise ValueError("HTTP header names and values cannot hold line breaks")
+    return fields
 
 
 Handler = Callable[[HttpRequest], HttpResponse | Awaitable[HttpResponse]]

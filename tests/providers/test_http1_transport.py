@@ -588,3 +588,23 @@ async def test_head_answers_have_no_body(server: tuple[str, Seen]) -> None:
         assert resp.json() == {"most": 0}
     finally:
         await transport.close()
+
+
+async def test_written_header_sets_follow_the_values_and_stay_bounded(
+    server: tuple[str, Seen], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rcskit.transport as transport_module
+
+    monkeypatch.setattr(transport_module, "_HEADER_SETS_KEPT", 2)
+    base, seen = server
+    transport = Http1Transport()
+    tokens = ["a", "b", "a", "c", "d"]
+    try:
+        for token in tokens:
+            auth = {"Authorization": f"Bearer {token}"}
+            await transport.send(HttpRequest("POST", f"{base}/x", headers=auth, json={}), 5)
+        assert len(transport._fields) <= 2
+    finally:
+        await transport.close()
+    got = [s["headers"]["Authorization"] for s in seen]  # type: ignore[index]
+    assert got == [f"Bearer {t}" for t in tokens]
