@@ -149,11 +149,30 @@ class _Bookings:
             if later <= t:
                 break
             t = later
+        self._add(t, n)
+        return t
+
+    def book_now(self, now: float, n: int) -> bool:
+        """Book ``n`` requests to leave at once (within the lateness), ahead of the slots
+        booked already, when every rule has room for them whatever those slots do: no more
+        than ``limit - n`` slots begin after ``now - span`` (span widened), booked or not yet
+        gone. They are logged at the last slot's beginning (at ``now`` when later), where every
+        later booking counts them. ``False`` (nothing booked) when a rule is that full."""
+        for rule in self.rules:
+            log = rule.log
+            horizon = now - rule.span
+            while log and log[0][0] < horizon:
+                rule.count -= log.popleft()[1]
+            if rule.count + n > rule.limit:
+                return False
+        self._add(max(now, self.last), n)
+        return True
+
+    def _add(self, t: float, n: int) -> None:
         for rule in self.rules:
             rule.log.append((t, n))
             rule.count += n
         self.last = t
-        return t
 
 
 class _Booking:
@@ -169,6 +188,9 @@ class _Booking:
     def reserve(self, n: int = 1) -> float:
         raise NotImplementedError
 
+    def _most(self) -> int:
+        raise NotImplementedError
+
     @property
     def lateness(self) -> float:
         """Seconds after its slot's beginning within which a request must leave."""
@@ -182,11 +204,16 @@ class _Booking:
 
     async def book_slot(self, n: int = 1, *, first: bool = False) -> tuple[float, float]:
         """Book a slot for ``n`` requests without waiting for it: the seconds from now until
-        it begins and until it goes stale (a request sent later books again). ``first`` is
-        accepted for the :class:`~rcskit.campaign.pacing.SlotLimiter` protocol; slots here
-        are booked at once, in order, so there is no line to go before."""
-        begins, stale = self.book(n)
+        it begins and until it goes stale (a request sent later books again). ``first``
+        (a request that missed its slot): a slot beginning now when the rules have room for
+        it whatever the slots booked already do (see :meth:`_Bookings.book_now`), else the
+        next one in order (slots here are booked at once: there is no line to go before)."""
         now = self._clock()
+        if first:
+            _check_n(n, self._most(), "the burst")
+            if self._bookings.book_now(now, n):
+                return 0.0, self._bookings.lateness
+        begins, stale = self.book(n)
         return begins - now, stale - now
 
     async def acquire(self, n: int = 1) -> None:
@@ -200,6 +227,8 @@ class _Booking:
             if self._clock() <= stale:
                 return
             self.stale += n
+            if self._bookings.book_now(self._clock(), n):
+                return  # the rules have room for it now, whatever the later slots do
 
 
 def _check_n(n: int, most: int, what: str) -> None:
@@ -274,6 +303,9 @@ class TokenBucket(_Booking):
 
     def __repr__(self) -> str:
         return f"TokenBucket(rate={self.rate:g}, per={self.per:g}, burst={self.burst})"
+
+    def _most(self) -> int:
+        return self.burst
 
     def reserve(self, n: int = 1) -> float:
         """Reserve ``n`` requests on the plan; return the clock time at which they may go out
@@ -360,6 +392,9 @@ class DotgoWindowLimiter(_Booking):
 
     def __repr__(self) -> str:
         return f"DotgoWindowLimiter(tps={self.tps:g}, window={self.window:g}, spike={self.spike:g})"
+
+    def _most(self) -> int:
+        return self.burst
 
     def reserve(self, n: int = 1) -> float:
         """Reserve ``n`` requests on the plan; return the clock time at which they may go out

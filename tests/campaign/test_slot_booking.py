@@ -218,6 +218,21 @@ async def test_a_booked_slot_and_its_span() -> None:
         TokenBucket(10, lateness=-1.0)
 
 
+async def test_a_missed_slot_leaves_at_once_only_when_the_rules_have_room() -> None:
+    time = VirtualTime()
+    bucket = TokenBucket(2, lateness=0.05, clock=time, sleep=time.sleep)  # 3 in any 1.05 s
+    assert await bucket.book_slot() == pytest.approx((0.0, 0.05))
+    # a second request missed its slot: room for it now, whatever the booked ones do
+    assert await bucket.book_slot(first=True) == pytest.approx((0.0, 0.05))
+    assert await bucket.book_slot() == pytest.approx((0.5, 0.55))  # the plan: 2 per second
+    # three slots begin within 1.05 s now: a missed one waits for the next slot in order
+    again = await bucket.book_slot(first=True)
+    assert again[0] > 0.5
+    # so that no 1.05 s holds more than three beginnings
+    time.now += 5.0
+    assert await bucket.book_slot(first=True) == pytest.approx((0.0, 0.05))
+
+
 async def test_acquire_after_a_stale_slot_books_again() -> None:
     """A caller that wakes after its slot went stale does not leave then: it books again."""
     time = VirtualTime()

@@ -19,7 +19,10 @@ duplicate is refused with 409, which rcskit reads as "accepted earlier"), so eve
 ends with exactly one accepted send. Where the provider has no such key (Dotgo's GSMA API
 assigns its own ids) the recipient is marked ``unknown`` and is not resent (``status`` and
 ``report`` list them; ``--resend-unknown`` resends them, accepting a possible duplicate).
-The window is the sends in flight at the moment of the crash (at most ``concurrency``).
+The window is the sends in flight at the moment of the crash and the outcomes not yet
+committed: a send task posts its outcome and goes on with its next recipient (whose attempt
+then travels in the same group), but lets that outcome commit before its next request leaves,
+so at most two per task (``2 x concurrency``).
 
 **Leases** are renewed while a worker holds them; a worker that dies lets them expire, and a
 runner starting on the same host frees at once the leases of local workers whose process is
@@ -30,13 +33,17 @@ outbox row and does not send again.
 :class:`~rcskit.ratelimit.RateLimiter` before it is recorded (retries are attempts too); single
 capability checks take slots from the same limiter, bulk checks from another. Pass a shared
 (Redis) limiter to pace several hosts under one account limit. A limiter that books slots
-ahead (:class:`~rcskit.campaign.pacing.SlotLimiter`, the Redis one) says when each slot
-begins and when it goes stale: the attempt is recorded as late as lets it be committed within
-the slot (by the 90th percentile of this worker's recent recording times, never more than
-:data:`LEAD_MAX_S` before the slot begins), so it is open no longer than needed, and the
+ahead (:class:`~rcskit.campaign.pacing.SlotLimiter`: the Redis one, and the in-process
+:class:`~rcskit.ratelimit.DotgoWindowLimiter` and :class:`~rcskit.ratelimit.TokenBucket`) says
+when each slot begins and when it goes stale: the attempt is recorded so that its commit
+ends as the slot begins (by the 90th percentile of this worker's recent recording times,
+never more than :data:`LEAD_MAX_S` ahead), so it is open no longer than needed, and the
 request leaves within the slot; when recording (or a status lookup) took longer, the request
 books a new slot instead of leaving late, bunched with the requests of later slots
-(``Progress.late`` counts them).
+(``Progress.late`` counts them; an in-process limiter with room in its rules right then
+lets it leave at once). A limiter that only waits (``acquire``) is
+waited for before the attempt is recorded, and the slot is then booked from a limiter of this
+process at the campaign's TPS (``RunOptions.smoothing``).
 
 **A shared limiter that is unreachable** (:class:`~rcskit.campaign.pacing.ReachableLimiter`:
 Redis down) grants nothing, so nothing is sent. The send stage then claims no recipients, and
@@ -66,6 +73,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import cast
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -153,7 +161,7 @@ RECORDING_DEFAULT_S = 0.05
 """What recording an attempt is taken to last before this worker has timed any."""
 
 RECORDING_SPARE_S = 0.01
-"""Seconds a recording is planned to end before its slot goes stale."""
+"""Seconds a recording is planned to end before its slot begins."""
 
 RECORDING_EVERY = 8
 """Recordings between two updates of their 90th percentile (see :meth:`Runner._record_at`)."""
@@ -211,13 +219,12 @@ async def _sleep_until(at: float) -> None:
 async def _grant(limiter: RateLimiter | SlotLimiter, *, books: bool, first: bool = False) -> Slot:
     """A slot of ``limiter``: booked ahead when it ``books`` (a :class:`SlotLimiter`;
     ``first``: before the callers in line), else waited for."""
+    # (no isinstance here: a protocol check per request costs more than the booking)
     if books:
-        assert isinstance(limiter, SlotLimiter)
-        begins, stale = await limiter.book_slot(first=first)
+        begins, stale = await cast(SlotLimiter, limiter).book_slot(first=first)
         now = time.monotonic()
         return now + begins, now + stale
-    assert isinstance(limiter, RateLimiter)
-    await limiter.acquire()
+    await cast(RateLimiter, limiter).acquire()
     return ANY_TIME
 
 
@@ -256,11 +263,12 @@ class RunOptions:
       :func:`~rcskit.campaign.delivery.delivery_facts`);
     - ``register``: register this worker in the store (refused beside unsafe company, see
       :mod:`rcskit.store.workers`); ``False`` when the caller (``rcskit worker``) did;
-    - ``smoothing``: pace the requests a second time with a limiter of this process at the
-      campaign's TPS, after the campaign's limiter and before the attempt is recorded (every
-      pacing wait comes first, so that few attempts are open at any moment). A shared limiter
-      that books slots ahead (Redis) needs none: its slots are checked again right before the
-      request (see the module docstring), which a slow commit cannot get past.
+    - ``smoothing``: when ``limiter`` only waits (has no ``book_slot``), or there is none
+      and the campaign has a TPS, book each request's slot from a limiter of this process at
+      the campaign's TPS, after the campaign's limiter and before the attempt is recorded
+      (checked again right before the request, see the module docstring). A limiter that
+      books slots (the in-process ones of :func:`~rcskit.campaign.pacing.send_limiter`, the
+      shared Redis one) is the slot itself: no second limiter then.
     """
 
     concurrency: int = 64
@@ -986,8 +994,7 @@ class Runner:
         commit before this request leaves (so that a task has at most one outcome written
         behind its back)."""
         assert r.msisdn is not None
-        now = self._clock()
-        until = quiet_until(r.msisdn, now, self.quiet)
+        until = None if self.quiet is None else quiet_until(r.msisdn, self._clock(), self.quiet)
         if until is not None:
             self.progress.deferred += 1
             self._waits_changed = True
@@ -996,7 +1003,7 @@ class Runner:
             return None
         id = deterministic_id(self.campaign.id, r.msisdn)
         try:
-            message = self._renderer.render(r.params).with_id(id)
+            message = self._renderer.render(r.params, message_id=id)
         except (MissingValue, RcsError) as err:
             await self._record((r.line_number, RecipientStatus.FAILED, str(err), None))
             self._finished(RecipientStatus.FAILED, r.line_number, r.fence)
@@ -1163,15 +1170,15 @@ class Runner:
         return slot
 
     def _record_at(self, slot: Slot) -> float:
-        """When a request with ``slot`` records its attempt: as late as lets recording (the
-        90th percentile of this worker's last recording times) end before the slot goes
-        stale, so that the attempt is open no longer than needed (a worker frozen or killed
-        with attempts recorded but not sent leaves them to a status lookup, or unknown);
-        never more than :data:`LEAD_MAX_S` before the slot begins."""
-        begins, stale = slot
-        if stale == math.inf:
-            return begins  # a limiter that was waited for: at once
-        return max(stale - self._recording_p90 - RECORDING_SPARE_S, begins - LEAD_MAX_S)
+        """When a request with ``slot`` records its attempt: so that recording (the 90th
+        percentile of this worker's last recording times) ends just before the slot begins,
+        never more than :data:`LEAD_MAX_S` before it; the request then leaves at the slot's
+        beginning, and the slot's span (until it goes stale) is the room for a recording
+        that takes longer than planned. An attempt is thus open (unknown, should the worker
+        die) about as long as recording takes; a slot that begins now is recorded at once
+        (no sleep for an unpaced run)."""
+        begins = slot[0]
+        return begins - min(self._recording_p90 + RECORDING_SPARE_S, LEAD_MAX_S)
 
     def _recorded(self, took: float) -> None:
         """Note how long recording an attempt took (the 90th percentile of the last ones is
@@ -1200,8 +1207,8 @@ class Runner:
         for it)."""
         if not reachable:
             return await _grant(limiter, books=books, first=first)
-        assert isinstance(limiter, ReachableLimiter)
-        if limiter.unreachable_for() >= self._blocked_s():
+        shared = cast(ReachableLimiter, limiter)
+        if shared.unreachable_for() >= self._blocked_s():
             return None
         grant = asyncio.ensure_future(_grant(limiter, books=books, first=first))
         try:
@@ -1209,7 +1216,7 @@ class Runner:
                 done, _ = await asyncio.wait({grant}, timeout=BLOCKED_POLL_S)
                 if done:
                     return grant.result()
-                if limiter.unreachable_for() >= self._blocked_s():
+                if shared.unreachable_for() >= self._blocked_s():
                     return None
         finally:
             if not grant.done():
