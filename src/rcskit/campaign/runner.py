@@ -831,8 +831,19 @@ class Runner:
                 await self.sends.requeue(
                     self.campaign.id, RecipientStatus.QUEUED, RecipientStatus.RCS
                 )
+            from .checkstage import check_gates, unless_blocked, until_reachable
+
+            drained = False  # the last claim took every due queued recipient
             while self._going():
-                await self._wait_until_needed()
+                if not drained:  # else the next claim finds little or nothing: no count
+                    await self._wait_until_needed()
+                # no claims while a shared limiter the checks depend on is unreachable (as
+                # the send stage); looked at again every WATCH_S
+                gates = check_gates(self._checker, self.limiter)
+                while self._going() and not await until_reachable(gates, WATCH_S):
+                    pass
+                if not self._going():
+                    break
                 batch: list[Recipient] = []
                 while len(batch) < limit:  # claimed in parts: no long write transaction
                     part = await self._claim(
@@ -843,8 +854,14 @@ class Runner:
                         break
                 if not batch:
                     return
+                drained = len(batch) < limit
                 try:
-                    result = await self._checker.check([r.msisdn or "" for r in batch])
+                    checked, result = await unless_blocked(
+                        self._checker.check([r.msisdn or "" for r in batch]),
+                        gates,
+                        self._blocked_s(),
+                        BLOCKED_POLL_S,
+                    )
                 except RcsError as err:
                     retry = self._clock() + timedelta(seconds=CHECK_RETRY_S)
                     if isinstance(err, ConnectError):
@@ -861,6 +878,23 @@ class Runner:
                     for r in batch:
                         self._drop(r.line_number, r.fence)
                     return
+                if not checked or result is None:
+                    # the check waited on an unreachable limiter for the blocked time: let
+                    # the batch go (due at once) rather than renew its leases meanwhile
+                    self.note(
+                        "the shared rate limit is unreachable: no capability checks; this"
+                        " worker releases the recipients it holds for checking and claims"
+                        " again once it answers"
+                    )
+                    self.progress.released += len(batch)
+                    let_go: list[Release] = [
+                        (r.line_number, RecipientStatus.QUEUED, None, None) for r in batch
+                    ]
+                    for i in range(0, len(let_go), CLAIM_PART):
+                        await self._record_many(let_go[i : i + CLAIM_PART])
+                    for r in batch:
+                        self._drop(r.line_number, r.fence)
+                    continue
                 for text in result.notes:
                     self.note(text)
                 if result.deferred and result.deferred_until is not None:
@@ -895,15 +929,19 @@ class Runner:
         (``LOOK_AHEAD_S`` seconds of sends at the campaign's TPS, at most two checks' worth):
         checks then run spread over the campaign instead of all at its start, competing less
         with the sends."""
+        from .checkstage import ReadyCount
+
         tps = self.campaign.tps or 1000.0
         most = 2 * self._checker.batch_size  # an unpaced run: two checks ahead
         enough = max(2 * self.options.batch, min(most, int(tps * LOOK_AHEAD_S)))
+        counter = ReadyCount(self.store)
         while self._going() and not self._starved.is_set():
             # the count includes recipients put off to a later time: when those are all the
-            # send stage has (it is starved), the next check is needed now
-            ready = (await self.store.campaigns.count_recipients(self.campaign.id)).get(
-                RecipientStatus.RCS, 0
-            )
+            # send stage has (it is starved), the next check is needed now. Counted up to
+            # twice enough (an index range, not every recipient of the campaign): enough to
+            # know whether to check and how long to wait (the sends take at least
+            # (ready - enough) / tps to bring it under enough)
+            ready = await counter.at_least(self.campaign.id, 2 * enough)
             if ready < enough:
                 return
             with contextlib.suppress(TimeoutError):
