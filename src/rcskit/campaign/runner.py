@@ -1090,6 +1090,10 @@ class Runner:
             else:
                 self._drop(r.line_number, r.fence)
             return None
+        if previous is not None and not previous.done():
+            # (before the slot is checked: this wait may take it past its span)
+            with contextlib.suppress(Exception):  # its failure is handled where it was posted
+                await asyncio.shield(previous)
         begins, stale = slot
         mono = time.monotonic()
         if (begins > mono or mono > stale) and not await self._on_time(r, id, slot):
@@ -1099,9 +1103,6 @@ class Runner:
             # recipient now. Not sent; the open attempt is looked up or reported later.
             self._drop(r.line_number, r.fence)
             return None
-        if previous is not None and not previous.done():
-            with contextlib.suppress(Exception):  # its failure is handled where it was posted
-                await asyncio.shield(previous)
         wire = message if self._keep_id else message.model_copy(update={"message_id": None})
         self.progress.calls += 1
         try:
