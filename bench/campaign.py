@@ -19,6 +19,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import os
 import socket
 import subprocess
@@ -26,6 +28,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +38,8 @@ import aiohttp
 N = int(os.environ.get("RCSKIT_BENCH_CAMPAIGN_N", "1000000"))
 DATABASES = os.environ.get("RCSKIT_BENCH_CAMPAIGN_DB", "sqlite,postgresql").split(",")
 POSTGRES = os.environ.get("RCSKIT_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+SAMPLE_S = float(os.environ.get("RCSKIT_BENCH_CAMPAIGN_SAMPLE_S", "10"))
+"""Seconds between two counts of the recipients sent while ``campaign run`` runs."""
 PACING_TPS = 500
 PACING_SECONDS = 75
 BOT = "OsOsQ0GwNvUdLTV9Bd"
@@ -93,8 +98,14 @@ def _wait_port(port: int, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"nothing listens on port {port}")
 
 
-def _campaign(*args: str, secret: str | None = None) -> tuple[float, float, str]:
-    """Run ``python -m rcskit.campaign ARGS``; return (seconds, peak RSS in MiB, stderr)."""
+def _campaign(
+    *args: str,
+    secret: str | None = None,
+    sample: Callable[[], None] | None = None,
+    every: float = SAMPLE_S,
+) -> tuple[float, float, str]:
+    """Run ``python -m rcskit.campaign ARGS``; return (seconds, peak RSS in MiB, stderr).
+    ``sample`` is called every ``every`` seconds while it runs."""
     env = dict(os.environ)
     if secret is not None:
         env["RCSKIT_CLIENT_SECRET"] = secret
@@ -106,7 +117,15 @@ def _campaign(*args: str, secret: str | None = None) -> tuple[float, float, str]
             stderr=err,
             env=env,
         )
-        _, status, usage = os.wait4(process.pid, 0)
+        next_sample = time.perf_counter() + every
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            if sample is not None and time.perf_counter() >= next_sample:
+                sample()
+                next_sample += every
+            time.sleep(0.2)
         process.returncode = os.waitstatus_to_exitcode(status)
         elapsed = time.perf_counter() - started
         err.seek(0)
@@ -126,6 +145,46 @@ def _write_csv(path: Path, n: int) -> None:
                 handle.write("".join(chunk))
                 chunk.clear()
         handle.write("".join(chunk))
+
+
+def _sent(db: str) -> int:
+    """Recipients of the benchmark's campaign sent so far (read while the runner writes)."""
+    query = (
+        "SELECT count(*) FROM campaign_recipients WHERE campaign_id = 'scale' AND status = 'sent'"
+    )
+    if not db.startswith("postgresql"):
+        import sqlite3
+
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30) as conn:
+            return int(conn.execute(query).fetchone()[0])
+    import asyncpg
+
+    async def count() -> int:
+        conn = await asyncpg.connect(db)
+        try:
+            return int(await conn.fetchval(query))
+        finally:
+            await conn.close()
+
+    return asyncio.run(count())
+
+
+def _by_tenth(samples: list[tuple[float, int]], n: int) -> list[float]:
+    """Sends per second over each tenth of the campaign (from the samples of elapsed seconds and
+    recipients sent, interpolated where a tenth was crossed)."""
+
+    def when(target: float) -> float | None:
+        for (t0, c0), (t1, c1) in itertools.pairwise(samples):
+            if c0 <= target <= c1 and c1 > c0:
+                return t0 + (t1 - t0) * (target - c0) / (c1 - c0)
+        return None
+
+    rates = []
+    marks = [when(n * k / 10) for k in range(1, 11)]
+    for a, b in itertools.pairwise(marks):
+        if a is not None and b is not None and b > a:
+            rates.append(n / 10 / (b - a))
+    return rates
 
 
 def _postgres_database() -> tuple[str, Any]:
@@ -190,10 +249,19 @@ def scale(tmp: Path, database: str = "sqlite") -> dict[str, Any]:
             "--id", "scale",
             "--database", db,
         )  # fmt: skip
+        samples: list[tuple[float, int]] = [(0.0, 0)]
+        run_started = time.perf_counter()
+
+        def sample() -> None:
+            # a missed sample (the database busy) only thins the curve
+            with contextlib.suppress(Exception):
+                samples.append((time.perf_counter() - run_started, _sent(db)))
+
         send_s, send_rss, err = _campaign(
             "run", "scale", "--database", db, "--no-progress",
-            secret=SECRET,
+            secret=SECRET, sample=sample,
         )  # fmt: skip
+        samples.append((send_s, _sent(db)))
         db_mb = _database_mb(db)
         started = time.perf_counter()
         deleted = subprocess.run(
@@ -219,6 +287,7 @@ def scale(tmp: Path, database: str = "sqlite") -> dict[str, Any]:
         "db_mb": db_mb,
         "delete_s": delete_s,
         "deleted": deleted.stdout.strip(),
+        "tenths": _by_tenth(samples, N),
     }
 
 
@@ -357,6 +426,12 @@ def run() -> str:
         rows.append(
             f"| {db} | `rcskit campaign delete --yes` (messages, history, recipients) | "
             f"{big['delete_s']:.1f} s | {N / big['delete_s']:,.0f} recipients/s | - |"
+        )
+        tenths = ", ".join(f"{r:,.0f}" for r in big["tenths"]) or "not sampled"
+        notes.append(
+            f"{db}: sends/s over the 2nd to 10th tenth of the campaign (the first holds the "
+            f"start-up and capability check; recipients sent counted every {SAMPLE_S:g} s): "
+            f"{tenths}."
         )
         notes.append(
             f"{db}: peak RSS under 300 MiB: {ok_rss}; database after the run "

@@ -32,6 +32,7 @@ BENCHES = {
     "chaos": "chaos",
     "claims": "claims",
     "observability": "observability",
+    "journal": "journal",
 }
 
 

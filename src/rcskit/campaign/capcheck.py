@@ -28,6 +28,7 @@ from enum import StrEnum
 
 from ..client import RcsClient
 from ..errors import OutsideAllowedWindow, ProviderError, RcsError, UnsupportedFeature
+from ..ratelimit import RateLimiter
 from ..store import Store
 from ..store.core import utc_now
 from .capcache import BULK_PROFILES, CapabilityCache, in_window, next_window_start
@@ -102,6 +103,19 @@ class CapabilityChecker:
             and profile is not None
             and profile.window is not None
         )
+
+    @property
+    def limiters(self) -> list[RateLimiter]:
+        """The rate limiters a check would wait on now: the client's ``"bulk"`` limiter for
+        bulk checks, its ``"send"`` limiter for single ones; none when nothing is asked (a
+        runner holds no claims for a check that could not run, see
+        :mod:`rcskit.campaign.checkstage`)."""
+        if self.mode is not CapabilityMode.CHECK or not (self._bulk or self._single):
+            return []
+        # the client keeps its limiters by rate group (RcsClient(limiter={"send": ...}))
+        groups: dict[str, RateLimiter] = getattr(self.client, "_limiters", {})
+        limiter = groups.get("bulk" if self._bulk else "send")
+        return [] if limiter is None else [limiter]
 
     async def check(self, numbers: Sequence[str]) -> CheckResult:
         """Sort ``numbers`` (E.164) into RCS, not RCS and deferred."""

@@ -209,7 +209,7 @@ async def import_csv(
     rows = read_recipients(layout, region=settings.region, required=settings.required_columns)
     if on_progress is not None:
         rows = _counting(rows, on_progress)
-    await CampaignSends(store).import_recipients(campaign.id, rows)
+    await store.campaigns.import_recipients(campaign.id, rows)
     totals = await store.campaigns.count_recipients(campaign.id)
     never_sent = (RecipientStatus.INVALID, RecipientStatus.DUPLICATE)
     state = ImportState(

@@ -451,8 +451,12 @@ class CampaignSends(MessageRepository):
             # no SQLAlchemy transaction: the journal's is asyncpg's own
             async with self._engine.connect() as conn:
                 return await write_journal(conn, group, self._now())
-        async with self._write() as conn:
-            return await write_journal(conn, group, self._now())
+        # SQLite: the journal's own connection, one hop per group (see SqliteWriter), in the
+        # store's turn for writes like every other write transaction
+        writer = self._sqlite_writer
+        assert writer is not None  # (every SQLite store is a file, and has its writer)
+        async with self._write_lock:
+            return await write_journal(writer, group, self._now())
 
     async def release_each(
         self,

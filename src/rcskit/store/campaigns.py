@@ -1,8 +1,10 @@
 """Campaigns (``store.campaigns``) and their recipients, with the claims workers take on recipients.
 
-A runner imports the CSV with :meth:`CampaignRepository.add_recipients` (streamed, in chunks;
-numbers already in the campaign are skipped: the unique ``(campaign_id, msisdn)`` key removes
-duplicates, and re-importing after a crash adds nothing twice), then loops::
+A campaign's CSV is imported with :meth:`CampaignRepository.import_recipients` (streamed, one
+transaction per chunk; a number already on an earlier line is kept as a ``duplicate`` row of its
+own line, and re-importing after a crash adds nothing twice); :meth:`~CampaignRepository.
+add_recipients` is the plain form (repeated numbers skipped, not reported). A runner then
+loops::
 
     campaigns = store.campaigns
     batch = await campaigns.claim_batch(campaign_id, worker_id, n=100, lease_s=60)
@@ -15,14 +17,15 @@ a time, and comes back to the pool when its lease expires (see :mod:`rcskit.stor
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, Row, func, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ..message import Message
 from .claims import claim_rows, held, release_rows, renew_rows
@@ -39,13 +42,41 @@ from .records import (
 )
 from .schema import campaign_recipients, campaigns
 
-__all__ = ["AddedRecipients", "CampaignRepository"]
+__all__ = ["AddedRecipients", "CampaignRepository", "ImportedRecipients"]
+
+log = logging.getLogger("rcskit.store")
 
 _C = campaigns
 _R = campaign_recipients
 
 IMPORT_CHUNK = 1000
-"""Recipients per INSERT statement (well under SQLite's and asyncpg's parameter limits)."""
+"""Recipients per INSERT statement (well under SQLite's and asyncpg's parameter limits), and
+per import transaction."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedRecipients:
+    """What :meth:`CampaignRepository.import_recipients` did: recipients stored ``queued``,
+    ``invalid`` and ``duplicate``, and lines skipped because they were ``already`` stored (a
+    resumed import)."""
+
+    queued: int = 0
+    invalid: int = 0
+    duplicates: int = 0
+    already: int = 0
+
+    def __add__(self, other: ImportedRecipients) -> ImportedRecipients:
+        return ImportedRecipients(
+            self.queued + other.queued,
+            self.invalid + other.invalid,
+            self.duplicates + other.duplicates,
+            self.already + other.already,
+        )
+
+    @property
+    def stored(self) -> int:
+        """Rows this import wrote."""
+        return self.queued + self.invalid + self.duplicates
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +265,122 @@ class CampaignRepository(StoreCore):
             skipped += len(rows) - done
         return AddedRecipients(inserted=inserted, skipped=skipped)
 
+    async def import_recipients(
+        self, campaign_id: str, recipients: Iterable[NewRecipient]
+    ) -> ImportedRecipients:
+        """Import ``recipients`` (any iterable, consumed in chunks of :data:`IMPORT_CHUNK`, each
+        its own transaction, so an interrupted import can simply be run again).
+
+        A number already on an earlier line is stored as a :attr:`RecipientStatus.DUPLICATE`
+        row of its own line (no number, ``error`` naming the first line), so that duplicates
+        are reported by line; a line already stored (a resumed import) is skipped and counted
+        in ``already``.
+
+        **PostgreSQL and the planner.** Each chunk looks its lines and numbers up in the
+        campaign. While a table grows without statistics (never analyzed, or analyzed before
+        this campaign existed) the planner believes the campaign has a handful of rows: it
+        reads every row of the campaign and tests each against the chunk's 1,000 numbers,
+        so every chunk costs more than the one before (40,000 recipients in 42 s, 97 % of it
+        in those lookups; growing with the square of the size). Two guards: the lookups are
+        planned for their actual values (``plan_cache_mode = force_custom_plan`` in the
+        chunk's transaction: a list of constants is tested through a hash, never one by one)
+        and the table is analyzed each time this import has doubled the rows it stored
+        (1,000, 2,000, 4,000, ...: a dozen ``ANALYZE`` for a million rows) and at the end, so
+        the planner's idea of the campaign is never off by more than a factor of two and it
+        looks numbers up by the ``(campaign_id, msisdn)`` key.
+        """
+        total = ImportedRecipients()
+        analyzed_at = 0
+        for batch in chunks(recipients, IMPORT_CHUNK):
+            total = total + await self._import_chunk(campaign_id, batch)
+            if self._is_postgresql and total.stored >= max(2 * analyzed_at, IMPORT_CHUNK):
+                await self.analyze_recipients()
+                analyzed_at = total.stored
+        if self._is_postgresql and total.stored > analyzed_at:
+            await self.analyze_recipients()
+        return total
+
+    async def analyze_recipients(self) -> bool:
+        """PostgreSQL: refresh the planner's statistics of the recipients table (``ANALYZE``);
+        return whether it was done. Without the privilege (not the table's owner) this logs a
+        warning and returns ``False``; autovacuum, when enabled, catches up."""
+        if not self._is_postgresql:
+            return False
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(text(f"ANALYZE {_R.name}"))
+        except DBAPIError as err:
+            log.warning("could not analyze %s: %s", _R.name, " ".join(str(err.orig).split()))
+            return False
+        return True
+
+    async def _import_chunk(
+        self, campaign_id: str, batch: list[NewRecipient]
+    ) -> ImportedRecipients:
+        now = self._now()
+        for r in batch:
+            if isinstance(r.line_number, bool) or not isinstance(r.line_number, int):
+                raise InvalidRecord("line_number", r.line_number, "a whole number")
+            if r.msisdn is None and RecipientStatus(r.status) in (
+                RecipientStatus.QUEUED,
+                RecipientStatus.RCS,
+            ):
+                raise InvalidRecord(
+                    f"line {r.line_number} msisdn", None, "only a row never sent has none"
+                )
+        lines = [r.line_number for r in batch]
+        numbers = list({r.msisdn for r in batch if r.msisdn is not None})
+        queued = invalid = duplicates = already = 0
+        async with self._write() as conn:
+            if self._is_postgresql:
+                await conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+            if await conn.scalar(select(_C.c.id).where(_C.c.id == campaign_id)) is None:
+                raise UnknownRecord(f"no campaign with id {campaign_id!r}")
+            have = {
+                int(n)
+                for (n,) in (
+                    await conn.execute(
+                        select(_R.c.line_number).where(
+                            _R.c.campaign_id == campaign_id, _R.c.line_number.in_(lines)
+                        )
+                    )
+                ).all()
+            }
+            holder: dict[str, int] = {}
+            if numbers:
+                for msisdn, line in (
+                    await conn.execute(
+                        select(_R.c.msisdn, _R.c.line_number).where(
+                            _R.c.campaign_id == campaign_id, _R.c.msisdn.in_(numbers)
+                        )
+                    )
+                ).all():
+                    holder[msisdn] = int(line)
+            rows: list[dict[str, Any]] = []
+            for r in batch:
+                if r.line_number in have:
+                    already += 1  # imported before (a resumed import)
+                    continue
+                have.add(r.line_number)
+                row = recipient_row(campaign_id, r, now)
+                if r.msisdn is None:
+                    invalid += row["status"] != RecipientStatus.DUPLICATE.value
+                    duplicates += row["status"] == RecipientStatus.DUPLICATE.value
+                elif r.msisdn in holder:
+                    row.update(
+                        msisdn=None,
+                        status=RecipientStatus.DUPLICATE.value,
+                        error=f"{r.msisdn} is a duplicate of line {holder[r.msisdn]}",
+                    )
+                    duplicates += 1
+                else:
+                    holder[r.msisdn] = r.line_number
+                    queued += 1
+                rows.append(row)
+            if rows:
+                await conn.execute(self._insert(_R).on_conflict_do_nothing(), rows)
+        return ImportedRecipients(queued, invalid, duplicates, already)
+
     async def get_recipients(
         self,
         campaign_id: str,
@@ -279,13 +426,27 @@ class CampaignRepository(StoreCore):
         require_positive("n", n, integer=True)
         require_positive("lease_s", lease_s)
         wanted = _statuses(statuses)
+        status: list[ColumnElement[bool]] = [_R.c.status.in_(wanted)]
+        order = ["line_number"]
+        if self._is_postgresql and len(wanted) == 1:
+            # The same rows, asked so that only the (campaign, status, line) index answers
+            # in order. With "status = x ORDER BY line_number" the primary key answers just
+            # as well on paper, and the statistics of the import (every recipient queued)
+            # make it look the cheaper: the planner walks the campaign in line order past
+            # every recipient already processed (0.16-0.2 s per claim of 500 at 150,000 of
+            # 200,000 sent, growing all along the run). A range on the status is no
+            # equivalence the planner can drop from "ORDER BY status, line_number", which the
+            # primary key cannot give without sorting the whole status: 3-4 ms there.
+            status = [_R.c.status >= wanted[0], _R.c.status <= wanted[0]]
+            order = ["status", "line_number"]
         async with self._write() as conn:
             rows = await claim_rows(
                 conn,
                 _R,
                 "line_number",
-                [_R.c.campaign_id == campaign_id, _R.c.status.in_(wanted)],
-                ["line_number"],
+                [_R.c.campaign_id == campaign_id],
+                order,
+                choose=status,
                 worker_id=worker_id,
                 n=n,
                 now=self._now(),
@@ -310,7 +471,10 @@ class CampaignRepository(StoreCore):
             return await renew_rows(
                 conn,
                 _R,
-                [_R.c.campaign_id == campaign_id, held(_R, "line_number", line_numbers, fences)],
+                [
+                    _R.c.campaign_id == campaign_id,
+                    held(_R, "line_number", line_numbers, fences, arrays=self._is_postgresql),
+                ],
                 worker_id=worker_id,
                 expires=self._now() + timedelta(seconds=lease_s),
             )
@@ -342,7 +506,10 @@ class CampaignRepository(StoreCore):
             return await release_rows(
                 conn,
                 _R,
-                [_R.c.campaign_id == campaign_id, held(_R, "line_number", line_numbers, fences)],
+                [
+                    _R.c.campaign_id == campaign_id,
+                    held(_R, "line_number", line_numbers, fences, arrays=self._is_postgresql),
+                ],
                 worker_id=worker_id,
                 values=values,
             )

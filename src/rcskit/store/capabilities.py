@@ -1,37 +1,103 @@
 """Capability answers: the latest one per (provider, number), with the time it was given.
 
 The re-check policy and bulk planning live in :mod:`rcskit.campaign.capcache`, on top of this.
+
+A campaign's capability stage writes and reads thousands of answers per check, so both go to
+the database drivers with one fixed statement each, instead of SQLAlchemy compiling a new
+multi-row ``INSERT`` (or ``IN`` list) for every batch:
+
+* **PostgreSQL** (asyncpg): one statement over arrays (``unnest``), prepared once per
+  connection, for up to :data:`CHUNK` answers;
+* **SQLite**: ``executemany`` of one upsert in the store's own writer (its connection and
+  thread: ``BEGIN IMMEDIATE``, the rows and ``COMMIT`` in one hop,
+  :class:`~rcskit.store.engine.SqliteWriter`); the lookup is one statement, in aiosqlite's
+  thread, whose numbers come as one JSON array (``json_each``).
+
+Rows are those SQLAlchemy writes (:data:`~rcskit.store.schema.capability_results`): on SQLite a
+time is naive UTC text with microseconds, ``features`` JSON text or ``NULL`` (``null`` JSON,
+which older writes stored, reads as ``None`` as well).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+import contextlib
+import json
+import sqlite3
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import Row, select
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .core import StoreCore, check_aware, check_text, chunks, unique
+from .engine import driver_connection, run_in_sqlite_thread
 from .records import CapabilityResult, InvalidRecord
-from .schema import capability_results
 
 __all__ = ["CapabilityRepository"]
 
-_K = capability_results
+T = TypeVar("T")
 
-CHUNK = 500
-"""Numbers per statement."""
+CHUNK = 10_000
+"""Answers per statement (a bulk check's worth: one statement per check)."""
+
+_PG_SAVE = """
+INSERT INTO capability_results AS k (provider, number, rcs, features, checked_at)
+SELECT u.provider, u.number, u.rcs, u.features::json, u.checked_at
+FROM unnest($1::text[], $2::text[], $3::bool[], $4::text[], $5::timestamptz[])
+    AS u(provider, number, rcs, features, checked_at)
+ON CONFLICT (provider, number) DO UPDATE
+SET rcs = excluded.rcs, features = excluded.features, checked_at = excluded.checked_at
+WHERE k.checked_at <= excluded.checked_at
+"""
+
+_PG_GET = """
+SELECT number, rcs, features::text, checked_at FROM capability_results
+WHERE provider = $1 AND number = ANY($2::text[])
+"""
+
+_SQLITE_SAVE = """
+INSERT INTO capability_results (provider, number, rcs, features, checked_at)
+VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (provider, number) DO UPDATE
+SET rcs = excluded.rcs, features = excluded.features, checked_at = excluded.checked_at
+WHERE capability_results.checked_at <= excluded.checked_at
+"""
+
+_SQLITE_GET = """
+SELECT number, rcs, features, checked_at FROM capability_results
+WHERE provider = ? AND number IN (SELECT value FROM json_each(?))
+"""
 
 
-def _capability(row: Row[Any]) -> CapabilityResult:
-    m = row._mapping
-    features = m["features"]
-    return CapabilityResult(
-        provider=m["provider"],
-        number=m["number"],
-        rcs=bool(m["rcs"]),
-        checked_at=m["checked_at"],
-        features=None if features is None else tuple(features),
+def _sqlite_time(value: datetime) -> str:
+    """A time as SQLAlchemy stores it on SQLite (naive UTC text, microseconds always), so
+    that stored times compare as text."""
+    u = value.astimezone(UTC)
+    return (
+        f"{u.year:04d}-{u.month:02d}-{u.day:02d} "
+        f"{u.hour:02d}:{u.minute:02d}:{u.second:02d}.{u.microsecond:06d}"
     )
+
+
+def _features(text: str | None) -> tuple[str, ...] | None:
+    value = None if text is None else json.loads(text)
+    return None if value is None else tuple(value)
+
+
+def _newest(batch: list[CapabilityResult]) -> list[CapabilityResult]:
+    """The batch checked, one answer per (provider, number): the newest (the last of equals)."""
+    newest: dict[tuple[str, str], CapabilityResult] = {}
+    for r in batch:
+        if not isinstance(r, CapabilityResult):
+            raise InvalidRecord("results", type(r).__name__, "CapabilityResult items")
+        check_text("provider", r.provider, 32)
+        check_text("number", r.number, 32)
+        check_aware("checked_at", r.checked_at)
+        key = (r.provider, r.number)
+        if key not in newest or newest[key].checked_at <= r.checked_at:
+            newest[key] = r
+    return list(newest.values())
 
 
 class CapabilityRepository(StoreCore):
@@ -45,38 +111,28 @@ class CapabilityRepository(StoreCore):
         """
         written = 0
         for batch in chunks(results, CHUNK):
-            newest: dict[tuple[str, str], CapabilityResult] = {}
-            for r in batch:
-                if not isinstance(r, CapabilityResult):
-                    raise InvalidRecord("results", type(r).__name__, "CapabilityResult items")
-                check_text("provider", r.provider, 32)
-                check_text("number", r.number, 32)
-                check_aware("checked_at", r.checked_at)
-                key = (r.provider, r.number)
-                if key not in newest or newest[key].checked_at <= r.checked_at:
-                    newest[key] = r
-            rows = [
-                {
-                    "provider": r.provider,
-                    "number": r.number,
-                    "rcs": bool(r.rcs),
-                    "features": None if r.features is None else list(r.features),
-                    "checked_at": r.checked_at,
-                }
-                for r in newest.values()
+            rows = _newest(batch)
+            features = [None if r.features is None else json.dumps(list(r.features)) for r in rows]
+            if self._is_postgresql:
+                args = (
+                    [r.provider for r in rows],
+                    [r.number for r in rows],
+                    [bool(r.rcs) for r in rows],
+                    features,
+                    [r.checked_at for r in rows],
+                )
+                status = await self._on_pg("execute", _PG_SAVE, *args)
+                written += int(str(status).rsplit(" ", 1)[-1])
+                continue
+            params = [
+                (r.provider, r.number, 1 if r.rcs else 0, f, _sqlite_time(r.checked_at))
+                for r, f in zip(rows, features, strict=True)
             ]
-            statement = self._insert(_K).values(rows)
-            statement = statement.on_conflict_do_update(
-                index_elements=[_K.c.provider, _K.c.number],
-                set_={
-                    "rcs": statement.excluded.rcs,
-                    "features": statement.excluded.features,
-                    "checked_at": statement.excluded.checked_at,
-                },
-                where=_K.c.checked_at <= statement.excluded.checked_at,
-            )
-            async with self._write() as conn:
-                written += int((await conn.execute(statement)).rowcount)
+
+            def save(db: sqlite3.Connection, params: list[tuple[Any, ...]] = params) -> int:
+                return db.executemany(_SQLITE_SAVE, params).rowcount
+
+            written += await self._sqlite_write(save)
         return written
 
     async def get_capabilities(
@@ -85,14 +141,86 @@ class CapabilityRepository(StoreCore):
         """The stored answers for these numbers through ``provider`` (numbers never checked are
         absent)."""
         found: dict[str, CapabilityResult] = {}
-        async with self._read() as conn:
-            for batch in chunks(unique(list(numbers)), CHUNK):
-                rows = (
-                    await conn.execute(
-                        select(_K).where(_K.c.provider == provider, _K.c.number.in_(batch))
+        for batch in chunks(unique(list(numbers)), CHUNK):
+            if self._is_postgresql:
+                rows = await self._on_pg("fetch", _PG_GET, provider, batch)
+                for number, rcs, features, checked_at in rows:
+                    found[number] = CapabilityResult(
+                        provider, number, bool(rcs), checked_at.astimezone(UTC), _features(features)
                     )
-                ).all()
-                for row in rows:
-                    result = _capability(row)
-                    found[result.number] = result
+                continue
+            wanted = json.dumps(batch)
+
+            def get(db: sqlite3.Connection, wanted: str = wanted) -> list[Any]:
+                return db.execute(_SQLITE_GET, (provider, wanted)).fetchall()
+
+            async with self._read() as conn:
+                rows = await self._on_sqlite(conn, get)
+            for number, rcs, features, checked_at in rows:
+                found[number] = CapabilityResult(
+                    provider,
+                    number,
+                    bool(rcs),
+                    datetime.fromisoformat(checked_at).replace(tzinfo=UTC),
+                    _features(features),
+                )
         return found
+
+    async def _on_pg(self, method: str, statement: str, *args: Any) -> Any:
+        """asyncpg's ``method`` (``execute``, ``fetch``) of ``statement`` on a pooled
+        connection, outside any transaction (one statement: its own); asyncpg's errors raised
+        as SQLAlchemy's, as the other writes do."""
+        import asyncpg  # type: ignore[import-untyped]
+
+        async with self._engine.connect() as conn:
+            pg = await driver_connection(conn)
+            try:
+                return await getattr(pg, method)(statement, *args)
+            except asyncpg.IntegrityConstraintViolationError as err:
+                raise sa_exc.IntegrityError("capabilities", None, err) from err
+            except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError) as err:
+                await _discard(conn, pg)
+                raise sa_exc.OperationalError("capabilities", None, err) from err
+            except asyncpg.PostgresError as err:
+                raise sa_exc.DBAPIError("capabilities", None, err) from err
+            except BaseException:
+                # cancelled in the middle of a statement: never pool this connection again
+                await _discard(conn, pg)
+                raise
+
+    async def _sqlite_write(self, call: Callable[[sqlite3.Connection], T]) -> T:
+        """``call(sqlite3 connection)`` in a write transaction of the store's SQLite writer
+        (its own connection and thread: ``BEGIN IMMEDIATE``, the work and ``COMMIT`` in one
+        hop), in the store's turn for writes; sqlite3's errors raised as SQLAlchemy's."""
+        writer = self._sqlite_writer
+        assert writer is not None  # (every SQLite store is a file, and has its writer)
+        try:
+            async with self._write_lock:
+                return await writer.transaction(call)
+        except sqlite3.IntegrityError as err:
+            raise sa_exc.IntegrityError("capabilities", None, err) from err
+        except sqlite3.OperationalError as err:
+            raise sa_exc.OperationalError("capabilities", None, err) from err
+        except sqlite3.Error as err:
+            raise sa_exc.DBAPIError("capabilities", None, err) from err
+
+    @staticmethod
+    async def _on_sqlite(conn: AsyncConnection, call: Callable[[sqlite3.Connection], T]) -> T:
+        """``call(sqlite3 connection)`` in aiosqlite's thread, in ``conn``'s transaction;
+        sqlite3's errors raised as SQLAlchemy's."""
+        aio = await driver_connection(conn)
+        try:
+            return await run_in_sqlite_thread(aio, call)
+        except sqlite3.IntegrityError as err:
+            raise sa_exc.IntegrityError("capabilities", None, err) from err
+        except sqlite3.OperationalError as err:
+            raise sa_exc.OperationalError("capabilities", None, err) from err
+        except sqlite3.Error as err:
+            raise sa_exc.DBAPIError("capabilities", None, err) from err
+
+
+async def _discard(conn: AsyncConnection, pg: Any) -> None:
+    """Take ``conn`` out of the pool when its driver connection may be unusable."""
+    if pg.is_closed() or pg.is_in_transaction():
+        with contextlib.suppress(Exception):
+            await conn.invalidate()

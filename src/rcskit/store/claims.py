@@ -29,20 +29,42 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Table, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Row, Table, bindparam, func, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = ["claim_rows", "held", "reap_expired", "release_rows", "renew_rows"]
 
 
 def held(
-    table: Table, key: str, keys: Sequence[Any], fences: Mapping[Any, int] | None
+    table: Table,
+    key: str,
+    keys: Sequence[Any],
+    fences: Mapping[Any, int] | None,
+    *,
+    arrays: bool = False,
 ) -> ColumnElement[bool]:
     """The rows of ``keys``; with ``fences`` (key -> fence of the claim), only those whose
-    fence is still that claim's (not claimed again since)."""
+    fence is still that claim's (not claimed again since).
+
+    ``arrays`` (PostgreSQL): the pairs go as two arrays, ``(key, fence) IN (SELECT * FROM
+    unnest(keys, fences))``. A list of pairs is planned as one OR branch per pair (a bitmap
+    scan of the key each): 0.8-0.9 s to renew 1,000 leases, most of it planning.
+    """
     if fences is None or "fence" not in table.c:
         return table.c[key].in_(list(keys))
-    return tuple_(table.c[key], table.c.fence).in_([(k, fences[k]) for k in keys if k in fences])
+    pairs = [(k, fences[k]) for k in keys if k in fences]
+    if not arrays:
+        return tuple_(table.c[key], table.c.fence).in_(pairs)
+    chosen = (
+        func.unnest(
+            bindparam(None, [k for k, _ in pairs], type_=ARRAY(table.c[key].type)),
+            bindparam(None, [f for _, f in pairs], type_=ARRAY(table.c.fence.type)),
+        )
+        .table_valued("key", "fence")
+        .render_derived()
+    )
+    return tuple_(table.c[key], table.c.fence).in_(select(chosen.c.key, chosen.c.fence))
 
 
 def _free(table: Table, now: datetime) -> ColumnElement[bool]:
@@ -65,12 +87,20 @@ async def claim_rows(
     n: int,
     now: datetime,
     lease_s: float,
+    choose: Sequence[ColumnElement[bool]] = (),
 ) -> list[Row[Any]]:
-    """Claim up to ``n`` free, due rows matching ``conditions`` for ``worker_id``, first in
-    ``order_by`` (column names) first; return them in that order."""
+    """Claim up to ``n`` free, due rows matching ``conditions`` and ``choose`` for
+    ``worker_id``, first in ``order_by`` (column names) first; return them in that order.
+
+    ``choose`` are conditions only the choice of candidates needs on PostgreSQL: the update
+    that follows is of rows this transaction has locked, found by key, and repeating them
+    there would let the planner pick an index for them instead of the key (see below).
+    """
     key_column = table.c[key]
     where = [*conditions, _free(table, now), _due(table, now)]
-    candidates = select(key_column).where(*where).order_by(*(table.c[c] for c in order_by)).limit(n)
+    candidates = (
+        select(key_column).where(*where, *choose).order_by(*(table.c[c] for c in order_by)).limit(n)
+    )
     chosen_keys: Any
     if conn.dialect.name == "postgresql":
         # Two statements: the candidates, locked; then the update of exactly those keys. In
@@ -84,11 +114,16 @@ async def claim_rows(
         )
         if not keys:
             return []
+        # The candidates are locked by this transaction (FOR UPDATE re-checked them on their
+        # newest version), so ``choose`` still holds: repeated here, a range in it could be
+        # estimated at 0.5 % of the rows and its index read past every row of the range,
+        # each tested against the keys (0.15-1.5 s per claim of 500 at 100,000 recipients).
         chosen_keys = key_column.in_(keys)
     else:
         # Materialised once (the whole statement runs under SQLite's write lock).
         chosen = candidates.cte("claim_candidates").prefix_with("MATERIALIZED")
         chosen_keys = key_column.in_(select(chosen.c[key]))
+        where.extend(choose)
     statement = (
         update(table)
         .where(*where, chosen_keys)

@@ -13,7 +13,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from .engine import READ_ONLY, display_url
+from .engine import READ_ONLY, SqliteWriter, display_url, sqlite_path
 from .records import InvalidRecord
 
 __all__ = ["Clock", "StoreCore", "check_text", "chunks", "utc_now"]
@@ -62,6 +62,7 @@ class StoreCore:
     _clock: Clock
     _is_postgresql: bool
     _write_lock: asyncio.Lock
+    _sqlite_writer: SqliteWriter | None
 
     def __init__(self, engine: AsyncEngine | StoreCore, *, clock: Clock | None = None) -> None:
         """On ``engine``; or, given another part of a store, on the same database: its engine,
@@ -73,6 +74,7 @@ class StoreCore:
             self._clock = clock or other._clock
             self._is_postgresql = other._is_postgresql
             self._write_lock = other._write_lock
+            self._sqlite_writer = other._sqlite_writer
             return
         self._engine = engine
         self._read_engine = engine.execution_options(**READ_ONLY)
@@ -83,6 +85,10 @@ class StoreCore:
         # here instead, and start the moment the previous one commits. Every part built on
         # this one shares it.
         self._write_lock = asyncio.Lock()
+        # SQLite: the campaign journal's own connection and thread (opened on first use; see
+        # rcskit.campaign.sends), shared like the turn.
+        path = None if self._is_postgresql else sqlite_path(engine.url)
+        self._sqlite_writer = None if path is None else SqliteWriter(path)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({display_url(self._engine.url)!r})"
@@ -115,6 +121,11 @@ class StoreCore:
             return
         async with self._write_lock, self._engine.begin() as conn:
             yield conn
+
+    async def _close_writer(self) -> None:
+        """Close the SQLite writer's connection and thread, if it was opened."""
+        if self._sqlite_writer is not None:
+            await self._sqlite_writer.close()
 
     @asynccontextmanager
     async def _read(self) -> AsyncIterator[AsyncConnection]:

@@ -51,7 +51,7 @@ from .records import (
     UnknownRecord,
 )
 from .schema import message_history, outbound_messages
-from .states import MessageState, next_state, state_for_status
+from .states import MessageState, next_state, replay_waiting, state_for_status
 
 __all__ = ["MessageRepository"]
 
@@ -533,26 +533,14 @@ class MessageRepository(StoreCore):
                 .order_by(_H.c.id)
             )
         ).all()
-        for entry in waiting:
-            m = entry._mapping
-            incoming = state_for_status(m["status"])
-            after = state if incoming is None else next_state(state, incoming)
-            # Re-inserted after the "sent" entry, so that the history reads in the order the
-            # states changed; the original ``at`` and ``recorded_at`` are kept.
-            await conn.execute(delete(_H).where(_H.c.id == m["id"]))
-            await conn.execute(
-                insert(_H).values(
-                    {
-                        **{k: v for k, v in m.items() if k != "id"},
-                        "message_id": row.id,
-                        "recipient": m["recipient"] or row.recipient,
-                        "from_state": state.value,
-                        "to_state": after.value,
-                        "moved": after is not state,
-                    }
-                )
-            )
-            state = after
+        rows, state = replay_waiting(
+            [dict(entry._mapping) for entry in waiting], row.id, row.recipient, state
+        )
+        # Re-inserted after the "sent" entry, so that the history reads in the order the
+        # states changed.
+        for entry, moved in zip(waiting, rows, strict=True):
+            await conn.execute(delete(_H).where(_H.c.id == entry._mapping["id"]))
+            await conn.execute(insert(_H).values(moved))
         return state
 
     # ------------------------------------------------------------ reads

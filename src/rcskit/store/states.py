@@ -30,7 +30,9 @@ with the user already) is informational and maps to ``None``, as does any unknow
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
+from typing import Any
 
 __all__ = [
     "ENDINGS",
@@ -40,6 +42,7 @@ __all__ = [
     "is_final",
     "moves",
     "next_state",
+    "replay_waiting",
     "state_for_status",
 ]
 
@@ -137,3 +140,39 @@ def state_for_status(status: str) -> MessageState | None:
     True
     """
     return _STATUS_WORDS.get(str(status).strip().lower())
+
+
+def replay_waiting(
+    entries: Iterable[Mapping[str, Any]], message_id: str, recipient: str, state: MessageState
+) -> tuple[list[dict[str, Any]], MessageState]:
+    """Statuses that arrived for a provider id before any message had it (history entries
+    with no ``message_id``, in arrival order), attached to message ``message_id`` once the
+    id is known, the message being in ``state`` (after its ``sent`` entry).
+
+    Returns the entries as they are to be written again after everything already in the
+    message's history (every column but ``id``; ``at`` and ``recorded_at`` kept; the
+    message's ``recipient`` where an entry named none; the states each one moved the message
+    between), and the state they lead to.
+
+    >>> rows, after = replay_waiting(
+    ...     [{"id": 7, "status": "READ", "recipient": None}], "m1", "+33612345678",
+    ...     MessageState.SENT,
+    ... )
+    >>> after, rows[0]["from_state"], rows[0]["to_state"], rows[0]["moved"]
+    (<MessageState.DISPLAYED: 'displayed'>, 'sent', 'displayed', True)
+    """
+    rows: list[dict[str, Any]] = []
+    for entry in entries:
+        incoming = state_for_status(entry["status"])
+        after = state if incoming is None else next_state(state, incoming)
+        row = {k: v for k, v in entry.items() if k != "id"}
+        row.update(
+            message_id=message_id,
+            recipient=entry["recipient"] or recipient,
+            from_state=state.value,
+            to_state=after.value,
+            moved=after is not state,
+        )
+        rows.append(row)
+        state = after
+    return rows, state

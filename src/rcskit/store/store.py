@@ -96,7 +96,10 @@ class Store(StoreCore):
 
     async def close(self) -> None:
         """Close every connection."""
-        await self._engine.dispose()
+        try:
+            await self._close_writer()
+        finally:
+            await self._engine.dispose()
 
     async def __aenter__(self) -> Store:
         return self
