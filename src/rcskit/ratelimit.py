@@ -168,6 +168,17 @@ class _Bookings:
         self._add(max(now, self.last), n)
         return True
 
+    def unbook(self, t: float, n: int) -> None:
+        """Forget a slot booked at ``t`` whose request did not leave (its caller woke after
+        it went stale): it no longer counts. Later bookings only counted it; none relied on
+        its absence."""
+        for rule in self.rules:
+            try:
+                rule.log.remove((t, n))
+            except ValueError:
+                continue  # already out of the rule's span
+            rule.count -= n
+
     def _add(self, t: float, n: int) -> None:
         for rule in self.rules:
             rule.log.append((t, n))
@@ -227,6 +238,9 @@ class _Booking:
             if self._clock() <= stale:
                 return
             self.stale += n
+            # nothing left on that slot: it no longer counts (this process holds every
+            # booking; a shared limiter cannot take one back)
+            self._bookings.unbook(begins, n)
             if self._bookings.book_now(self._clock(), n):
                 return  # the rules have room for it now, whatever the later slots do
 

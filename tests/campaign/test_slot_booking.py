@@ -252,6 +252,9 @@ async def test_acquire_after_a_stale_slot_books_again() -> None:
     await time.run(main())
     assert limiter.stale == 1
     assert time() - started > 0.29  # the first slot (0.1 s away) went stale at 0.3
+    # the stale slot was taken back: the rules count the slot booked first and the one the
+    # request left on, not the one it missed
+    assert [rule.count for rule in limiter._bookings.rules] == [2, 2]
 
 
 # ------------------------------------------------------------ the runner, in real time

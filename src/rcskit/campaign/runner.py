@@ -413,6 +413,7 @@ class Runner:
         self._window_noted: set[datetime] = set()
         self._unreachable = False  # the provider refused connections since its last answer
         self._recordings: deque[float] = deque(maxlen=64)  # seconds the last attempts took
+        self._late_delayed = 0  # requests that missed their slot and waited for another
         self._recording_p90 = RECORDING_DEFAULT_S  # their 90th percentile, now and then
         self._since_p90 = 0  # recordings since it was worked out
 
@@ -742,9 +743,10 @@ class Runner:
         return groups, held
 
     def _summary(self, started: float, *, finished: bool) -> RunSummary:
-        if self.progress.late:
+        if self._late_delayed:
+            # (a request whose second slot began at once lost nothing: no note for those)
             self.note(
-                f"{self.progress.late} request(s) took a second slot: recording the attempt"
+                f"{self._late_delayed} request(s) took a second slot: recording the attempt"
                 " took longer than the first one stays good (a slow database)"
             )
         return RunSummary(
@@ -1203,9 +1205,10 @@ class Runner:
             if got is None:
                 return None
             slot = got
-        begins = slot[0]
-        now = time.monotonic()
-        self._wait_recorder.observe((begins if begins > now else now) - asked)
+        if not again:  # one observation per request: a second slot adds to none
+            begins = slot[0]
+            now = time.monotonic()
+            self._wait_recorder.observe((begins if begins > now else now) - asked)
         return slot
 
     def _record_at(self, slot: Slot) -> float:
@@ -1312,6 +1315,8 @@ class Runner:
                 self._drop(r.line_number, r.fence)
                 return False
             begins, stale = again
+            if begins > time.monotonic():
+                self._late_delayed += 1  # this request waits for its second slot
 
     async def _slow_down(self, retry_after: float | None) -> None:
         """The provider answered 429: a shared limiter that adapts (``throttled``, AIMD in
