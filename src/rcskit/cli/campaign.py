@@ -50,9 +50,8 @@ DEFAULT_TPS = 10.0
 """Sends per second when neither the campaign nor the provider's configuration says."""
 
 RESERVE_CATCH_UP_S = 0.25
-"""The campaign limiter (taken before an attempt is recorded) may catch up this many seconds
-of slots after a stall; the runner's second pacing, at the moment of sending, keeps the
-requests within the provider's rule (see :class:`~rcskit.campaign.runner.RunOptions`)."""
+"""The campaign limiter may catch up this many seconds of slots after a stall; its own rules,
+checked on the booked slots (``book_slot``), keep the requests within the provider's rule."""
 
 _TTL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 
