@@ -7,11 +7,13 @@ A minimal aiohttp server (its own process) answers the Dotgo token endpoint and
 2. ``RcsClient`` with the Dotgo GSMA provider (OAuth2 token, validation, encoding, error
    mapping, result parsing), 64 concurrent ``send`` calls of a pre-built message;
 3. the same, building the message in each call (``Message(...)`` per send);
+4. the same as 3 over :class:`~rcskit.transport.Http1Transport` instead of the default
+   :class:`~rcskit.transport.AiohttpTransport`;
 
-   (1-3 take turns in short segments, see :func:`_segments`; the headline is the median of
+   (1-4 take turns in short segments, see :func:`_segments`; the headline is the median of
    the within-segment ratios)
-4. the sync facade ``SyncRcsClient``: sequential, and from 8 threads;
-5. the published ``rcs_chatbot`` 0.0.6 ``sendMessage`` (sequential; it needs ``pip install
+5. the sync facade ``SyncRcsClient``: sequential, and from 8 threads;
+6. the published ``rcs_chatbot`` 0.0.6 ``sendMessage`` (sequential; it needs ``pip install
    rcs_chatbot==0.0.6 requests`` by hand: the row says so when it is missing).
 """
 
@@ -28,11 +30,12 @@ import threading
 import time
 from typing import Any
 
-SEGMENTS = 30
+SEGMENTS = int(os.environ.get("RCSKIT_BENCH_CLIENT_SEGMENTS", "30"))  # fewer for a quick look
 SEGMENT_SENDS = 4_096
 N_SYNC = 3_000
 N_LEGACY = 1_500
 CONCURRENCY = 64
+LOOP = os.environ.get("RCSKIT_BENCH_CLIENT_LOOP", "asyncio")  # or uvloop (campaign workers' loop)
 BOT = "OsOsQ0GwNvUdLTV9Bd"
 TO = "+14251234567"
 ACCEPTED = b'{"RCSMessage":{"msgId":"6cd095cd-62f6-4338-bba2-4b14b98b0537","status":"pending"}}'
@@ -99,10 +102,11 @@ def _config(port: int) -> Any:
     )
 
 
-async def _segments(port: int) -> dict[str, list[float]]:
-    """Sends/s of each async client in SEGMENTS short segments, interleaved (order rotated).
+async def _segments(port: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Sends/s and CPU µs per send of each async client in SEGMENTS short segments,
+    interleaved (order rotated).
 
-    All three clients stay open for the whole run, each warmed up first; a segment is
+    All four clients stay open for the whole run, each warmed up first; a segment is
     SEGMENT_SENDS sends at concurrency CONCURRENCY, after a ``gc.collect()`` so that no
     client pays for another's garbage. Neighbouring segments see the same minutes of this
     shared machine, so their ratio is what the headline uses.
@@ -112,6 +116,7 @@ async def _segments(port: int) -> dict[str, list[float]]:
     from rcskit.client import RcsClient
     from rcskit.formats import gsma
     from rcskit.message import Contact, Message
+    from rcskit.transport import Http1Transport
 
     body = json.dumps(gsma.encode(Message("Hello from rcskit"), Contact(TO))).encode()
     url = f"http://127.0.0.1:{port}/rcs/bot/v1/{BOT}/messages/async"
@@ -121,6 +126,7 @@ async def _segments(port: int) -> dict[str, list[float]]:
     async with (
         aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100)) as session,
         RcsClient(_config(port)) as client,
+        RcsClient(_config(port), transport=Http1Transport()) as lean,
     ):
 
         async def bare(count: int) -> None:
@@ -138,18 +144,32 @@ async def _segments(port: int) -> dict[str, list[float]]:
             for _ in range(count):
                 await client.send(TO, Message("Hello from rcskit"))
 
-        workers = {"bare": bare, "rcskit": ours, "rcskit_build": ours_build}
+        async def lean_build(count: int) -> None:
+            for _ in range(count):
+                await lean.send(TO, Message("Hello from rcskit"))
+
+        workers = {
+            "bare": bare,
+            "rcskit": ours,
+            "rcskit_build": ours_build,
+            "rcskit_http1": lean_build,
+        }
         for worker in workers.values():  # warm up: connections, token, caches
             await asyncio.gather(*(worker(20) for _ in range(CONCURRENCY)))
         rates: dict[str, list[float]] = {name: [] for name in workers}
+        cpu: dict[str, list[float]] = {name: [] for name in workers}
         order = list(workers)
+        sends = per_worker * CONCURRENCY
         for i in range(SEGMENTS):
-            for name in order[i % 3 :] + order[: i % 3]:
+            turn = i % len(order)
+            for name in order[turn:] + order[:turn]:
                 gc.collect()
                 start = time.perf_counter()
+                start_cpu = time.process_time()
                 await asyncio.gather(*(workers[name](per_worker) for _ in range(CONCURRENCY)))
-                rates[name].append(per_worker * CONCURRENCY / (time.perf_counter() - start))
-        return rates
+                cpu[name].append((time.process_time() - start_cpu) / sends * 1e6)
+                rates[name].append(sends / (time.perf_counter() - start))
+        return rates, cpu
 
 
 def _sync(port: int, n: int, threads: int) -> float:
@@ -207,7 +227,12 @@ def run() -> str:
         _wait(port)
         everywhere = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
         _pin(0)
-        rates = asyncio.run(_segments(port))
+        if LOOP == "uvloop":
+            import uvloop
+
+            rates, cpu = uvloop.run(_segments(port))
+        else:
+            rates, cpu = asyncio.run(_segments(port))
         if everywhere is not None:
             os.sched_setaffinity(0, everywhere)
         sync1 = _sync(port, N_SYNC, 1)
@@ -226,36 +251,58 @@ def run() -> str:
     b1, median_build, b3 = _quartiles(
         [r / b for r, b in zip(rates["rcskit_build"], rates["bare"], strict=True)]
     )
+    ours_lean = statistics.median(rates["rcskit_http1"])
+    h1, median_lean, h3 = _quartiles(
+        [r / b for r, b in zip(rates["rcskit_http1"], rates["bare"], strict=True)]
+    )
+    cpu_lean = statistics.median(cpu["rcskit_http1"])
     legacy_row = (
         f"| `rcs_chatbot` 0.0.6 `sendMessage`, sequential (requests, no session) | {legacy:,.0f} "
-        f"| {legacy / bare * 100:.0f}% |"
+        f"| {legacy / bare * 100:.0f}% | |"
         if legacy is not None
-        else "| `rcs_chatbot` 0.0.6 | not installed: `pip install rcs_chatbot==0.0.6 requests` | |"
+        else "| `rcs_chatbot` 0.0.6 | not installed: `pip install rcs_chatbot==0.0.6 requests` "
+        "| | |"
     )
     ratio_legacy = f" and **{ours / legacy:.1f}x** `rcs_chatbot`" if legacy else ""
+    cpu_bare = statistics.median(cpu["bare"])
+    cpu_ours = statistics.median(cpu["rcskit"])
+    cpu_build = statistics.median(cpu["rcskit_build"])
     spread = ", ".join(f"{name} {min(v):,.0f}-{max(v):,.0f}" for name, v in rates.items())
     lines = [
         "## Client: sends per second (`python bench/run.py client`)",
         "",
         f"Text message, Dotgo GSMA flavour, to a minimal aiohttp server (own process) on "
-        f"loopback, concurrency {CONCURRENCY}. The three async clients stay open side by side "
-        f"and take turns: {SEGMENTS} segments of {SEGMENT_SENDS:,} sends each, the order "
-        "rotated every segment, a `gc.collect()` before each; the client process and the server "
+        f"loopback, concurrency {CONCURRENCY}, on the {LOOP} event loop. The four async "
+        f"clients stay open side by side and take turns: {SEGMENTS} segments of "
+        f"{SEGMENT_SENDS:,} sends each, the order rotated every segment, a `gc.collect()` "
+        "before each; the client process and the server "
         "each pinned to a core of its own. The table shows each client's "
         f"median segment (the range over segments: {spread} sends/s). This machine is shared "
         "and noisy, so the ratio that counts is taken within each segment (the same seconds "
-        "of the machine): its median and quartiles are the headline.",
+        "of the machine): its median and quartiles are the headline. CPU µs per send is the "
+        "client process's user + system time over a segment divided by its sends (median "
+        "segment): it moves far less with the machine's load than the rates.",
         "",
-        "| client | sends/s | vs bare aiohttp |",
-        "|---|---:|---:|",
-        f"| bare aiohttp loop posting the same bytes | {bare:,.0f} | 100% |",
+        "| client | sends/s | vs bare aiohttp | CPU µs per send |",
+        "|---|---:|---:|---:|",
+        f"| bare aiohttp loop posting the same bytes | {bare:,.0f} | 100% | {cpu_bare:.0f} |",
         f"| `RcsClient.send` (Dotgo GSMA: token, validation, encoding, parsing) | {ours:,.0f} "
-        f"| {median:.0%} (quartiles {q1:.0%}-{q3:.0%}) |",
+        f"| {median:.0%} (quartiles {q1:.0%}-{q3:.0%}) | {cpu_ours:.0f} "
+        f"({cpu_ours / cpu_bare:.2f}x) |",
         f"| `RcsClient.send`, building the `Message` in every call | {ours_build:,.0f} "
-        f"| {median_build:.0%} (quartiles {b1:.0%}-{b3:.0%}) |",
-        f"| `SyncRcsClient.send`, sequential | {sync1:,.0f} | {sync1 / bare * 100:.0f}% |",
-        f"| `SyncRcsClient.send`, 8 threads | {sync8:,.0f} | {sync8 / bare * 100:.0f}% |",
+        f"| {median_build:.0%} (quartiles {b1:.0%}-{b3:.0%}) | {cpu_build:.0f} "
+        f"({cpu_build / cpu_bare:.2f}x) |",
+        f"| `RcsClient.send` over `Http1Transport`, building the `Message` in every call "
+        f"| {ours_lean:,.0f} | {median_lean:.0%} (quartiles {h1:.0%}-{h3:.0%}) "
+        f"| {cpu_lean:.0f} ({cpu_lean / cpu_bare:.2f}x) |",
+        f"| `SyncRcsClient.send`, sequential | {sync1:,.0f} | {sync1 / bare * 100:.0f}% | |",
+        f"| `SyncRcsClient.send`, 8 threads | {sync8:,.0f} | {sync8 / bare * 100:.0f}% | |",
         legacy_row,
+        "",
+        f"Client CPU per send: bare aiohttp {cpu_bare:.0f} µs, `RcsClient.send` {cpu_ours:.0f} µs "
+        f"(+{cpu_ours - cpu_bare:.0f} µs of rcskit's own work), building the message too "
+        f"{cpu_build:.0f} µs; over `Http1Transport` (the lean HTTP/1.1 client) "
+        f"{cpu_lean:.0f} µs, {cpu_lean / cpu_build:.2f}x the same sends over aiohttp.",
         "",
         f"rcskit reaches **{median:.0%}** of the bare loop, median of the segments' ratios "
         f"(quartiles {q1:.0%}-{q3:.0%}; {median_build:.0%} building the message in every "

@@ -13,9 +13,17 @@ order and a late wake-up never lets a later caller jump the queue.
 
 Reserving is not enough on a busy machine: a caller that wakes late (the event loop was
 stalled by a slow commit or a garbage collection) departs late, and the callers reserved
-right after it then leave in a bunch. So each caller, once awake, checks the times requests
-*actually* went out against the limiter's rules (:class:`_Departures`) and waits again if
-going now would break one; the rules hold for real departures, not just for the plan.
+right after it then leave in a bunch. So every request is *booked*: it gets a slot, a
+moment and a ``lateness`` after it (a few tens of milliseconds) within which it must leave.
+The limiter's rules (at most so many requests in any so many seconds) are checked on the
+booked moments over spans widened by that lateness (:class:`_Bookings`), so they hold for
+every request that leaves within its slot, however the departures fall inside the slots; a
+caller that wakes after its slot went stale books a new one instead of leaving late (the
+stale slot stays counted). :meth:`acquire` books and sleeps; :meth:`book_slot` only books
+and says when the slot begins and goes stale (the
+:class:`~rcskit.campaign.pacing.SlotLimiter` shape of the shared Redis limiter): a caller
+with work to do before its request (the campaign runner commits the attempt) does it
+meanwhile and checks the slot right before sending.
 
 Both take ``clock`` and ``sleep`` so tests can run them on a fake clock. A shared limiter
 for several processes (Redis) only has to implement :class:`RateLimiter`.
@@ -113,55 +121,128 @@ class _Rule:
         return now  # n > limit is refused before this point
 
 
-class _Departures:
-    """The requests that actually went out, and the rules they must keep.
+class _Bookings:
+    """The booked slots (their beginnings, in order) and the rules they keep.
 
-    Callers that find a rule binding line up (first come, first served) and only the head
-    of the line sleeps, so a backlog costs one wake-up per departure, not one per waiter.
+    A rule ``(span, limit)`` is kept by every request that leaves within ``lateness`` of its
+    slot's beginning when the beginnings keep ``limit`` in any ``span + lateness`` seconds:
+    requests leaving within any ``span`` seconds began their slots within ``span +
+    lateness``. Slots are booked in order (never before the last one), so each rule only
+    looks back.
     """
 
-    __slots__ = ("line", "rules")
+    __slots__ = ("last", "lateness", "rules")
 
-    def __init__(self, rules: list[tuple[float, int]]) -> None:
-        self.rules = [_Rule(span, limit) for span, limit in rules]
-        self.line: deque[asyncio.Future[None]] = deque()
+    def __init__(self, rules: list[tuple[float, int]], lateness: float) -> None:
+        self.lateness = lateness
+        self.rules = [_Rule(span + lateness, limit) for span, limit in rules]
+        self.last = -math.inf
 
-    def _try(self, now: float, n: int) -> float:
-        """Record a departure now if no rule forbids it (return ``now``), else the wait-until."""
-        t = now
-        for rule in self.rules:
-            t = max(t, rule.earliest(now, n))
-        if t <= now:
+    def book(self, t: float, n: int) -> float:
+        """Book ``n`` requests at ``t`` or the first moment after it that breaks no rule (and
+        is not before the last slot booked); return that moment."""
+        t = max(t, self.last)
+        while True:
+            later = t
             for rule in self.rules:
-                rule.log.append((now, n))
-                rule.count += n
+                later = max(later, rule.earliest(later, n))
+            if later <= t:
+                break
+            t = later
+        self._add(t, n)
         return t
 
-    async def wait(self, t: float, n: int, clock: Clock, sleep: Sleep) -> None:
-        """Sleep until ``t``, then until departing breaks no rule; record the departure."""
-        delay = t - clock()
-        if delay > 0:
-            await sleep(delay)
-        if not self.line:
-            now = clock()
-            if self._try(now, n) <= now:
+    def book_now(self, now: float, n: int) -> bool:
+        """Book ``n`` requests to leave at once (within the lateness), ahead of the slots
+        booked already, when every rule has room for them whatever those slots do: no more
+        than ``limit - n`` slots begin after ``now - span`` (span widened), booked or not yet
+        gone. They are logged at the last slot's beginning (at ``now`` when later), where every
+        later booking counts them. ``False`` (nothing booked) when a rule is that full."""
+        for rule in self.rules:
+            log = rule.log
+            horizon = now - rule.span
+            while log and log[0][0] < horizon:
+                rule.count -= log.popleft()[1]
+            if rule.count + n > rule.limit:
+                return False
+        self._add(max(now, self.last), n)
+        return True
+
+    def unbook(self, t: float, n: int) -> None:
+        """Forget a slot booked at ``t`` whose request did not leave (its caller woke after
+        it went stale): it no longer counts. Later bookings only counted it; none relied on
+        its absence."""
+        for rule in self.rules:
+            try:
+                rule.log.remove((t, n))
+            except ValueError:
+                continue  # already out of the rule's span
+            rule.count -= n
+
+    def _add(self, t: float, n: int) -> None:
+        for rule in self.rules:
+            rule.log.append((t, n))
+            rule.count += n
+        self.last = t
+
+
+class _Booking:
+    """What :class:`TokenBucket` and :class:`DotgoWindowLimiter` share: slots booked on the
+    plan of :meth:`reserve` and the rules of :class:`_Bookings`."""
+
+    _clock: Clock
+    _sleep: Sleep
+    _bookings: _Bookings
+    stale: int
+    """Slots booked but not used because their caller woke after they went stale."""
+
+    def reserve(self, n: int = 1) -> float:
+        raise NotImplementedError
+
+    def _most(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def lateness(self) -> float:
+        """Seconds after its slot's beginning within which a request must leave."""
+        return self._bookings.lateness
+
+    def book(self, n: int = 1) -> tuple[float, float]:
+        """Book a slot for ``n`` requests (counted as sent): when it begins and when it goes
+        stale, on the limiter's clock."""
+        t = self._bookings.book(self.reserve(n), n)
+        return t, t + self._bookings.lateness
+
+    async def book_slot(self, n: int = 1, *, first: bool = False) -> tuple[float, float]:
+        """Book a slot for ``n`` requests without waiting for it: the seconds from now until
+        it begins and until it goes stale (a request sent later books again). ``first``
+        (a request that missed its slot): a slot beginning now when the rules have room for
+        it whatever the slots booked already do (see :meth:`_Bookings.book_now`), else the
+        next one in order (slots here are booked at once: there is no line to go before)."""
+        now = self._clock()
+        if first:
+            _check_n(n, self._most(), "the burst")
+            if self._bookings.book_now(now, n):
+                return 0.0, self._bookings.lateness
+        begins, stale = self.book(n)
+        return begins - now, stale - now
+
+    async def acquire(self, n: int = 1) -> None:
+        """Wait until ``n`` requests may go out (a caller that wakes after its slot went
+        stale books again)."""
+        while True:
+            begins, stale = self.book(n)
+            delay = begins - self._clock()
+            if delay > 0:
+                await self._sleep(delay)
+            if self._clock() <= stale:
                 return
-        me: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.line.append(me)
-        try:
-            if self.line[0] is not me:
-                await me
-            while True:
-                now = clock()
-                t = self._try(now, n)
-                if t <= now:
-                    return
-                await sleep(t - now)
-        finally:
-            head = self.line[0] is me
-            self.line.remove(me)
-            if head and self.line and not self.line[0].done():
-                self.line[0].set_result(None)
+            self.stale += n
+            # nothing left on that slot: it no longer counts (this process holds every
+            # booking; a shared limiter cannot take one back)
+            self._bookings.unbook(begins, n)
+            if self._bookings.book_now(self._clock(), n):
+                return  # the rules have room for it now, whatever the later slots do
 
 
 def _check_n(n: int, most: int, what: str) -> None:
@@ -171,11 +252,12 @@ def _check_n(n: int, most: int, what: str) -> None:
         raise ValueError(f"acquire(n): n={n} exceeds {what} ({most}); it could never be granted")
 
 
-class TokenBucket:
+class TokenBucket(_Booking):
     """``rate`` requests per ``per`` seconds, at most ``burst`` at once after an idle period.
 
-    With ``burst=1`` requests are evenly spaced ``per / rate`` seconds apart. In any time
-    span of ``L`` seconds at most ``burst + L * rate / per`` requests go out.
+    With ``burst=1`` slots are evenly spaced ``per / rate`` seconds apart. In any time span
+    of ``L`` seconds at most ``burst + L * rate / per`` slots begin; requests leave within
+    ``lateness`` (default a twentieth of ``per``) of their slot's beginning.
     """
 
     def __init__(
@@ -184,9 +266,14 @@ class TokenBucket:
         *,
         per: float = 1.0,
         burst: int = 1,
+        lateness: float | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
+        if lateness is None:
+            lateness = per / 20
+        if lateness < 0:
+            raise ValueError(f"TokenBucket: lateness must be >= 0, got {lateness}")
         if rate <= 0 or per <= 0:
             raise ValueError(f"TokenBucket: rate and per must be > 0, got rate={rate} per={per}")
         if burst < 1:
@@ -197,9 +284,12 @@ class TokenBucket:
         self._clock = clock
         self._sleep = sleep
         self._gcra = _Gcra(per / rate, burst)
-        # Paced departures never put more than ``rate + burst - 1`` in any ``per`` seconds;
-        # the guard keeps that true when late wake-ups would bunch them.
-        self._departures = _Departures([(per, math.ceil(rate) + burst - 1)])
+        self.stale = 0
+        # The plan puts at most ``rate x (per + lateness) / per + burst - 1`` slots in any
+        # ``per + lateness`` seconds; the guard keeps that for the requests themselves (at
+        # most that many in any ``per`` seconds) whenever they leave within their slots.
+        widened = math.ceil(rate * (per + lateness) / per) + burst - 1
+        self._bookings = _Bookings([(per, widened)], lateness)
 
     @classmethod
     def per_second(
@@ -228,20 +318,20 @@ class TokenBucket:
     def __repr__(self) -> str:
         return f"TokenBucket(rate={self.rate:g}, per={self.per:g}, burst={self.burst})"
 
+    def _most(self) -> int:
+        return self.burst
+
     def reserve(self, n: int = 1) -> float:
-        """Reserve ``n`` requests; return the clock time at which they may go out."""
+        """Reserve ``n`` requests on the plan; return the clock time at which they may go out
+        (:meth:`book` also checks the guard)."""
         _check_n(n, self.burst, "the burst")
         now = self._clock()
         t = self._gcra.earliest(now, n)
         self._gcra.commit(t, n)
         return t
 
-    async def acquire(self, n: int = 1) -> None:
-        """Wait until ``n`` requests may go out."""
-        await self._departures.wait(self.reserve(n), n, self._clock, self._sleep)
 
-
-class DotgoWindowLimiter:
+class DotgoWindowLimiter(_Booking):
     """Dotgo's Group 1 rule: average ``tps`` over any ``window`` (30 s), spikes up to
     ``spike`` (20 %) above it.
 
@@ -254,11 +344,13 @@ class DotgoWindowLimiter:
     make two requests look closer together on the provider's side than on ours (the cost
     is a rate ``window / (window + latency_margin)`` of the allowed one).
 
-    Whatever ``spike`` and ``burst`` plan, actual departures also keep the provider's
-    one-second rule with ``second_headroom`` (5 %) to spare: at most
+    Whatever ``spike`` and ``burst`` plan, the requests also keep the provider's one-second
+    rule with ``second_headroom`` (5 %) to spare: at most
     ``tps * (1 + max(spike, 0.2)) * (1 - second_headroom)`` in any ``1 + second_margin``
     seconds, so a catch-up after a stall cannot overfill one of the provider's seconds, and
-    arrival jitter has room before the provider's limit.
+    arrival jitter has room before the provider's limit. Both rules hold for every request
+    that leaves within ``lateness`` seconds of its slot's beginning (see the module
+    docstring); a later one books again.
     """
 
     def __init__(
@@ -271,11 +363,13 @@ class DotgoWindowLimiter:
         latency_margin: float = 0.1,
         second_margin: float = 0.05,
         second_headroom: float = 0.05,
+        lateness: float = 0.05,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         if (
             tps <= 0
+            or lateness < 0
             or window <= 0
             or spike < 0
             or latency_margin < 0
@@ -283,8 +377,8 @@ class DotgoWindowLimiter:
             or not 0 <= second_headroom < 1
         ):
             raise ValueError(
-                "DotgoWindowLimiter: tps and window must be > 0; spike, latency_margin and"
-                " second_margin >= 0; second_headroom in [0, 1)"
+                "DotgoWindowLimiter: tps and window must be > 0; spike, latency_margin,"
+                " second_margin and lateness >= 0; second_headroom in [0, 1)"
             )
         self.tps = tps
         self.window = window
@@ -304,15 +398,21 @@ class DotgoWindowLimiter:
         self._log: deque[tuple[float, int]] = deque()
         self._count = 0
         self._last = -math.inf
-        self._departures = _Departures(
-            [(self._span, self.limit), (1.0 + second_margin, max(per_second, self.burst))]
+        self.stale = 0
+        self._bookings = _Bookings(
+            [(self._span, self.limit), (1.0 + second_margin, max(per_second, self.burst))],
+            lateness,
         )
 
     def __repr__(self) -> str:
         return f"DotgoWindowLimiter(tps={self.tps:g}, window={self.window:g}, spike={self.spike:g})"
 
+    def _most(self) -> int:
+        return self.burst
+
     def reserve(self, n: int = 1) -> float:
-        """Reserve ``n`` requests; return the clock time at which they may go out."""
+        """Reserve ``n`` requests on the plan; return the clock time at which they may go out
+        (:meth:`book` also checks the one-second rule)."""
         _check_n(n, self.burst, "the burst")
         now = self._clock()
         log = self._log
@@ -334,7 +434,3 @@ class DotgoWindowLimiter:
         log.append((t, n))
         self._count += n
         return t
-
-    async def acquire(self, n: int = 1) -> None:
-        """Wait until ``n`` requests may go out."""
-        await self._departures.wait(self.reserve(n), n, self._clock, self._sleep)

@@ -1,9 +1,11 @@
 """The HTTP seam: plain request/response values and the transports that carry them.
 
 Providers build :class:`HttpRequest` values and parse :class:`HttpResponse` values as pure
-functions; a :class:`Transport` moves them. Three transports exist:
+functions; a :class:`Transport` moves them. Four transports exist:
 
 - :class:`AiohttpTransport`: production, one pooled keep-alive ``aiohttp.ClientSession``;
+- :class:`Http1Transport`: a lean HTTP/1.1 keep-alive client (asyncio + ``httptools``) for
+  high send rates (a campaign worker): the same requests for a fraction of aiohttp's CPU;
 - :class:`AsgiTransport`: calls an ASGI app (the emulator) in-process, no socket;
 - :class:`FakeTransport`: records requests and answers from a function, for unit tests.
 
@@ -21,18 +23,22 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json as jsonlib
+import ssl
 import uuid
+import zlib
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
 import aiohttp
+import httptools
 import orjson
 import yarl
 
+from . import __version__
 from .errors import TransportError
 
 __all__ = [
@@ -41,6 +47,7 @@ __all__ = [
     "AsgiTransport",
     "ConnectError",
     "FakeTransport",
+    "Http1Transport",
     "HttpRequest",
     "HttpResponse",
     "MultipartField",
@@ -471,6 +478,414 @@ class AiohttpTransport:
         if self._session is not None and self._owns_session and not self._session.closed:
             await self._session.close()
         self._session = None
+
+
+_OWN_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+"""Headers :class:`Http1Transport` writes itself (a request's own are left out)."""
+
+_BODILESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+"""Methods sent without ``Content-Length`` when they carry no body (others get
+``Content-Length: 0``, as aiohttp does)."""
+
+_POST_METHODS = frozenset({"POST", "PUT", "PATCH"})
+"""Methods given ``Content-Type: application/octet-stream`` when they name none (as aiohttp)."""
+
+_USER_AGENT = f"rcskit/{__version__}"
+
+
+class _Target:
+    """What :class:`Http1Transport` needs of one URL: the pool key, the request target and the
+    ``Host`` header (worked out once per URL)."""
+
+    __slots__ = ("host", "key", "path")
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+            scheme = ""
+        path = parts.path or "/"
+        if parts.query:
+            path = f"{path}?{parts.query}"
+        if (
+            scheme not in ("http", "https")
+            or not parts.hostname
+            or "@" in parts.netloc
+            or any(c in path for c in " \t\r\n")
+        ):
+            raise TransportError(f"{_where(url)}: not an http(s) URL this transport can send to")
+        secure = scheme == "https"
+        self.key = (parts.hostname, port or (443 if secure else 80), secure)
+        self.path = path
+        self.host = parts.netloc
+
+
+class _Connection(asyncio.Protocol):
+    """One keep-alive HTTP/1.1 connection of :class:`Http1Transport`: one request at a time,
+    its response read by ``httptools`` (Content-Length, chunked or until the connection
+    closes) into the pending ``waiter``."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpResponseParser(self)
+        self.waiter: asyncio.Future[HttpResponse] | None = None
+        self.closed = False
+        self.reusable = False
+        self.idle_since = 0.0
+        self._head = False
+        self._framed = False  # the response said how long its body is (length or chunked)
+        self._status = 0
+        self._headers: dict[str, str] = {}
+        self._chunks: list[bytes] = []
+
+    # ---- used by the transport
+
+    def start(self, waiter: asyncio.Future[HttpResponse], data: bytes, head: bool) -> None:
+        """Send one request (``data``: head and body) whose answer goes to ``waiter``."""
+        assert self.transport is not None
+        self.waiter = waiter
+        self.reusable = False
+        self._head = head
+        self._status = 0
+        self._framed = False
+        try:
+            self.transport.write(data)
+        except (OSError, RuntimeError):  # closed under us (uvloop raises where asyncio logs)
+            self.waiter = None
+            raise _Disconnected("ServerDisconnected") from None
+
+    def close(self) -> None:
+        """Drop the connection (its state is unknown or it is no longer wanted)."""
+        self.closed = True
+        if self.transport is not None:
+            self.transport.abort()
+
+    # ---- asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # (not an isinstance check: uvloop's transports are not asyncio.Transport subclasses)
+        self.transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        if self.waiter is None:  # bytes nobody asked for: the connection is out of step
+            self.close()
+            return
+        try:
+            self.parser.feed_data(data)
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade) as err:
+            self._fail(_ResponseError(f"unreadable response ({type(err).__name__})"))
+            self.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if self.waiter is None:
+            return
+        if self._status >= 200 and not self._framed and not self._head:
+            self._finish(False)  # a body that ends with the connection
+        else:
+            self._fail(_Disconnected("ServerDisconnected"))
+
+    # ---- httptools callbacks
+
+    def on_message_begin(self) -> None:
+        self._status = 0
+        self._framed = False
+        self._headers = {}
+        self._chunks = []
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        key = name.decode("latin-1").lower()
+        if key == "content-length" or key == "transfer-encoding":
+            self._framed = True
+        if key not in self._headers:  # the first of repeated headers, as aiohttp's get() gives
+            self._headers[key] = value.decode("latin-1")
+
+    def on_headers_complete(self) -> None:
+        self._status = self.parser.get_status_code()
+        if self._head and self._status >= 200:
+            self._finish(False)  # no body follows; the parser cannot know it: start afresh
+
+    def on_body(self, body: bytes) -> None:
+        self._chunks.append(body)
+
+    def on_message_complete(self) -> None:
+        if self._status < 200 or self.waiter is None:
+            return  # an interim (1xx) answer: the final one follows
+        self._finish(self.parser.should_keep_alive())
+
+    # ---- the answer
+
+    def _finish(self, keep: bool) -> None:
+        waiter, self.waiter = self.waiter, None
+        chunks = self._chunks
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        self._chunks = []
+        headers = self._headers
+        encoding = headers.get("content-encoding")
+        if encoding is not None and body:
+            try:
+                body = _decompress(encoding, body)
+            except zlib.error:
+                if waiter is not None and not waiter.done():
+                    waiter.set_exception(_ResponseError("undecodable compressed body"))
+                self.close()
+                return
+        self.reusable = keep
+        if waiter is not None and not waiter.done():
+            waiter.set_result(HttpResponse(self._status, headers, body))
+
+    def _fail(self, err: Exception) -> None:
+        waiter, self.waiter = self.waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(err)
+
+
+class _Disconnected(Exception):
+    """The server closed the connection before its answer was complete."""
+
+
+class _ResponseError(Exception):
+    """The answer could not be read."""
+
+
+def _decompress(encoding: str, body: bytes) -> bytes:
+    coding = encoding.strip().lower()
+    if coding in ("gzip", "x-gzip"):
+        return zlib.decompress(body, zlib.MAX_WBITS | 16)
+    if coding == "deflate":
+        try:
+            return zlib.decompress(body)
+        except zlib.error:
+            return zlib.decompress(body, -zlib.MAX_WBITS)  # raw deflate, as some servers send
+    return body  # identity, or a coding we did not ask for: passed on as it came
+
+
+def _expire(waiter: asyncio.Future[HttpResponse]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
+
+
+class Http1Transport:
+    """A lean HTTP/1.1 client: pooled keep-alive connections on asyncio, responses read by
+    ``httptools`` (a dependency already, as uvicorn's parser).
+
+    It sends the same requests as :class:`AiohttpTransport` (same method, URL, headers and
+    body bytes; plus ``Host``, ``Content-Length``, ``User-Agent: rcskit/<version>`` and
+    ``Accept: */*``) for a fraction of its CPU per request, which is what a campaign worker
+    sending thousands of messages a second spends most on. What it leaves out: cookies,
+    redirects (never followed by rcskit anyway), proxies, ``Accept-Encoding`` (a gzip or
+    deflate answer is still decoded), HTTP/2 and ``Expect: 100-continue``.
+
+    - ``limit``: requests in flight at once (each on a connection of its own; more wait);
+    - ``keepalive_timeout``: an idle connection older than this is closed, not reused;
+    - ``ssl_context``: for ``https://`` (default: :func:`ssl.create_default_context`).
+
+    Errors are those of :class:`AiohttpTransport`: :class:`ConnectError` when no connection
+    could be opened in time (the request surely did not leave), else
+    :class:`~rcskit.errors.TransportError` (no answer in time, connection lost mid-answer,
+    unreadable answer). Neither names the URL's query (it may carry credentials).
+    """
+
+    def __init__(
+        self,
+        *,
+        limit: int = 100,
+        keepalive_timeout: float = 30.0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        if limit < 1:
+            raise ValueError(f"Http1Transport.limit must be >= 1, got {limit}")
+        self._limit = limit
+        self._keepalive = keepalive_timeout
+        self._ssl = ssl_context
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._slots = asyncio.Semaphore(limit)
+        self._idle: dict[tuple[str, int, bool], list[_Connection]] = {}
+        self._busy: set[_Connection] = set()
+        self._targets: dict[str, _Target] = {}
+        self._fields: dict[tuple[object, ...], str] = {}
+
+    def __repr__(self) -> str:
+        return f"Http1Transport(limit={self._limit})"
+
+    async def send(self, request: HttpRequest, timeout: float) -> HttpResponse:
+        """Send ``request`` over a pooled connection."""
+        return await self.send_wire(request.encode(), timeout)
+
+    async def send_wire(self, wire: WireRequest, timeout: float) -> HttpResponse:
+        """Send an already encoded request (bytes as :meth:`HttpRequest.encode` made them)."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._rebind(loop)
+        target = self._target(wire.url)
+        data = self._request_bytes(wire, target)
+        deadline = loop.time() + timeout
+        slots = self._slots
+        if slots.locked():  # every slot in use: wait for one, within the request's timeout
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await slots.acquire()
+            except TimeoutError:
+                raise ConnectError(
+                    f"{wire.method} {_where(wire.url)}: no free connection within {timeout:g} s"
+                ) from None
+        else:
+            await slots.acquire()
+        conn: _Connection | None = None
+        try:
+            conn = self._pooled(target.key, loop.time())
+            if conn is None:
+                conn = await self._connect(loop, wire, target, deadline, timeout)
+            self._busy.add(conn)
+            waiter: asyncio.Future[HttpResponse] = loop.create_future()
+            conn.start(waiter, data, wire.method == "HEAD")
+            timer = loop.call_at(deadline, _expire, waiter)
+            try:
+                response = await waiter
+            finally:
+                timer.cancel()
+        except BaseException as err:
+            if conn is not None:
+                conn.close()
+            if isinstance(err, TimeoutError):
+                raise TransportError(
+                    f"{wire.method} {_where(wire.url)}: no answer within {timeout:g} s"
+                ) from None
+            if isinstance(err, _Disconnected | _ResponseError):
+                raise TransportError(f"{wire.method} {_where(wire.url)}: {err}") from None
+            raise
+        finally:
+            if conn is not None:
+                self._busy.discard(conn)
+            slots.release()
+        if conn.reusable and not conn.closed:
+            conn.idle_since = loop.time()
+            idle = self._idle.get(target.key)
+            if idle is None:
+                idle = self._idle[target.key] = []
+            idle.append(conn)
+        else:
+            conn.close()
+        return response
+
+    async def close(self) -> None:
+        """Close every connection (idle or in use); the transport opens new ones if used again."""
+        for idle in self._idle.values():
+            for conn in idle:
+                conn.close()
+        self._idle.clear()
+        for conn in list(self._busy):
+            conn.close()
+
+    # ---- machinery
+
+    def _rebind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """First use, or use from another event loop: connections belong to their loop, so
+        the earlier loop's are forgotten (not closed: that loop may be gone)."""
+        self._loop = loop
+        self._slots = asyncio.Semaphore(self._limit)
+        self._idle = {}
+        self._busy = set()
+
+    def _target(self, url: str) -> _Target:
+        found = self._targets.get(url)
+        if found is None:
+            found = _Target(url)
+            if len(self._targets) >= _URLS_KEPT:
+                self._targets.clear()
+            self._targets[url] = found
+        return found
+
+    def _pooled(self, key: tuple[str, int, bool], now: float) -> _Connection | None:
+        idle = self._idle.get(key)
+        while idle:
+            conn = idle.pop()
+            if (
+                not conn.closed
+                and now - conn.idle_since < self._keepalive
+                and conn.transport is not None
+                and not conn.transport.is_closing()
+            ):
+                return conn
+            conn.close()
+        return None
+
+    async def _connect(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        wire: WireRequest,
+        target: _Target,
+        deadline: float,
+        timeout: float,
+    ) -> _Connection:
+        host, port, secure = target.key
+        context: ssl.SSLContext | None = None
+        if secure:
+            if self._ssl is None:
+                self._ssl = ssl.create_default_context()
+            context = self._ssl
+        try:
+            async with asyncio.timeout_at(deadline):
+                _, conn = await loop.create_connection(
+                    _Connection, host, port, ssl=context, server_hostname=host if secure else None
+                )
+        except TimeoutError:
+            raise ConnectError(
+                f"{wire.method} {_where(wire.url)}: cannot connect within {timeout:g} s"
+            ) from None
+        except OSError as err:
+            raise ConnectError(
+                f"{wire.method} {_where(wire.url)}: cannot connect ({type(err).__name__})"
+            ) from None
+        return conn
+
+    def _request_bytes(self, wire: WireRequest, target: _Target) -> bytes:
+        """The request's head and body as they go on the wire."""
+        headers = wire.headers
+        method = wire.method
+        # a provider sends the same few header sets over and over: each is checked and
+        # written out once (keyed by its names and values, so a new token is a new entry)
+        key: tuple[object, ...] = (method, *headers.items())
+        fields = self._fields.get(key)
+        if fields is None:
+            fields = _header_fields(method, headers)
+            if len(self._fields) >= _HEADER_SETS_KEPT:
+                self._fields.clear()
+            self._fields[key] = fields
+        body = wire.body
+        if body is not None:
+            head = (
+                f"{method} {target.path} HTTP/1.1\r\nHost: {target.host}\r\n{fields}"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            )
+            return head.encode() + body
+        length = "" if method in _BODILESS_METHODS else "Content-Length: 0\r\n"
+        head = f"{method} {target.path} HTTP/1.1\r\nHost: {target.host}\r\n{fields}{length}\r\n"
+        return head.encode()
+
+
+_HEADER_SETS_KEPT = 64
+"""How many header sets an :class:`Http1Transport` keeps written out."""
+
+
+def _header_fields(method: str, headers: Mapping[str, str]) -> str:
+    """The header lines of a request (without ``Host`` and ``Content-Length``), with the
+    defaults aiohttp would add; refuses line breaks in names or values."""
+    lines = [f"{k}: {v}\r\n" for k, v in headers.items() if k.lower() not in _OWN_HEADERS]
+    given = {k.lower() for k in headers}
+    if "user-agent" not in given:
+        lines.append(f"User-Agent: {_USER_AGENT}\r\n")
+    if "accept" not in given:
+        lines.append("Accept: */*\r\n")
+    if "content-type" not in given and method in _POST_METHODS:
+        lines.append("Content-Type: application/octet-stream\r\n")
+    fields = "".join(lines)
+    if fields.count("\n") != len(lines) or fields.count("\r") != len(lines):
+        raise ValueError("HTTP header names and values cannot hold line breaks")
+    return fields
 
 
 Handler = Callable[[HttpRequest], HttpResponse | Awaitable[HttpResponse]]

@@ -297,3 +297,33 @@ def test_a_bad_message_file_is_one_line(tmp_path: Path, data: bytes, reason: str
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith(f"error: {msg}: ") and reason in lines[0]
+
+
+def test_campaign_workers_send_with_the_lean_client_unless_told_otherwise() -> None:
+    from rcskit.cli.campaign import campaign_transport
+    from rcskit.transport import AiohttpTransport, Http1Transport
+
+    assert isinstance(campaign_transport({}, 64), Http1Transport)
+    assert isinstance(
+        campaign_transport({"RCSKIT_CAMPAIGN_HTTP": " AIOHTTP "}, 64), AiohttpTransport
+    )
+    # the connections follow the sends in flight (a fixed 100 capped --concurrency 500)
+    assert repr(campaign_transport({}, 500)) == "Http1Transport(limit=508)"
+    assert repr(campaign_transport({"RCSKIT_CAMPAIGN_HTTP": "aiohttp"}, 8)) == (
+        "AiohttpTransport(limit=100)"
+    )
+
+
+def test_a_misspelt_http_client_is_refused_naming_the_variable(tmp_path: Path) -> None:
+    code, out = _create(tmp_path, "--id", "c1")
+    assert code == 0, out
+    result = RUN.invoke(
+        app, ["campaign", "run", "c1", "--database", str(tmp_path / "c.db"), "--no-progress"],
+        env={"RCSKIT_CLIENT_SECRET": "s", "RCSKIT_CAMPAIGN_HTTP": "aiohtp"},
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "RCSKIT_CAMPAIGN_HTTP='aiohtp': expected 'lean' (the default) or 'aiohttp'" in (
+        result.output
+    )
+    campaign = asyncio.run(_campaign(tmp_path / "c.db"))
+    assert campaign is not None and campaign.status is CampaignStatus.CREATED

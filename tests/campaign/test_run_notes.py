@@ -340,7 +340,7 @@ def test_the_command_line_warns_at_once_when_the_provider_is_unreachable(
     assert time.monotonic() - started < 10
     assert warning.startswith(
         f"warning: provider dotgo unreachable (POST http://127.0.0.1:{port}: cannot connect "
-        f"(ClientConnectorError)); {retrying}"
+        f"(ConnectionRefusedError)); {retrying}"  # the workers' lean HTTP client says so
     )
     if capabilities == "none":
         assert warning.endswith("; a recipient is marked failed after 8 attempts")

@@ -21,6 +21,7 @@ the database's one write lock in turn, keep the default of one.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
@@ -32,7 +33,12 @@ R = TypeVar("R")
 
 class GroupWriter(Generic[I, R]):
     """Writes submitted items in groups of at most ``max_group`` with ``write(items)``, which
-    returns one result per item, in order. A failed write fails every item of its group."""
+    returns one result per item, in order. A failed write fails every item of its group.
+
+    Each group has one future, resolved with the group's results (an item's result is at its
+    index): many waiting coroutines cost one future and one resolution per group, not one per
+    item. :meth:`post` queues an item without waiting for it (the caller attaches what follows
+    its commit to the future)."""
 
     def __init__(
         self,
@@ -46,56 +52,72 @@ class GroupWriter(Generic[I, R]):
         self._write = write
         self._max = max_group
         self._concurrency = concurrency
-        self._pending: list[tuple[I, asyncio.Future[R]]] = []
+        # the groups not yet being written, each its items and its future; items join the last
+        self._waiting: deque[tuple[list[I], asyncio.Future[Sequence[R]]]] = deque()
+        self._writing = 0  # drain tasks running
         self._tasks: set[asyncio.Task[None]] = set()
         self.groups = 0
         """How many groups were written (for tests and figures)."""
         self.most_in_flight = 0
         """The most groups written at once so far (for tests and figures)."""
 
-    async def submit(self, item: I) -> R:
-        """Queue ``item`` and return its result once its group is committed."""
-        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        self._pending.append((item, future))
-        # (a task that has just ended is still in the set until its callback runs: not counted)
-        writing = sum(1 for t in self._tasks if not t.done())
-        if writing < self._concurrency:
+    def post(self, item: I) -> tuple[asyncio.Future[Sequence[R]], int]:
+        """Queue ``item`` without waiting: its group's future (resolved with the group's
+        results once committed, or failed with the write's error) and its index there."""
+        waiting = self._waiting
+        if waiting and len(waiting[-1][0]) < self._max:
+            items, future = waiting[-1]
+        else:
+            items, future = [], asyncio.get_running_loop().create_future()
+            waiting.append((items, future))
+        items.append(item)
+        if self._writing < self._concurrency:
+            self._writing += 1
+            self.most_in_flight = max(self.most_in_flight, self._writing)
             task = asyncio.create_task(self._drain())
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-            self.most_in_flight = max(self.most_in_flight, writing + 1)
-        return await future
+        return future, len(items) - 1
+
+    async def submit(self, item: I) -> R:
+        """Queue ``item`` and return its result once its group is committed."""
+        future, index = self.post(item)
+        # shielded: a waiter cancelled alone leaves its group's future to the others
+        return (await asyncio.shield(future))[index]
 
     async def submit_many(self, items: Sequence[I]) -> list[R]:
         """Queue every item (they travel in the same group when they fit) and return their
         results once committed."""
-        return list(await asyncio.gather(*(self.submit(item) for item in items)))
+        posted = [self.post(item) for item in items]
+        results: list[R] = []
+        for future, index in posted:
+            results.append((await asyncio.shield(future))[index])
+        return results
 
     async def _drain(self) -> None:
-        while self._pending:
-            group = self._pending[: self._max]
-            del self._pending[: self._max]
-            try:
-                results = await self._write([item for item, _ in group])
-            except BaseException as err:
-                for _, future in group:
+        try:
+            while self._waiting:
+                items, future = self._waiting.popleft()
+                try:
+                    results = await self._write(items)
+                except BaseException as err:
                     if not future.done():
                         future.set_exception(err)
-                if not isinstance(err, Exception):
-                    raise
-                continue
-            self.groups += 1
-            if len(results) != len(group):
-                error = RuntimeError(
-                    f"group write returned {len(results)} results for {len(group)} items"
-                )
-                for _, future in group:
+                    if not isinstance(err, Exception):
+                        raise
+                    continue
+                self.groups += 1
+                if len(results) != len(items):
+                    error = RuntimeError(
+                        f"group write returned {len(results)} results for {len(items)} items"
+                    )
                     if not future.done():
                         future.set_exception(error)
-                continue
-            for (_, future), result in zip(group, results, strict=True):
+                    continue
                 if not future.done():
-                    future.set_result(result)
+                    future.set_result(results)
+        finally:
+            self._writing -= 1
 
     async def close(self) -> None:
         """Wait for the groups being written."""

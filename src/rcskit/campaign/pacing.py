@@ -12,12 +12,13 @@ limiter (Redis, for several hosts) can replace them: :func:`send_limiter` gives 
 30-second window rule (seed 002 section 6) for Dotgo providers and an evenly spaced token
 bucket for the others; :func:`bulk_limiter` paces bulk capability checks per minute.
 
-Two optional abilities a limiter may have, which the campaign runner uses when present (the
-shared Redis limiter has both): :class:`SlotLimiter` books a slot ahead and says when it
-begins and when it goes stale (the runner records the attempt just before the slot and sends
-within it), and :class:`ReachableLimiter` says when its backing service is unreachable (the
-runner then stops claiming recipients and, once blocked for a while, releases those it
-holds).
+Two optional abilities a limiter may have, which the campaign runner uses when present:
+:class:`SlotLimiter` books a slot ahead and says when it begins and when it goes stale (the
+runner records the attempt just before the slot and sends within it, or books again; the
+shared Redis limiter and the in-process ones of :func:`send_limiter` and :func:`bulk_limiter`
+book slots), and :class:`ReachableLimiter` says when its backing service is unreachable (the
+shared Redis limiter: the runner then stops claiming recipients and, once blocked for a
+while, releases those it holds).
 """
 
 from __future__ import annotations

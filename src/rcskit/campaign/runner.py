@@ -19,7 +19,10 @@ duplicate is refused with 409, which rcskit reads as "accepted earlier"), so eve
 ends with exactly one accepted send. Where the provider has no such key (Dotgo's GSMA API
 assigns its own ids) the recipient is marked ``unknown`` and is not resent (``status`` and
 ``report`` list them; ``--resend-unknown`` resends them, accepting a possible duplicate).
-The window is the sends in flight at the moment of the crash (at most ``concurrency``).
+The window is the sends in flight at the moment of the crash and the outcomes not yet
+committed: a send task posts its outcome and goes on with its next recipient (whose attempt
+then travels in the same group), but lets that outcome commit before its next request leaves,
+so at most two per task (``2 x concurrency``).
 
 **Leases** are renewed while a worker holds them; a worker that dies lets them expire, and a
 runner starting on the same host frees at once the leases of local workers whose process is
@@ -30,13 +33,17 @@ outbox row and does not send again.
 :class:`~rcskit.ratelimit.RateLimiter` before it is recorded (retries are attempts too); single
 capability checks take slots from the same limiter, bulk checks from another. Pass a shared
 (Redis) limiter to pace several hosts under one account limit. A limiter that books slots
-ahead (:class:`~rcskit.campaign.pacing.SlotLimiter`, the Redis one) says when each slot
-begins and when it goes stale: the attempt is recorded as late as lets it be committed within
-the slot (by the 90th percentile of this worker's recent recording times, never more than
-:data:`LEAD_MAX_S` before the slot begins), so it is open no longer than needed, and the
+ahead (:class:`~rcskit.campaign.pacing.SlotLimiter`: the Redis one, and the in-process
+:class:`~rcskit.ratelimit.DotgoWindowLimiter` and :class:`~rcskit.ratelimit.TokenBucket`) says
+when each slot begins and when it goes stale: the attempt is recorded so that its commit
+ends as the slot begins (by the 90th percentile of this worker's recent recording times,
+never more than :data:`LEAD_MAX_S` ahead), so it is open no longer than needed, and the
 request leaves within the slot; when recording (or a status lookup) took longer, the request
 books a new slot instead of leaving late, bunched with the requests of later slots
-(``Progress.late`` counts them).
+(``Progress.late`` counts them; an in-process limiter with room in its rules right then
+lets it leave at once). A limiter that only waits (``acquire``) is
+waited for before the attempt is recorded, and the slot is then booked from a limiter of this
+process at the campaign's TPS (``RunOptions.smoothing``).
 
 **A shared limiter that is unreachable** (:class:`~rcskit.campaign.pacing.ReachableLimiter`:
 Redis down) grants nothing, so nothing is sent. The send stage then claims no recipients, and
@@ -54,6 +61,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import math
 import os
@@ -62,15 +70,17 @@ import socket
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import cast
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..client import RcsClient
 from ..errors import NotFound, ProviderError, RateLimited, RcsError, TransportError
 from ..observability import instrumentation as obs
+from ..observability.catalogue import RATELIMIT_WAIT
 from ..ratelimit import RateLimiter
 from ..store import Campaign, CampaignStatus, Recipient, RecipientStatus, Store, deterministic_id
 from ..store.core import utc_now
@@ -151,7 +161,10 @@ RECORDING_DEFAULT_S = 0.05
 """What recording an attempt is taken to last before this worker has timed any."""
 
 RECORDING_SPARE_S = 0.01
-"""Seconds a recording is planned to end before its slot goes stale."""
+"""Seconds a recording is planned to end before its slot begins."""
+
+RECORDING_EVERY = 8
+"""Recordings between two updates of their 90th percentile (see :meth:`Runner._record_at`)."""
 
 BLOCKED_POLL_S = 0.25
 """Seconds between two looks at an unreachable shared limiter by a waiting send."""
@@ -185,6 +198,9 @@ def _origins_only(text: str) -> str:
     return _URL_PATH.sub(r"\1", text)
 
 
+Posted = asyncio.Future[Sequence["SendBegun | None"]]
+"""The future of a posted journal item's group (see :meth:`GroupWriter.post`)."""
+
 Slot = tuple[float, float]
 """When a request may leave and after when it must not (it books again), on the monotonic
 clock."""
@@ -200,14 +216,15 @@ async def _sleep_until(at: float) -> None:
         await asyncio.sleep(wait)
 
 
-async def _grant(limiter: RateLimiter, *, first: bool = False) -> Slot:
-    """A slot of ``limiter``: booked ahead by a :class:`SlotLimiter` (``first``: before the
-    callers in line), else waited for."""
-    if isinstance(limiter, SlotLimiter):
-        begins, stale = await limiter.book_slot(first=first)
+async def _grant(limiter: RateLimiter | SlotLimiter, *, books: bool, first: bool = False) -> Slot:
+    """A slot of ``limiter``: booked ahead when it ``books`` (a :class:`SlotLimiter`;
+    ``first``: before the callers in line), else waited for."""
+    # (no isinstance here: a protocol check per request costs more than the booking)
+    if books:
+        begins, stale = await cast(SlotLimiter, limiter).book_slot(first=first)
         now = time.monotonic()
         return now + begins, now + stale
-    await limiter.acquire()
+    await cast(RateLimiter, limiter).acquire()
     return ANY_TIME
 
 
@@ -246,11 +263,12 @@ class RunOptions:
       :func:`~rcskit.campaign.delivery.delivery_facts`);
     - ``register``: register this worker in the store (refused beside unsafe company, see
       :mod:`rcskit.store.workers`); ``False`` when the caller (``rcskit worker``) did;
-    - ``smoothing``: pace the requests a second time with a limiter of this process at the
-      campaign's TPS, after the campaign's limiter and before the attempt is recorded (every
-      pacing wait comes first, so that few attempts are open at any moment). A shared limiter
-      that books slots ahead (Redis) needs none: its slots are checked again right before the
-      request (see the module docstring), which a slow commit cannot get past.
+    - ``smoothing``: when ``limiter`` only waits (has no ``book_slot``), or there is none
+      and the campaign has a TPS, book each request's slot from a limiter of this process at
+      the campaign's TPS, after the campaign's limiter and before the attempt is recorded
+      (checked again right before the request, see the module docstring). A limiter that
+      books slots (the in-process ones of :func:`~rcskit.campaign.pacing.send_limiter`, the
+      shared Redis one) is the slot itself: no second limiter then.
     """
 
     concurrency: int = 64
@@ -343,11 +361,23 @@ class Runner:
         self.fallback = fallback
         self.options = options or RunOptions()
         self.worker = self.options.worker_id or worker_name()
-        self._spacing: RateLimiter | None = None
-        if self.options.smoothing and campaign.tps:
-            self._spacing = send_limiter(client.provider.name, campaign.tps)
+        # A limiter that books slots (in process or in Redis) is the request's slot; one that
+        # only waits is waited for, then smoothing books the slot of this process's limiter
+        self._waited: RateLimiter | None = None
+        self._booker: SlotLimiter | None = None
+        if isinstance(limiter, SlotLimiter):
+            self._booker = limiter
+        else:
+            self._waited = limiter
+            if self.options.smoothing and campaign.tps:
+                spacing = send_limiter(client.provider.name, campaign.tps)
+                assert isinstance(spacing, SlotLimiter)
+                self._booker = spacing
+        self._waited_reachable = isinstance(self._waited, ReachableLimiter)
+        self._booker_reachable = isinstance(self._booker, ReachableLimiter)
         self.settings = CampaignSettings.of(campaign)
         self.kind = client.provider.name
+        self._wait_recorder = RATELIMIT_WAIT.recorder(self.kind)  # this runner's, no lock
         facts = self.options.delivery or delivery_facts(client.provider)
         self.idempotent = facts.dedupes_message_id
         self.lookup = facts.status_lookup
@@ -383,6 +413,9 @@ class Runner:
         self._window_noted: set[datetime] = set()
         self._unreachable = False  # the provider refused connections since its last answer
         self._recordings: deque[float] = deque(maxlen=64)  # seconds the last attempts took
+        self._late_delayed = 0  # requests that missed their slot and waited for another
+        self._recording_p90 = RECORDING_DEFAULT_S  # their 90th percentile, now and then
+        self._since_p90 = 0  # recordings since it was worked out
 
     # ------------------------------------------------------------ group writes
 
@@ -710,9 +743,10 @@ class Runner:
         return groups, held
 
     def _summary(self, started: float, *, finished: bool) -> RunSummary:
-        if self.progress.late:
+        if self._late_delayed:
+            # (a request whose second slot began at once lost nothing: no note for those)
             self.note(
-                f"{self.progress.late} request(s) took a second slot: recording the attempt"
+                f"{self._late_delayed} request(s) took a second slot: recording the attempt"
                 " took longer than the first one stays good (a slow database)"
             )
         return RunSummary(
@@ -961,14 +995,20 @@ class Runner:
             self._fallback_ready.set()
 
     async def _send_worker(self, queue: asyncio.Queue[Recipient | None]) -> None:
+        last: Posted | None = None  # this task's last posted outcome
         while True:
             r = await queue.get()
             if r is None:
+                if last is not None and not last.done():
+                    with contextlib.suppress(Exception):  # handled where it was posted
+                        await asyncio.shield(last)
                 return
             if self._stop is not None or self._halt is not None:
                 continue  # leave it leased: released at the end of the run
             try:
-                await self._send_one(r)
+                posted = await self._send_one(r, last)
+                if posted is not None:
+                    last = posted
             except RunStopped as stop:
                 self._stop = stop
             except RcsError as err:
@@ -987,55 +1027,61 @@ class Runner:
                 )
                 self._drop(r.line_number, r.fence)
 
-    async def _send_one(self, r: Recipient) -> None:
+    async def _send_one(self, r: Recipient, previous: Posted | None = None) -> Posted | None:
+        """Send to ``r``: pace, record the attempt, send, post the outcome. Returns the future
+        of the outcome's group (what follows its commit is attached to it), or ``None`` when
+        everything was recorded already. ``previous``: the same task's last such future, let
+        commit before this request leaves (so that a task has at most one outcome written
+        behind its back)."""
         assert r.msisdn is not None
-        now = self._clock()
-        until = quiet_until(r.msisdn, now, self.quiet)
+        until = None if self.quiet is None else quiet_until(r.msisdn, self._clock(), self.quiet)
         if until is not None:
             self.progress.deferred += 1
             self._waits_changed = True
             await self._record((r.line_number, RecipientStatus.RCS, None, until))
             self._drop(r.line_number, r.fence)
-            return
+            return None
         id = deterministic_id(self.campaign.id, r.msisdn)
         try:
-            message = self._renderer.render(r.params).with_id(id)
+            message = self._renderer.render(r.params, message_id=id)
         except (MissingValue, RcsError) as err:
             await self._record((r.line_number, RecipientStatus.FAILED, str(err), None))
             self._finished(RecipientStatus.FAILED, r.line_number, r.fence)
-            return
+            return None
         # Every pacing wait comes before the attempt is recorded: an attempt is begun only
         # when its request goes out at once, so few are open at any moment (those a crash
         # leaves to be looked up, resent under their key, or unknown).
         slot = await self._pace()
         if slot is None:
             await self._release_blocked(r)
-            return
+            return None
         # the attempt is recorded just before its slot: as long ahead as recording takes
-        await _sleep_until(self._record_at(slot))
+        at = self._record_at(slot)
+        if at > time.monotonic():
+            await asyncio.sleep(at - time.monotonic())
         if self._halt is not None:
-            return  # paused or cancelled meanwhile: released when the stages end
+            return None  # paused or cancelled meanwhile: released when the stages end
         if not self._lease_safe(r.line_number):
             self._drop(r.line_number, r.fence)  # frozen past the lease: another may hold it
-            return
+            return None
         start = SendStart(r.line_number, id, r.msisdn, message.model_dump_json())
         recording = time.monotonic()
         begun = await self._begin(start)
-        self._recordings.append(time.monotonic() - recording)
+        self._recorded(time.monotonic() - recording)
         if begun.decision is SendDecision.LOOKUP:
             looked = await self._look_up(r, start)
             if looked is None:
-                return
+                return None
             begun = looked
         if begun.decision is SendDecision.LOST:
             self._drop(r.line_number, r.fence)
-            return
+            return None
         if begun.decision is SendDecision.ALREADY_SENT:
             self._finished(RecipientStatus.SENT, r.line_number, r.fence)
-            return
+            return None
         if begun.decision is SendDecision.UNKNOWN:
             self._finished(RecipientStatus.UNKNOWN, r.line_number, r.fence)
-            return
+            return None
         if begun.decision is SendDecision.ENDED:
             fallback = begun.state in self.settings.fallback_on
             status = RecipientStatus.NOT_RCS if fallback else RecipientStatus.FAILED
@@ -1045,14 +1091,20 @@ class Runner:
                 self._finished(status, r.line_number, r.fence)
             else:
                 self._drop(r.line_number, r.fence)
-            return
-        if not await self._on_time(r, id, slot):
-            return
+            return None
+        if previous is not None and not previous.done():
+            # (before the slot is checked: this wait may take it past its span)
+            with contextlib.suppress(Exception):  # its failure is handled where it was posted
+                await asyncio.shield(previous)
+        begins, stale = slot
+        mono = time.monotonic()
+        if (begins > mono or mono > stale) and not await self._on_time(r, id, slot):
+            return None
         if not self._lease_safe(r.line_number):
             # Frozen between the record and the request: another worker may hold the
             # recipient now. Not sent; the open attempt is looked up or reported later.
             self._drop(r.line_number, r.fence)
-            return
+            return None
         wire = message if self._keep_id else message.model_copy(update={"message_id": None})
         self.progress.calls += 1
         try:
@@ -1093,72 +1145,120 @@ class Runner:
         else:
             self._provider_answered()
             outcome = outcome_of_success(r.line_number, id, result.message_id)
-        await self._record(outcome)
-        if outcome.kind is OutcomeKind.SENT:
-            self._finished(RecipientStatus.SENT, r.line_number, r.fence)
-        elif outcome.kind is OutcomeKind.FAILED:
-            self._finished(RecipientStatus.FAILED, r.line_number, r.fence)
-        elif outcome.kind is OutcomeKind.UNKNOWN:
-            self._finished(RecipientStatus.UNKNOWN, r.line_number, r.fence)
-        elif outcome.kind is OutcomeKind.AMBIGUOUS:
+        # The outcome is posted, not waited for: this task goes on with its next recipient,
+        # whose attempt then travels in the same group. What follows the commit (progress,
+        # the lease dropped) is done once it is committed.
+        future, _ = self._journal.post(outcome)
+        future.add_done_callback(
+            functools.partial(self._outcome_committed, r.line_number, r.fence, outcome.kind)
+        )
+        return future
+
+    def _outcome_committed(self, line: int, fence: int, kind: OutcomeKind, future: Posted) -> None:
+        """A posted outcome's group was written (or failed: the recipient's lease then runs
+        out and a later claim takes it over, looking up or resending the open attempt)."""
+        if future.cancelled():
+            return  # the run was cancelled: its leases run out
+        err = future.exception()
+        if err is not None:
+            log.warning(
+                "line %d: outcome not recorded (%s: %s); its lease runs out and it is taken over",
+                line,
+                type(err).__name__,
+                _one_line(err)[:300],
+            )
+            self._drop(line, fence)
+            return
+        if kind is OutcomeKind.SENT:
+            self._finished(RecipientStatus.SENT, line, fence)
+        elif kind is OutcomeKind.FAILED:
+            self._finished(RecipientStatus.FAILED, line, fence)
+        elif kind is OutcomeKind.UNKNOWN:
+            self._finished(RecipientStatus.UNKNOWN, line, fence)
+        elif kind is OutcomeKind.AMBIGUOUS:
             self._waits_changed = True
-            self._drop(r.line_number, r.fence)
+            self._drop(line, fence)
         else:
-            if outcome.kind is OutcomeKind.NOT_RCS:
+            if kind is OutcomeKind.NOT_RCS:
                 self.progress.not_rcs += 1
-            self._drop(r.line_number, r.fence)
+            self._drop(line, fence)
 
     async def _pace(self, *, again: bool = False) -> Slot | None:
-        """This request's slot from the campaign's limiter, then the smoothing one; ``None``
-        when the shared limiter has been unreachable for :meth:`_blocked_s` (nothing was
-        granted). A :class:`~rcskit.campaign.pacing.SlotLimiter`'s slot is booked, not waited
-        for (the caller records the attempt just before it); other limiters are waited for.
-        ``again``: a new slot for a request that missed its own (only the last limiter; booked
-        before the requests waiting in line, since its attempt is recorded already)."""
+        """This request's slot: the campaign's limiter waited for when it only waits, then
+        the slot booked from the limiter that books (the campaign's own, in this process or
+        shared, else the smoothing one); ``None`` when the shared limiter has been
+        unreachable for :meth:`_blocked_s` (nothing was granted). The booked slot is not
+        waited for: the caller records the attempt just before it. ``again``: a new slot for
+        a request that missed its own (only booked; before the requests waiting in line,
+        since its attempt is recorded already)."""
         asked = time.monotonic()
         slot = ANY_TIME
-        if self.limiter is not None and not (again and self._spacing is not None):
-            got = await self._slot(self.limiter, first=again)
+        if self._waited is not None and not again:
+            got = await self._slot(self._waited, books=False, reachable=self._waited_reachable)
             if got is None:
                 return None
             slot = got
-        if self._spacing is not None:
-            await _sleep_until(slot[0])
-            await self._spacing.acquire()
-            slot = ANY_TIME
-        obs.observe_ratelimit_wait(self.kind, max(slot[0], time.monotonic()) - asked)
+        if self._booker is not None:
+            got = await self._slot(
+                self._booker, books=True, reachable=self._booker_reachable, first=again
+            )
+            if got is None:
+                return None
+            slot = got
+        if not again:  # one observation per request: a second slot adds to none
+            begins = slot[0]
+            now = time.monotonic()
+            self._wait_recorder.observe((begins if begins > now else now) - asked)
         return slot
 
     def _record_at(self, slot: Slot) -> float:
-        """When a request with ``slot`` records its attempt: as late as lets recording (the
-        90th percentile of this worker's last recording times) end before the slot goes
-        stale, so that the attempt is open no longer than needed (a worker frozen or killed
-        with attempts recorded but not sent leaves them to a status lookup, or unknown);
-        never more than :data:`LEAD_MAX_S` before the slot begins."""
-        begins, stale = slot
-        if not math.isfinite(stale):
-            return begins  # a limiter that was waited for: at once
+        """When a request with ``slot`` records its attempt: so that recording (the 90th
+        percentile of this worker's last recording times) ends just before the slot begins,
+        never more than :data:`LEAD_MAX_S` before it; the request then leaves at the slot's
+        beginning, and the slot's span (until it goes stale) is the room for a recording
+        that takes longer than planned. An attempt is thus open (unknown, should the worker
+        die) about as long as recording takes; a slot that begins now is recorded at once
+        (no sleep for an unpaced run)."""
+        begins = slot[0]
+        return begins - min(self._recording_p90 + RECORDING_SPARE_S, LEAD_MAX_S)
+
+    def _recorded(self, took: float) -> None:
+        """Note how long recording an attempt took (the 90th percentile of the last ones is
+        worked out again every :data:`RECORDING_EVERY` of them, and at the first)."""
         times = self._recordings
-        took = sorted(times)[(len(times) - 1) * 9 // 10] if times else RECORDING_DEFAULT_S
-        return max(stale - took - RECORDING_SPARE_S, begins - LEAD_MAX_S)
+        times.append(took)
+        self._since_p90 += 1
+        if self._since_p90 >= RECORDING_EVERY or len(times) == 1:
+            self._since_p90 = 0
+            self._recording_p90 = sorted(times)[(len(times) - 1) * 9 // 10]
 
     def _blocked_s(self) -> float:
         return max(BLOCKED_S, self.options.lease_s / 3)
 
-    async def _slot(self, limiter: RateLimiter, *, first: bool = False) -> Slot | None:
-        """One slot of ``limiter``, or ``None`` once a shared limiter has been unreachable for
-        :meth:`_blocked_s` (the wait is given up: the limiter books nothing for it)."""
-        if not isinstance(limiter, ReachableLimiter):
-            return await _grant(limiter, first=first)
-        if limiter.unreachable_for() >= self._blocked_s():
+    async def _slot(
+        self,
+        limiter: RateLimiter | SlotLimiter,
+        *,
+        books: bool,
+        reachable: bool,
+        first: bool = False,
+    ) -> Slot | None:
+        """One slot of ``limiter`` (booked when it ``books``, else waited for), or ``None``
+        once a shared limiter (``reachable``: a :class:`ReachableLimiter`) has been
+        unreachable for :meth:`_blocked_s` (the wait is given up: the limiter books nothing
+        for it)."""
+        if not reachable:
+            return await _grant(limiter, books=books, first=first)
+        shared = cast(ReachableLimiter, limiter)
+        if shared.unreachable_for() >= self._blocked_s():
             return None
-        grant = asyncio.ensure_future(_grant(limiter, first=first))
+        grant = asyncio.ensure_future(_grant(limiter, books=books, first=first))
         try:
             while True:
                 done, _ = await asyncio.wait({grant}, timeout=BLOCKED_POLL_S)
                 if done:
                     return grant.result()
-                if limiter.unreachable_for() >= self._blocked_s():
+                if shared.unreachable_for() >= self._blocked_s():
                     return None
         finally:
             if not grant.done():
@@ -1215,6 +1315,8 @@ class Runner:
                 self._drop(r.line_number, r.fence)
                 return False
             begins, stale = again
+            if begins > time.monotonic():
+                self._late_delayed += 1  # this request waits for its second slot
 
     async def _slow_down(self, retry_after: float | None) -> None:
         """The provider answered 429: a shared limiter that adapts (``throttled``, AIMD in

@@ -300,7 +300,6 @@ async def _run_campaign(
     from ..campaign.pacing import bulk_limiter, default_concurrency, send_limiter
     from ..ratelimit import RateLimiter
     from ..retry import NO_RETRY
-    from ..transport import AiohttpTransport
 
     settings = CampaignSettings.of(campaign)
     config, configured_tps = provider_config(settings.provider, environ=os.environ, secret=secret)
@@ -317,7 +316,8 @@ async def _run_campaign(
     else:
         pace = send_limiter(kind, tps, spike=settings.spike, catch_up=RESERVE_CATCH_UP_S)
         bulk = bulk_limiter(settings.bulk_per_minute)
-    transport = AiohttpTransport()
+    in_flight = concurrency or default_concurrency(tps)
+    transport = campaign_transport(os.environ, in_flight)
     try:
         sender_client = build_client(config, transport=transport, retry=NO_RETRY)
         check_client = build_client(
@@ -328,7 +328,7 @@ async def _run_campaign(
         )
         sender = load_sender(settings.fallback, campaign.id)
         options = RunOptions(
-            concurrency=concurrency or default_concurrency(tps),
+            concurrency=in_flight,
             resend_unknown=resend_unknown,
             wait=wait,
             lease_s=lease,
@@ -354,6 +354,38 @@ async def _run_campaign(
             await sender.close()
     finally:
         await transport.close()
+
+
+HTTP_CLIENT_ENV = "RCSKIT_CAMPAIGN_HTTP"
+"""Environment variable choosing the HTTP client of campaign workers: ``lean`` (default,
+:class:`~rcskit.transport.Http1Transport`) or ``aiohttp``."""
+
+
+def http_client_choice(environ: Mapping[str, str]) -> str:
+    """``lean`` or ``aiohttp`` from ``RCSKIT_CAMPAIGN_HTTP`` (default ``lean``); any other
+    value is refused naming the variable, before anything is claimed or sent."""
+    from ..campaign import CampaignError
+
+    choice = environ.get(HTTP_CLIENT_ENV, "").strip().lower() or "lean"
+    if choice not in ("lean", "aiohttp"):
+        raise CampaignError(
+            f"{HTTP_CLIENT_ENV}={choice!r}: expected 'lean' (the default) or 'aiohttp'"
+        )
+    return choice
+
+
+def campaign_transport(environ: Mapping[str, str], concurrency: int) -> Any:
+    """The transport a campaign worker sends with: the lean HTTP/1.1 client by default
+    (:class:`~rcskit.transport.Http1Transport`, about a third of aiohttp's CPU per request,
+    measured in ``bench/client.py``), aiohttp when ``RCSKIT_CAMPAIGN_HTTP=aiohttp``. Its
+    connections: the sends in flight, plus a few for capability checks and token refreshes
+    (a fixed cap of 100 held a run at ``--concurrency 500`` to 100 requests in flight)."""
+    from ..transport import AiohttpTransport, Http1Transport
+
+    limit = max(100, concurrency + 8)
+    if http_client_choice(environ) == "aiohttp":
+        return AiohttpTransport(limit=limit)
+    return Http1Transport(limit=limit)
 
 
 def _redis_client(url: str | None) -> Any | None:
@@ -513,6 +545,7 @@ def worker(
     json_lines = json_notes()
 
     async def go() -> None:
+        http_client_choice(os.environ)  # a typo is refused before any claim
         redis = _redis_client(redis_url)
         try:
             async with await _open(database, must_exist=True) as store:
@@ -862,6 +895,7 @@ def commands() -> typer.Typer:
         json_lines = json_notes()
 
         async def go() -> RunSummary:
+            http_client_choice(os.environ)  # a typo is refused before any claim
             redis = _redis_client(redis_url)
             try:
                 async with await _open(database, must_exist=True) as store:

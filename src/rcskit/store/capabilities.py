@@ -8,8 +8,10 @@ multi-row ``INSERT`` (or ``IN`` list) for every batch:
 
 * **PostgreSQL** (asyncpg): one statement over arrays (``unnest``), prepared once per
   connection, for up to :data:`CHUNK` answers;
-* **SQLite** (sqlite3 in aiosqlite's thread, one hop): ``executemany`` of one upsert; the
-  lookup is one statement whose numbers come as one JSON array (``json_each``).
+* **SQLite**: ``executemany`` of one upsert in the store's own writer (its connection and
+  thread: ``BEGIN IMMEDIATE``, the rows and ``COMMIT`` in one hop,
+  :class:`~rcskit.store.engine.SqliteWriter`); the lookup is one statement, in aiosqlite's
+  thread, whose numbers come as one JSON array (``json_each``).
 
 Rows are those SQLAlchemy writes (:data:`~rcskit.store.schema.capability_results`): on SQLite a
 time is naive UTC text with microseconds, ``features`` JSON text or ``NULL`` (``null`` JSON,
@@ -130,8 +132,7 @@ class CapabilityRepository(StoreCore):
             def save(db: sqlite3.Connection, params: list[tuple[Any, ...]] = params) -> int:
                 return db.executemany(_SQLITE_SAVE, params).rowcount
 
-            async with self._write() as conn:
-                written += await self._on_sqlite(conn, save)
+            written += await self._sqlite_write(save)
         return written
 
     async def get_capabilities(
@@ -186,6 +187,22 @@ class CapabilityRepository(StoreCore):
                 # cancelled in the middle of a statement: never pool this connection again
                 await _discard(conn, pg)
                 raise
+
+    async def _sqlite_write(self, call: Callable[[sqlite3.Connection], T]) -> T:
+        """``call(sqlite3 connection)`` in a write transaction of the store's SQLite writer
+        (its own connection and thread: ``BEGIN IMMEDIATE``, the work and ``COMMIT`` in one
+        hop), in the store's turn for writes; sqlite3's errors raised as SQLAlchemy's."""
+        writer = self._sqlite_writer
+        assert writer is not None  # (every SQLite store is a file, and has its writer)
+        try:
+            async with self._write_lock:
+                return await writer.transaction(call)
+        except sqlite3.IntegrityError as err:
+            raise sa_exc.IntegrityError("capabilities", None, err) from err
+        except sqlite3.OperationalError as err:
+            raise sa_exc.OperationalError("capabilities", None, err) from err
+        except sqlite3.Error as err:
+            raise sa_exc.DBAPIError("capabilities", None, err) from err
 
     @staticmethod
     async def _on_sqlite(conn: AsyncConnection, call: Callable[[sqlite3.Connection], T]) -> T:
