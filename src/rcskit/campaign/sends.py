@@ -40,10 +40,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, func, select, text, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import and_, func, select, update
 
-from ..store.campaigns import recipient_row
+from ..store.campaigns import CampaignRepository, ImportedRecipients
 from ..store.core import check_aware, check_text, chunks
 from ..store.messages import MessageRepository
 from ..store.records import (
@@ -83,8 +82,8 @@ _T = outbound_messages
 _H = message_history
 _I = inbound_messages
 
-IMPORT_CHUNK = 1000
-"""CSV rows per import transaction."""
+CANCEL_CHUNK = 1000
+"""Recipients cancelled per transaction."""
 
 GROUP_LIMIT = 500
 """The most sends one begin/finish call takes (statement parameter limits)."""
@@ -173,22 +172,8 @@ class SendOutcome:
     note: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ImportCounts:
-    """What one :meth:`CampaignSends.import_recipients` call did."""
-
-    queued: int = 0
-    invalid: int = 0
-    duplicates: int = 0
-    already: int = 0
-
-    def __add__(self, other: ImportCounts) -> ImportCounts:
-        return ImportCounts(
-            self.queued + other.queued,
-            self.invalid + other.invalid,
-            self.duplicates + other.duplicates,
-            self.already + other.already,
-        )
+ImportCounts = ImportedRecipients
+"""What one :meth:`CampaignSends.import_recipients` call did (the store's import result)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,105 +238,17 @@ class CampaignSends(MessageRepository):
     async def import_recipients(
         self, campaign_id: str, recipients: Iterable[NewRecipient]
     ) -> ImportCounts:
-        """Add recipients (any iterable, consumed in chunks of 1,000, each its own transaction).
-
-        A number already on an earlier line is stored as a :attr:`RecipientStatus.DUPLICATE`
-        row of its own line (no number, ``error`` naming the first line), so that duplicates
-        are reported by line; a line already imported (a resumed import) is skipped and
-        counted in ``already``.
-
-        On PostgreSQL the recipients table's statistics are refreshed afterwards (see
-        :meth:`analyze_queue`).
-        """
-        total = ImportCounts()
-        for batch in chunks(recipients, IMPORT_CHUNK):
-            total = total + await self._import_chunk(campaign_id, batch)
-        if self._is_postgresql and total.queued:
-            await self.analyze_queue()
-        return total
+        """Add recipients: :meth:`rcskit.store.campaigns.CampaignRepository.import_recipients`
+        on this store (chunks of 1,000, each its own transaction; duplicates reported by line;
+        a resumed import skips the lines it stored; statistics kept fresh on PostgreSQL)."""
+        return await CampaignRepository(self).import_recipients(campaign_id, recipients)
 
     async def analyze_queue(self) -> bool:
         """PostgreSQL: refresh the planner's statistics of the recipients table (``ANALYZE``);
-        return whether it was done.
-
-        The journal (:mod:`rcskit.campaign.journal_db`) finds a group's recipients by key in
-        one statement. Right after a large import the table has no statistics (autovacuum
-        analyzes it up to a minute later), and the planner may then scan the whole campaign
-        for every group instead of using the primary key. Without the privilege (not the
-        table's owner) this logs a warning and returns ``False``; autovacuum catches up.
-        """
-        if not self._is_postgresql:
-            return False
-        try:
-            async with self._engine.begin() as conn:
-                await conn.execute(text(f"ANALYZE {_R.name}"))
-        except DBAPIError as err:
-            log.warning("could not analyze %s: %s", _R.name, " ".join(str(err.orig).split()))
-            return False
-        return True
-
-    async def _import_chunk(self, campaign_id: str, batch: list[NewRecipient]) -> ImportCounts:
-        now = self._now()
-        for r in batch:
-            if isinstance(r.line_number, bool) or not isinstance(r.line_number, int):
-                raise InvalidRecord("line_number", r.line_number, "a whole number")
-            if r.msisdn is None and RecipientStatus(r.status) in (
-                RecipientStatus.QUEUED,
-                RecipientStatus.RCS,
-            ):
-                raise InvalidRecord(
-                    f"line {r.line_number} msisdn", None, "only a row never sent has none"
-                )
-        lines = [r.line_number for r in batch]
-        numbers = list({r.msisdn for r in batch if r.msisdn is not None})
-        queued = invalid = duplicates = already = 0
-        async with self._write() as conn:
-            if await conn.scalar(select(_C.c.id).where(_C.c.id == campaign_id)) is None:
-                raise UnknownRecord(f"no campaign with id {campaign_id!r}")
-            have = {
-                int(n)
-                for (n,) in (
-                    await conn.execute(
-                        select(_R.c.line_number).where(
-                            _R.c.campaign_id == campaign_id, _R.c.line_number.in_(lines)
-                        )
-                    )
-                ).all()
-            }
-            holder: dict[str, int] = {}
-            if numbers:
-                for msisdn, line in (
-                    await conn.execute(
-                        select(_R.c.msisdn, _R.c.line_number).where(
-                            _R.c.campaign_id == campaign_id, _R.c.msisdn.in_(numbers)
-                        )
-                    )
-                ).all():
-                    holder[msisdn] = int(line)
-            rows: list[dict[str, Any]] = []
-            for r in batch:
-                if r.line_number in have:
-                    already += 1  # imported before (a resumed import)
-                    continue
-                have.add(r.line_number)
-                row = recipient_row(campaign_id, r, now)
-                if r.msisdn is None:
-                    invalid += row["status"] != RecipientStatus.DUPLICATE.value
-                    duplicates += row["status"] == RecipientStatus.DUPLICATE.value
-                elif r.msisdn in holder:
-                    row.update(
-                        msisdn=None,
-                        status=RecipientStatus.DUPLICATE.value,
-                        error=f"{r.msisdn} is a duplicate of line {holder[r.msisdn]}",
-                    )
-                    duplicates += 1
-                else:
-                    holder[r.msisdn] = r.line_number
-                    queued += 1
-                rows.append(row)
-            if rows:
-                await conn.execute(self._insert(_R).on_conflict_do_nothing(), rows)
-        return ImportCounts(queued, invalid, duplicates, already)
+        return whether it was done (:meth:`~rcskit.store.campaigns.CampaignRepository.
+        analyze_recipients`). The journal (:mod:`rcskit.campaign.journal_db`) finds a group's
+        recipients by key; without statistics the planner may scan the whole campaign."""
+        return await CampaignRepository(self).analyze_recipients()
 
     # ------------------------------------------------------------ sends
 
@@ -584,7 +481,7 @@ class CampaignSends(MessageRepository):
                         _R.c.status.in_(open_),
                         (_R.c.lease_expires_at.is_(None)) | (_R.c.lease_expires_at <= now),
                     )
-                    .limit(IMPORT_CHUNK)
+                    .limit(CANCEL_CHUNK)
                 )
                 result = await conn.execute(
                     update(_R)
@@ -599,7 +496,7 @@ class CampaignSends(MessageRepository):
                     )
                 )
             total += int(result.rowcount)
-            if result.rowcount < IMPORT_CHUNK:
+            if result.rowcount < CANCEL_CHUNK:
                 return total
 
     async def work_left(self, campaign_id: str) -> WorkLeft:
