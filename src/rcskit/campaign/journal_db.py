@@ -33,9 +33,8 @@ claim it was taken with (and only by the worker holding it, before its lease end
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
-from collections.abc import Awaitable, Generator, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -43,7 +42,12 @@ from typing import Any
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..store.engine import SqliteWriter, driver_connection
+from ..store.engine import (
+    SqliteWriter,
+    discard_if_unusable,
+    driver_connection,
+    sqlite_errors_as_sqlalchemy,
+)
 from ..store.records import RecipientStatus, StoreConflict, UnknownRecord
 from ..store.states import ENDINGS, MessageState, next_state, replay_waiting
 from .sends import (
@@ -561,7 +565,9 @@ async def write_journal(
     """
     steps = journal_steps(group, now)
     if isinstance(conn, SqliteWriter):
-        return await _sqlite_errors(conn.transaction(lambda db: _drive_sqlite(db, steps)))
+        return await sqlite_errors_as_sqlalchemy(
+            "journal", conn.transaction(lambda db: _drive_sqlite(db, steps))
+        )
     if conn.dialect.name != "postgresql":
         raise TypeError("on SQLite the journal is written by the store's SqliteWriter")
     driver = await driver_connection(conn)
@@ -573,34 +579,14 @@ async def write_journal(
     except asyncpg.IntegrityConstraintViolationError as err:
         raise sa_exc.IntegrityError("journal", None, err) from err
     except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError) as err:
-        await _discard(conn, driver)
+        await discard_if_unusable(conn, driver)
         raise sa_exc.OperationalError("journal", None, err) from err
     except asyncpg.PostgresError as err:
         raise sa_exc.DBAPIError("journal", None, err) from err
     except BaseException:
         # cancelled (or worse) in the middle of a statement: never pool this connection again
-        await _discard(conn, driver)
+        await discard_if_unusable(conn, driver)
         raise
-
-
-async def _sqlite_errors(work: Awaitable[list[SendBegun]]) -> list[SendBegun]:
-    """``await work``, sqlite3's errors raised as SQLAlchemy's (as the rest of the store
-    raises them)."""
-    try:
-        return await work
-    except sqlite3.IntegrityError as err:
-        raise sa_exc.IntegrityError("journal", None, err) from err
-    except sqlite3.OperationalError as err:
-        raise sa_exc.OperationalError("journal", None, err) from err
-    except sqlite3.Error as err:
-        raise sa_exc.DBAPIError("journal", None, err) from err
-
-
-async def _discard(conn: AsyncConnection, driver: Any) -> None:
-    """Take ``conn`` out of the pool when its driver connection may be unusable."""
-    if driver.is_closed() or driver.is_in_transaction():
-        with contextlib.suppress(Exception):
-            await conn.invalidate()
 
 
 async def _drive_pg(pg: Any, steps: Steps) -> list[SendBegun]:

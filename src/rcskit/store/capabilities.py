@@ -20,7 +20,6 @@ which older writes stored, reads as ``None`` as well).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sqlite3
 from collections.abc import Callable, Iterable
@@ -31,7 +30,12 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .core import StoreCore, check_aware, check_text, chunks, unique
-from .engine import driver_connection, run_in_sqlite_thread
+from .engine import (
+    discard_if_unusable,
+    driver_connection,
+    run_in_sqlite_thread,
+    sqlite_errors_as_sqlalchemy,
+)
 from .records import CapabilityResult, InvalidRecord
 
 __all__ = ["CapabilityRepository"]
@@ -179,13 +183,13 @@ class CapabilityRepository(StoreCore):
             except asyncpg.IntegrityConstraintViolationError as err:
                 raise sa_exc.IntegrityError("capabilities", None, err) from err
             except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError) as err:
-                await _discard(conn, pg)
+                await discard_if_unusable(conn, pg)
                 raise sa_exc.OperationalError("capabilities", None, err) from err
             except asyncpg.PostgresError as err:
                 raise sa_exc.DBAPIError("capabilities", None, err) from err
             except BaseException:
                 # cancelled in the middle of a statement: never pool this connection again
-                await _discard(conn, pg)
+                await discard_if_unusable(conn, pg)
                 raise
 
     async def _sqlite_write(self, call: Callable[[sqlite3.Connection], T]) -> T:
@@ -194,33 +198,12 @@ class CapabilityRepository(StoreCore):
         hop), in the store's turn for writes; sqlite3's errors raised as SQLAlchemy's."""
         writer = self._sqlite_writer
         assert writer is not None  # (every SQLite store is a file, and has its writer)
-        try:
-            async with self._write_lock:
-                return await writer.transaction(call)
-        except sqlite3.IntegrityError as err:
-            raise sa_exc.IntegrityError("capabilities", None, err) from err
-        except sqlite3.OperationalError as err:
-            raise sa_exc.OperationalError("capabilities", None, err) from err
-        except sqlite3.Error as err:
-            raise sa_exc.DBAPIError("capabilities", None, err) from err
+        async with self._write_lock:
+            return await sqlite_errors_as_sqlalchemy("capabilities", writer.transaction(call))
 
     @staticmethod
     async def _on_sqlite(conn: AsyncConnection, call: Callable[[sqlite3.Connection], T]) -> T:
         """``call(sqlite3 connection)`` in aiosqlite's thread, in ``conn``'s transaction;
         sqlite3's errors raised as SQLAlchemy's."""
         aio = await driver_connection(conn)
-        try:
-            return await run_in_sqlite_thread(aio, call)
-        except sqlite3.IntegrityError as err:
-            raise sa_exc.IntegrityError("capabilities", None, err) from err
-        except sqlite3.OperationalError as err:
-            raise sa_exc.OperationalError("capabilities", None, err) from err
-        except sqlite3.Error as err:
-            raise sa_exc.DBAPIError("capabilities", None, err) from err
-
-
-async def _discard(conn: AsyncConnection, pg: Any) -> None:
-    """Take ``conn`` out of the pool when its driver connection may be unusable."""
-    if pg.is_closed() or pg.is_in_transaction():
-        with contextlib.suppress(Exception):
-            await conn.invalidate()
+        return await sqlite_errors_as_sqlalchemy("capabilities", run_in_sqlite_thread(aio, call))

@@ -26,13 +26,15 @@ and one thread of its own, a whole transaction per hop to that thread (the campa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -45,10 +47,12 @@ __all__ = [
     "SqliteWriter",
     "create_engine",
     "database_url",
+    "discard_if_unusable",
     "display_url",
     "driver_connection",
     "ensure_reachable",
     "run_in_sqlite_thread",
+    "sqlite_errors_as_sqlalchemy",
     "sqlite_path",
 ]
 
@@ -226,6 +230,27 @@ async def run_in_sqlite_thread(aio: Any, fn: Callable[[sqlite3.Connection], T]) 
     # aiosqlite has no public call for this; SQLAlchemy's own adapter uses the same queue.
     result: T = await aio._execute(lambda: fn(aio._conn))
     return result
+
+
+async def sqlite_errors_as_sqlalchemy(what: str, work: Awaitable[T]) -> T:
+    """``await work`` (raw ``sqlite3`` work of a hot path), its errors raised as SQLAlchemy's,
+    as the rest of the store raises them; ``what`` names the work in the error."""
+    try:
+        return await work
+    except sqlite3.IntegrityError as err:
+        raise sa_exc.IntegrityError(what, None, err) from err
+    except sqlite3.OperationalError as err:
+        raise sa_exc.OperationalError(what, None, err) from err
+    except sqlite3.Error as err:
+        raise sa_exc.DBAPIError(what, None, err) from err
+
+
+async def discard_if_unusable(conn: AsyncConnection, driver: Any) -> None:
+    """Take ``conn`` out of the pool when its driver connection (asyncpg) may be unusable:
+    closed, or left in a transaction by an error or a cancellation mid-statement."""
+    if driver.is_closed() or driver.is_in_transaction():
+        with contextlib.suppress(Exception):
+            await conn.invalidate()
 
 
 class SqliteWriter:
