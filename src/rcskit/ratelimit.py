@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Protocol, runtime_checkable
@@ -186,7 +187,7 @@ class _Bookings:
         self.last = t
 
 
-class _Booking:
+class _Booking(ABC):
     """What :class:`TokenBucket` and :class:`DotgoWindowLimiter` share: slots booked on the
     plan of :meth:`reserve` and the rules of :class:`_Bookings`."""
 
@@ -196,11 +197,13 @@ class _Booking:
     stale: int
     """Slots booked but not used because their caller woke after they went stale."""
 
+    @abstractmethod
     def reserve(self, n: int = 1) -> float:
-        raise NotImplementedError
+        """When ``n`` requests may leave by the limiter's own plan (taken as booked)."""
 
+    @abstractmethod
     def _most(self) -> int:
-        raise NotImplementedError
+        """The most requests one call may ask for."""
 
     @property
     def lateness(self) -> float:

@@ -39,13 +39,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..store.engine import (
     SqliteWriter,
-    discard_if_unusable,
     driver_connection,
+    pg_errors_as_sqlalchemy,
     sqlite_errors_as_sqlalchemy,
 )
 from ..store.records import RecipientStatus, StoreConflict, UnknownRecord
@@ -571,22 +570,12 @@ async def write_journal(
     if conn.dialect.name != "postgresql":
         raise TypeError("on SQLite the journal is written by the store's SqliteWriter")
     driver = await driver_connection(conn)
-    import asyncpg  # type: ignore[import-untyped]
 
-    try:
+    async def in_transaction() -> list[SendBegun]:
         async with driver.transaction():
             return await _drive_pg(driver, steps)
-    except asyncpg.IntegrityConstraintViolationError as err:
-        raise sa_exc.IntegrityError("journal", None, err) from err
-    except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError) as err:
-        await discard_if_unusable(conn, driver)
-        raise sa_exc.OperationalError("journal", None, err) from err
-    except asyncpg.PostgresError as err:
-        raise sa_exc.DBAPIError("journal", None, err) from err
-    except BaseException:
-        # cancelled (or worse) in the middle of a statement: never pool this connection again
-        await discard_if_unusable(conn, driver)
-        raise
+
+    return await pg_errors_as_sqlalchemy("journal", conn, driver, in_transaction())
 
 
 async def _drive_pg(pg: Any, steps: Steps) -> list[SendBegun]:

@@ -26,13 +26,12 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .core import StoreCore, check_aware, check_text, chunks, unique
 from .engine import (
-    discard_if_unusable,
     driver_connection,
+    pg_errors_as_sqlalchemy,
     run_in_sqlite_thread,
     sqlite_errors_as_sqlalchemy,
 )
@@ -174,23 +173,11 @@ class CapabilityRepository(StoreCore):
         """asyncpg's ``method`` (``execute``, ``fetch``) of ``statement`` on a pooled
         connection, outside any transaction (one statement: its own); asyncpg's errors raised
         as SQLAlchemy's, as the other writes do."""
-        import asyncpg  # type: ignore[import-untyped]
-
         async with self._engine.connect() as conn:
             pg = await driver_connection(conn)
-            try:
-                return await getattr(pg, method)(statement, *args)
-            except asyncpg.IntegrityConstraintViolationError as err:
-                raise sa_exc.IntegrityError("capabilities", None, err) from err
-            except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError) as err:
-                await discard_if_unusable(conn, pg)
-                raise sa_exc.OperationalError("capabilities", None, err) from err
-            except asyncpg.PostgresError as err:
-                raise sa_exc.DBAPIError("capabilities", None, err) from err
-            except BaseException:
-                # cancelled in the middle of a statement: never pool this connection again
-                await discard_if_unusable(conn, pg)
-                raise
+            return await pg_errors_as_sqlalchemy(
+                "capabilities", conn, pg, getattr(pg, method)(statement, *args)
+            )
 
     async def _sqlite_write(self, call: Callable[[sqlite3.Connection], T]) -> T:
         """``call(sqlite3 connection)`` in a write transaction of the store's SQLite writer

@@ -51,6 +51,7 @@ __all__ = [
     "display_url",
     "driver_connection",
     "ensure_reachable",
+    "pg_errors_as_sqlalchemy",
     "run_in_sqlite_thread",
     "sqlite_errors_as_sqlalchemy",
     "sqlite_path",
@@ -243,6 +244,29 @@ async def sqlite_errors_as_sqlalchemy(what: str, work: Awaitable[T]) -> T:
         raise sa_exc.OperationalError(what, None, err) from err
     except sqlite3.Error as err:
         raise sa_exc.DBAPIError(what, None, err) from err
+
+
+async def pg_errors_as_sqlalchemy(
+    what: str, conn: AsyncConnection, driver: Any, work: Awaitable[T]
+) -> T:
+    """``await work`` (raw asyncpg work on ``driver``, the connection under ``conn``), its
+    errors raised as SQLAlchemy's, as the rest of the store raises them; a connection that
+    may be unusable afterwards (lost, or cancelled mid-statement) never goes back to the pool."""
+    import asyncpg  # type: ignore[import-untyped]
+
+    try:
+        return await work
+    except asyncpg.IntegrityConstraintViolationError as err:
+        raise sa_exc.IntegrityError(what, None, err) from err
+    except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError) as err:
+        await discard_if_unusable(conn, driver)
+        raise sa_exc.OperationalError(what, None, err) from err
+    except asyncpg.PostgresError as err:
+        raise sa_exc.DBAPIError(what, None, err) from err
+    except BaseException:
+        # cancelled (or worse) in the middle of a statement: never pool this connection again
+        await discard_if_unusable(conn, driver)
+        raise
 
 
 async def discard_if_unusable(conn: AsyncConnection, driver: Any) -> None:
