@@ -86,6 +86,7 @@ from ..store import Campaign, CampaignStatus, Recipient, RecipientStatus, Store,
 from ..store.core import utc_now
 from ..transport import ConnectError
 from .capcheck import CapabilityChecker, CapabilityMode
+from .checkstage import ReadyCount, check_gates, unless_blocked, until_reachable
 from .create import Renderer, import_csv, renderer_of
 from .delivery import DeliveryFacts, delivery_facts
 from .fallback import FallbackItem, FallbackSender, plain_text
@@ -833,8 +834,6 @@ class Runner:
                 await self.sends.requeue(
                     self.campaign.id, RecipientStatus.QUEUED, RecipientStatus.RCS
                 )
-            from .checkstage import check_gates, unless_blocked, until_reachable
-
             drained = False  # the last claim took every due queued recipient
             while self._going():
                 if not drained:  # else the next claim finds little or nothing: no count
@@ -931,8 +930,6 @@ class Runner:
         (``LOOK_AHEAD_S`` seconds of sends at the campaign's TPS, at most two checks' worth):
         checks then run spread over the campaign instead of all at its start, competing less
         with the sends."""
-        from .checkstage import ReadyCount
-
         tps = self.campaign.tps or 1000.0
         most = 2 * self._checker.batch_size  # an unpaced run: two checks ahead
         enough = max(2 * self.options.batch, min(most, int(tps * LOOK_AHEAD_S)))
@@ -1268,13 +1265,9 @@ class Runner:
         """True when the campaign's limiter can grant (or cannot be unreachable); else wait up
         to :data:`WATCH_S` for it (its service is pinged) and say whether it answered."""
         limiter = self.limiter
-        if not isinstance(limiter, ReachableLimiter) or limiter.unreachable_for() == 0.0:
-            return True
-        try:
-            await asyncio.wait_for(limiter.until_reachable(), WATCH_S)
-        except TimeoutError:
-            return False
-        return True
+        return await until_reachable(
+            [limiter] if isinstance(limiter, ReachableLimiter) else [], WATCH_S
+        )
 
     async def _release_blocked(self, r: Recipient) -> None:
         """The shared limiter stayed unreachable: let ``r`` go (due at once, no attempt
