@@ -34,7 +34,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import TypeVar
 
 from . import limits
@@ -51,7 +51,7 @@ from .errors import (
 )
 from .message import Contact, Message, Template, parse_rfc3339
 from .observability import instrumentation as obs
-from .phones import normalize_msisdn
+from .phones import E164_FORM, normalize_msisdn
 from .providers.base import (
     BulkArgs,
     BulkJobOperations,
@@ -175,6 +175,12 @@ class RcsClient:
         self.region = region
         self._sleep = sleep
 
+    @property
+    def limiters(self) -> Mapping[str, RateLimiter]:
+        """The rate limiters this client waits on, by rate group (``"send"``, ``"bulk"``),
+        as given to the constructor (read-only)."""
+        return MappingProxyType(self._limiters)
+
     def __repr__(self) -> str:
         return (
             f"RcsClient(provider={self.provider.name!r}, auth={self.auth!r}, "
@@ -199,16 +205,23 @@ class RcsClient:
 
     # ------------------------------------------------------------ operations
 
-    async def send(self, to: Recipient, message: Message | object) -> SendResult:
+    async def send(
+        self, to: Recipient, message: Message | object, *, e164: bool = False
+    ) -> SendResult:
         """Send ``message`` (a :class:`Message`, a content such as :class:`~rcskit.message.Card`
         or :class:`~rcskit.message.Template`, or a plain string) to ``to``.
 
         Providers that take client message ids get one (a uuid4) when the message has none;
         retries reuse it, so the provider never delivers twice.
+
+        ``e164=True``: ``to`` is in E.164 already, as :func:`~rcskit.phones.normalize_msisdn`
+        returns it (a number read back from a campaign's store): in that form (``+`` then 1 to
+        15 digits, the first not 0) it is used as it is, without being parsed again; any other
+        form is normalised (or refused) as usual.
         """
         p = self.provider
         op = p.require(p.send, "send")
-        contact = self._contact(to)
+        contact = self._contact(to, e164=e164)
         msg = self._prepare(message)
         started = time.perf_counter()
         with obs.operation_span("rcskit.send", {"rcs.provider": p.name}):
@@ -301,9 +314,16 @@ class RcsClient:
                 provider=p.name, number=str(contact), rcs_enabled=False, raw=err.raw
             )
 
-    async def bulk_capabilities(self, numbers: Iterable[str]) -> BulkCapabilities:
+    async def bulk_capabilities(
+        self, numbers: Iterable[str], *, e164: bool = False
+    ) -> BulkCapabilities:
         """Which of ``numbers`` are RCS-reachable. Numbers are normalised to E.164 and
         de-duplicated; lists above the provider's batch size go in several requests.
+
+        ``e164=True``: the numbers are in E.164 already, as
+        :func:`~rcskit.phones.normalize_msisdn` returns them (a campaign's stored recipients):
+        those in that form (``+`` then 1 to 15 digits, the first not 0) are used as they are,
+        without being parsed again; any other is normalised (or refused) as usual.
 
         Where the check is asynchronous (Orange), each batch is submitted and its result
         polled for (see :class:`~rcskit.providers.base.BulkJobOperations`); use
@@ -313,7 +333,7 @@ class RcsClient:
         p = self.provider
         job_ops = p.bulk_job
         op = None if job_ops is not None else p.require(p.bulk_capabilities, "bulk_capabilities")
-        ordered = self._numbers(numbers)
+        ordered = self._numbers(numbers, e164=e164)
         if not ordered:
             return BulkCapabilities(
                 provider=p.name, reachable=frozenset(), unreachable=frozenset(), raw=()
@@ -393,10 +413,16 @@ class RcsClient:
             await self._sleep(job_ops.poll_interval)
             waited += job_ops.poll_interval
 
-    def _numbers(self, numbers: Iterable[str]) -> list[str]:
+    def _numbers(self, numbers: Iterable[str], *, e164: bool = False) -> list[str]:
+        """``numbers`` normalised (one refused names ``numbers[i]``), each once, in order;
+        with ``e164``, those already in E.164 form as they are (see :meth:`bulk_capabilities`)."""
         unique: dict[str, None] = {}
+        canonical = E164_FORM.fullmatch
         for i, number in enumerate(numbers):
-            unique[normalize_msisdn(number, self.region, field=f"numbers[{i}]")] = None
+            if e164 and type(number) is str and canonical(number):
+                unique[number] = None
+            else:
+                unique[normalize_msisdn(number, self.region, field=f"numbers[{i}]")] = None
         return list(unique)
 
     async def upload_file(
@@ -490,15 +516,18 @@ class RcsClient:
             self._checked = msg
         return msg
 
-    def _contact(self, to: Recipient, field: str = "to") -> Contact:
+    def _contact(self, to: Recipient, field: str = "to", *, e164: bool = False) -> Contact:
         """``to`` as a :class:`Contact`; a bad number raises InvalidMessage naming ``field``.
 
         Parsed numbers are remembered (contacts are immutable), so a campaign's or a bot's
-        repeated recipients are parsed once."""
+        repeated recipients are parsed once. With ``e164``, a number in E.164 form is taken as
+        it is (see :meth:`send`): built without validation, which would parse it again."""
         if isinstance(to, Contact):
             return to
         if not isinstance(to, str):
             raise InvalidMessage([Violation(field, to, "a phone number or a Contact")])
+        if e164 and E164_FORM.fullmatch(to):
+            return Contact.model_construct(msisdn=to)
         found = self._contacts.get(to)
         if found is None:
             found = Contact(normalize_msisdn(to, self.region, field=field))

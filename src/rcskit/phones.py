@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import phonenumbers
 
 from .errors import InvalidMessage, Violation
 
-__all__ = ["E164_RULE", "e164_syntax_problem", "normalize_msisdn", "region_of"]
+__all__ = ["E164_FORM", "E164_RULE", "e164_syntax_problem", "normalize_msisdn", "region_of"]
 
 E164_RULE = "E.164: + then 1 to 15 digits, the first not 0"
 """The syntax every E.164 number has (ITU-T E.164: country codes start 1-9, 15 digits at most)."""
 
 _E164_MAX_DIGITS = 15
+
+E164_FORM = re.compile(r"\+[1-9][0-9]{0,14}")
+"""A whole string (``fullmatch``) with the syntax of :data:`E164_RULE`: what
+:func:`normalize_msisdn` returns has it. Syntax only: callers that take a number in this form
+without :func:`normalize_msisdn` (``RcsClient.send(..., e164=True)``) vouch that it was
+normalised before."""
 
 
 @lru_cache(maxsize=65536)

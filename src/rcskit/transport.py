@@ -130,10 +130,14 @@ def _merge_headers(own: Mapping[str, str], extra: Mapping[str, str] | None) -> d
     if not own:
         return dict(extra)
     merged = dict(own)
+    names = {k.lower() for k in merged}  # of every key in merged
     for key, value in extra.items():
         lowered = key.lower()
-        for same in [k for k in merged if k.lower() == lowered]:
-            del merged[same]
+        if lowered in names:  # (a scan of the keys only when one has the name)
+            for same in [k for k in merged if k.lower() == lowered]:
+                del merged[same]
+        else:
+            names.add(lowered)
         merged[key] = value
     return merged
 

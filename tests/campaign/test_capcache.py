@@ -321,6 +321,26 @@ async def test_bulk_answers(store: Store, clock: FakeClock) -> None:
         await cache.record_bulk(asked[:2], [asked[5]])
 
 
+async def test_bulk_answers_stored_without_a_result_each_are_the_same(
+    store: Store, clock: FakeClock
+) -> None:
+    """``store_bulk`` (what a campaign's checks use) stores what ``record_bulk`` stores."""
+    asked = numbers(1200)
+    reachable = set(asked[::3])
+    recorded = await CapabilityCache(store, "smsbox", clock=clock).record_bulk(asked, reachable)
+    stored = CapabilityCache(store, "orange", clock=clock)
+    assert await stored.store_bulk([*asked, asked[0]], reachable) == len(asked)
+    answered, to_check, _ = await stored.lookup(asked)
+    assert to_check == []
+    assert [(r.number, r.rcs, r.checked_at, r.features) for r in answered.values()] == [
+        (r.number, r.rcs, r.checked_at, r.features) for r in recorded
+    ]
+    with pytest.raises(InvalidRecord, match="not checked"):
+        await stored.store_bulk(asked[:2], [asked[5]])
+    with pytest.raises(InvalidRecord, match="at"):
+        await stored.store_bulk(asked[:2], [], at=datetime(2025, 1, 1))
+
+
 async def test_newest_answer_wins(store: Store, clock: FakeClock) -> None:
     cache = CapabilityCache(store, "orange", clock=clock)
     number = "+33612345678"

@@ -7,8 +7,15 @@ import json
 import pytest
 
 from rcskit.campaign import CampaignError, MessageTemplate, TemplateCampaign
-from rcskit.campaign.personalize import MissingValue, fill, placeholders
-from rcskit.message import Card, OpenUrl, Template, Text
+from rcskit.campaign.personalize import (
+    MissingValue,
+    fill,
+    filler,
+    json_with_id,
+    placeholders,
+)
+from rcskit.errors import InvalidMessage
+from rcskit.message import Card, Message, OpenUrl, Template, Text
 
 NEUTRAL = """{
   "content": {
@@ -97,3 +104,108 @@ def test_fill_leaves_other_braces_alone() -> None:
     assert (
         fill("{a} {not a placeholder} {{b}}", {"a": "1", "b": "2"}) == "1 {not a placeholder} {2}"
     )
+
+
+_TRICKY = {
+    "content": {
+        "kind": "text",
+        "text": 'Hi {first_name}, "message_id":null,"in_reply_to":null} ,"message_id":null',
+    },
+    "in_reply_to": 'in-"reply",\\"message_id\\":null',
+    "ttl": "60s",
+}
+
+
+@pytest.mark.parametrize("keep_id", [False, True])
+@pytest.mark.parametrize(
+    "text",
+    [
+        NEUTRAL,
+        '{"content": {"kind": "text", "text": "the same for everyone"}}',
+        json.dumps(_TRICKY),
+        '{"content": {"kind": "text", "text": "no names, \\"message_id\\":null"},'
+        ' "in_reply_to": "x"}',
+    ],
+)
+def test_render_send_is_render_with_the_id_and_its_json(text: str, keep_id: bool) -> None:
+    """What a campaign sends and stores per row: the message rendered with the id (the id
+    left out of the wire message unless kept) and exactly that message's JSON."""
+    template = MessageTemplate.from_json(text)
+    for row in ({"first_name": "Ada", "code": "X"}, {"first_name": "Bob", "code": "Y"}):
+        for id in ("2f1c6a52-6f0e-5d3c-9a57-5f1c2b7a0c11", 'needs "escaping" \\ é'):
+            wire, stored = template.render_send(row, id, keep_id=keep_id)
+            with_id = template.render(row, message_id=id)
+            assert stored == with_id.model_dump_json()
+            assert wire == (with_id if keep_id else template.render(row))
+            assert wire.message_id == (id if keep_id else None)
+
+
+def test_a_message_without_placeholders_is_validated_once_and_sent_as_one_object() -> None:
+    template = MessageTemplate.from_json('{"content": {"kind": "text", "text": "Sale today"}}')
+    first, _ = template.render_send({"a": "1"}, "id-1", keep_id=False)
+    second, stored = template.render_send({"a": "2"}, "id-2", keep_id=False)
+    assert first is second, "one message object: the client checks its limits once"
+    assert json.loads(stored)["message_id"] == "id-2"
+    assert template.render({}) is template.render({"x": "y"})
+    kept, _ = template.render_send({}, "id-3", keep_id=True)
+    assert kept.message_id == "id-3" and first.message_id is None
+    # an invalid message is refused on every row, as before (nothing is cached)
+    bad = MessageTemplate({"content": {"kind": "text", "text": "x"}, "bogus": 1}, frozenset())
+    for _ in range(2):
+        with pytest.raises(InvalidMessage, match="bogus"):
+            bad.render_send({}, "id", keep_id=False)
+
+
+@pytest.mark.parametrize("keep_id", [False, True])
+def test_template_campaigns_render_send_as_render(keep_id: bool) -> None:
+    campaign = TemplateCampaign("promo_1", "phone")
+    row = {"phone": "+33612345678", "name": "Ada", "empty": ""}
+    wire, stored = campaign.render_send(row, "id-1", keep_id=keep_id)
+    with_id = campaign.render(row, message_id="id-1")
+    assert stored == with_id.model_dump_json()
+    assert wire == (with_id if keep_id else campaign.render(row))
+
+
+def test_json_with_id_takes_the_long_way_for_a_message_that_has_an_id() -> None:
+    message = Message(Text("hi"), message_id="old")
+    assert json_with_id(message, message.model_dump_json(), "new") == (
+        message.with_id("new").model_dump_json()
+    )
+
+
+_VALUES: list[object] = [
+    "plain",
+    "{a}",
+    "x {a} y {b}{a} z {",
+    "{not a placeholder} {a}}",
+    {"kind": "{a}", "text": "Hi {a}", "n": 3, "nested": [{"t": "{b}!"}, "k", None, ["{c}"]]},
+    {"kind": "text", "text": "no names", "list": ["a", {"b": "c"}]},
+    ["{a}", 1, True, {"kind": "{b}"}],
+]
+
+
+@pytest.mark.parametrize("value", _VALUES)
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"a": "A", "b": "B\\1 {a}", "c": "é"},
+        {"a": "A", "b": ""},
+        {"b": "B", "c": "C"},
+        {},
+    ],
+)
+def test_a_prepared_fill_is_fill(value: object, params: dict[str, str]) -> None:
+    """The per-row fill prepared once per message gives what :func:`fill` gives, or refuses
+    the same placeholder."""
+    prepared = filler(value)
+    try:
+        expected = fill(value, params)
+    except MissingValue as err:
+        assert prepared is not None
+        with pytest.raises(MissingValue) as got:
+            prepared(params)
+        assert got.value.name == err.name
+        return
+    assert (value if prepared is None else prepared(params)) == expected
+    if prepared is None:
+        assert placeholders(value) == set()

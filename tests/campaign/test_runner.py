@@ -218,9 +218,13 @@ class _OrangeClient:
 
     def __init__(self) -> None:
         self.asked: list[list[str]] = []
+        self.e164: list[bool] = []
 
-    async def bulk_capabilities(self, numbers: list[str]) -> BulkCapabilities:
+    async def bulk_capabilities(
+        self, numbers: list[str], *, e164: bool = False
+    ) -> BulkCapabilities:
         self.asked.append(list(numbers))
+        self.e164.append(e164)
         return BulkCapabilities(
             provider="orange", reachable=frozenset(numbers[:1]), unreachable=frozenset(numbers[1:])
         )
@@ -238,6 +242,7 @@ async def test_orange_bulk_checks_wait_for_the_night_window(store: Store) -> Non
     night = datetime(2025, 1, 15, 22, 0, tzinfo=UTC)  # 23:00 in Paris
     result = await CapabilityChecker(store, client, clock=lambda: night).check(numbers)  # type: ignore[arg-type]
     assert (result.rcs, result.not_rcs) == ({numbers[0]}, {numbers[1]})
+    assert client.e164 == [True], "the campaign's stored numbers are not parsed again"
     # answered from the cache the next day, without asking again
     later = CapabilityChecker(store, client, clock=lambda: noon + timedelta(days=1))  # type: ignore[arg-type]
     result = await later.check(numbers)
@@ -346,7 +351,9 @@ async def test_a_bulk_check_the_account_cannot_use_falls_back_to_single_checks(
 
 
 class _Refusing(_OrangeClient):
-    async def bulk_capabilities(self, numbers: list[str]) -> BulkCapabilities:
+    async def bulk_capabilities(
+        self, numbers: list[str], *, e164: bool = False
+    ) -> BulkCapabilities:
         self.asked.append(list(numbers))
         raise ProviderError("Execute those requests only on timeslots ...", provider="orange",
                             status=405)  # fmt: skip

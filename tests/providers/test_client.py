@@ -413,3 +413,60 @@ async def test_recipients_are_parsed_once_and_bad_ones_always_refused() -> None:
             c._contact(f"+3361234{i:04d}")
         assert len(c._contacts) <= 4096
     assert len(platform.api_requests) == 2
+
+
+async def test_e164_numbers_are_taken_as_they_are_and_the_others_still_normalised(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``e164=True`` (a campaign's stored numbers): a number in E.164 form is not parsed
+    again; any other is normalised as without the flag, or refused naming its field."""
+    import rcskit.client as client_module
+
+    parsed: list[str] = []
+    real = client_module.normalize_msisdn
+
+    def spy(number: str, region: str | None = None, *, field: str = "msisdn") -> str:
+        parsed.append(number)
+        return real(number, region, field=field)
+
+    monkeypatch.setattr(client_module, "normalize_msisdn", spy)
+    platform = answer_with(200, {**ACCEPTED, "rcsEnabledContacts": ["+33612345678"]})
+    async with dotgo_client(platform, region="FR") as c:
+        numbers = ["+33612345678", "06 12 34 56 79", "+33612345678"]
+        result = await c.bulk_capabilities(numbers, e164=True)
+        assert parsed == ["06 12 34 56 79"], "only the number not in E.164 form is parsed"
+        assert result.reachable == {"+33612345678"}
+        assert result.unreachable == {"+33612345679"}
+        with pytest.raises(InvalidMessage, match=r"numbers\[1\]: '12'"):
+            await c.bulk_capabilities(["+33612345678", "12"], e164=True)
+        with pytest.raises(InvalidMessage, match=r"numbers\[0\]: '\+0612345678'"):
+            await c.bulk_capabilities(["+0612345678"], e164=True)  # a 0 country code
+        parsed.clear()
+        await c.bulk_capabilities(["+33612345678"])  # without the flag: parsed as ever
+        assert parsed == ["+33612345678"]
+
+        parsed.clear()
+        sent = await c.send("+33612345678", "hi", e164=True)
+        national = await c.send("06 12 34 56 78", "hi", e164=True)
+        assert sent.to == national.to == "+33612345678"
+        assert parsed == ["06 12 34 56 78"]
+        with pytest.raises(InvalidMessage, match="to: '12'"):
+            await c.send("12", "hi", e164=True)
+        with pytest.raises(InvalidMessage, match=r"to: '\+33 6'"):
+            await c.send("+33 6", "hi", e164=True)
+    bodies = [r.json for r in platform.api_requests if r.json and "RCSMessage" in r.json]
+    assert [b["messageContact"]["userContact"] for b in bodies] == ["+33612345678"] * 2
+
+
+async def test_the_limiters_are_readable_by_rate_group_but_not_writable() -> None:
+    clock = FakeClock()
+    send = TokenBucket(10, clock=clock, sleep=clock.sleep)
+    bulk = TokenBucket.per_minute(60, clock=clock, sleep=clock.sleep)
+    async with dotgo_client(answer_with(200), limiter={"send": send, "bulk": bulk}) as c:
+        assert dict(c.limiters) == {"send": send, "bulk": bulk}
+        with pytest.raises(TypeError):
+            c.limiters["send"] = bulk  # type: ignore[index]
+    async with dotgo_client(answer_with(200), limiter=send) as c:
+        assert dict(c.limiters) == {"send": send}
+    async with dotgo_client(answer_with(200)) as c:
+        assert dict(c.limiters) == {}

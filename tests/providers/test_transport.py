@@ -385,3 +385,24 @@ def test_aiohttp_transport_remembers_parsed_urls_per_transport_within_a_bound(
     first._url("https://h/2")
     first._url("https://h/3")  # over the bound: the memo starts afresh
     assert len(first._urls) == 1
+
+
+def test_added_headers_replace_same_named_ones_whatever_their_case() -> None:
+    own = {"Content-Type": "text/plain", "X-A": "1", "x-a": "2", "Accept": "*/*"}
+    request = HttpRequest("POST", "https://x.test/p", own, json={"a": 1})
+    merged = request.with_headers({"X-a": "3", "authorization": "Bearer t", "AUTHORIZATION": "u"})
+    assert merged.headers == {
+        "Content-Type": "text/plain",
+        "Accept": "*/*",
+        "X-a": "3",
+        "AUTHORIZATION": "u",
+    }
+    assert request.headers == own, "the request itself is unchanged"
+    assert request.with_headers({}) is request
+    wire = request.encode(extra_headers={"content-type": "application/x"})
+    assert wire.headers == {
+        "X-A": "1",
+        "x-a": "2",
+        "Accept": "*/*",
+        "content-type": "application/x",
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from rcskit.store import (
     Store,
     StoreConflict,
     UnknownRecord,
+    deterministic_id,
 )
 
 from .conftest import Database, FakeClock
@@ -247,3 +249,53 @@ async def test_two_processes_never_get_the_same_recipient(database: Database) ->
     claimed = [[int(n) for n in out.split()] for out, _ in outputs]
     assert sorted(claimed[0] + claimed[1]) == list(range(2, 202))  # each exactly once
     assert claimed[0] and claimed[1], "both processes should have had work"
+
+
+async def test_claimed_recipients_carry_every_column_in_line_order(
+    store: Store, clock: FakeClock
+) -> None:
+    """Claims build recipients from the rows by position: every field is the stored one,
+    and they come in line order whatever order the rows were written in."""
+    await store.campaigns.create_campaign("C", "dotgo", id="c1", template="t")
+    lines = [7, 3, 11, 2, 5]
+    added = [NewRecipient(n, f"+336{n:08d}", {"first_name": f"P{n}", "n": str(n)}) for n in lines]
+    await store.campaigns.add_recipients("c1", added)
+    later = clock.now + timedelta(minutes=5)
+    claimed = await store.campaigns.claim_batch("c1", "w1", 3, lease_s=30)
+    assert [r.line_number for r in claimed] == [2, 3, 5]
+    first = claimed[0]
+    assert (first.campaign_id, first.msisdn, first.params) == (
+        "c1",
+        "+33600000002",
+        {"first_name": "P2", "n": "2"},
+    )
+    assert (first.status, first.error, first.due_at) == (RecipientStatus.QUEUED, None, None)
+    assert (first.claim_owner, first.lease_expires_at) == ("w1", clock.now + timedelta(seconds=30))
+    assert first.fence == 1 and first.updated_at.tzinfo is not None
+    assert type(first.status) is RecipientStatus
+    # the same rows read back with get_recipients, which builds them the same way
+    await store.campaigns.release("c1", "w1", [3], due_at=later, error="quiet hours")
+    clock.advance(31)
+    again = await store.campaigns.claim_batch("c1", "w2", 10, lease_s=30)
+    assert [(r.line_number, r.fence, r.claim_owner) for r in again] == [
+        (2, 2, "w2"),
+        (5, 2, "w2"),
+        (7, 1, "w2"),
+        (11, 1, "w2"),
+    ]
+    (deferred,) = await store.campaigns.get_recipients("c1", after_line=2, limit=1)
+    assert (deferred.line_number, deferred.error, deferred.due_at) == (3, "quiet hours", later)
+    assert (deferred.claim_owner, deferred.lease_expires_at, deferred.fence) == (None, None, 1)
+
+
+@pytest.mark.parametrize("campaign", ["spring", "w", "c" * 64, "été", ""])
+def test_deterministic_ids_are_uuid5s_of_the_campaign_and_the_number(campaign: str) -> None:
+    """The outbox ids stay what earlier versions recorded (a resumed campaign finds its
+    attempts by them): uuid5 of the namespace and ``campaign\\x1fnumber``."""
+    namespace = uuid.UUID("6d2f7f5e-3c39-5b1e-9a57-5f1c2b7a0c11")
+    for number in ("+33612345678", "+1", "+999999999999999", "chat:é", ""):
+        expected = str(uuid.uuid5(namespace, f"{campaign}\x1f{number}"))
+        assert deterministic_id(campaign, number) == expected
+    ids = {deterministic_id(campaign, f"+3361234{i:04d}") for i in range(2000)}
+    assert len(ids) == 2000
+    assert all(uuid.UUID(i).version == 5 and uuid.UUID(i).variant == uuid.RFC_4122 for i in ids)

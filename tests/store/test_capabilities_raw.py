@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import event, insert, select
 
-from rcskit.store import CapabilityResult, Store
+from rcskit.store import CapabilityResult, InvalidRecord, Store
 from rcskit.store.capabilities import CHUNK
 from rcskit.store.schema import capability_results
 
@@ -114,3 +115,43 @@ async def test_no_capability_statement_goes_through_sqlalchemy(store: Store) -> 
         event.remove(store.engine.sync_engine, "before_cursor_execute", before)
     assert len(got) == 1200
     assert [s for s in seen if "capability_results" in s] == []
+
+
+async def test_bulk_answers_write_the_rows_of_one_result_per_number(store: Store) -> None:
+    """``save_bulk_answers`` (a campaign's bulk checks) writes exactly the rows
+    ``save_capabilities`` writes for the same answers, with the same rules."""
+    asked = numbers(CHUNK + 5)
+    yes = set(asked[::3])
+    results = [CapabilityResult("orange", n, n in yes, T0) for n in asked]
+    assert await store.capabilities.save_capabilities(results) == len(asked)
+    # repeats count once, as in save_capabilities
+    assert await store.capabilities.save_bulk_answers("dotgo", [*asked, asked[0]], yes, T0) == (
+        len(asked)
+    )
+    async with store.engine.connect() as conn:
+        rows = (await conn.execute(select(capability_results))).all()
+    by_provider: dict[str, set[tuple[Any, ...]]] = {"orange": set(), "dotgo": set()}
+    for row in rows:
+        m = row._mapping
+        by_provider[m["provider"]].add((m["number"], m["rcs"], m["features"], m["checked_at"]))
+    assert by_provider["dotgo"] == by_provider["orange"]
+    got = await store.capabilities.get_capabilities("dotgo", asked)
+    assert got == {r.number: CapabilityResult("dotgo", r.number, r.rcs, T0) for r in results}
+    # an older answer does not replace a newer one; a newer one does
+    older, newer = T0 - timedelta(days=1), T0 + timedelta(days=1)
+    first = asked[:2]
+    assert await store.capabilities.save_bulk_answers("dotgo", first, set(), older) == 0
+    assert await store.capabilities.save_bulk_answers("dotgo", first, {first[1]}, newer) == 2
+    got = await store.capabilities.get_capabilities("dotgo", first)
+    assert [(got[n].rcs, got[n].checked_at) for n in first] == [(False, newer), (True, newer)]
+
+
+async def test_bulk_answers_refuse_what_save_capabilities_refuses(store: Store) -> None:
+    with pytest.raises(InvalidRecord, match="number"):
+        await store.capabilities.save_bulk_answers("dotgo", ["+336", "+3" * 20], set(), T0)
+    with pytest.raises(InvalidRecord, match="provider"):
+        await store.capabilities.save_bulk_answers("", ["+33612345678"], set(), T0)
+    with pytest.raises(InvalidRecord, match="checked_at"):
+        naive = T0.replace(tzinfo=None)
+        await store.capabilities.save_bulk_answers("dotgo", ["+33612345678"], set(), naive)
+    assert await store.capabilities.get_capabilities("dotgo", ["+336"]) == {}

@@ -396,3 +396,17 @@ class CapabilityCache:
         ]
         await self.store.capabilities.save_capabilities(results)
         return results
+
+    async def store_bulk(
+        self, checked: Sequence[str], reachable: Iterable[str], *, at: datetime | None = None
+    ) -> int:
+        """:meth:`record_bulk` without a :class:`CapabilityResult` built per number (a
+        campaign's checks store thousands at a time): the same rows, the same refusal of a
+        reachable number that was not asked for; returns how many rows were written."""
+        asked = list(dict.fromkeys(checked))
+        yes = set(reachable)
+        extra = yes.difference(asked)
+        if extra:
+            raise InvalidRecord("reachable", sorted(extra)[:3], "numbers that were not checked")
+        when = _aware("at", at or self._clock())
+        return await self.store.capabilities.save_bulk_answers(self.provider, asked, yes, when)

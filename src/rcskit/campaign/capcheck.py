@@ -112,9 +112,7 @@ class CapabilityChecker:
         :mod:`rcskit.campaign.checkstage`)."""
         if self.mode is not CapabilityMode.CHECK or not (self._bulk or self._single):
             return []
-        # the client keeps its limiters by rate group (RcsClient(limiter={"send": ...}))
-        groups: dict[str, RateLimiter] = getattr(self.client, "_limiters", {})
-        limiter = groups.get("bulk" if self._bulk else "send")
+        limiter = self.client.limiters.get("bulk" if self._bulk else "send")
         return [] if limiter is None else [limiter]
 
     async def check(self, numbers: Sequence[str]) -> CheckResult:
@@ -151,7 +149,8 @@ class CapabilityChecker:
             self._defer(numbers, next_window_start(now, profile.window), result)
             return
         try:
-            answer = await self.client.bulk_capabilities(numbers)
+            # the campaign's numbers were normalised at import: not parsed again
+            answer = await self.client.bulk_capabilities(numbers, e164=True)
         except ProviderError as err:
             windowed = profile is not None and profile.window is not None
             if isinstance(err, OutsideAllowedWindow) or (windowed and err.status == 405):
@@ -173,7 +172,7 @@ class CapabilityChecker:
             await self._bulk_unavailable(numbers, result, err)
             return
         settled = [n for n in numbers if n not in answer.unknown]
-        await self.cache.record_bulk(settled, [n for n in settled if n in answer.reachable])
+        await self.cache.store_bulk(settled, [n for n in settled if n in answer.reachable])
         for number in numbers:
             if number in answer.reachable or number in answer.unknown:
                 result.rcs.add(number)

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from pydantic import ValidationError
@@ -33,6 +34,8 @@ __all__ = [
     "MissingValue",
     "TemplateCampaign",
     "fill",
+    "filler",
+    "json_with_id",
     "placeholders",
 ]
 
@@ -85,6 +88,67 @@ def fill(value: Any, params: Mapping[str, str]) -> Any:
     if isinstance(value, list):
         return [fill(v, params) for v in value]
     return value
+
+
+_NO_ID = ',"message_id":null'
+"""How the JSON of a :class:`Message` without an id has it: the key before ``in_reply_to``,
+the last field (whose value, a JSON string or ``null``, holds no unescaped quote)."""
+
+_LAST = ',"in_reply_to":'
+
+_BARE_ID = re.compile(r"[A-Za-z0-9_.:-]+")
+"""An id whose JSON string is itself in quotes (nothing to escape): deterministic ids."""
+
+
+def json_with_id(message: Message, text: str, message_id: str) -> str:
+    """``message.with_id(message_id).model_dump_json()``, given ``text``, the JSON of
+    ``message`` (which has no id): the id written into ``text`` instead of the message
+    copied and encoded again. A message whose JSON does not have the expected shape, or an id
+    that would need escaping, takes the long way."""
+    at = text.rfind(_NO_ID + _LAST)
+    if message.message_id is not None or at < 0 or not _BARE_ID.fullmatch(message_id):
+        return message.with_id(message_id).model_dump_json()
+    return f'{text[:at]},"message_id":"{message_id}"{text[at + len(_NO_ID) :]}'
+
+
+Filler = Callable[[Mapping[str, str]], Any]
+""":func:`fill` of one value, prepared (see :func:`filler`)."""
+
+
+def filler(value: Any) -> Filler | None:
+    """:func:`fill` of ``value`` prepared once for many rows: ``filler(value)(params) ==
+    fill(value, params)`` (the same result, the same :class:`MissingValue` for the same
+    placeholder), each string split at its placeholders ahead, and what holds no placeholder
+    reused as it is instead of being copied; ``None`` when ``value`` has no placeholder (it is
+    its own fill)."""
+    if isinstance(value, str):
+        parts = PLACEHOLDER.split(value) if "{" in value else [value]
+        if len(parts) == 1:
+            return None
+        first, rest = parts[0], list(zip(parts[1::2], parts[2::2], strict=True))
+
+        def text(params: Mapping[str, str]) -> str:
+            out = [first]
+            for name, after in rest:
+                found = params.get(name)
+                if found is None or found == "":
+                    raise MissingValue(name)
+                out.append(found)
+                out.append(after)
+            return "".join(out)
+
+        return text
+    if isinstance(value, dict):
+        fills = [(k, v, None if k in _NOT_TEXT else filler(v)) for k, v in value.items()]
+        if all(f is None for _, _, f in fills):
+            return None
+        return lambda params: {k: v if f is None else f(params) for k, v, f in fills}
+    if isinstance(value, list):
+        items = [(v, filler(v)) for v in value]
+        if all(f is None for _, f in items):
+            return None
+        return lambda params: [v if f is None else f(params) for v, f in items]
+    return None
 
 
 def _line_of(text: str, name: str) -> int | None:
@@ -165,20 +229,64 @@ class MessageTemplate:
     def render(self, params: Mapping[str, str], *, message_id: str | None = None) -> Message:
         """The message for one row (with ``message_id``, in one validation: no copy). Raises
         :class:`MissingValue` for an empty or absent value and
-        :class:`~rcskit.errors.InvalidMessage` when the filled message breaks the model."""
-        data = fill(self.base, params) if self.names else self.base
+        :class:`~rcskit.errors.InvalidMessage` when the filled message breaks the model.
+
+        A message without placeholders is validated once: every row gets that message (with
+        ``message_id``, a copy of it)."""
+        if not self.names:
+            plain = self._plain
+            return plain if message_id is None else plain.with_id(message_id)
+        fill_base = self._fill
+        data = self.base if fill_base is None else fill_base(params)
         if message_id is not None:
             data = {**data, "message_id": message_id}
-        try:
-            return Message.model_validate(data)
-        except ValidationError as err:
-            first = err.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise InvalidMessage(f"{where}: {first['msg']}") from None
+        return _validated(data)
+
+    @cached_property
+    def _fill(self) -> Filler | None:
+        """:func:`fill` of :attr:`base`, prepared once."""
+        return filler(self.base)
+
+    @cached_property
+    def _plain(self) -> Message:
+        """The message of every row, when it has no placeholders (validated once)."""
+        return _validated(self.base)
+
+    @cached_property
+    def _plain_json(self) -> str:
+        return self._plain.model_dump_json()
+
+    def render_send(
+        self, params: Mapping[str, str], message_id: str, *, keep_id: bool
+    ) -> tuple[Message, str]:
+        """What a campaign sends to one row: the message, with ``message_id`` only when
+        ``keep_id`` (a provider that takes client ids), and the JSON the outbox stores (with
+        ``message_id``). Without placeholders, and without ``keep_id``, the same message object
+        for every row (the client checks its limits once). Raises as :meth:`render`."""
+        if not self.names:
+            plain = self._plain
+            text = json_with_id(plain, self._plain_json, message_id)
+            return (plain.with_id(message_id) if keep_id else plain), text
+        if keep_id:  # validated with its id: no copy
+            message = self.render(params, message_id=message_id)
+            return message, message.model_dump_json()
+        message = self.render(params)
+        return message, json_with_id(message, message.model_dump_json(), message_id)
 
     def render_json(self, params: Mapping[str, str]) -> str:
         """:meth:`render`, as the JSON the outbox stores."""
         return self.render(params).model_dump_json()
+
+
+def _validated(data: dict[str, Any]) -> Message:
+    """``data`` as a :class:`Message`; :class:`~rcskit.errors.InvalidMessage` naming the first
+    field that breaks the model."""
+    try:
+        return Message.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InvalidMessage(f"{where}: {first['msg']}") from None
 
 
 @dataclass(frozen=True)
@@ -209,6 +317,18 @@ class TemplateCampaign:
     def render(self, params: Mapping[str, str], *, message_id: str | None = None) -> Message:
         """The template message for one row (with ``message_id``)."""
         return Message(Template(self.code, self.params_of(params)), message_id=message_id)
+
+    def render_send(
+        self, params: Mapping[str, str], message_id: str, *, keep_id: bool
+    ) -> tuple[Message, str]:
+        """What a campaign sends to one row: the message (with ``message_id`` only when
+        ``keep_id``) and the JSON the outbox stores (with ``message_id``); see
+        :meth:`MessageTemplate.render_send`."""
+        if keep_id:
+            message = self.render(params, message_id=message_id)
+            return message, message.model_dump_json()
+        message = self.render(params)
+        return message, json_with_id(message, message.model_dump_json(), message_id)
 
     def render_json(self, params: Mapping[str, str]) -> str:
         """:meth:`render`, as the JSON the outbox stores."""

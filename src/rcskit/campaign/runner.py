@@ -1040,7 +1040,9 @@ class Runner:
             return None
         id = deterministic_id(self.campaign.id, r.msisdn)
         try:
-            message = self._renderer.render(r.params, message_id=id)
+            # the message as sent (with the id where the provider takes client ids) and the
+            # outbox's JSON (with the id)
+            wire, content_json = self._renderer.render_send(r.params, id, keep_id=self._keep_id)
         except (MissingValue, RcsError) as err:
             await self._record((r.line_number, RecipientStatus.FAILED, str(err), None))
             self._finished(RecipientStatus.FAILED, r.line_number, r.fence)
@@ -1061,7 +1063,7 @@ class Runner:
         if not self._lease_safe(r.line_number):
             self._drop(r.line_number, r.fence)  # frozen past the lease: another may hold it
             return None
-        start = SendStart(r.line_number, id, r.msisdn, message.model_dump_json())
+        start = SendStart(r.line_number, id, r.msisdn, content_json)
         recording = time.monotonic()
         begun = await self._begin(start)
         self._recorded(time.monotonic() - recording)
@@ -1102,10 +1104,10 @@ class Runner:
             # recipient now. Not sent; the open attempt is looked up or reported later.
             self._drop(r.line_number, r.fence)
             return None
-        wire = message if self._keep_id else message.model_copy(update={"message_id": None})
         self.progress.calls += 1
         try:
-            result = await self.client.send(r.msisdn, wire)
+            # the number was normalised at import: not parsed again
+            result = await self.client.send(r.msisdn, wire, e164=True)
         except RcsError as err:
             if not isinstance(err, TransportError):
                 self._provider_answered()

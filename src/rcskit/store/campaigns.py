@@ -106,20 +106,46 @@ def _campaign(row: Row[Any]) -> Campaign:
     )
 
 
-def _recipient(row: Row[Any]) -> Recipient:
-    m = row._mapping
+_RECIPIENT_COLUMNS = (
+    "campaign_id",
+    "line_number",
+    "msisdn",
+    "params",
+    "status",
+    "error",
+    "due_at",
+    "claim_owner",
+    "lease_expires_at",
+    "updated_at",
+    "fence",
+)
+"""The columns of ``campaign_recipients`` in table order: what :func:`_recipient` unpacks."""
+
+if tuple(_R.c.keys()) != _RECIPIENT_COLUMNS:  # pragma: no cover (a schema change)
+    raise RuntimeError("campaign_recipients' columns changed: update _RECIPIENT_COLUMNS")
+
+
+_STATUS = {s.value: s for s in RecipientStatus}
+"""Recipient statuses by their stored value."""
+
+
+def _recipient(row: Sequence[Any]) -> Recipient:
+    """A recipient from a row of every ``campaign_recipients`` column in table order,
+    unpacked by position (claims build thousands: a row mapping each costs more than the
+    rest)."""
+    (campaign_id, line, msisdn, params, status, error, due, owner, lease, updated, fence) = row
     return Recipient(
-        campaign_id=m["campaign_id"],
-        line_number=m["line_number"],
-        msisdn=m["msisdn"],
-        params=dict(m["params"]),
-        status=RecipientStatus(m["status"]),
-        error=m["error"],
-        due_at=m["due_at"],
-        claim_owner=m["claim_owner"],
-        lease_expires_at=m["lease_expires_at"],
-        updated_at=m["updated_at"],
-        fence=int(m["fence"]),
+        campaign_id,
+        line,
+        msisdn,
+        dict(params),
+        _STATUS.get(status) or RecipientStatus(status),
+        error,
+        due,
+        owner,
+        lease,
+        updated,
+        int(fence),
     )
 
 

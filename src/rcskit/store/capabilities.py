@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -131,6 +131,44 @@ class CapabilityRepository(StoreCore):
                 (r.provider, r.number, 1 if r.rcs else 0, f, _sqlite_time(r.checked_at))
                 for r, f in zip(rows, features, strict=True)
             ]
+
+            def save(db: sqlite3.Connection, params: list[tuple[Any, ...]] = params) -> int:
+                return db.executemany(_SQLITE_SAVE, params).rowcount
+
+            written += await self._sqlite_write(save)
+        return written
+
+    async def save_bulk_answers(
+        self,
+        provider: str,
+        numbers: Sequence[str],
+        reachable: Container[str],
+        checked_at: datetime,
+    ) -> int:
+        """Store a bulk check's answers, all given at ``checked_at`` and without features:
+        each of ``numbers`` (each once) is RCS when it is in ``reachable``. The same rows as
+        :meth:`save_capabilities` of one :class:`CapabilityResult` per number (the newest
+        answer wins), without building them; returns how many rows were written."""
+        check_text("provider", provider, 32)
+        check_aware("checked_at", checked_at)
+        written = 0
+        for batch in chunks(unique(list(numbers)), CHUNK):
+            for number in batch:
+                check_text("number", number, 32)
+            if self._is_postgresql:
+                status = await self._on_pg(
+                    "execute",
+                    _PG_SAVE,
+                    [provider] * len(batch),
+                    batch,
+                    [n in reachable for n in batch],
+                    [None] * len(batch),
+                    [checked_at] * len(batch),
+                )
+                written += int(str(status).rsplit(" ", 1)[-1])
+                continue
+            at = _sqlite_time(checked_at)
+            params = [(provider, n, 1 if n in reachable else 0, None, at) for n in batch]
 
             def save(db: sqlite3.Connection, params: list[tuple[Any, ...]] = params) -> int:
                 return db.executemany(_SQLITE_SAVE, params).rowcount

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Table, bindparam, func, or_, select, tuple_, update
@@ -135,7 +136,9 @@ async def claim_rows(
         .returning(*table.c)
     )
     rows = list((await conn.execute(statement)).all())
-    rows.sort(key=lambda row: tuple(row._mapping[c] for c in order_by))
+    # sorted by position in the row (the table's columns, in order): no row mapping per row
+    columns = list(table.c.keys())
+    rows.sort(key=itemgetter(*(columns.index(c) for c in order_by)))
     return rows
 
 

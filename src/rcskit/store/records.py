@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from ..errors import RcsError
@@ -116,10 +118,27 @@ def deterministic_id(campaign_id: str, recipient: str) -> str:
     >>> deterministic_id("spring", "+33612345678") == deterministic_id("spring", "+33612345678")
     True
     """
-    return str(uuid.uuid5(_NAMESPACE, f"{campaign_id}\x1f{recipient}"))
+    # uuid.uuid5(_NAMESPACE, f"{campaign_id}\x1f{recipient}"), written out: the hash of the
+    # namespace and the campaign is taken once per campaign and copied, and the text is made
+    # from the digest directly (a third of uuid5's time, on every send of a campaign)
+    digest = _campaign_hash(campaign_id).copy()
+    digest.update(recipient.encode())
+    h = digest.hexdigest()
+    # version 5 in the 13th hex digit; the RFC 4122 variant (10xx) in the 17th
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
 _NAMESPACE = uuid.UUID("6d2f7f5e-3c39-5b1e-9a57-5f1c2b7a0c11")
+
+_VARIANT = {d: "89ab"[int(d, 16) & 3] for d in "0123456789abcdef"}
+"""A hex digit with its two top bits set to the RFC 4122 variant (binary 10)."""
+
+
+@lru_cache(maxsize=64)
+def _campaign_hash(campaign_id: str) -> Any:
+    """SHA-1 fed with the namespace and ``campaign_id`` (uuid5's hash up to the recipient),
+    to be copied."""
+    return hashlib.sha1(_NAMESPACE.bytes + f"{campaign_id}\x1f".encode(), usedforsecurity=False)
 
 
 # ---------------------------------------------------------------- records
