@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from rcskit.message import Message
 from rcskit.store import (
@@ -299,3 +301,26 @@ def test_deterministic_ids_are_uuid5s_of_the_campaign_and_the_number(campaign: s
     ids = {deterministic_id(campaign, f"+3361234{i:04d}") for i in range(2000)}
     assert len(ids) == 2000
     assert all(uuid.UUID(i).version == 5 and uuid.UUID(i).variant == uuid.RFC_4122 for i in ids)
+
+
+async def test_a_postgresql_claim_sends_its_keys_as_one_array(store: Store) -> None:
+    """The update of a claim names its keys with one array parameter (``= ANY``), not one
+    parameter per key rendered anew for every claim."""
+    if store.dialect != "postgresql":
+        pytest.skip("PostgreSQL only (SQLite chooses the keys inside the statement)")
+    seen: list[tuple[str, tuple[object, ...]]] = []
+
+    def before(_conn: object, _cursor: object, statement: str, params: Any, *_: object) -> None:
+        seen.append((statement, params))
+
+    await store.campaigns.create_campaign("C", "dotgo", id="c1", template="t")
+    await store.campaigns.add_recipients("c1", people(40))
+    event.listen(store.engine.sync_engine, "before_cursor_execute", before)
+    try:
+        claimed = await store.campaigns.claim_batch("c1", "w1", 30, lease_s=60)
+    finally:
+        event.remove(store.engine.sync_engine, "before_cursor_execute", before)
+    assert [r.line_number for r in claimed] == list(range(2, 32))
+    (update,) = [(s, p) for s, p in seen if s.lstrip().upper().startswith("UPDATE")]
+    assert "ANY" in update[0].upper() and update[0].count("$") < 10
+    assert list(range(2, 32)) in list(update[1])
