@@ -229,8 +229,53 @@ def _redis() -> tuple[subprocess.Popen[bytes], str]:
     return process, f"redis://127.0.0.1:{port}/0"
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu(pid: int, *, children: bool = False) -> float:
+    """CPU seconds (user + system) of process ``pid`` from ``/proc``; with ``children``, also
+    those of its children that ended (``cutime``, ``cstime``)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = text.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    if children:
+        ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
+    return ticks / _TICK
+
+
+def _postgres_cpu() -> float | None:
+    """CPU seconds used so far by the PostgreSQL server on this machine: every ``postgres``
+    process alive, plus the ended backends (counted in their parent's children times).
+    Every database's work counts: meaningful on an otherwise quiet server. ``None`` when no
+    local server is found."""
+    procs: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() != "postgres":
+                continue
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        procs[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])  # the parent's pid
+    if not procs:
+        return None
+    return sum(_proc_cpu(pid, children=parent not in procs) for pid, parent in procs.items())
+
+
 def _workers(
-    tmp: Path, base: str, backend: str, workers: int, n: int, redis: str | None, in_flight: int
+    tmp: Path,
+    base: str,
+    backend: str,
+    workers: int,
+    n: int,
+    redis: str | None,
+    in_flight: int,
+    server_pid: int,
 ) -> dict[str, Any]:
     """``workers`` runner processes on one campaign of ``n`` recipients; server-side rate."""
     from rcskit.store import Store
@@ -262,6 +307,8 @@ def _workers(
         if create.returncode != 0:
             raise RuntimeError(err.decode()[-2000:])
         asyncio.run(_stats(base, reset=True))
+        server_before = _proc_cpu(server_pid)
+        pg_before = _postgres_cpu() if backend == "postgresql" else None
         started = time.perf_counter()
         procs = [
             _cli(
@@ -292,6 +339,8 @@ def _workers(
                 text = p.stderr.read().decode()
                 raise RuntimeError(text[:1500] + "\n...\n" + text[-500:])
         elapsed = time.perf_counter() - started
+        pg_after = _postgres_cpu() if pg_before is not None else None
+        server_cpu = _proc_cpu(server_pid) - server_before
         stats = asyncio.run(_stats(base))
     finally:
         if pg_name is not None:
@@ -302,12 +351,19 @@ def _workers(
         "elapsed": elapsed,
         "rss": max(peaks),
         "cpu_us": 1e6 * cpu / max(1, stats["count"]),
+        "server_us": 1e6 * server_cpu / max(1, stats["count"]),
+        "pg_us": (
+            None
+            if pg_before is None or pg_after is None
+            else 1e6 * (pg_after - pg_before) / max(1, stats["count"])
+        ),
     }
 
 
 HEADER = (
     "| server | sender | in flight | sends/s | bare aiohttp alongside | ratio | to best "
-    "| CPU µs/send | peak RSS |\n|---|---|---|---|---|---|---|---|---|"
+    "| CPU µs/send | PostgreSQL CPU µs/send | server CPU µs/send | peak RSS |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -345,7 +401,14 @@ def run() -> str:
                     bare, bare_cpu = _bare_measured(base, n, in_flight)
                     bares.setdefault(in_flight, []).append((bare, bare_cpu))
                     got = _workers(
-                        tmp, base, backend, workers, n, redis if shared else None, in_flight
+                        tmp,
+                        base,
+                        backend,
+                        workers,
+                        n,
+                        redis if shared else None,
+                        in_flight,
+                        server.pid,
                     )
                     limiter = "Redis limiter" if shared else "in-process limiter"
                     sender = f"rcskit, {workers} worker(s), {backend}, {limiter}"
@@ -358,14 +421,15 @@ def run() -> str:
                     rows.append(
                         f"| {label} | bare aiohttp, 1 process (median of {len(at)}) | "
                         f"{in_flight} | {rate:,.0f} | - | 1.00x | {rate / best:.2f}x | "
-                        f"{cpu:,.0f} (1.0x) | - |"
+                        f"{cpu:,.0f} (1.0x) | - | - | - |"
                     )
                 for sender, in_flight, got, bare, bare_cpu in measured:
                     rows.append(
                         f"| {label} | {sender} | {in_flight} | {got['rate']:,.0f} | {bare:,.0f} | "
                         f"{got['rate'] / bare:.2f}x | {got['rate'] / best:.2f}x | "
                         f"{got['cpu_us']:,.0f} ({got['cpu_us'] / bare_cpu:.1f}x) | "
-                        f"{got['rss']:.0f} MiB |"
+                        f"{'-' if got['pg_us'] is None else format(got['pg_us'], ',.0f')} | "
+                        f"{got['server_us']:,.0f} | {got['rss']:.0f} MiB |"
                     )
             finally:
                 server.terminate()
@@ -385,8 +449,10 @@ server: "ratio" = rcskit's rate / that bare rate (neighbours in time: the machin
 during a run); "to best" = rcskit's rate / the fastest bare aiohttp run of the section (the
 ceiling of one process against this server, whatever its number in flight). CPU = user + system
 time of the worker processes (of the bare client) per send, in µs, and as a multiple of bare
-aiohttp's: it moves far less with the machine's load than the rates. RSS = peak of the largest
-worker process.
+aiohttp's: it moves far less with the machine's load than the rates. PostgreSQL CPU = that of
+every PostgreSQL server process on this machine during the run, per send (the server shares the
+machine's cores with the worker and the provider: quiet machine only); server CPU = the bare
+provider server's, per send. RSS = peak of the largest worker process.
 
 {HEADER}
 {table}
