@@ -21,6 +21,7 @@ from rcskit.store import (
     UnknownRecord,
     deterministic_id,
 )
+from rcskit.store.records import ClaimedNumber
 
 from .conftest import Database, FakeClock
 
@@ -324,3 +325,28 @@ async def test_a_postgresql_claim_sends_its_keys_as_one_array(store: Store) -> N
     (update,) = [(s, p) for s, p in seen if s.lstrip().upper().startswith("UPDATE")]
     assert "ANY" in update[0].upper() and update[0].count("$") < 10
     assert list(range(2, 32)) in list(update[1])
+
+
+async def test_claiming_numbers_alone_is_the_same_claim(store: Store, clock: FakeClock) -> None:
+    """``claim_numbers`` (the capability stage) leases the same recipients as
+    ``claim_batch`` would, in line order, with the claim's fence; only less is read back."""
+    await store.campaigns.create_campaign("C", "dotgo", id="c1", template="t")
+    await store.campaigns.add_recipients("c1", people(8))
+    first = await store.campaigns.claim_numbers("c1", "w1", 3, lease_s=60)
+    assert first == [
+        ClaimedNumber(2, "+33600000002", 1),
+        ClaimedNumber(3, "+33600000003", 1),
+        ClaimedNumber(4, "+33600000004", 1),
+    ]
+    # leased: another worker gets the next ones, whichever way it claims
+    assert [r.line_number for r in await store.campaigns.claim_batch("c1", "w2", 2, 60)] == [5, 6]
+    rest = await store.campaigns.claim_numbers("c1", "w3", 10, lease_s=60)
+    assert [(r.line_number, r.fence) for r in rest] == [(7, 1), (8, 1), (9, 1)]
+    (held,) = await store.campaigns.get_recipients("c1", after_line=1, limit=1)
+    assert (held.claim_owner, held.lease_expires_at) == ("w1", clock.now + timedelta(seconds=60))
+    clock.advance(61)
+    again = await store.campaigns.claim_numbers(
+        "c1", "w4", 2, lease_s=60, statuses=[RecipientStatus.QUEUED]
+    )
+    assert again == [ClaimedNumber(2, "+33600000002", 2), ClaimedNumber(3, "+33600000003", 2)]
+    assert await store.campaigns.claim_numbers("c1", "w4", 2, 60, statuses=["sent"]) == []

@@ -65,8 +65,9 @@ def test_the_methods_live_on_one_repository_each_and_not_on_the_store() -> None:
     assert seen["save_capabilities"] == seen["get_capabilities"] == "capabilities"
     assert seen["record_inbound"] == seen["record_billing"] == "inbound"
     assert seen["reap"] == seen["register_worker"] == "workers"
-    # campaigns: import_recipients, analyze_recipients; capabilities: save_bulk_answers (2026-12-06)
-    assert len(seen) == 39
+    # campaigns: import_recipients, analyze_recipients, claim_numbers; capabilities:
+    # save_bulk_answers (2026-12-06)
+    assert len(seen) == 40
     assert not issubclass(Store, tuple(REPOSITORIES.values()))
 
 

@@ -84,6 +84,7 @@ from ..observability.catalogue import RATELIMIT_WAIT
 from ..ratelimit import RateLimiter
 from ..store import Campaign, CampaignStatus, Recipient, RecipientStatus, Store, deterministic_id
 from ..store.core import utc_now
+from ..store.records import ClaimedNumber
 from ..transport import ConnectError
 from .capcheck import CapabilityChecker, CapabilityMode
 from .checkstage import ReadyCount, check_gates, unless_blocked, until_reachable
@@ -808,6 +809,22 @@ class Runner:
             self._claimed_at[r.line_number] = now
         return batch
 
+    async def _claim_numbers(self, n: int) -> list[ClaimedNumber]:
+        """:meth:`_claim` of queued recipients for the capability stage, which needs their
+        numbers alone (:meth:`~rcskit.store.CampaignRepository.claim_numbers`)."""
+        attributes = {"rcs.campaign_id": self.campaign.id, "rcs.stage": "queued"}
+        with obs.operation_span("rcskit.campaign.batch", attributes) as span:
+            batch = await self.store.campaigns.claim_numbers(
+                self.campaign.id, self.worker, n, self.options.lease_s
+            )
+            if span is not None:
+                span.set_attribute("rcs.claimed", len(batch))
+        now = time.monotonic()
+        for r in batch:
+            self._held[r.line_number] = r.fence
+            self._claimed_at[r.line_number] = now
+        return batch
+
     def _drop(self, line: int, fence: int | None = None) -> None:
         """This worker no longer holds ``line`` under the claim of ``fence`` (released,
         finished or lost); a later claim of the same line by this worker stays held."""
@@ -845,11 +862,9 @@ class Runner:
                     pass
                 if not self._going():
                     break
-                batch: list[Recipient] = []
+                batch: list[ClaimedNumber] = []
                 while len(batch) < limit:  # claimed in parts: no long write transaction
-                    part = await self._claim(
-                        RecipientStatus.QUEUED, min(CLAIM_PART, limit - len(batch))
-                    )
+                    part = await self._claim_numbers(min(CLAIM_PART, limit - len(batch)))
                     batch.extend(part)
                     if len(part) < CLAIM_PART:
                         break

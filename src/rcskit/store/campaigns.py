@@ -33,6 +33,7 @@ from .core import StoreCore, check_aware, check_text, chunks, require_positive
 from .records import (
     Campaign,
     CampaignStatus,
+    ClaimedNumber,
     InvalidRecord,
     NewRecipient,
     Recipient,
@@ -124,6 +125,9 @@ _RECIPIENT_COLUMNS = (
 if tuple(_R.c.keys()) != _RECIPIENT_COLUMNS:  # pragma: no cover (a schema change)
     raise RuntimeError("campaign_recipients' columns changed: update _RECIPIENT_COLUMNS")
 
+
+_NUMBER_COLUMNS = ("line_number", "msisdn", "fence")
+"""What :meth:`CampaignRepository.claim_numbers` reads back."""
 
 _STATUS = {s.value: s for s in RecipientStatus}
 """Recipient statuses by their stored value."""
@@ -448,6 +452,35 @@ class CampaignRepository(StoreCore):
         """Claim up to ``n`` recipients of the campaign for ``worker_id`` for ``lease_s``
         seconds: free (no live lease), due (``due_at`` passed or unset), in ``statuses``, lowest
         line numbers first. No two workers ever hold the same recipient at once."""
+        rows = await self._claim(campaign_id, worker_id, n, lease_s, statuses)
+        return [_recipient(r) for r in rows]
+
+    async def claim_numbers(
+        self,
+        campaign_id: str,
+        worker_id: str,
+        n: int,
+        lease_s: float,
+        *,
+        statuses: Sequence[RecipientStatus | str] = (RecipientStatus.QUEUED,),
+    ) -> list[ClaimedNumber]:
+        """:meth:`claim_batch` for a claimer that needs the numbers alone (a capability
+        check): the same claim, returning each recipient's line, number and fence only (no
+        parameters or times read back and converted)."""
+        rows: Sequence[Sequence[Any]] = await self._claim(
+            campaign_id, worker_id, n, lease_s, statuses, columns=_NUMBER_COLUMNS
+        )
+        return [ClaimedNumber(r[0], r[1], int(r[2])) for r in rows]
+
+    async def _claim(
+        self,
+        campaign_id: str,
+        worker_id: str,
+        n: int,
+        lease_s: float,
+        statuses: Sequence[RecipientStatus | str],
+        columns: Sequence[str] | None = None,
+    ) -> list[Row[Any]]:
         check_text("worker_id", worker_id, 128)
         require_positive("n", n, integer=True)
         require_positive("lease_s", lease_s)
@@ -477,8 +510,9 @@ class CampaignRepository(StoreCore):
                 n=n,
                 now=self._now(),
                 lease_s=lease_s,
+                columns=columns,
             )
-        return [_recipient(r) for r in rows]
+        return rows
 
     async def renew(
         self,

@@ -100,15 +100,22 @@ async def claim_rows(
     now: datetime,
     lease_s: float,
     choose: Sequence[ColumnElement[bool]] = (),
+    columns: Sequence[str] | None = None,
 ) -> list[Row[Any]]:
     """Claim up to ``n`` free, due rows matching ``conditions`` and ``choose`` for
     ``worker_id``, first in ``order_by`` (column names) first; return them in that order.
+
+    The rows have every column of ``table`` in order, or with ``columns`` those (then the
+    ``order_by`` columns not among them): less to send, convert and read back when the
+    claimer needs only a few.
 
     ``choose`` are conditions only the choice of candidates needs on PostgreSQL: the update
     that follows is of rows this transaction has locked, found by key, and repeating them
     there would let the planner pick an index for them instead of the key (see below).
     """
     key_column = table.c[key]
+    returned = list(table.c.keys()) if columns is None else list(columns)
+    returned.extend(c for c in order_by if c not in returned)
     where = [*conditions, _free(table, now), _due(table, now)]
     candidates = (
         select(key_column).where(*where, *choose).order_by(*(table.c[c] for c in order_by)).limit(n)
@@ -146,12 +153,11 @@ async def claim_rows(
             lease_expires_at=now + timedelta(seconds=lease_s),
             **({"fence": table.c.fence + 1} if "fence" in table.c else {}),
         )
-        .returning(*table.c)
+        .returning(*(table.c[c] for c in returned))
     )
     rows = list((await conn.execute(statement)).all())
-    # sorted by position in the row (the table's columns, in order): no row mapping per row
-    columns = list(table.c.keys())
-    rows.sort(key=itemgetter(*(columns.index(c) for c in order_by)))
+    # sorted by position in the row: no row mapping per row
+    rows.sort(key=itemgetter(*(returned.index(c) for c in order_by)))
     return rows
 
 

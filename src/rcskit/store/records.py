@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import RcsError
 from ..message import Message
@@ -19,6 +19,7 @@ __all__ = [
     "Campaign",
     "CampaignStatus",
     "CapabilityResult",
+    "ClaimedNumber",
     "HistoryEntry",
     "InboundRecord",
     "InvalidRecord",
@@ -297,6 +298,15 @@ class NewRecipient:
     params: dict[str, Any] = field(default_factory=dict)
     status: RecipientStatus = RecipientStatus.QUEUED
     error: str | None = None
+
+
+class ClaimedNumber(NamedTuple):
+    """A recipient claimed for its number alone (a capability check): its line, number and
+    the fence of the claim (see :meth:`~rcskit.store.CampaignRepository.claim_numbers`)."""
+
+    line_number: int
+    msisdn: str | None
+    fence: int
 
 
 @dataclass(frozen=True, slots=True)
