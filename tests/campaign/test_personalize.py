@@ -209,3 +209,19 @@ def test_a_prepared_fill_is_fill(value: object, params: dict[str, str]) -> None:
     assert (value if prepared is None else prepared(params)) == expected
     if prepared is None:
         assert placeholders(value) == set()
+
+
+def test_a_row_whose_message_breaks_the_model_is_refused_naming_the_field_once() -> None:
+    template = MessageTemplate.from_json('{"content": {"kind": "text", "text": "Hi {name}"}}')
+    with pytest.raises(InvalidMessage) as err:
+        template.render({"name": "a\ud800"})
+    assert str(err.value) == (
+        "invalid message: Message.content.text.text: 'Hi a\\ud800' (contains a lone UTF-16 "
+        "surrogate (U+D800 at index 4), which UTF-8 cannot encode)"
+    )
+    extra = MessageTemplate(
+        {"content": {"kind": "text", "text": "{a}"}, "bogus": 1}, frozenset("a")
+    )
+    with pytest.raises(InvalidMessage) as err:
+        extra.render({"a": "b"})
+    assert str(err.value) == "invalid message: Message.bogus: 1 (Extra inputs are not permitted)"

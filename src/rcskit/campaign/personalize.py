@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import InvalidMessage, RcsError
+from ..errors import RcsError
 from ..formats import detect_format, get_format
 from ..message import Message, Template
 from .errors import CampaignError
@@ -279,14 +279,14 @@ class MessageTemplate:
 
 
 def _validated(data: dict[str, Any]) -> Message:
-    """``data`` as a :class:`Message`; :class:`~rcskit.errors.InvalidMessage` naming the first
-    field that breaks the model."""
-    try:
-        return Message.model_validate(data)
-    except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InvalidMessage(f"{where}: {first['msg']}") from None
+    """``data`` as a :class:`Message`; :class:`~rcskit.errors.InvalidMessage` naming each
+    field that breaks the model.
+
+    Built as ``Message(**data)``: ``Message.model_validate(data)`` calls that same
+    ``__init__`` (the model has its own), inside one more pass of pydantic that runs the
+    model's checks again and wraps a refusal in a second error (``": Value error, invalid
+    message: ..."``)."""
+    return Message(**data)
 
 
 @dataclass(frozen=True)
