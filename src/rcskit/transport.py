@@ -30,16 +30,20 @@ from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequen
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol, cast, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
-import aiohttp
 import httptools
 import orjson
 import yarl
 
 from . import __version__
 from .errors import TransportError
+
+if TYPE_CHECKING:
+    # imported where AiohttpTransport uses it: a campaign worker sends with Http1Transport,
+    # and importing aiohttp took 90 ms of its start-up
+    import aiohttp
 
 __all__ = [
     "SECRET_HEADERS",
@@ -426,6 +430,8 @@ class AiohttpTransport:
         return found
 
     def _get_session(self) -> aiohttp.ClientSession:
+        import aiohttp
+
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(
                 limit=self._limit,
@@ -441,6 +447,8 @@ class AiohttpTransport:
     def _timeout(self, seconds: float) -> aiohttp.ClientTimeout:
         found = self._timeouts.get(seconds)
         if found is None:
+            import aiohttp
+
             found = aiohttp.ClientTimeout(total=seconds)
             self._timeouts[seconds] = found
         return found
@@ -451,6 +459,8 @@ class AiohttpTransport:
 
     async def send_wire(self, wire: WireRequest, timeout: float) -> HttpResponse:
         """Send an already encoded request (bytes as :meth:`HttpRequest.encode` made them)."""
+        import aiohttp
+
         session = self._get_session()
         try:
             async with session.request(
