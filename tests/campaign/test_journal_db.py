@@ -416,3 +416,60 @@ async def test_the_journal_plans_without_sequential_scans_in_its_transaction_onl
         assert [b.decision for b in begun] == [SendDecision.SEND] * 4
         assert seen == ["off"]
         assert (await conn.execute(text("SHOW enable_seqscan"))).scalar_one() == "on"
+
+
+async def test_a_group_larger_than_one_list_of_keys(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite reads a group's rows by lists of keys (at most 512, padded to a power of two):
+    a group of 300 in lists of 64 (the last padded) gives the decisions the rows call for."""
+    monkeypatch.setattr(journal_db, "_SQLITE_IN_MAX", 64)
+    sends, starts, fences = await _claimed(store, 300)
+    stale = dict(fences)
+    stale[starts[5].line_number] -= 1  # claimed again since: this worker's send is lost
+    begun = await sends.journal("c1", "w1", "dotgo", starts=starts, fences=stale)
+    assert [b.decision for b in begun] == [
+        SendDecision.LOST if n == 5 else SendDecision.SEND for n in range(300)
+    ]
+    assert await store.messages.get_message(starts[5].id) is None
+    # a status that came before its message's provider id, in the second list
+    assert not await store.messages.apply_status("dotgo", "p299", "delivered")
+    outcomes = [
+        SendOutcome(s.line_number, s.id, OutcomeKind.SENT, provider_message_id=f"p{n}")
+        for n, s in enumerate(starts)
+        if n != 5
+    ]
+    assert await sends.journal("c1", "w1", "dotgo", outcomes=outcomes, fences=stale) == []
+    assert await store.messages.count_messages("c1") == {
+        MessageState.SENT: 298,
+        MessageState.DELIVERED: 1,
+    }
+    history = await store.messages.get_history(starts[299].id)
+    assert [h.status for h in history] == ["attempt", "sent", "delivered"]
+    # begun again (claimed by another worker): every message exists, found in the lists
+    claimed = await store.campaigns.claim_batch(
+        "c1", "w2", 300, 60, statuses=[RecipientStatus.SENT]
+    )
+    assert len(claimed) == 299
+    by_line = {s.line_number: s for s in starts}
+    again = await sends.journal(
+        "c1",
+        "w2",
+        "dotgo",
+        starts=[by_line[r.line_number] for r in claimed],
+        fences={r.line_number: r.fence for r in claimed},
+    )
+    assert SendDecision.SEND not in {b.decision for b in again}
+    assert sum((await store.messages.count_messages("c1")).values()) == 299
+
+
+def test_keys_go_in_lists_of_a_few_sizes() -> None:
+    """Padded to a power of two with their last key: a few statements for every group size."""
+    assert [(marks.count("?"), keys) for marks, keys in journal_db._in_lists([1, 2, 3])] == [
+        (4, [1, 2, 3, 3])
+    ]
+    lists = list(journal_db._in_lists(list(range(1100))))
+    assert [len(keys) for _, keys in lists] == [512, 512, 128]
+    assert [marks.count("?") for marks, _ in lists] == [512, 512, 128]
+    assert sorted({k for _, keys in lists for k in keys}) == list(range(1100))
+    assert list(journal_db._in_lists([])) == []

@@ -919,10 +919,12 @@ _SQLITE_HISTORY = (
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _SQLITE_READ_OUTBOX = (
-    "SELECT o.provider, o.recipient, o.state, o.provider_message_id, o.last_error_code, "
-    "o.last_error_reason, ? IS NOT NULL AND EXISTS (SELECT 1 FROM message_history h "
-    "WHERE h.message_id IS NULL AND h.provider = ? AND h.provider_message_id = ?) "
-    "FROM outbound_messages o WHERE o.id = ?"
+    "SELECT id, provider, recipient, state, provider_message_id, last_error_code, "
+    "last_error_reason FROM outbound_messages WHERE id IN ({})"
+)
+_SQLITE_WAITING_PIDS = (
+    "SELECT DISTINCT provider_message_id FROM message_history WHERE message_id IS NULL "
+    "AND provider = ? AND provider_message_id IN ({})"
 )
 _SQLITE_UPDATE_OUTBOX = (
     "UPDATE outbound_messages SET state = ?, provider_message_id = ?, last_error_code = ?, "
@@ -934,15 +936,37 @@ _SQLITE_RELEASE = (
     "AND claim_owner = ? AND (NOT ? OR fence = ?)"
 )
 _SQLITE_HELD = (
-    "SELECT line_number FROM campaign_recipients WHERE campaign_id = ? AND line_number = ? "
-    "AND claim_owner = ? AND lease_expires_at > ? AND (NOT ? OR fence = ?)"
+    "SELECT line_number, fence FROM campaign_recipients WHERE campaign_id = ? "
+    "AND claim_owner = ? AND lease_expires_at > ? AND line_number IN ({})"
 )
 # (no row lock on SQLite: the transaction holds the database's write lock)
+_SQLITE_EXISTING = "SELECT id FROM outbound_messages WHERE id IN ({})"
 _SQLITE_FRESH = (
     "INSERT INTO outbound_messages (id, provider, recipient, content, campaign_id, attempts, "
-    "state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, 'pending', ?, ?) "
-    "ON CONFLICT (id) DO NOTHING RETURNING id"
+    "state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, 'pending', ?, ?)"
 )
+# (Rows are read a group at a time, ``IN`` a list of keys, not one statement per row: each
+# statement run from Python costs more than SQLite's own work for a row found by key, and holds
+# the GIL the event loop's thread needs. The lists are padded to a power of two, repeating a
+# key, so that a few statements are prepared and kept in sqlite3's cache whatever the groups'
+# sizes.)
+
+_SQLITE_IN_MAX = 512
+"""Keys per ``IN`` list at most (SQLite allowed 999 parameters per statement before 3.32)."""
+
+_SQLITE_MARKS = {1 << n: ", ".join("?" * (1 << n)) for n in range(10)}
+
+
+def _in_lists(keys: Sequence[Any]) -> Generator[tuple[str, list[Any]], None, None]:
+    """``keys`` as ``IN`` lists of at most :data:`_SQLITE_IN_MAX`: ``(placeholders, keys)``,
+    each list padded to a power of two with its last key (a repeated key finds nothing more)."""
+    for start in range(0, len(keys), _SQLITE_IN_MAX):
+        chunk = list(keys[start : start + _SQLITE_IN_MAX])
+        size = 1 << (len(chunk) - 1).bit_length()
+        chunk.extend([chunk[-1]] * (size - len(chunk)))
+        yield _SQLITE_MARKS[size], chunk
+
+
 _SQLITE_LOAD_EXISTING = (
     "SELECT o.recipient, o.campaign_id, o.state, o.attempts, (SELECT h.status FROM "
     "message_history h WHERE h.message_id = o.id AND h.source = 'send' AND h.status IN "
@@ -963,12 +987,19 @@ def _sqlite_step(db: sqlite3.Connection, step: Step) -> Any:
     match step:
         case ReadOutbox(ids, pids, provider, _campaign, _worker, _lines):
             # (no row locks on SQLite: the transaction holds the database's write lock)
-            found: dict[str, tuple[Any, ...]] = {}
-            for id, pid in zip(ids, pids, strict=True):
-                row = db.execute(_SQLITE_READ_OUTBOX, (pid, provider, pid, id)).fetchone()
-                if row is not None:
-                    found[id] = (*row[:6], bool(row[6]))
-            return found
+            stored: dict[str, tuple[Any, ...]] = {}
+            for marks, keys in _in_lists(ids):
+                for id, *row in db.execute(_SQLITE_READ_OUTBOX.format(marks), keys):
+                    stored[id] = tuple(row)
+            waiting: set[str] = set()
+            for marks, keys in _in_lists([pid for pid in pids if pid is not None]):
+                found = db.execute(_SQLITE_WAITING_PIDS.format(marks), (provider, *keys))
+                waiting.update(pid for (pid,) in found)
+            return {
+                id: (*stored[id], pid in waiting)
+                for id, pid in zip(ids, pids, strict=True)
+                if id in stored
+            }
         case InsertHistory(rows):
             db.executemany(_SQLITE_HISTORY, _sqlite_history(rows))
             return None
@@ -992,25 +1023,31 @@ def _sqlite_step(db: sqlite3.Connection, step: Step) -> Any:
             return None
         case BeginFresh(campaign_id, worker_id, provider, rows, fenced, now, h):
             at = _t(now)
+            fences = {line: fence for line, fence, *_ in rows}
             held: set[int] = set()
-            for line, fence, *_ in rows:
-                if db.execute(
-                    _SQLITE_HELD, (campaign_id, line, worker_id, at, fenced, fence)
-                ).fetchone():
-                    held.add(line)
+            for marks, keys in _in_lists(list(fences)):
+                for line, fence in db.execute(
+                    _SQLITE_HELD.format(marks), (campaign_id, worker_id, at, *keys)
+                ):
+                    if not fenced or fence == fences[line]:
+                        held.add(line)
+            mine = [r for r in rows if r[0] in held]
+            known: set[str] = set()
+            for marks, keys in _in_lists([r[2] for r in mine]):
+                known.update(id for (id,) in db.execute(_SQLITE_EXISTING.format(marks), keys))
             new: set[str] = set()
+            fresh: list[tuple[Any, ...]] = []
             attempts: list[tuple[Any, ...]] = []
-            for line, _fence, id, recipient, content in rows:
-                if line not in held:
+            for _line, _fence, id, recipient, content in mine:
+                if id in known or id in new:
                     continue
-                if db.execute(
-                    _SQLITE_FRESH, (id, provider, recipient, content, campaign_id, at, at)
-                ).fetchone():
-                    new.add(id)
-                    attempts.append(
-                        (id, provider, None, recipient, h["status"], None, h["to_state"],
-                         True, h["source"], h["reason"], None, at, at)
-                    )  # fmt: skip
+                new.add(id)
+                fresh.append((id, provider, recipient, content, campaign_id, at, at))
+                attempts.append(
+                    (id, provider, None, recipient, h["status"], None, h["to_state"], True,
+                     h["source"], h["reason"], None, at, at)
+                )  # fmt: skip
+            db.executemany(_SQLITE_FRESH, fresh)
             db.executemany(_SQLITE_HISTORY, attempts)
             return held, new
         case ReadAndBegin(read, begin):
