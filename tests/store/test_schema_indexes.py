@@ -24,6 +24,8 @@ TO = "+33612345678"
 
 OUTBOX = {
     "ix_outbound_messages_campaign_id_state": ("campaign_id, state", None),
+    "ix_outbound_messages_created_at": ("created_at", None),
+    "ix_outbound_messages_recipient": ("recipient", None),
     "ix_outbound_messages_pending_created_at_id": ("created_at, id", "state = 'pending'"),
     "ix_outbound_messages_provider_provider_message_id": (
         "provider, provider_message_id",
@@ -213,3 +215,18 @@ async def test_waiting_statuses_are_found_through_the_partial_history_index(
     else:
         waiting = (journal_db._SQLITE_WAITING, ("dotgo", "p-early", TO))
     assert index in await _plan(store, *waiting)
+
+
+async def test_the_listing_reads_the_newest_messages_and_a_numbers_messages_by_index(
+    store: Store, clock: FakeClock
+) -> None:
+    await _messages(store, clock)
+    with _statements(store) as seen:
+        newest = await store.messages.find_messages(limit=3)
+    assert [m.id for m in newest] == ["m19", "m18", "m17"]
+    assert "ix_outbound_messages_created_at" in await _plan(store, *_one(seen, "outbound"))
+    await store.messages.record_outbound("other", "dotgo", "+33699999999", Message(Text("hi")))
+    with _statements(store) as seen:
+        theirs = await store.messages.find_messages(to="+33699999999")
+    assert [m.id for m in theirs] == ["other"]
+    assert "ix_outbound_messages_recipient" in await _plan(store, *_one(seen, "outbound"))

@@ -144,6 +144,8 @@ outbound_messages = Table(
     Column("lease_expires_at", UtcDateTime, nullable=True),
     Index(None, "campaign_id", "state"),
     Index(None, "provider", "provider_message_id", **_where("provider_message_id IS NOT NULL")),
+    Index(None, "recipient"),
+    Index(None, "created_at"),
     Index(
         "ix_outbound_messages_pending_created_at_id",
         "created_at",
@@ -154,8 +156,9 @@ outbound_messages = Table(
 """Each index costs an entry when a message is recorded and another at its outcome (never a
 HOT update: it sets the provider's message id), so only those a query needs at scale are
 kept (migration 0004 says which query needs which): the campaign's messages by state; the
-provider's message ids, where there is one (from the outcome on); the ``pending`` messages
-oldest first (a relay's claim), which an ended message leaves."""
+provider's message ids, where there is one (from the outcome on); a number's messages; the
+newest first; the ``pending`` messages oldest first (a relay's claim), which an ended message
+leaves."""
 
 message_history = Table(
     "message_history",

@@ -2,19 +2,22 @@
 
 Every send inserts an outbox row and updates it at its outcome, and that update is never HOT
 (it sets the provider's message id, which an index holds): each index of ``outbound_messages``
-costs an entry at both, each index of ``message_history`` one per history row. Of the seven
-outbox indexes four served no query at scale or served it no better than another index:
+costs an entry at both, each index of ``message_history`` one per history row. Two of the
+seven outbox indexes served no query better than another index:
 
 * ``state``: every query on it but one also names the campaign (``campaign_id, state``
-  serves it); the exception, a relay's claim of due ``pending`` rows oldest first, is served
-  by a partial index of the ``pending`` rows in that order (``created_at, id``), which holds
-  only the messages not ended yet: a row enters it when recorded and leaves it at its outcome
-  without a new entry;
-* ``created_at``: that claim (the partial index) and the newest-first listing (``rcskit
-  messages``, a top-N sort: tens of milliseconds at 200,000 rows);
-* ``recipient`` and ``campaign_id, recipient``: the listing's ``--to`` filter (a scan) and
-  the report's joins of messages with recipients and replies, which start from the campaign's
-  messages (``campaign_id, state``) or the other table's keys.
+  serves it) or is the listing (``rcskit messages --state``, newest first: ``created_at``);
+  the exception, a relay's claim of due ``pending`` rows oldest first, is served by a partial
+  index of the ``pending`` rows in that order (``created_at, id``), which holds only the
+  messages not ended yet: a row enters it when recorded and leaves it at its outcome without
+  a new entry;
+* ``campaign_id, recipient``: the report's joins of a campaign's messages with its
+  recipients start from the messages of a state (``campaign_id, state``) and find the
+  recipients by their key; ``recipient`` serves a lookup by number.
+
+``created_at`` (the newest-first listing, a scan of the whole table without it) and
+``recipient`` (``rcskit messages --to``, the replies matched to messages) stay: at 200,000
+messages the listing took 27 ms without the first, 0.04 ms with it, and grows with the table.
 
 Two indexes become partial: the provider's message ids of the outbox only where there is one
 (a message has none until its provider accepted it: no entry at the attempt), and the
@@ -42,7 +45,7 @@ depends_on: str | Sequence[str] | None = None
 _PID = "ix_outbound_messages_provider_provider_message_id"
 _WAITING = "ix_message_history_provider_provider_message_id"
 _PENDING = "ix_outbound_messages_pending_created_at_id"
-_DROPPED = (["state"], ["campaign_id", "recipient"], ["recipient"], ["created_at"])
+_DROPPED = (["state"], ["campaign_id", "recipient"])
 
 
 def _where(condition: str) -> dict[str, Any]:
@@ -51,7 +54,7 @@ def _where(condition: str) -> dict[str, Any]:
 
 
 def upgrade() -> None:
-    """Drop four outbox indexes, add the partial index of pending messages, make the provider
+    """Drop two outbox indexes, add the partial index of pending messages, make the provider
     id indexes partial."""
     for columns in _DROPPED:
         op.drop_index(f"ix_outbound_messages_{'_'.join(columns)}", "outbound_messages")
