@@ -4,17 +4,19 @@ One bare aiohttp server on 127.0.0.1 answers like Dotgo's GSMA API (202 with a `
 capability checks say every number is RCS), optionally after a fixed latency, and counts the
 sends it receives with the time of the first and the last. In the same run:
 
-* **bare aiohttp**: one ``aiohttp.ClientSession`` posting the same body with 64 requests in
-  flight (no store, no journal): the ceiling for one process;
+* **bare aiohttp**: one ``aiohttp.ClientSession`` posting the same body with 64 (or 256)
+  requests in flight (no store, no journal): the ceiling for one process;
 * **rcskit workers**: ``rcskit campaign run ID`` in 1 process on SQLite and on PostgreSQL
   (in-process limiter), and in 1, 2 and 4 processes on one PostgreSQL database sharing one
   Redis limiter (``--redis``, a ``redis-server`` this benchmark starts); the TPS is set far
-  above what they reach (``--tps 100000``); each with ``--concurrency 64``, every send
+  above what they reach (``--tps 100000``); each with the same number of requests in flight
+  as the bare client it is compared with (``--concurrency``, 64 and 256), every send
   journaled (attempt before the call, outcome after).
 
 Rates are the server's: sends received / (last - first), so process start-up and the import
 do not count. ``RCSKIT_BENCH_WORKERS_N`` sets the recipients of an unpaced run (default
-10,000); runs at 200 ms latency use a third of that. PostgreSQL is
+10,000); runs at 200 ms latency use a third of that; ``RCSKIT_BENCH_WORKERS_CONCURRENCY`` the
+numbers in flight (default ``64,256``). PostgreSQL is
 ``RCSKIT_BENCH_POSTGRES_URL`` (default ``postgresql://postgres@127.0.0.1:5432/test``); each
 run gets a database of its own, dropped after.
 """
@@ -40,7 +42,11 @@ from campaign import BOT, MESSAGE, SECRET, _port, _wait_port, _write_csv
 
 N = int(os.environ.get("RCSKIT_BENCH_WORKERS_N", "10000"))
 POSTGRES = os.environ.get("RCSKIT_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-CONCURRENCY = int(os.environ.get("RCSKIT_BENCH_WORKERS_CONCURRENCY", "64"))
+CONCURRENCIES = tuple(
+    int(x) for x in os.environ.get("RCSKIT_BENCH_WORKERS_CONCURRENCY", "64,256").split(",")
+)
+"""Requests in flight, the same for bare aiohttp and for each rcskit worker
+(``--concurrency``): single workers run unpaced at each of these, the rest at the first."""
 LATENCIES = tuple(
     float(x) for x in os.environ.get("RCSKIT_BENCH_WORKERS_LATENCIES", "0,0.2").split(",")
 )
@@ -128,17 +134,17 @@ def _rate(stats: dict[str, Any]) -> float:
     return (stats["count"] - 1) / span if span > 0 else 0.0
 
 
-def _bare_measured(base: str, n: int) -> tuple[float, float]:
+def _bare_measured(base: str, n: int, in_flight: int) -> tuple[float, float]:
     """:func:`_bare` and the CPU time it took in this process, in µs per request."""
     before = resource.getrusage(resource.RUSAGE_SELF)
-    rate = asyncio.run(_bare(base, n))
+    rate = asyncio.run(_bare(base, n, in_flight))
     after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return rate, 1e6 * cpu / n
 
 
-async def _bare(base: str, n: int) -> float:
-    """``n`` sends from one aiohttp session, 64 in flight; the server's rate."""
+async def _bare(base: str, n: int, in_flight: int) -> float:
+    """``n`` sends from one aiohttp session, ``in_flight`` at once; the server's rate."""
     await _stats(base, reset=True)
     body = json.dumps(
         {"RCSMessage": {"textMessage": "Hello Ada, spring sale: -20% today"},
@@ -146,7 +152,7 @@ async def _bare(base: str, n: int) -> float:
     ).encode()  # fmt: skip
     url = f"{base}/rcs/bot/v1/{BOT}/messages/async"
     left = iter(range(n))
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CONCURRENCY)) as s:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=in_flight)) as s:
 
         async def one_lane() -> None:
             for _ in left:
@@ -155,7 +161,7 @@ async def _bare(base: str, n: int) -> float:
                 ) as resp:
                     await resp.read()
 
-        await asyncio.gather(*(one_lane() for _ in range(CONCURRENCY)))
+        await asyncio.gather(*(one_lane() for _ in range(in_flight)))
     return _rate(await _stats(base))
 
 
@@ -223,8 +229,53 @@ def _redis() -> tuple[subprocess.Popen[bytes], str]:
     return process, f"redis://127.0.0.1:{port}/0"
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu(pid: int, *, children: bool = False) -> float:
+    """CPU seconds (user + system) of process ``pid`` from ``/proc``; with ``children``, also
+    those of its children that ended (``cutime``, ``cstime``)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = text.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    if children:
+        ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
+    return ticks / _TICK
+
+
+def _postgres_cpu() -> float | None:
+    """CPU seconds used so far by the PostgreSQL server on this machine: every ``postgres``
+    process alive, plus the ended backends (counted in their parent's children times).
+    Every database's work counts: meaningful on an otherwise quiet server. ``None`` when no
+    local server is found."""
+    procs: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() != "postgres":
+                continue
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        procs[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])  # the parent's pid
+    if not procs:
+        return None
+    return sum(_proc_cpu(pid, children=parent not in procs) for pid, parent in procs.items())
+
+
 def _workers(
-    tmp: Path, base: str, backend: str, workers: int, n: int, redis: str | None
+    tmp: Path,
+    base: str,
+    backend: str,
+    workers: int,
+    n: int,
+    redis: str | None,
+    in_flight: int,
+    server_pid: int,
 ) -> dict[str, Any]:
     """``workers`` runner processes on one campaign of ``n`` recipients; server-side rate."""
     from rcskit.store import Store
@@ -256,6 +307,8 @@ def _workers(
         if create.returncode != 0:
             raise RuntimeError(err.decode()[-2000:])
         asyncio.run(_stats(base, reset=True))
+        server_before = _proc_cpu(server_pid)
+        pg_before = _postgres_cpu() if backend == "postgresql" else None
         started = time.perf_counter()
         procs = [
             _cli(
@@ -263,7 +316,7 @@ def _workers(
                 "w",
                 "--no-progress",
                 "--concurrency",
-                str(CONCURRENCY),
+                str(in_flight),
                 database=db,
                 redis=redis,
                 profile=(
@@ -286,6 +339,8 @@ def _workers(
                 text = p.stderr.read().decode()
                 raise RuntimeError(text[:1500] + "\n...\n" + text[-500:])
         elapsed = time.perf_counter() - started
+        pg_after = _postgres_cpu() if pg_before is not None else None
+        server_cpu = _proc_cpu(server_pid) - server_before
         stats = asyncio.run(_stats(base))
     finally:
         if pg_name is not None:
@@ -296,7 +351,20 @@ def _workers(
         "elapsed": elapsed,
         "rss": max(peaks),
         "cpu_us": 1e6 * cpu / max(1, stats["count"]),
+        "server_us": 1e6 * server_cpu / max(1, stats["count"]),
+        "pg_us": (
+            None
+            if pg_before is None or pg_after is None
+            else 1e6 * (pg_after - pg_before) / max(1, stats["count"])
+        ),
     }
+
+
+HEADER = (
+    "| server | sender | in flight | sends/s | bare aiohttp alongside | ratio | to best "
+    "| CPU µs/send | PostgreSQL CPU µs/send | server CPU µs/send | peak RSS |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|"
+)
 
 
 def run() -> str:
@@ -317,29 +385,52 @@ def run() -> str:
             try:
                 _wait_port(port, server)
                 label = "unpaced, no latency" if not latency else f"{latency * 1000:.0f} ms latency"
-                bares: list[tuple[float, float]] = []
-                lines: list[str] = []
-                for backend, workers, shared in _selected():
-                    # bare aiohttp right before each configuration: on a shared machine the
-                    # load drifts during a run, so each ratio compares neighbours in time
-                    bare, bare_cpu = _bare_measured(base, n)
-                    bares.append((bare, bare_cpu))
-                    got = _workers(tmp, base, backend, workers, n, redis if shared else None)
+                runs = [
+                    (backend, workers, shared, in_flight)
+                    for backend, workers, shared in _selected()
+                    for in_flight in (
+                        CONCURRENCIES if workers == 1 and not latency else CONCURRENCIES[:1]
+                    )
+                ]
+                bares: dict[int, list[tuple[float, float]]] = {}
+                measured: list[tuple[str, int, dict[str, Any], float, float]] = []
+                for backend, workers, shared, in_flight in runs:
+                    # bare aiohttp right before each configuration, at the same number in
+                    # flight: on a shared machine the load drifts during a run, so each ratio
+                    # compares neighbours in time
+                    bare, bare_cpu = _bare_measured(base, n, in_flight)
+                    bares.setdefault(in_flight, []).append((bare, bare_cpu))
+                    got = _workers(
+                        tmp,
+                        base,
+                        backend,
+                        workers,
+                        n,
+                        redis if shared else None,
+                        in_flight,
+                        server.pid,
+                    )
                     limiter = "Redis limiter" if shared else "in-process limiter"
-                    lines.append(
-                        f"| {label} | rcskit, {workers} worker(s), {backend}, {limiter} | "
-                        f"{got['rate']:,.0f} | {bare:,.0f} | {got['rate'] / bare:.2f}x | "
-                        f"{got['cpu_us']:,.0f} ({got['cpu_us'] / bare_cpu:.1f}x) | "
-                        f"{got['rss']:.0f} MiB |"
-                    )
-                if bares:
-                    rate = statistics.median(b[0] for b in bares)
-                    cpu = statistics.median(b[1] for b in bares)
+                    sender = f"rcskit, {workers} worker(s), {backend}, {limiter}"
+                    measured.append((sender, in_flight, got, bare, bare_cpu))
+                # the best bare aiohttp of this section: the ceiling of one process here
+                best = max((b[0] for runs_at in bares.values() for b in runs_at), default=0.0)
+                for in_flight, at in sorted(bares.items()):
+                    rate = statistics.median(b[0] for b in at)
+                    cpu = statistics.median(b[1] for b in at)
                     rows.append(
-                        f"| {label} | bare aiohttp, 1 process (median of {len(bares)}) | "
-                        f"{rate:,.0f} | - | 1.00x | {cpu:,.0f} (1.0x) | - |"
+                        f"| {label} | bare aiohttp, 1 process (median of {len(at)}) | "
+                        f"{in_flight} | {rate:,.0f} | - | 1.00x | {rate / best:.2f}x | "
+                        f"{cpu:,.0f} (1.0x) | - | - | - |"
                     )
-                rows.extend(lines)
+                for sender, in_flight, got, bare, bare_cpu in measured:
+                    rows.append(
+                        f"| {label} | {sender} | {in_flight} | {got['rate']:,.0f} | {bare:,.0f} | "
+                        f"{got['rate'] / bare:.2f}x | {got['rate'] / best:.2f}x | "
+                        f"{got['cpu_us']:,.0f} ({got['cpu_us'] / bare_cpu:.1f}x) | "
+                        f"{'-' if got['pg_us'] is None else format(got['pg_us'], ',.0f')} | "
+                        f"{got['server_us']:,.0f} | {got['rss']:.0f} MiB |"
+                    )
             finally:
                 server.terminate()
                 server.wait()
@@ -348,17 +439,22 @@ def run() -> str:
     table = "\n".join(rows)
     return f"""## Campaign workers (`bench/campaign_workers.py`)
 
-{N:,} recipients unpaced ({max(1000, N // 3):,} at 200 ms), `--concurrency {CONCURRENCY}` per
-worker, against one bare aiohttp server answering like Dotgo's GSMA API; rates measured by the
-server (first to last send received), every configuration in this one run. Bare aiohttp runs
-right before each rcskit configuration against the same server; ratio = rcskit's rate / that
-bare rate (neighbours in time: the machine's load drifts during a run). CPU = user + system
-time of the worker processes (of the bare client) per send, in µs, and as a multiple of
-bare aiohttp's: it moves far less with the machine's load than the rates. RSS = peak of the
-largest worker process.
+{N:,} recipients unpaced ({max(1000, N // 3):,} at 200 ms), against one bare aiohttp server
+answering like Dotgo's GSMA API; rates measured by the server (first to last send received),
+every configuration in this one run. "In flight" is the same limit for both senders: bare
+aiohttp's requests at once, rcskit's `--concurrency` per worker (single workers run unpaced at
+each of {", ".join(str(c) for c in CONCURRENCIES)}, the other rows at {CONCURRENCIES[0]}). Bare
+aiohttp runs right before each rcskit configuration, at its number in flight, against the same
+server: "ratio" = rcskit's rate / that bare rate (neighbours in time: the machine's load drifts
+during a run); "to best" = rcskit's rate / the fastest bare aiohttp run of the section (the
+ceiling of one process against this server, whatever its number in flight). CPU = user + system
+time of the worker processes (of the bare client) per send, in µs, and as a multiple of bare
+aiohttp's: it moves far less with the machine's load than the rates. PostgreSQL CPU = that of
+every PostgreSQL server process on this machine during the run, per send (the server shares the
+machine's cores with the worker and the provider: quiet machine only); server CPU = the bare
+provider server's, per send. RSS = peak of the largest worker process.
 
-| server | sender | sends/s | bare aiohttp alongside | ratio | CPU µs/send | peak RSS |
-|---|---|---|---|---|---|---|
+{HEADER}
 {table}
 """
 
