@@ -258,34 +258,49 @@ def run() -> str:
 
 
 NOTES = """
-Notes (2026-12-06, PostgreSQL 15, `EXPLAIN (ANALYZE, BUFFERS)` of real 64 + 64 groups at
-200,000 recipients, on a machine at load 7-14):
+Notes (2026-12-06, PostgreSQL 15; `before` is the code before schema revision 0004 and the
+statement changes below; `perf` of the server and `auto_explain` of real 64 + 64 groups):
 
-* Every recipient access is an index scan of `pk_campaign_recipients`
-  (`campaign_id`, `line_number = ANY(...)`), thanks to the statistics the import takes. The
-  outbox is read and updated through `pk_outbound_messages` once it holds more than a few
-  thousand rows; below that the planner hashes a sequential scan of it (about 1 ms at 4,000
-  rows), which ends by itself as the outbox grows. Waiting statuses: one index probe per
-  provider id (`ix_message_history_provider_provider_message_id`, `LIMIT 1`).
-* The server's time goes to writing rows and their index entries: the begin statement 3.5-5 ms
-  (outbox insert 0.8-1.0 ms into 7 indexes, history insert 0.4-0.6 ms, foreign-key triggers
-  0.5 ms, the held rows' lock 1.1 ms where the `updated_at` update it replaces took
-  1.5-2.1 ms), the finish statement 3-11 ms (outbox update 1.3-1.5 ms: never HOT, `state` and
-  `provider_message_id` are indexed; history insert 0.7 ms; foreign-key trigger 0.4 ms; the
-  release, never HOT either: `status` is indexed). With three outbox indexes fewer
-  (`state`, `created_at`, `recipient`; `RCSKIT_BENCH_JOURNAL_PG_SQL`), the server's CPU per
-  item went from 99-115 to 84-90 µs in one comparison.
-* SQLite: `journal_mode=WAL`, `synchronous=NORMAL` on every connection (the writer's too): a
-  committed group survives the process being killed, not a power loss or an OS crash (the
-  last commits before it may be lost; the file is never corrupted).
-* SQLite wall time: on this machine at load 8-14 the writer's groups took up to twice the wall
-  time of the pooled path although the thread's CPU time for the statements was the same (3.5 ms
-  of CPU per 64 + 64 group, 6-11 ms of wall in the writer against 4-6 ms on the pool). The
-  difference follows the transaction being one hop (it shows as well when the pooled
-  connection runs `BEGIN`, the group and `COMMIT` in one hop): one longer burst of CPU is
-  preempted by the other processes where short bursts between sleeps are not. A write
-  transaction alone (one insert) takes 72-120 µs on the writer against 590-2,100 µs through the
-  pool. To be re-measured on a machine that is not oversubscribed.
+* Where the server's time went, and what changed:
+  * **A plan that read the whole outbox.** asyncpg prepares each statement once per
+    connection and PostgreSQL keeps a generic plan after five runs; one made while the outbox
+    was nearly empty (a new database: this benchmark, the first minutes of a first campaign)
+    hashed a sequential scan of the outbox in both statements of every group until autovacuum
+    analyzed the table (0.2-0.8 ms per statement at 2,000-10,000 messages: most of the
+    server's time in groups of 8). The journal's transaction now plans without sequential
+    scans (`SET LOCAL enable_seqscan = off`: one round trip more per group; the connection's
+    other queries are not affected).
+  * **A 64 x 64 join.** The recipients, read by `line_number = ANY(...)`, were joined with the
+    group's arrays; expecting one recipient, the planner unnested the arrays again for each
+    and copied every pair whole for the recheck of `FOR UPDATE` / `UPDATE` (4,032 rows
+    removed per statement, 1 ms of 2.6). A recipient now takes its fence and values at its
+    line's position in the arrays (`array_position`): no join.
+  * **Index entries.** Each outbox index is written at the insert and again at the outcome
+    (never a HOT update: the provider id is indexed). Revision 0004 drops `state` (a partial
+    index of the `pending` messages serves a relay's claim) and `(campaign_id, recipient)`,
+    and makes the provider-id indexes partial (outbox: where set; history: the statuses
+    waiting for their message). Entries per send: outbox 14 -> 10, history 6 -> 4. `created_at`
+    (the newest-first listing) and `recipient` (`--to`) stay: 2 µs per item for both.
+  * With an outbox of 200,000 older messages, analyzed (`RCSKIT_BENCH_JOURNAL_PG_SQL`: no
+    seq-scan plan before either), 64 + 64: 48.8 µs of the server per item before, 35.3 after.
+* What the server's time goes to now (`perf`, 64 + 64): inserting index entries ~35 %, the
+  foreign-key triggers ~15 % (a `SELECT ... FOR KEY SHARE` per outbox row for its campaign
+  and per history row for its message: without both constraints 33 -> 27 µs per item, not
+  done: every writer of those rows has just locked or inserted the row referred to, but the
+  constraints also guard every other writer), index look-ups ~18 %, `COMMIT` ~4 %. Text
+  keys compare with `strcoll` (`C.UTF-8` in PostgreSQL 15, ~10 %): `COLLATE "C"` on the key
+  columns would make that `memcmp`.
+* SQLite: a group's rows are read with one statement per kind (`IN` lists of keys), not one
+  statement from Python per row; `COMMIT` is ~30 % of the journal's py-spy samples (the
+  group's pages written to the WAL, a checkpoint every 1,000 pages). `journal_mode=WAL`,
+  `synchronous=NORMAL` on every connection (the writer's too): a committed group survives
+  the process being killed, not a power loss or an OS crash (the last commits before it may
+  be lost; the file is never corrupted).
+* SQLite wall time: at load 8-14 the writer's groups took up to twice the wall time of the
+  pooled path although the thread's CPU time for the statements was the same: one longer
+  burst of CPU (the transaction in one hop) is preempted by the other processes where short
+  bursts between sleeps are not. A write transaction alone (one insert) takes 72-120 µs on
+  the writer against 590-2,100 µs through the pool.
 """
 
 

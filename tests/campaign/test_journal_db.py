@@ -4,12 +4,14 @@ SQLAlchemy stores them, and a group costing the same few statements whatever its
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select, text
 
+from rcskit.campaign import journal_db
 from rcskit.campaign.journal_db import (
     BeginFresh,
     FinishWrite,
@@ -314,3 +316,160 @@ async def test_an_import_leaves_the_queue_table_with_statistics_on_postgresql(
             )
         ).scalar_one()
     assert tuples == 300
+
+
+class _Explaining:
+    """An asyncpg connection that runs each statement under ``EXPLAIN ANALYZE`` first, in a
+    savepoint it rolls back, keeping the plans, then for real."""
+
+    def __init__(self, pg: Any, plans: list[dict[str, Any]]) -> None:
+        self._pg = pg
+        self._plans = plans
+
+    async def _explain(self, sql: str, args: tuple[Any, ...]) -> None:
+        savepoint = self._pg.transaction()
+        await savepoint.start()
+        try:
+            found = await self._pg.fetchval("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, *args)
+            if isinstance(found, str):  # (the store's connections may decode JSON already)
+                found = json.loads(found)
+            self._plans.append(found[0]["Plan"])
+        finally:
+            await savepoint.rollback()
+
+    async def fetch(self, sql: str, *args: Any) -> Any:
+        await self._explain(sql, args)
+        return await self._pg.fetch(sql, *args)
+
+    async def execute(self, sql: str, *args: Any) -> Any:
+        await self._explain(sql, args)
+        return await self._pg.execute(sql, *args)
+
+
+def _nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    return [plan, *(n for child in plan.get("Plans", ()) for n in _nodes(child))]
+
+
+async def test_each_recipient_of_a_group_is_found_by_key_once_on_postgresql(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The group's statements find each recipient once, by its key: no join of every recipient
+    with every row of the group's arrays (64 x 64 rows per group, a third of the server's time
+    when the planner read the recipients first)."""
+    if store.dialect != "postgresql":
+        pytest.skip("the plans of PostgreSQL's statements")
+    sends, starts, fences = await _claimed(store, 3000)
+    first, later = starts[:64], starts[64:128]
+    await sends.journal("c1", "w1", "dotgo", starts=first, fences=fences)
+    plans: list[dict[str, Any]] = []
+    step = journal_db._pg_step
+
+    async def explaining(pg: Any, request: Any) -> Any:
+        return await step(_Explaining(pg, plans), request)
+
+    monkeypatch.setattr(journal_db, "_pg_step", explaining)
+    outcomes = [
+        SendOutcome(s.line_number, s.id, OutcomeKind.SENT, provider_message_id=f"p{s.id}")
+        for s in first
+    ]
+    begun = await sends.journal("c1", "w1", "dotgo", outcomes=outcomes, starts=later, fences=fences)
+    assert [b.decision for b in begun] == [SendDecision.SEND] * 64
+    assert len(plans) == 2  # ReadAndBegin, FinishWrite
+    for plan in plans:
+        nodes = _nodes(plan)
+        assert [n.get("Rows Removed by Join Filter", 0) for n in nodes] == [0] * len(nodes)
+        recipients = [
+            n
+            for n in nodes
+            if n.get("Relation Name") == "campaign_recipients" and "Scan" in n["Node Type"]
+        ]
+        assert recipients
+        for scan in recipients:
+            assert scan["Actual Rows"] * scan["Actual Loops"] == 64, scan
+        arrays = [n for n in nodes if n["Node Type"] == "Function Scan"]
+        assert [n["Actual Loops"] for n in arrays] == [1] * len(arrays)
+        # the outbox too, by key, although its statistics (none) say it is nearly empty
+        assert [n.get("Relation Name") for n in nodes if n["Node Type"] == "Seq Scan"] == []
+
+
+async def test_the_journal_plans_without_sequential_scans_in_its_transaction_only(
+    store: Store, clock: FakeClock
+) -> None:
+    """``enable_seqscan`` is off in the journal's transaction (so that a plan kept from a
+    nearly empty outbox still finds rows by key), and as it was after it, on the same
+    connection (the pool's other queries plan as they would)."""
+    if store.dialect != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    _, starts, fences = await _claimed(store, 4)
+    seen: list[str] = []
+    step = journal_db._pg_step
+
+    async def watching(pg: Any, request: Any) -> Any:
+        seen.append(await pg.fetchval("SHOW enable_seqscan"))
+        return await step(pg, request)
+
+    group = JournalGroup("c1", "w1", "dotgo", starts=starts, fences=fences)
+    async with store.engine.connect() as conn:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(journal_db, "_pg_step", watching)
+            begun = await journal_db.write_journal(conn, group, clock.now)
+        assert [b.decision for b in begun] == [SendDecision.SEND] * 4
+        assert seen == ["off"]
+        assert (await conn.execute(text("SHOW enable_seqscan"))).scalar_one() == "on"
+
+
+async def test_a_group_larger_than_one_list_of_keys(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite reads a group's rows by lists of keys (at most 512, padded to a power of two):
+    a group of 300 in lists of 64 (the last padded) gives the decisions the rows call for."""
+    monkeypatch.setattr(journal_db, "_SQLITE_IN_MAX", 64)
+    sends, starts, fences = await _claimed(store, 300)
+    stale = dict(fences)
+    stale[starts[5].line_number] -= 1  # claimed again since: this worker's send is lost
+    begun = await sends.journal("c1", "w1", "dotgo", starts=starts, fences=stale)
+    assert [b.decision for b in begun] == [
+        SendDecision.LOST if n == 5 else SendDecision.SEND for n in range(300)
+    ]
+    assert await store.messages.get_message(starts[5].id) is None
+    # a status that came before its message's provider id, in the second list
+    assert not await store.messages.apply_status("dotgo", "p299", "delivered")
+    outcomes = [
+        SendOutcome(s.line_number, s.id, OutcomeKind.SENT, provider_message_id=f"p{n}")
+        for n, s in enumerate(starts)
+        if n != 5
+    ]
+    assert await sends.journal("c1", "w1", "dotgo", outcomes=outcomes, fences=stale) == []
+    assert await store.messages.count_messages("c1") == {
+        MessageState.SENT: 298,
+        MessageState.DELIVERED: 1,
+    }
+    history = await store.messages.get_history(starts[299].id)
+    assert [h.status for h in history] == ["attempt", "sent", "delivered"]
+    # begun again (claimed by another worker): every message exists, found in the lists
+    claimed = await store.campaigns.claim_batch(
+        "c1", "w2", 300, 60, statuses=[RecipientStatus.SENT]
+    )
+    assert len(claimed) == 299
+    by_line = {s.line_number: s for s in starts}
+    again = await sends.journal(
+        "c1",
+        "w2",
+        "dotgo",
+        starts=[by_line[r.line_number] for r in claimed],
+        fences={r.line_number: r.fence for r in claimed},
+    )
+    assert SendDecision.SEND not in {b.decision for b in again}
+    assert sum((await store.messages.count_messages("c1")).values()) == 299
+
+
+def test_keys_go_in_lists_of_a_few_sizes() -> None:
+    """Padded to a power of two with their last key: a few statements for every group size."""
+    assert [(marks.count("?"), keys) for marks, keys in journal_db._in_lists([1, 2, 3])] == [
+        (4, [1, 2, 3, 3])
+    ]
+    lists = list(journal_db._in_lists(list(range(1100))))
+    assert [len(keys) for _, keys in lists] == [512, 512, 128]
+    assert [marks.count("?") for marks, _ in lists] == [512, 512, 128]
+    assert sorted({k for _, keys in lists for k in keys}) == list(range(1100))
+    assert list(journal_db._in_lists([])) == []

@@ -13,13 +13,16 @@ campaign worker, so it bypasses SQLAlchemy Core:
   their results. It does no I/O itself;
 * **PostgreSQL** (:func:`_pg_step`): each step is one statement over arrays
   (``unnest($1::text[], ...)``), prepared once per connection by asyncpg. The usual group
-  (outcomes and new attempts on different recipients) is ``BEGIN``, two statements
-  (:class:`ReadAndBegin`: the outcomes' rows read and locked, the new attempts recorded;
-  :class:`FinishWrite`: the outcomes' history, messages and releases), ``COMMIT``: four
-  round trips whatever its size. Recipient rows a group releases are locked in line order
-  first, as every multi-row write of them does (no deadlocks). The statements find rows by
-  key; :meth:`~rcskit.campaign.sends.CampaignSends.analyze_queue` keeps the planner's
-  statistics of a freshly imported queue true so that they stay key lookups;
+  (outcomes and new attempts on different recipients) is ``BEGIN``, ``SET LOCAL``
+  (:data:`_PG_KEYS_ONLY`), two statements (:class:`ReadAndBegin`: the outcomes' rows read
+  and locked, the new attempts recorded; :class:`FinishWrite`: the outcomes' history,
+  messages and releases), ``COMMIT``: five round trips whatever its size. Recipient rows a
+  group releases are locked in line order first, as every multi-row write of them does (no
+  deadlocks). The statements find rows by key, without sequential scans whatever the
+  statistics say (:data:`_PG_KEYS_ONLY`), and join no table with the group's arrays (a
+  recipient takes its values at its line's position in them);
+  :meth:`~rcskit.campaign.sends.CampaignSends.analyze_queue` keeps the planner's statistics
+  of a freshly imported queue true;
 * **SQLite** (:func:`_sqlite_step`): the whole transaction (``BEGIN IMMEDIATE``, the
   generator's steps, ``COMMIT``) runs in one hop to the thread of the store's
   :class:`~rcskit.store.engine.SqliteWriter`, on a connection of its own (no pool, no
@@ -573,6 +576,7 @@ async def write_journal(
 
     async def in_transaction() -> list[SendBegun]:
         async with driver.transaction():
+            await driver.execute(_PG_KEYS_ONLY)
             return await _drive_pg(driver, steps)
 
     return await pg_errors_as_sqlalchemy("journal", conn, driver, in_transaction())
@@ -613,6 +617,15 @@ def _transposed(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
 
 
 # ------------------------------------------------------------------ PostgreSQL (asyncpg)
+
+_PG_KEYS_ONLY = "SET LOCAL enable_seqscan = off"
+"""The journal's statements find every row by key (the arrays' rows in an index): they are
+planned without sequential scans. asyncpg prepares each once per connection and PostgreSQL
+keeps a generic plan after a few runs; made while the outbox was nearly empty (a new
+database), that plan read the whole outbox in each group (and hashed it) until autovacuum
+analyzed the table: 0.2-0.8 ms of the server per statement at 2,000-10,000 messages, most of
+the server's time in groups of 8. ``SET LOCAL`` ends with the transaction: the connection's
+other queries plan as they would."""
 
 _PG_HISTORY = """
 INSERT INTO message_history (message_id, provider, provider_message_id, recipient, status,
@@ -674,13 +687,20 @@ WITH history AS (
     WHERE o.id = u.id
 )
 UPDATE campaign_recipients r
-SET status = v.status, error = v.error, due_at = v.due, claim_owner = NULL,
-    lease_expires_at = NULL, updated_at = $20
-FROM unnest($23::integer[], $24::text[], $25::text[], $26::timestamptz[], $27::bigint[])
-    AS v(line, status, error, due, fence)
-WHERE r.campaign_id = $21 AND r.line_number = ANY($23::integer[]) AND r.line_number = v.line
-    AND r.claim_owner = $22 AND (NOT $28 OR r.fence = v.fence)
+SET status = ($24::text[])[array_position($23::integer[], r.line_number)],
+    error = ($25::text[])[array_position($23::integer[], r.line_number)],
+    due_at = ($26::timestamptz[])[array_position($23::integer[], r.line_number)],
+    claim_owner = NULL, lease_expires_at = NULL, updated_at = $20
+WHERE r.campaign_id = $21 AND r.line_number = ANY($23::integer[]) AND r.claim_owner = $22
+    AND (NOT $28 OR r.fence = ($27::bigint[])[array_position($23::integer[], r.line_number)])
 """
+# (Each recipient is found by its key (``line_number = ANY``) and takes its values from the
+# arrays at its line's position: no join with the arrays' rows. Joined with them (``FROM
+# unnest(...)``), the planner read the recipients first, expected one, and joined each with
+# every row of the arrays, unnested again per recipient and copied whole for the update's
+# recheck: 64 x 64 rows per group, a third of the statement's time; without the ``ANY``, on
+# statistics taken before the claims, it read the whole campaign. The release's lines are
+# distinct, see FinishWrite.)
 
 _PG_RELEASE = """
 UPDATE campaign_recipients
@@ -695,11 +715,11 @@ WITH v AS (
         AS v(line, fence, id, recipient, content)
 ), held AS MATERIALIZED (
     SELECT r.line_number FROM campaign_recipients r
-    JOIN v ON r.line_number = v.line
     WHERE r.campaign_id = $1 AND r.line_number = ANY($3::integer[])
-        AND r.claim_owner = $2 AND r.lease_expires_at > $8 AND (NOT $10 OR r.fence = v.fence)
+        AND r.claim_owner = $2 AND r.lease_expires_at > $8
+        AND (NOT $10 OR r.fence = ($4::bigint[])[array_position($3::integer[], r.line_number)])
     ORDER BY r.line_number
-    FOR UPDATE OF r
+    FOR UPDATE
 ), fresh AS (
     INSERT INTO outbound_messages (id, provider, recipient, content, campaign_id, attempts,
         state, created_at, updated_at)
@@ -722,7 +742,8 @@ out until the transaction ends, as an update would, without writing a new versio
 (an update of a recipient is not HOT on a freshly imported table, whose pages are full: one
 new entry in each of its indexes, one dead row; measured at about 25 µs of the server's CPU
 per row on a 200,000-recipient campaign). The recipient is written once per send, when the
-send ends and releases it."""
+send ends and releases it. They are found by key, each with its fence at its line's position
+in the arrays (no join with the arrays' rows: see :data:`_PG_FINISH_WRITE`'s release)."""
 
 _PG_BEGIN_FRESH = (
     _PG_BEGIN_CTES
@@ -898,10 +919,12 @@ _SQLITE_HISTORY = (
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _SQLITE_READ_OUTBOX = (
-    "SELECT o.provider, o.recipient, o.state, o.provider_message_id, o.last_error_code, "
-    "o.last_error_reason, ? IS NOT NULL AND EXISTS (SELECT 1 FROM message_history h "
-    "WHERE h.message_id IS NULL AND h.provider = ? AND h.provider_message_id = ?) "
-    "FROM outbound_messages o WHERE o.id = ?"
+    "SELECT id, provider, recipient, state, provider_message_id, last_error_code, "
+    "last_error_reason FROM outbound_messages WHERE id IN ({})"
+)
+_SQLITE_WAITING_PIDS = (
+    "SELECT DISTINCT provider_message_id FROM message_history WHERE message_id IS NULL "
+    "AND provider = ? AND provider_message_id IN ({})"
 )
 _SQLITE_UPDATE_OUTBOX = (
     "UPDATE outbound_messages SET state = ?, provider_message_id = ?, last_error_code = ?, "
@@ -913,15 +936,37 @@ _SQLITE_RELEASE = (
     "AND claim_owner = ? AND (NOT ? OR fence = ?)"
 )
 _SQLITE_HELD = (
-    "SELECT line_number FROM campaign_recipients WHERE campaign_id = ? AND line_number = ? "
-    "AND claim_owner = ? AND lease_expires_at > ? AND (NOT ? OR fence = ?)"
+    "SELECT line_number, fence FROM campaign_recipients WHERE campaign_id = ? "
+    "AND claim_owner = ? AND lease_expires_at > ? AND line_number IN ({})"
 )
 # (no row lock on SQLite: the transaction holds the database's write lock)
+_SQLITE_EXISTING = "SELECT id FROM outbound_messages WHERE id IN ({})"
 _SQLITE_FRESH = (
     "INSERT INTO outbound_messages (id, provider, recipient, content, campaign_id, attempts, "
-    "state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, 'pending', ?, ?) "
-    "ON CONFLICT (id) DO NOTHING RETURNING id"
+    "state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, 'pending', ?, ?)"
 )
+# (Rows are read a group at a time, ``IN`` a list of keys, not one statement per row: each
+# statement run from Python costs more than SQLite's own work for a row found by key, and holds
+# the GIL the event loop's thread needs. The lists are padded to a power of two, repeating a
+# key, so that a few statements are prepared and kept in sqlite3's cache whatever the groups'
+# sizes.)
+
+_SQLITE_IN_MAX = 512
+"""Keys per ``IN`` list at most (SQLite allowed 999 parameters per statement before 3.32)."""
+
+_SQLITE_MARKS = {1 << n: ", ".join("?" * (1 << n)) for n in range(10)}
+
+
+def _in_lists(keys: Sequence[Any]) -> Generator[tuple[str, list[Any]], None, None]:
+    """``keys`` as ``IN`` lists of at most :data:`_SQLITE_IN_MAX`: ``(placeholders, keys)``,
+    each list padded to a power of two with its last key (a repeated key finds nothing more)."""
+    for start in range(0, len(keys), _SQLITE_IN_MAX):
+        chunk = list(keys[start : start + _SQLITE_IN_MAX])
+        size = 1 << (len(chunk) - 1).bit_length()
+        chunk.extend([chunk[-1]] * (size - len(chunk)))
+        yield _SQLITE_MARKS[size], chunk
+
+
 _SQLITE_LOAD_EXISTING = (
     "SELECT o.recipient, o.campaign_id, o.state, o.attempts, (SELECT h.status FROM "
     "message_history h WHERE h.message_id = o.id AND h.source = 'send' AND h.status IN "
@@ -942,12 +987,19 @@ def _sqlite_step(db: sqlite3.Connection, step: Step) -> Any:
     match step:
         case ReadOutbox(ids, pids, provider, _campaign, _worker, _lines):
             # (no row locks on SQLite: the transaction holds the database's write lock)
-            found: dict[str, tuple[Any, ...]] = {}
-            for id, pid in zip(ids, pids, strict=True):
-                row = db.execute(_SQLITE_READ_OUTBOX, (pid, provider, pid, id)).fetchone()
-                if row is not None:
-                    found[id] = (*row[:6], bool(row[6]))
-            return found
+            stored: dict[str, tuple[Any, ...]] = {}
+            for marks, keys in _in_lists(ids):
+                for id, *row in db.execute(_SQLITE_READ_OUTBOX.format(marks), keys):
+                    stored[id] = tuple(row)
+            waiting: set[str] = set()
+            for marks, keys in _in_lists([pid for pid in pids if pid is not None]):
+                found = db.execute(_SQLITE_WAITING_PIDS.format(marks), (provider, *keys))
+                waiting.update(pid for (pid,) in found)
+            return {
+                id: (*stored[id], pid in waiting)
+                for id, pid in zip(ids, pids, strict=True)
+                if id in stored
+            }
         case InsertHistory(rows):
             db.executemany(_SQLITE_HISTORY, _sqlite_history(rows))
             return None
@@ -971,25 +1023,31 @@ def _sqlite_step(db: sqlite3.Connection, step: Step) -> Any:
             return None
         case BeginFresh(campaign_id, worker_id, provider, rows, fenced, now, h):
             at = _t(now)
+            fences = {line: fence for line, fence, *_ in rows}
             held: set[int] = set()
-            for line, fence, *_ in rows:
-                if db.execute(
-                    _SQLITE_HELD, (campaign_id, line, worker_id, at, fenced, fence)
-                ).fetchone():
-                    held.add(line)
+            for marks, keys in _in_lists(list(fences)):
+                for line, fence in db.execute(
+                    _SQLITE_HELD.format(marks), (campaign_id, worker_id, at, *keys)
+                ):
+                    if not fenced or fence == fences[line]:
+                        held.add(line)
+            mine = [r for r in rows if r[0] in held]
+            known: set[str] = set()
+            for marks, keys in _in_lists([r[2] for r in mine]):
+                known.update(id for (id,) in db.execute(_SQLITE_EXISTING.format(marks), keys))
             new: set[str] = set()
+            fresh: list[tuple[Any, ...]] = []
             attempts: list[tuple[Any, ...]] = []
-            for line, _fence, id, recipient, content in rows:
-                if line not in held:
+            for _line, _fence, id, recipient, content in mine:
+                if id in known or id in new:
                     continue
-                if db.execute(
-                    _SQLITE_FRESH, (id, provider, recipient, content, campaign_id, at, at)
-                ).fetchone():
-                    new.add(id)
-                    attempts.append(
-                        (id, provider, None, recipient, h["status"], None, h["to_state"],
-                         True, h["source"], h["reason"], None, at, at)
-                    )  # fmt: skip
+                new.add(id)
+                fresh.append((id, provider, recipient, content, campaign_id, at, at))
+                attempts.append(
+                    (id, provider, None, recipient, h["status"], None, h["to_state"], True,
+                     h["source"], h["reason"], None, at, at)
+                )  # fmt: skip
+            db.executemany(_SQLITE_FRESH, fresh)
             db.executemany(_SQLITE_HISTORY, attempts)
             return held, new
         case ReadAndBegin(read, begin):

@@ -78,6 +78,11 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+def _where(condition: str) -> dict[str, Any]:
+    """A partial index's condition, on both databases."""
+    return {"postgresql_where": text(condition), "sqlite_where": text(condition)}
+
+
 def _serial() -> Any:
     """An auto-incrementing integer key (INTEGER on SQLite so that it aliases the rowid)."""
     return BigInteger().with_variant(Integer(), "sqlite")
@@ -137,13 +142,23 @@ outbound_messages = Table(
     Column("due_at", UtcDateTime, nullable=True),
     Column("claim_owner", String(128), nullable=True),
     Column("lease_expires_at", UtcDateTime, nullable=True),
-    Index(None, "state"),
     Index(None, "campaign_id", "state"),
-    Index(None, "campaign_id", "recipient"),
-    Index(None, "provider", "provider_message_id"),
+    Index(None, "provider", "provider_message_id", **_where("provider_message_id IS NOT NULL")),
     Index(None, "recipient"),
     Index(None, "created_at"),
+    Index(
+        "ix_outbound_messages_pending_created_at_id",
+        "created_at",
+        "id",
+        **_where("state = 'pending'"),
+    ),
 )
+"""Each index costs an entry when a message is recorded and another at its outcome (never a
+HOT update: it sets the provider's message id), so only those a query needs at scale are
+kept (migration 0004 says which query needs which): the campaign's messages by state; the
+provider's message ids, where there is one (from the outcome on); a number's messages; the
+newest first; the ``pending`` messages oldest first (a relay's claim), which an ended message
+leaves."""
 
 message_history = Table(
     "message_history",
@@ -163,8 +178,10 @@ message_history = Table(
     Column("at", UtcDateTime, nullable=False),
     Column("recorded_at", UtcDateTime, nullable=False),
     Index(None, "message_id", "id"),
-    Index(None, "provider", "provider_message_id"),
+    Index(None, "provider", "provider_message_id", **_where("message_id IS NULL")),
 )
+"""Indexed by message, and by provider id only for the statuses that wait for their message
+(``message_id IS NULL``: the only rows looked up by provider id)."""
 
 inbound_messages = Table(
     "inbound_messages",
