@@ -61,3 +61,45 @@ def test_the_limiters_follow_the_provider() -> None:
 def test_default_concurrency_is_about_a_second_of_sends() -> None:
     tps = (1, 50, 100.5, 500, 1e6)
     assert [default_concurrency(t) for t in tps] == [32, 50, 101, 500, 512]
+
+
+def test_zones_without_parsing_are_those_of_the_parsed_number() -> None:
+    """Numbers of a country whose numbers all share their zones get them without being
+    parsed: the same zones as parsing gives, for every country code, short and long numbers,
+    national prefixes and all."""
+    import random
+
+    import phonenumbers
+
+    from rcskit.campaign.pacing import _country_wide, _parsed_zones
+
+    rng = random.Random(7)
+    fast = 0
+    for code in sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE):
+        cc = str(code)
+        for total in range(5, 16):
+            rest = total - len(cc)
+            if rest < 1:
+                continue
+            samples = {"0" * rest, "1" + "0" * (rest - 1), "9" * rest}
+            samples |= {"".join(rng.choice("0123456789") for _ in range(rest)) for _ in range(4)}
+            example = phonenumbers.example_number_for_non_geo_entity(code) or next(
+                (
+                    phonenumbers.example_number(r)
+                    for r in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[code]
+                    if phonenumbers.example_number(r) is not None
+                ),
+                None,
+            )
+            if example is not None:
+                samples.add(str(example.national_number)[:rest].ljust(rest, "5"))
+            for national in samples:
+                number = f"+{cc}{national}"
+                same = _country_wide(number)
+                if same is not None:
+                    fast += 1
+                    assert same == _parsed_zones(number), number
+                    assert zones_of(number) == same
+    assert fast > 10_000, "most country codes take the short way"
+    assert _country_wide("+12125551234") is None, "the US has several zones: parsed"
+    assert [z.key for z in zones_of("+33612345678")] == ["Europe/Paris"]

@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from phonenumbers import timezone as phone_zones
+from phonenumbers.tzdata import TIMEZONE_DATA
 
 from ..providers import registry
 from ..ratelimit import DotgoWindowLimiter, RateLimiter, TokenBucket
@@ -144,7 +145,20 @@ def _country_zones(region: str) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=65536)
 def zones_of(msisdn: str) -> tuple[ZoneInfo, ...]:
     """The time zones of an E.164 number (see the module docstring); empty when even its
-    country is unknown (then quiet hours cannot apply, and do not)."""
+    country is unknown (then quiet hours cannot apply, and do not).
+
+    A number of a country whose every number has the same zones (France, India: 194 of 215
+    country codes) gets them without being parsed: a campaign's numbers are each new, and
+    parsing one took 25 µs of every send under quiet hours."""
+    if _E164_DIGITS.fullmatch(msisdn):
+        same = _country_wide(msisdn)
+        if same is not None:
+            return same
+    return _parsed_zones(msisdn)
+
+
+def _parsed_zones(msisdn: str) -> tuple[ZoneInfo, ...]:
+    """:func:`zones_of`, from the number parsed."""
     try:
         parsed = phonenumbers.parse(msisdn, None)
     except phonenumbers.NumberParseException:
@@ -153,6 +167,42 @@ def zones_of(msisdn: str) -> tuple[ZoneInfo, ...]:
     if not names:
         region = phonenumbers.region_code_for_country_code(parsed.country_code or 0)
         names = _country_zones(region) if region and region != "ZZ" else ()
+    return tuple(z for z in (_zone(n) for n in names) if z is not None)
+
+
+_E164_DIGITS = re.compile(r"\+[1-9][0-9]{4,14}")
+"""A number in E.164 form of 5 digits or more: with a known country code (1 to 3 digits), one
+phonenumbers parses (into that code and a national number of 2 digits or more)."""
+
+
+def _country_wide(msisdn: str) -> tuple[ZoneInfo, ...] | None:
+    """:func:`zones_of` of a number in E.164 form when its country calling code gives every
+    number the same zones, else ``None``."""
+    digits = msisdn[1:]
+    for length in (1, 2, 3):  # country calling codes are prefix-free
+        code = digits[:length]
+        if int(code) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            return _same_zones(code)
+    return None
+
+
+@functools.lru_cache(maxsize=512)
+def _same_zones(code: str) -> tuple[ZoneInfo, ...] | None:
+    """The zones :func:`zones_of` gives every number of country calling code ``code``, or
+    ``None`` when they can differ: whatever the number's type, the zones phonenumbers can
+    name for it are those of a prefix of the number (a prefix of ``code``, or ``code`` and
+    more digits), and with none (``Etc/Unknown`` only) those of the country's example
+    number; when all of these are the same, so is the answer."""
+    region = phonenumbers.region_code_for_country_code(int(code))
+    fallback = _country_zones(region) if region and region != "ZZ" else ()
+    answers = {fallback}  # a number of no known type
+    for prefix, names in TIMEZONE_DATA.items():
+        if prefix.startswith(code) or code.startswith(prefix):
+            known = tuple(z for z in names if z != "Etc/Unknown")
+            answers.add(known or fallback)
+    if len(answers) != 1:
+        return None
+    (names,) = answers
     return tuple(z for z in (_zone(n) for n in names) if z is not None)
 
 
