@@ -384,12 +384,7 @@ class CapabilityCache:
         """Store a bulk answer: every number of ``checked`` is RCS when it is in ``reachable``,
         not RCS otherwise (bulk checks list only the reachable numbers). A reachable number
         that was not asked for is refused (the answer does not match the request)."""
-        asked = list(dict.fromkeys(checked))
-        yes = set(reachable)
-        extra = yes.difference(asked)
-        if extra:
-            raise InvalidRecord("reachable", sorted(extra)[:3], "numbers that were not checked")
-        when = _aware("at", at or self._clock())
+        asked, yes, when = self._bulk_answer(checked, reachable, at)
         results = [
             CapabilityResult(self.provider, number, rcs=number in yes, checked_at=when)
             for number in asked
@@ -403,10 +398,17 @@ class CapabilityCache:
         """:meth:`record_bulk` without a :class:`CapabilityResult` built per number (a
         campaign's checks store thousands at a time): the same rows, the same refusal of a
         reachable number that was not asked for; returns how many rows were written."""
+        asked, yes, when = self._bulk_answer(checked, reachable, at)
+        return await self.store.capabilities.save_bulk_answers(self.provider, asked, yes, when)
+
+    def _bulk_answer(
+        self, checked: Iterable[str], reachable: Iterable[str], at: datetime | None
+    ) -> tuple[list[str], set[str], datetime]:
+        """A bulk answer's numbers asked (each once, in order), those reachable, and its time;
+        a reachable number that was not asked for is refused."""
         asked = list(dict.fromkeys(checked))
         yes = set(reachable)
         extra = yes.difference(asked)
         if extra:
             raise InvalidRecord("reachable", sorted(extra)[:3], "numbers that were not checked")
-        when = _aware("at", at or self._clock())
-        return await self.store.capabilities.save_bulk_answers(self.provider, asked, yes, when)
+        return asked, yes, _aware("at", at or self._clock())

@@ -70,10 +70,10 @@ import socket
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import cast
+from typing import TypeVar, cast
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -110,6 +110,9 @@ from .settings import CampaignSettings
 __all__ = ["Progress", "RunOptions", "RunSummary", "Runner", "worker_name"]
 
 log = logging.getLogger("rcskit.campaign")
+
+_Claimed = TypeVar("_Claimed", Recipient, ClaimedNumber)
+"""What a claim returns: whole recipients (the send stage) or their numbers alone (checks)."""
 
 Release = tuple[int, RecipientStatus, str | None, datetime | None]
 
@@ -796,27 +799,28 @@ class Runner:
                 self._renewed_at = started
 
     async def _claim(self, status: RecipientStatus, n: int) -> list[Recipient]:
-        attributes = {"rcs.campaign_id": self.campaign.id, "rcs.stage": status.value}
-        with obs.operation_span("rcskit.campaign.batch", attributes) as span:
-            batch = await self.store.campaigns.claim_batch(
+        return await self._claiming(
+            status.value,
+            self.store.campaigns.claim_batch(
                 self.campaign.id, self.worker, n, self.options.lease_s, statuses=[status]
-            )
-            if span is not None:
-                span.set_attribute("rcs.claimed", len(batch))
-        now = time.monotonic()
-        for r in batch:
-            self._held[r.line_number] = r.fence
-            self._claimed_at[r.line_number] = now
-        return batch
+            ),
+        )
 
     async def _claim_numbers(self, n: int) -> list[ClaimedNumber]:
         """:meth:`_claim` of queued recipients for the capability stage, which needs their
         numbers alone (:meth:`~rcskit.store.CampaignRepository.claim_numbers`)."""
-        attributes = {"rcs.campaign_id": self.campaign.id, "rcs.stage": "queued"}
-        with obs.operation_span("rcskit.campaign.batch", attributes) as span:
-            batch = await self.store.campaigns.claim_numbers(
+        return await self._claiming(
+            RecipientStatus.QUEUED.value,
+            self.store.campaigns.claim_numbers(
                 self.campaign.id, self.worker, n, self.options.lease_s
-            )
+            ),
+        )
+
+    async def _claiming(self, stage: str, claim: Awaitable[list[_Claimed]]) -> list[_Claimed]:
+        """Await ``claim`` (in a span of the stage's batch) and hold what it claimed."""
+        attributes = {"rcs.campaign_id": self.campaign.id, "rcs.stage": stage}
+        with obs.operation_span("rcskit.campaign.batch", attributes) as span:
+            batch = await claim
             if span is not None:
                 span.set_attribute("rcs.claimed", len(batch))
         now = time.monotonic()
