@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from rcskit.campaign import CsvFallbackSender, Runner
+from rcskit.campaign import runner as runner_module
 from rcskit.campaign.gauges import publish_campaign_gauges
+from rcskit.campaign.pacing import send_limiter
 from rcskit.observability import catalogue
+from rcskit.store import Store
 from rcskit.transport import HttpRequest, HttpResponse, Transport
 from tests.campaign.test_runner import _log, _setup
 
@@ -44,6 +51,48 @@ async def test_gauges_show_the_backlog_and_its_oldest_recipient(tmp_path: Path) 
         await publish_campaign_gauges(s.store, cid, later)
         assert catalogue.CAMPAIGN_RECIPIENTS.value(cid, "queued") == 0
         assert catalogue.CAMPAIGN_OLDEST_PENDING.value(cid) is None  # nothing left waiting
+
+
+def test_gauges_wait_longer_after_a_slow_reading() -> None:
+    assert runner_module.gauges_delay(0.0) == runner_module.REAP_S
+    assert runner_module.gauges_delay(0.01) == runner_module.REAP_S
+    # a reading of 1 s is followed by 1 / GAUGES_SHARE s without one
+    assert runner_module.gauges_delay(1.0) == pytest.approx(1.0 / runner_module.GAUGES_SHARE)
+    assert runner_module.gauges_delay(1.0) > runner_module.REAP_S
+
+
+async def test_a_worker_reads_slow_gauges_less_often(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two runs of about 1.5 s (30 recipients at 20 TPS), the gauges due every 0.1 s: read at
+    nearly every watch when reading them is quick, once when a reading takes 0.25 s (then
+    the next is due 5 s later, after the run)."""
+    monkeypatch.setattr(runner_module, "REAP_S", 0.1)
+    readings: dict[str, int] = {}
+
+    async def run(name: str, slow_s: float) -> None:
+        async def published(store: Store, campaign_id: str, now: datetime) -> None:
+            readings[name] = readings.get(name, 0) + 1
+            await asyncio.sleep(slow_s)
+            await publish_campaign_gauges(store, campaign_id, now)
+
+        monkeypatch.setattr(runner_module, "publish_campaign_gauges", published)
+        folder = tmp_path / name
+        folder.mkdir()
+        async with _setup(folder, 30) as s:
+            runner = Runner(
+                s.store,
+                s.campaign,
+                s.client,
+                CsvFallbackSender(s.fallback),
+                limiter=send_limiter("dotgo_google", 20),
+            )
+            assert (await runner.run()).finished
+
+    await run("quick", 0.0)
+    await run("slow", 0.25)
+    assert readings["quick"] >= 3
+    assert readings["slow"] == 1
 
 
 class FirstAnswerLost:

@@ -155,6 +155,19 @@ BEAT_S = 1.0
 REAP_S = 5.0
 """Seconds between two runs of the reaper by one worker."""
 
+GAUGES_SHARE = 0.05
+"""The most of its time a worker spends reading the campaign's gauges (a grouped count of every
+recipient: about 170 ms at 300,000 on PostgreSQL): they are read every :data:`REAP_S`, or less
+often when reading them took longer than this share of that (see :func:`gauges_delay`)."""
+
+
+def gauges_delay(took_s: float) -> float:
+    """Seconds until the campaign's gauges are read again, after a reading that took
+    ``took_s``: :data:`REAP_S`, or longer so that reading them takes at most
+    :data:`GAUGES_SHARE` of the time (a large campaign's counts are read less often)."""
+    return max(REAP_S, took_s / GAUGES_SHARE)
+
+
 BLOCKED_S = 1.0
 """Seconds a shared limiter may stay unreachable before a worker releases the recipients it
 holds for sending (at least a third of the lease: a renewal's worth)."""
@@ -631,8 +644,10 @@ class Runner:
 
     async def _watch(self) -> None:
         """Every :data:`WATCH_S`: read the campaign's status (a pause or cancel by any process
-        reaches this worker within a second); beat; now and then reap dead workers' leases."""
-        beat = reap = 0.0
+        reaches this worker within a second); beat; now and then reap dead workers' leases and
+        publish the campaign's gauges (:func:`gauges_delay`)."""
+        beat = reap = gauges = 0.0
+        gauges_every = REAP_S
         while True:
             with contextlib.suppress(RcsError, SQLAlchemyError):
                 current = await self.store.campaigns.get_campaign(self.campaign.id)
@@ -652,7 +667,10 @@ class Runner:
                     reap = now
                     _gone, expired = await self.store.workers.reap()
                     obs.observe_lease_expiries(expired)
+                if now - gauges >= gauges_every:
+                    gauges = now
                     await publish_campaign_gauges(self.store, self.campaign.id, self._clock())
+                    gauges_every = gauges_delay(time.monotonic() - now)
             await asyncio.sleep(WATCH_S)
 
     async def _halted(self, started: float) -> RunSummary:
