@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import Callable
+import ssl
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from aiohttp import web
 
 from rcskit.transport import FakeTransport, HttpRequest, HttpResponse
 
@@ -16,6 +19,23 @@ BOT = "OsOsQ0GwNvUdLTV9Bd"
 ROOT = "https://api.dotgo.com/rcs"
 AUTH_URL = "https://auth.dotgo.com/auth/oauth/token"
 CANARY = "canary-SECRET-7f3a9c"
+
+
+@contextlib.asynccontextmanager
+async def local_server(
+    app: web.Application, *, ssl_context: ssl.SSLContext | None = None
+) -> AsyncIterator[str]:
+    """Serve ``app`` on a free port of 127.0.0.1 for the block (over TLS with
+    ``ssl_context``): its base URL."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context)
+        await site.start()
+        scheme = "http" if ssl_context is None else "https"
+        yield f"{scheme}://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
 
 
 class FakeClock:

@@ -27,6 +27,8 @@ from rcskit.transport import (
     MultipartField,
 )
 
+from .conftest import local_server
+
 Seen = list[dict[str, object]]
 
 
@@ -91,13 +93,8 @@ async def server() -> AsyncIterator[tuple[str, Seen]]:
     app.router.add_get("/closing", closing)
     app.router.add_get("/inflight", inflight_view)
     app.router.add_route("*", "/{tail:.*}", echo)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    yield f"http://127.0.0.1:{port}", seen
-    await runner.cleanup()
+    async with local_server(app) as base:
+        yield base, seen
 
 
 RawHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -436,19 +433,14 @@ def test_on_uvloop_as_campaign_workers_run() -> None:
 
         app = web.Application()
         app.router.add_post("/x", echo)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        base = f"http://127.0.0.1:{runner.addresses[0][1]}"
         transport = Http1Transport()
-        try:
-            for i in range(3):
-                resp = await transport.send(HttpRequest("POST", f"{base}/x", json={"i": i}), 5)
-                assert (resp.status, resp.json()) == (202, {"i": i})
-        finally:
-            await transport.close()
-            await runner.cleanup()
+        async with local_server(app) as base:
+            try:
+                for i in range(3):
+                    resp = await transport.send(HttpRequest("POST", f"{base}/x", json={"i": i}), 5)
+                    assert (resp.status, resp.json()) == (202, {"i": i})
+            finally:
+                await transport.close()
         return peers
 
     peers = uvloop.run(scenario())
@@ -509,24 +501,19 @@ async def test_https_with_a_trusted_certificate_and_an_untrusted_one(tmp_path: P
 
     app = web.Application()
     app.router.add_post("/x", echo)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ctx)
-    await site.start()
-    base = f"https://127.0.0.1:{runner.addresses[0][1]}"
     trusting = Http1Transport(ssl_context=ssl.create_default_context(cafile=str(cert)))
     default = Http1Transport()  # the system's CAs: this certificate is not among them
-    try:
-        for i in range(2):
-            resp = await trusting.send(HttpRequest("POST", f"{base}/x", json={"i": i}), 5)
-            assert resp.json() == {"secure": True, "got": {"i": i}}
-        assert len(set(peers)) == 1  # kept alive over TLS too
-        with pytest.raises(ConnectError, match="cannot connect"):
-            await default.send(HttpRequest("POST", f"{base}/x", json={}), 5)
-    finally:
-        await trusting.close()
-        await default.close()
-        await runner.cleanup()
+    async with local_server(app, ssl_context=server_ctx) as base:
+        try:
+            for i in range(2):
+                resp = await trusting.send(HttpRequest("POST", f"{base}/x", json={"i": i}), 5)
+                assert resp.json() == {"secure": True, "got": {"i": i}}
+            assert len(set(peers)) == 1  # kept alive over TLS too
+            with pytest.raises(ConnectError, match="cannot connect"):
+                await default.send(HttpRequest("POST", f"{base}/x", json={}), 5)
+        finally:
+            await trusting.close()
+            await default.close()
     assert len(peers) == 2  # the untrusted attempt never reached the handler
 
 

@@ -15,7 +15,7 @@ from rcskit.client import DotgoConfig, RcsClient
 from rcskit.ratelimit import DotgoWindowLimiter, RateLimiter, TokenBucket
 from rcskit.transport import AiohttpTransport, HttpRequest, HttpResponse
 
-from .conftest import FakeClock
+from .conftest import FakeClock, local_server
 
 
 def most_in_window(times: list[float], span: float) -> int:
@@ -134,20 +134,13 @@ async def paced_run(limiter: DotgoWindowLimiter, n: int) -> tuple[list[float], l
     app = web.Application()
     app.router.add_post("/rcs/bot/v1/{bot}/messages/async", send)
     app.router.add_post("/auth/oauth/token", token)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    base = f"http://127.0.0.1:{runner.addresses[0][1]}"
     transport = StampingTransport()
-    config = DotgoConfig(
-        "B", "c", "s", server_root=f"{base}/rcs", auth_url=f"{base}/auth/oauth/token"
-    )
-    try:
+    async with local_server(app) as base:
+        config = DotgoConfig(
+            "B", "c", "s", server_root=f"{base}/rcs", auth_url=f"{base}/auth/oauth/token"
+        )
         async with RcsClient(config, transport=transport, limiter=limiter) as client:
             results = await asyncio.gather(*(client.send("+914253136789", "hi") for _ in range(n)))
-    finally:
-        await runner.cleanup()
     assert len(results) == n and len(arrivals) == n
     return transport.departures, arrivals
 

@@ -25,6 +25,8 @@ from rcskit.transport import (
     path_segment,
 )
 
+from .conftest import local_server
+
 
 def test_query_encodes_plus_and_at() -> None:
     req = HttpRequest("GET", "https://h/x", params={"userContact": "+914253136788", "b": "a@b"})
@@ -162,13 +164,8 @@ async def server() -> object:
     app = web.Application()
     app.router.add_route("*", "/slow", slow)
     app.router.add_route("*", "/{tail:.*}", echo)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    yield f"http://127.0.0.1:{port}", seen
-    await runner.cleanup()
+    async with local_server(app) as base:
+        yield base, seen
 
 
 async def test_aiohttp_transport_round_trip_and_keepalive(

@@ -267,15 +267,24 @@ class MessageTemplate:
             plain = self._plain
             text = json_with_id(plain, self._plain_json, message_id)
             return (plain.with_id(message_id) if keep_id else plain), text
-        if keep_id:  # validated with its id: no copy
-            message = self.render(params, message_id=message_id)
-            return message, message.model_dump_json()
-        message = self.render(params)
-        return message, json_with_id(message, message.model_dump_json(), message_id)
+        return _for_send(self.render, params, message_id, keep_id)
 
     def render_json(self, params: Mapping[str, str]) -> str:
         """:meth:`render`, as the JSON the outbox stores."""
         return self.render(params).model_dump_json()
+
+
+def _for_send(
+    render: Callable[..., Message], params: Mapping[str, str], message_id: str, keep_id: bool
+) -> tuple[Message, str]:
+    """``render_send`` by way of a ``render(params, message_id=...)``: with ``keep_id``
+    rendered with its id (validated with it: no copy), else without it and the id written into
+    the outbox JSON (:func:`json_with_id`)."""
+    if keep_id:
+        message = render(params, message_id=message_id)
+        return message, message.model_dump_json()
+    message = render(params)
+    return message, json_with_id(message, message.model_dump_json(), message_id)
 
 
 def _validated(data: dict[str, Any]) -> Message:
@@ -324,11 +333,7 @@ class TemplateCampaign:
         """What a campaign sends to one row: the message (with ``message_id`` only when
         ``keep_id``) and the JSON the outbox stores (with ``message_id``); see
         :meth:`MessageTemplate.render_send`."""
-        if keep_id:
-            message = self.render(params, message_id=message_id)
-            return message, message.model_dump_json()
-        message = self.render(params)
-        return message, json_with_id(message, message.model_dump_json(), message_id)
+        return _for_send(self.render, params, message_id, keep_id)
 
     def render_json(self, params: Mapping[str, str]) -> str:
         """:meth:`render`, as the JSON the outbox stores."""

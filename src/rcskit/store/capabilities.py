@@ -115,27 +115,13 @@ class CapabilityRepository(StoreCore):
         written = 0
         for batch in chunks(results, CHUNK):
             rows = _newest(batch)
-            features = [None if r.features is None else json.dumps(list(r.features)) for r in rows]
-            if self._is_postgresql:
-                args = (
-                    [r.provider for r in rows],
-                    [r.number for r in rows],
-                    [bool(r.rcs) for r in rows],
-                    features,
-                    [r.checked_at for r in rows],
-                )
-                status = await self._on_pg("execute", _PG_SAVE, *args)
-                written += int(str(status).rsplit(" ", 1)[-1])
-                continue
-            params = [
-                (r.provider, r.number, 1 if r.rcs else 0, f, _sqlite_time(r.checked_at))
-                for r, f in zip(rows, features, strict=True)
-            ]
-
-            def save(db: sqlite3.Connection, params: list[tuple[Any, ...]] = params) -> int:
-                return db.executemany(_SQLITE_SAVE, params).rowcount
-
-            written += await self._sqlite_write(save)
+            written += await self._save_columns(
+                [r.provider for r in rows],
+                [r.number for r in rows],
+                [bool(r.rcs) for r in rows],
+                [None if r.features is None else json.dumps(list(r.features)) for r in rows],
+                [r.checked_at for r in rows],
+            )
         return written
 
     async def save_bulk_answers(
@@ -155,26 +141,37 @@ class CapabilityRepository(StoreCore):
         for batch in chunks(unique(list(numbers)), CHUNK):
             for number in batch:
                 check_text("number", number, 32)
-            if self._is_postgresql:
-                status = await self._on_pg(
-                    "execute",
-                    _PG_SAVE,
-                    [provider] * len(batch),
-                    batch,
-                    [n in reachable for n in batch],
-                    [None] * len(batch),
-                    [checked_at] * len(batch),
-                )
-                written += int(str(status).rsplit(" ", 1)[-1])
-                continue
-            at = _sqlite_time(checked_at)
-            params = [(provider, n, 1 if n in reachable else 0, None, at) for n in batch]
-
-            def save(db: sqlite3.Connection, params: list[tuple[Any, ...]] = params) -> int:
-                return db.executemany(_SQLITE_SAVE, params).rowcount
-
-            written += await self._sqlite_write(save)
+            n = len(batch)
+            written += await self._save_columns(
+                [provider] * n, batch, [x in reachable for x in batch], [None] * n, [checked_at] * n
+            )
         return written
+
+    async def _save_columns(
+        self,
+        providers: list[str],
+        numbers: list[str],
+        rcs: list[bool],
+        features: list[str | None],
+        checked_at: list[datetime],
+    ) -> int:
+        """Upsert one chunk of answers given as columns (one answer per (provider, number),
+        checked); returns how many rows were written."""
+        if self._is_postgresql:
+            status = await self._on_pg(
+                "execute", _PG_SAVE, providers, numbers, rcs, features, checked_at
+            )
+            return int(str(status).rsplit(" ", 1)[-1])
+        times = {t: _sqlite_time(t) for t in set(checked_at)}  # a bulk answer has one
+        params = [
+            (p, n, 1 if r else 0, f, times[t])
+            for p, n, r, f, t in zip(providers, numbers, rcs, features, checked_at, strict=True)
+        ]
+
+        def save(db: sqlite3.Connection) -> int:
+            return db.executemany(_SQLITE_SAVE, params).rowcount
+
+        return await self._sqlite_write(save)
 
     async def get_capabilities(
         self, provider: str, numbers: Iterable[str]
