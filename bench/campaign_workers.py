@@ -42,14 +42,27 @@ from campaign import BOT, MESSAGE, SECRET, _port, _wait_port, _write_csv
 
 N = int(os.environ.get("RCSKIT_BENCH_WORKERS_N", "10000"))
 POSTGRES = os.environ.get("RCSKIT_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-CONCURRENCIES = tuple(
-    int(x) for x in os.environ.get("RCSKIT_BENCH_WORKERS_CONCURRENCY", "64,256").split(",")
-)
+
+
+def _numbers(
+    name: str, default: str, kind: type[float] | type[int], least: float
+) -> tuple[Any, ...]:
+    """A comma-separated list of numbers of at least ``least`` from environment variable
+    ``name``; a bad one stops the benchmark with a message naming the variable."""
+    text = os.environ.get(name, default)
+    try:
+        values = tuple(kind(x) for x in text.split(","))
+    except ValueError:
+        values = ()
+    if not values or any(v < least for v in values):
+        raise SystemExit(f"{name}={text!r}: expected comma-separated {kind.__name__}s >= {least}")
+    return values
+
+
+CONCURRENCIES: tuple[int, ...] = _numbers("RCSKIT_BENCH_WORKERS_CONCURRENCY", "64,256", int, 1)
 """Requests in flight, the same for bare aiohttp and for each rcskit worker
 (``--concurrency``): single workers run unpaced at each of these, the rest at the first."""
-LATENCIES = tuple(
-    float(x) for x in os.environ.get("RCSKIT_BENCH_WORKERS_LATENCIES", "0,0.2").split(",")
-)
+LATENCIES: tuple[float, ...] = _numbers("RCSKIT_BENCH_WORKERS_LATENCIES", "0,0.2", float, 0)
 CONFIGS: tuple[tuple[str, int, bool], ...] = (
     ("sqlite", 1, False),
     ("postgresql", 1, False),
